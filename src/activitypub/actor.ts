@@ -1,0 +1,96 @@
+/** Builders of our actor documents: the owner (Person) and the instance (Application). */
+import type { Config } from "../env";
+import { CONTEXT } from "./context";
+import { fieldValueToHtml, textToHtml } from "./text";
+
+/** What the database knows about a local actor; the private key is never part of it. */
+export interface LocalActorState {
+  readonly publicKeyPem: string;
+  readonly createdAt: Date;
+}
+
+function image(url: string | undefined): Record<string, string> | undefined {
+  if (url === undefined) return undefined;
+  const mediaType = guessImageType(url);
+  return mediaType === undefined ? { type: "Image", url } : { type: "Image", mediaType, url };
+}
+
+/** The media type of an image, from its file extension; undefined when unknown. */
+export function guessImageType(url: string): string | undefined {
+  const ext = new URL(url).pathname.split(".").pop()?.toLowerCase();
+  switch (ext) {
+    case "png":
+      return "image/png";
+    case "jpg":
+    case "jpeg":
+      return "image/jpeg";
+    case "gif":
+      return "image/gif";
+    case "webp":
+      return "image/webp";
+    case "avif":
+      return "image/avif";
+    default:
+      return undefined;
+  }
+}
+
+/** The owner's actor, with every field Mastodon reads. */
+export function toActor(config: Config, state: LocalActorState) {
+  const { owner, urls } = config;
+  const u = urls.owner;
+  return {
+    "@context": CONTEXT,
+    id: u.id,
+    type: "Person",
+    following: u.following,
+    followers: u.followers,
+    inbox: u.inbox,
+    outbox: u.outbox,
+    featured: u.featured,
+    preferredUsername: owner.username,
+    name: owner.displayName,
+    summary: textToHtml(owner.summary),
+    url: u.profile,
+    manuallyApprovesFollowers: owner.manuallyApprovesFollowers,
+    discoverable: owner.discoverable,
+    indexable: owner.indexable,
+    published: state.createdAt.toISOString(),
+    publicKey: { id: u.keyId, owner: u.id, publicKeyPem: state.publicKeyPem },
+    endpoints: { sharedInbox: urls.sharedInbox },
+    icon: image(owner.avatarUrl),
+    image: image(owner.headerUrl),
+    tag: [],
+    attachment: owner.fields.map((f) => ({
+      type: "PropertyValue",
+      name: f.name,
+      value: fieldValueToHtml(f.value),
+    })),
+    alsoKnownAs: owner.alsoKnownAs.length > 0 ? owner.alsoKnownAs : undefined,
+    movedTo: owner.movedTo,
+  };
+}
+
+/**
+ * The instance actor, which signs our GETs to servers that require authorized fetch. Shaped
+ * like Mastodon's: an Application named after the host, that approves followers by hand.
+ */
+export function toInstanceActor(config: Config, state: LocalActorState) {
+  const u = config.urls.instance;
+  return {
+    "@context": CONTEXT,
+    id: u.id,
+    type: "Application",
+    inbox: u.inbox,
+    outbox: u.outbox,
+    preferredUsername: u.username,
+    name: config.host,
+    url: u.profile,
+    manuallyApprovesFollowers: true,
+    discoverable: false,
+    indexable: false,
+    published: state.createdAt.toISOString(),
+    publicKey: { id: u.keyId, owner: u.id, publicKeyPem: state.publicKeyPem },
+    endpoints: { sharedInbox: config.urls.sharedInbox },
+  };
+}

@@ -1,0 +1,44 @@
+/** The Hono app: middleware, one router per resource, and the error handlers. */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import type { AppEnv } from "./env";
+import { actor } from "./http/actor";
+import { collections } from "./http/collections";
+import { media } from "./http/media";
+import { withConfig } from "./http/middleware/config";
+import { nodeinfo } from "./http/nodeinfo";
+import { objects } from "./http/objects";
+import { jsonError } from "./http/responses";
+import { wellKnown } from "./http/well-known";
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        c.json({ error: `method ${c.req.method} is not allowed here` }, 405, {
+          Allow: methods.join(", "),
+        }),
+    }),
+  );
+  app.use(withConfig());
+
+  app.route("/.well-known", wellKnown);
+  app.route("/nodeinfo", nodeinfo);
+  app.route("/", actor);
+  app.route("/", collections);
+  app.route("/", objects);
+  app.route("/", media);
+
+  app.notFound((c) => jsonError(c, 404, "not found"));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) return jsonError(c, err.status, err.message || "bad request");
+    // Only the error's name and message: never a request body or a remote payload.
+    console.error(`unhandled ${err.name}: ${err.message}`);
+    return jsonError(c, 500, "internal server error");
+  });
+  return app;
+}

@@ -1,0 +1,193 @@
+/**
+ * The Worker's environment as the app sees it: the generated `Env` bindings, and the
+ * configuration parsed and validated from its vars once per request (cheap, no I/O).
+ */
+import { type LocalUrls, localUrls } from "./activitypub/urls";
+
+export type AppEnv = {
+  Bindings: Env;
+  Variables: {
+    config: Config;
+  };
+};
+
+export interface ProfileField {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** What the owner configures about themselves (wrangler.toml `[vars]`). */
+export interface OwnerProfile {
+  /** `OWNER_USERNAME`; default `owner`. Letters, digits and `_`. */
+  readonly username: string;
+  /** `OWNER_DISPLAY_NAME`; default the username. */
+  readonly displayName: string;
+  /** `OWNER_SUMMARY`: plain text, turned into HTML paragraphs. */
+  readonly summary: string;
+  readonly avatarUrl: string | undefined;
+  readonly headerUrl: string | undefined;
+  /** `OWNER_FIELDS`: a JSON array of `{ "name", "value" }`, at most 16. */
+  readonly fields: readonly ProfileField[];
+  /** `OWNER_ALSO_KNOWN_AS`: actor URLs separated by commas (for account migration). */
+  readonly alsoKnownAs: readonly string[];
+  /** `OWNER_MOVED_TO`: the actor URL this account moved to. */
+  readonly movedTo: string | undefined;
+  readonly manuallyApprovesFollowers: boolean;
+  readonly discoverable: boolean;
+  readonly indexable: boolean;
+}
+
+export interface Config {
+  /** `PUBLIC_ORIGIN`, normalised: scheme, host and port, no trailing slash. */
+  readonly origin: string;
+  /** Host with the port when there is one: what `acct:` URIs use. */
+  readonly host: string;
+  readonly owner: OwnerProfile;
+  /** Every IRI the instance emits, all derived from `origin`. */
+  readonly urls: LocalUrls;
+  /** `DEV_FEDERATION`: fetch from and deliver to plain-http loopback hosts. */
+  readonly devFederation: boolean;
+  /** `OWNER_TOKEN` secret; owner routes refuse every request while it is unset. */
+  readonly ownerToken: string | undefined;
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: Config }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+const USERNAME = /^[a-z0-9_]{1,30}$/i;
+const MAX_FIELDS = 16;
+
+/** True for `localhost`, `*.localhost`, 127.0.0.0/8 and `[::1]`. */
+export function isLoopbackHostname(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return (
+    h === "localhost" ||
+    h.endsWith(".localhost") ||
+    h === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
+  );
+}
+
+/**
+ * Parses and checks the vars. A wrong value is reported, not guessed around: an instance
+ * that emitted ids from the wrong origin would poison the caches of every server it met.
+ */
+export function parseConfig(vars: Partial<Record<keyof Env, unknown>>): ConfigResult {
+  const errors: string[] = [];
+  const str = (key: keyof Env): string => {
+    const value = vars[key];
+    return typeof value === "string" ? value.trim() : "";
+  };
+  const bool = (key: keyof Env, fallback: boolean): boolean => {
+    const value = str(key).toLowerCase();
+    if (value === "") return fallback;
+    if (value === "true" || value === "1") return true;
+    if (value === "false" || value === "0") return false;
+    errors.push(`${key} must be "true" or "false"`);
+    return fallback;
+  };
+  const httpUrl = (key: keyof Env, value: string): string | undefined => {
+    if (value === "") return undefined;
+    const url = URL.parse(value);
+    if (url === null || (url.protocol !== "https:" && url.protocol !== "http:")) {
+      errors.push(`${key} must be an http(s) URL`);
+      return undefined;
+    }
+    return url.href;
+  };
+
+  const origin = parseOrigin(str("PUBLIC_ORIGIN"), errors);
+  const devFederation = bool("DEV_FEDERATION", false);
+  if (devFederation && origin !== undefined && !isLoopbackHostname(new URL(origin).hostname)) {
+    errors.push("DEV_FEDERATION is only allowed when PUBLIC_ORIGIN is a loopback origin");
+  }
+
+  const username = str("OWNER_USERNAME") || "owner";
+  if (!USERNAME.test(username)) {
+    errors.push("OWNER_USERNAME must be 1 to 30 letters, digits or underscores");
+  }
+
+  const owner: OwnerProfile = {
+    username,
+    displayName: str("OWNER_DISPLAY_NAME") || username,
+    summary: str("OWNER_SUMMARY"),
+    avatarUrl: httpUrl("OWNER_AVATAR_URL", str("OWNER_AVATAR_URL")),
+    headerUrl: httpUrl("OWNER_HEADER_URL", str("OWNER_HEADER_URL")),
+    fields: parseFields(str("OWNER_FIELDS"), errors),
+    alsoKnownAs: str("OWNER_ALSO_KNOWN_AS")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "")
+      .flatMap((s) => httpUrl("OWNER_ALSO_KNOWN_AS", s) ?? []),
+    movedTo: httpUrl("OWNER_MOVED_TO", str("OWNER_MOVED_TO")),
+    manuallyApprovesFollowers: bool("OWNER_MANUALLY_APPROVES_FOLLOWERS", false),
+    discoverable: bool("OWNER_DISCOVERABLE", true),
+    indexable: bool("OWNER_INDEXABLE", false),
+  };
+
+  if (origin === undefined || errors.length > 0) return { ok: false, errors };
+  const { host, hostname } = new URL(origin);
+  if (hostname.toLowerCase() === username.toLowerCase()) {
+    // The instance actor is `acct:<hostname>@<host>`, as on Mastodon and GoToSocial.
+    return { ok: false, errors: ["OWNER_USERNAME must differ from the host name"] };
+  }
+  const ownerToken = str("OWNER_TOKEN");
+  return {
+    ok: true,
+    config: {
+      origin,
+      host,
+      owner,
+      urls: localUrls(origin, username, hostname),
+      devFederation,
+      ownerToken: ownerToken === "" ? undefined : ownerToken,
+    },
+  };
+}
+
+function parseOrigin(value: string, errors: string[]): string | undefined {
+  if (value === "") {
+    errors.push("PUBLIC_ORIGIN is not set");
+    return undefined;
+  }
+  const url = URL.parse(value);
+  if (
+    url === null ||
+    (url.protocol !== "https:" && url.protocol !== "http:") ||
+    url.username !== "" ||
+    url.password !== "" ||
+    url.pathname !== "/" ||
+    url.search !== "" ||
+    url.hash !== ""
+  ) {
+    errors.push(`PUBLIC_ORIGIN must be a bare origin such as https://social.example, not ${value}`);
+    return undefined;
+  }
+  if (url.protocol === "http:" && !isLoopbackHostname(url.hostname)) {
+    errors.push("PUBLIC_ORIGIN must use https unless it is a loopback origin");
+    return undefined;
+  }
+  return url.origin;
+}
+
+function parseFields(value: string, errors: string[]): ProfileField[] {
+  if (value === "") return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    errors.push("OWNER_FIELDS must be JSON");
+    return [];
+  }
+  const isField = (f: unknown): f is ProfileField =>
+    typeof f === "object" &&
+    f !== null &&
+    typeof (f as Record<string, unknown>).name === "string" &&
+    typeof (f as Record<string, unknown>).value === "string";
+  if (!Array.isArray(parsed) || parsed.length > MAX_FIELDS || !parsed.every(isField)) {
+    errors.push(`OWNER_FIELDS must be an array of at most ${MAX_FIELDS} { "name", "value" }`);
+    return [];
+  }
+  return parsed.map((f) => ({ name: f.name, value: f.value }));
+}

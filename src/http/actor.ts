@@ -1,0 +1,61 @@
+/**
+ * The owner's actor and the instance actor, content-negotiated: servers get ActivityStreams
+ * JSON, browsers the HTML profile page.
+ */
+import { type Context, Hono } from "hono";
+import { toActor, toInstanceActor } from "../activitypub/actor";
+import { prefersActivityJson } from "../activitypub/negotiation";
+import type { AppEnv } from "../env";
+import { profilePage } from "../pages/profile";
+import { createDb } from "../storage/db";
+import { ensureLocalActor } from "../storage/local-actors";
+import { profileSummary } from "../storage/profile";
+import { activityJson, jsonError } from "./responses";
+
+const RECENT_NOTES = 20;
+
+export const actor = new Hono<AppEnv>();
+
+actor.get("/", (c) => c.redirect(c.var.config.urls.owner.profile));
+
+actor.get("/users/:username", async (c) => {
+  const config = c.var.config;
+  if (c.req.param("username") !== config.owner.username) {
+    return jsonError(c, 404, "no such actor");
+  }
+  c.header("Vary", "Accept");
+  if (prefersActivityJson(c.req.header("Accept"))) {
+    const state = await ensureLocalActor(createDb(c.env.DB), "owner");
+    return activityJson(c, toActor(config, state));
+  }
+  return renderProfile(c);
+});
+
+/** The profile page URL (the actor's `url`); servers asking it for JSON go to the actor. */
+actor.get("/:handle{@[^/]+}", async (c) => {
+  const config = c.var.config;
+  if (c.req.param("handle") !== `@${config.owner.username}`) {
+    return jsonError(c, 404, "no such actor");
+  }
+  c.header("Vary", "Accept");
+  if (prefersActivityJson(c.req.header("Accept"))) {
+    return c.redirect(config.urls.owner.id);
+  }
+  return renderProfile(c);
+});
+
+actor.get("/actor", async (c) => {
+  const config = c.var.config;
+  c.header("Vary", "Accept");
+  if (!prefersActivityJson(c.req.header("Accept"))) {
+    return c.redirect(config.urls.owner.profile);
+  }
+  const state = await ensureLocalActor(createDb(c.env.DB), "instance");
+  return activityJson(c, toInstanceActor(config, state));
+});
+
+async function renderProfile(c: Context<AppEnv>) {
+  const config = c.var.config;
+  const summary = await profileSummary(createDb(c.env.DB), config.urls.owner.id, RECENT_NOTES);
+  return c.html(profilePage(config, summary));
+}

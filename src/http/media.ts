@@ -1,0 +1,21 @@
+/** Files from the media bucket (the owner's avatar, header and attachments). */
+import { Hono } from "hono";
+import type { AppEnv } from "../env";
+import { jsonError } from "./responses";
+
+export const media = new Hono<AppEnv>();
+
+media.get("/media/:key{.+}", async (c) => {
+  // `onlyIf` takes the request's conditional headers: a fresh copy costs no body transfer.
+  const object = await c.env.MEDIA.get(c.req.param("key"), { onlyIf: c.req.raw.headers });
+  if (object === null) return jsonError(c, 404, "no such file");
+  const headers = new Headers();
+  object.writeHttpMetadata(headers);
+  headers.set("ETag", object.httpEtag);
+  headers.set("Cache-Control", "public, max-age=86400");
+  // Whatever a file claims to be, it must not run as a page of this origin.
+  headers.set("X-Content-Type-Options", "nosniff");
+  headers.set("Content-Security-Policy", "default-src 'none'; sandbox");
+  if (!("body" in object)) return new Response(null, { status: 304, headers });
+  return new Response(object.body, { headers });
+});

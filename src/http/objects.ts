@@ -1,0 +1,79 @@
+/**
+ * Notes and activities by id. Only what anyone may see is served (public and unlisted);
+ * followers-only and direct objects answer 404 until signed fetches can prove who asks.
+ * A deleted note answers 410 with a Tombstone.
+ */
+import { type Context, Hono } from "hono";
+import { withContext } from "../activitypub/context";
+import { prefersActivityJson } from "../activitypub/negotiation";
+import { toNoteDocument, toTombstone } from "../activitypub/note";
+import type { AppEnv } from "../env";
+import { notePage } from "../pages/note";
+import { createDb } from "../storage/db";
+import { findNote, withRelations } from "../storage/notes";
+import { findOutboxActivity } from "../storage/outbox";
+import type { NoteRow, Visibility } from "../storage/schema";
+import { activityJson, jsonError } from "./responses";
+
+export const objects = new Hono<AppEnv>();
+
+const isListed = (visibility: Visibility) => visibility === "public" || visibility === "unlisted";
+
+type Lookup =
+  | { readonly found: true; readonly note: NoteRow }
+  | { readonly found: false; readonly status: 404 | 410; readonly note?: NoteRow };
+
+/** Finds one of the owner's notes by its path, if anyone may see it. */
+async function lookupNote(c: Context<AppEnv>, username: string, id: string): Promise<Lookup> {
+  const config = c.var.config;
+  if (username !== config.owner.username) return { found: false, status: 404 };
+  const note = await findNote(createDb(c.env.DB), config.urls.note(id));
+  if (note === undefined || !isListed(note.visibility)) return { found: false, status: 404 };
+  if (note.deletedAt !== null) return { found: false, status: 410, note };
+  return { found: true, note };
+}
+
+function notFound(c: Context<AppEnv>, lookup: Extract<Lookup, { found: false }>) {
+  if (lookup.status === 410 && lookup.note !== undefined) {
+    return activityJson(c, toTombstone(lookup.note), 410);
+  }
+  return jsonError(c, 404, "no such object");
+}
+
+objects.get("/users/:username/statuses/:id{[0-9]+}", async (c) => {
+  c.header("Vary", "Accept");
+  const lookup = await lookupNote(c, c.req.param("username"), c.req.param("id"));
+  if (!lookup.found) return notFound(c, lookup);
+  if (!prefersActivityJson(c.req.header("Accept"))) {
+    return c.html(notePage(c.var.config, lookup.note));
+  }
+  const [withRel] = await withRelations(createDb(c.env.DB), [lookup.note]);
+  if (withRel === undefined) return jsonError(c, 404, "no such object");
+  return activityJson(c, toNoteDocument(withRel.note, withRel.relations));
+});
+
+/** The note's HTML page (its `url`); servers asking it for JSON go to the note's id. */
+objects.get("/:handle{@[^/]+}/:id{[0-9]+}", async (c) => {
+  c.header("Vary", "Accept");
+  const lookup = await lookupNote(c, c.req.param("handle").slice(1), c.req.param("id"));
+  if (!lookup.found) return notFound(c, lookup);
+  if (prefersActivityJson(c.req.header("Accept"))) return c.redirect(lookup.note.id);
+  return c.html(notePage(c.var.config, lookup.note));
+});
+
+/** The `Create` that published a note, at `<note>/activity` as on Mastodon. */
+objects.get("/users/:username/statuses/:id{[0-9]+}/activity", async (c) => {
+  const lookup = await lookupNote(c, c.req.param("username"), c.req.param("id"));
+  if (!lookup.found) return notFound(c, lookup);
+  return serveActivity(c, c.var.config.urls.noteActivity(c.req.param("id")));
+});
+
+objects.get("/activities/:id{[0-9]+}", (c) =>
+  serveActivity(c, c.var.config.urls.activity(c.req.param("id"))),
+);
+
+async function serveActivity(c: Context<AppEnv>, id: string) {
+  const row = await findOutboxActivity(createDb(c.env.DB), id);
+  if (row === undefined || !isListed(row.visibility)) return jsonError(c, 404, "no such activity");
+  return activityJson(c, withContext(row.payload));
+}

@@ -1,0 +1,87 @@
+/** Discovery: WebFinger, host-meta and the NodeInfo links document. */
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { guessImageType } from "../activitypub/actor";
+import {
+  filterLinks,
+  type Jrd,
+  parseResource,
+  toJrd,
+  type WebFingerResource,
+} from "../activitypub/webfinger";
+import type { AppEnv, Config } from "../env";
+import { jsonError } from "./responses";
+
+export const wellKnown = new Hono<AppEnv>();
+
+wellKnown.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"] }));
+
+wellKnown.get("/webfinger", (c) => {
+  const parsed = parseResource(c.req.query("resource"));
+  if (!parsed.ok) return jsonError(c, 400, parsed.error);
+  const jrd = findLocalJrd(c.var.config, parsed.resource);
+  if (jrd === undefined) return jsonError(c, 404, "no such account on this server");
+  return c.body(JSON.stringify(filterLinks(jrd, c.req.queries("rel") ?? [])), 200, {
+    "Content-Type": "application/jrd+json; charset=utf-8",
+  });
+});
+
+wellKnown.get("/host-meta", (c) => {
+  const template = `${c.var.config.urls.webfinger}?resource={uri}`;
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">
+  <Link rel="lrdd" type="application/jrd+json" template="${escapeXml(template)}"/>
+</XRD>
+`;
+  return c.body(xml, 200, { "Content-Type": "application/xrd+xml; charset=utf-8" });
+});
+
+wellKnown.get("/nodeinfo", (c) => {
+  const { urls } = c.var.config;
+  return c.json({
+    links: [
+      { rel: "http://nodeinfo.diaspora.software/ns/schema/2.0", href: urls.nodeinfo20 },
+      { rel: "http://nodeinfo.diaspora.software/ns/schema/2.1", href: urls.nodeinfo21 },
+    ],
+  });
+});
+
+/** The owner or the instance actor, by `acct:` (case-insensitive, like Mastodon) or by URL. */
+function findLocalJrd(config: Config, resource: WebFingerResource): Jrd | undefined {
+  const { owner, urls, host } = config;
+  const ownerJrd = () =>
+    toJrd({
+      username: owner.username,
+      host,
+      id: urls.owner.id,
+      profile: urls.owner.profile,
+      avatar:
+        owner.avatarUrl === undefined
+          ? undefined
+          : { href: owner.avatarUrl, type: guessImageType(owner.avatarUrl) },
+    });
+  const instanceJrd = () =>
+    toJrd({
+      username: urls.instance.username,
+      host,
+      id: urls.instance.id,
+      profile: urls.instance.profile,
+    });
+
+  if (resource.kind === "acct") {
+    if (resource.host !== host.toLowerCase()) return undefined;
+    const user = resource.user.toLowerCase();
+    if (user === owner.username.toLowerCase()) return ownerJrd();
+    if (user === urls.instance.username.toLowerCase()) return instanceJrd();
+    return undefined;
+  }
+  if (resource.kind === "other") return undefined;
+  const href = resource.url.href;
+  if (href === urls.owner.id || href === urls.owner.profile) return ownerJrd();
+  if (href === urls.instance.id) return instanceJrd();
+  return undefined;
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}

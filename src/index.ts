@@ -1,0 +1,12 @@
+/** The Worker's entry points, and the Durable Object classes it hosts; nothing else. */
+import { createApp } from "./app";
+import { handleQueueBatch } from "./federation/consumer";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  queue: handleQueueBatch,
+} satisfies ExportedHandler<Env>;
+
+export { HostState } from "./hosts/host-state";

@@ -1,0 +1,34 @@
+/** The owner's profile page, what a browser gets at the actor's URL. */
+import { html, raw } from "hono/html";
+import { fieldValueToHtml, textToHtml } from "../activitypub/text";
+import type { Config } from "../env";
+import type { ProfileSummary } from "../storage/profile";
+import { layout } from "./layout";
+import { noteArticle } from "./note";
+
+export function profilePage(config: Config, summary: ProfileSummary) {
+  const { owner, urls, host } = config;
+  const handle = `@${owner.username}@${host}`;
+  return layout({
+    title: `${owner.displayName} (${handle})`,
+    description: owner.summary,
+    alternate: urls.owner.id,
+    body: html`<header class="profile">
+${owner.headerUrl === undefined ? "" : html`<img class="header" src="${owner.headerUrl}" alt="">`}
+${owner.avatarUrl === undefined ? "" : html`<img class="avatar" src="${owner.avatarUrl}" alt="">`}
+<h1>${owner.displayName}</h1>
+<p class="handle">${handle}</p>
+${raw(textToHtml(owner.summary))}
+${
+  owner.fields.length === 0
+    ? ""
+    : html`<dl class="fields">${owner.fields.map(
+        (f) => html`<dt>${f.name}</dt><dd>${raw(fieldValueToHtml(f.value))}</dd>`,
+      )}</dl>`
+}
+<p class="meta">${summary.posts} posts · ${summary.following} following · ${summary.followers} followers</p>
+<p class="meta">To follow, search for <strong>${handle}</strong> on your own server.</p>
+</header>
+<main>${summary.recent.map((note) => noteArticle(note))}</main>`,
+  });
+}

@@ -1,0 +1,14 @@
+import type { Logger } from "drizzle-orm";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+
+export type Db = DrizzleD1Database;
+
+export interface DbOptions {
+  /** Sees every statement with its parameters (tests check query plans with it). */
+  readonly logger?: Logger;
+}
+
+/** A drizzle handle on the D1 binding; cheap, so built per request or batch. */
+export function createDb(d1: D1Database, options: DbOptions = {}): Db {
+  return drizzle(d1, options.logger === undefined ? {} : { logger: options.logger });
+}

@@ -1,0 +1,250 @@
+/**
+ * Every D1 table, with the row types drizzle infers beside each one.
+ *
+ * Conventions: `id` is always the ActivityPub IRI (what the fediverse calls the object);
+ * `seq` is an internal, ever-growing integer (the SQLite rowid) used for stable cursors and
+ * as the Mastodon-API id. Times are integer milliseconds. Lists that ActivityStreams keeps in
+ * arrays (`to`, `cc`, `tag`) live in their own tables so that they can be indexed.
+ *
+ * Migrations come only from `npm run db:generate`; never edit one that has been applied.
+ */
+import { sql } from "drizzle-orm";
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+const timestamp = (name: string) => integer(name, { mode: "timestamp_ms" });
+
+export const VISIBILITIES = ["public", "unlisted", "private", "direct"] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
+/**
+ * The actors this instance speaks for: the owner and the instance (Application) actor used
+ * for signed GETs. Their ids and profiles come from configuration; only what must never
+ * change lives here, above all the key pair (generated once, never regenerated).
+ */
+export const localActors = sqliteTable("local_actors", {
+  role: text("role", { enum: ["owner", "instance"] }).primaryKey(),
+  publicKeyPem: text("public_key_pem").notNull(),
+  /** PKCS#8, base64. Never leaves the server: not in a response, a log or a queue message. */
+  privateKeyPkcs8: text("private_key_pkcs8").notNull(),
+  createdAt: timestamp("created_at").notNull(),
+});
+export type LocalActorRow = typeof localActors.$inferSelect;
+export type LocalActorRole = LocalActorRow["role"];
+
+/** Remote actors we have a relationship with (followers, followed, mentioned, authors). */
+export const actors = sqliteTable(
+  "actors",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    type: text("type").notNull(),
+    preferredUsername: text("preferred_username"),
+    /** The host of `id`, lower-cased, with the port when there is one. */
+    domain: text("domain").notNull(),
+    name: text("name"),
+    /** Sanitised HTML. */
+    summary: text("summary"),
+    url: text("url"),
+    inbox: text("inbox").notNull(),
+    sharedInbox: text("shared_inbox"),
+    outbox: text("outbox"),
+    followers: text("followers"),
+    following: text("following"),
+    featured: text("featured"),
+    publicKeyId: text("public_key_id"),
+    publicKeyPem: text("public_key_pem"),
+    iconUrl: text("icon_url"),
+    imageUrl: text("image_url"),
+    manuallyApprovesFollowers: integer("manually_approves_followers", { mode: "boolean" })
+      .notNull()
+      .default(false),
+    published: timestamp("published"),
+    fetchedAt: timestamp("fetched_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("actors_id_unique").on(t.id),
+    index("actors_handle_idx").on(t.preferredUsername, t.domain),
+  ],
+);
+export type ActorRow = typeof actors.$inferSelect;
+export type NewActorRow = typeof actors.$inferInsert;
+
+/** Notes and the other object types stored like them (Question, Article, Page...). */
+export const notes = sqliteTable(
+  "notes",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    type: text("type").notNull().default("Note"),
+    attributedTo: text("attributed_to").notNull(),
+    inReplyTo: text("in_reply_to"),
+    /** Sanitised HTML. */
+    content: text("content").notNull().default(""),
+    /** Content warning. */
+    summary: text("summary"),
+    sensitive: integer("sensitive", { mode: "boolean" }).notNull().default(false),
+    language: text("language"),
+    visibility: text("visibility", { enum: VISIBILITIES }).notNull(),
+    url: text("url"),
+    /** JSON array of attachments in the shape we emit ({ type, mediaType, url, name }). */
+    attachments: text("attachments", { mode: "json" }).$type<NoteAttachment[]>(),
+    published: timestamp("published").notNull(),
+    updated: timestamp("updated"),
+    /** Set when the owner pins the note (featured collection), newest pin first. */
+    pinnedAt: timestamp("pinned_at"),
+    /** Kept as a tombstone so the id answers 410 and is never reused. */
+    deletedAt: timestamp("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("notes_id_unique").on(t.id),
+    index("notes_author_published_idx").on(
+      t.attributedTo,
+      sql`${t.published} desc`,
+      sql`${t.seq} desc`,
+    ),
+    index("notes_in_reply_to_idx").on(t.inReplyTo, t.published),
+  ],
+);
+export type NoteRow = typeof notes.$inferSelect;
+export type NewNoteRow = typeof notes.$inferInsert;
+export interface NoteAttachment {
+  readonly type: string;
+  readonly mediaType?: string;
+  readonly url: string;
+  readonly name?: string;
+}
+
+/** One row per addressee of a note (`to`, `cc`, and ours `bto`/`bcc`, never published). */
+export const noteRecipients = sqliteTable(
+  "note_recipients",
+  {
+    noteSeq: integer("note_seq")
+      .notNull()
+      .references(() => notes.seq, { onDelete: "cascade" }),
+    recipient: text("recipient").notNull(),
+    field: text("field", { enum: ["to", "cc", "bto", "bcc"] }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.noteSeq, t.recipient] }),
+    index("note_recipients_recipient_idx").on(t.recipient),
+  ],
+);
+export type NoteRecipientRow = typeof noteRecipients.$inferSelect;
+
+/** Hashtags (name without `#`, lower-cased), mentions (name `user@host`) and emoji. */
+export const noteTags = sqliteTable(
+  "note_tags",
+  {
+    noteSeq: integer("note_seq")
+      .notNull()
+      .references(() => notes.seq, { onDelete: "cascade" }),
+    type: text("type", { enum: ["Hashtag", "Mention", "Emoji"] }).notNull(),
+    name: text("name").notNull(),
+    href: text("href"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.noteSeq, t.type, t.name] }),
+    index("note_tags_name_type_idx").on(t.name, t.type),
+  ],
+);
+export type NoteTagRow = typeof noteTags.$inferSelect;
+
+/**
+ * Follow edges in both directions: `follower` follows `actor`. The owner's followers have
+ * `actor` = the owner; whom the owner follows has `follower` = the owner.
+ */
+export const follows = sqliteTable(
+  "follows",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    actor: text("actor").notNull(),
+    follower: text("follower").notNull(),
+    state: text("state", { enum: ["pending", "accepted"] }).notNull(),
+    /** The id of the `Follow` activity, which `Accept`, `Reject` and `Undo` refer to. */
+    activityId: text("activity_id"),
+    createdAt: timestamp("created_at").notNull(),
+    acceptedAt: timestamp("accepted_at"),
+  },
+  (t) => [
+    uniqueIndex("follows_edge_unique").on(t.actor, t.follower),
+    index("follows_actor_idx").on(t.actor),
+    index("follows_follower_idx").on(t.follower),
+  ],
+);
+export type FollowRow = typeof follows.$inferSelect;
+export type FollowState = FollowRow["state"];
+
+/**
+ * Activities received (the inbox): one row per activity id, so a repeated delivery is
+ * recognised and changes nothing. `actor` is the local actor whose inbox it is.
+ */
+export const inbox = sqliteTable(
+  "inbox",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    actor: text("actor").notNull(),
+    sender: text("sender").notNull(),
+    type: text("type").notNull(),
+    objectId: text("object_id"),
+    payload: text("payload").notNull(),
+    createdAt: timestamp("created_at").notNull(),
+    processedAt: timestamp("processed_at"),
+  },
+  (t) => [
+    uniqueIndex("inbox_id_unique").on(t.id),
+    index("inbox_actor_created_idx").on(t.actor, sql`${t.createdAt} desc`, sql`${t.seq} desc`),
+  ],
+);
+export type InboxRow = typeof inbox.$inferSelect;
+
+/**
+ * Activities this instance published, exactly as published, so that a fetch by id and every
+ * retry of a delivery carry the same document.
+ */
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    actor: text("actor").notNull(),
+    type: text("type").notNull(),
+    objectId: text("object_id"),
+    visibility: text("visibility", { enum: VISIBILITIES }).notNull(),
+    /** The activity as JSON, without `@context` (added when served). */
+    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    published: timestamp("published").notNull(),
+  },
+  (t) => [
+    uniqueIndex("outbox_id_unique").on(t.id),
+    // Pages go by `seq` (publication order); the rowid in every index entry orders them.
+    index("outbox_actor_idx").on(t.actor),
+  ],
+);
+export type OutboxRow = typeof outbox.$inferSelect;
+
+/** Likes and announces (boosts), once per (actor, type, object), whoever made them. */
+export const reactions = sqliteTable(
+  "reactions",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    /** The id of the Like or Announce activity, which an `Undo` may name alone. */
+    id: text("id").notNull(),
+    type: text("type", { enum: ["Like", "Announce"] }).notNull(),
+    actor: text("actor").notNull(),
+    object: text("object").notNull(),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("reactions_id_unique").on(t.id),
+    uniqueIndex("reactions_once_unique").on(t.object, t.type, t.actor),
+  ],
+);
+export type ReactionRow = typeof reactions.$inferSelect;

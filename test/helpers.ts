@@ -1,0 +1,132 @@
+/** Shared by the integration tests: requests to the instance, and rows seeded in real D1. */
+import { env, exports } from "cloudflare:workers";
+import { createDb } from "../src/storage/db";
+import {
+  follows,
+  type NewNoteRow,
+  noteRecipients,
+  notes,
+  noteTags,
+  outbox,
+  type Visibility,
+} from "../src/storage/schema";
+
+export const ORIGIN = "https://outpost.test";
+export const OWNER = `${ORIGIN}/users/owner`;
+export const AP = "application/activity+json";
+export const LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
+export const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+export const PUBLIC = "https://www.w3.org/ns/activitystreams#Public";
+
+export function request(path: string, init: RequestInit = {}): Promise<Response> {
+  const url = path.startsWith("http") ? path : `${ORIGIN}${path}`;
+  return exports.default.fetch(url, { redirect: "manual", ...init });
+}
+
+export function get(path: string, accept?: string): Promise<Response> {
+  return request(path, { headers: accept === undefined ? {} : { Accept: accept } });
+}
+
+/** GETs an ActivityStreams document and parses it. */
+export async function getJson<T = Record<string, unknown>>(path: string): Promise<T> {
+  const res = await get(path, AP);
+  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export const db = () => createDb(env.DB);
+
+let clock = Date.parse("2026-01-01T00:00:00Z");
+/** Distinct, increasing timestamps, so that orderings are deterministic. */
+export function tick(): Date {
+  clock += 1000;
+  return new Date(clock);
+}
+
+let nextId = 1000;
+export interface SeedNote {
+  readonly id?: string;
+  readonly visibility?: Visibility;
+  readonly attributedTo?: string;
+  readonly inReplyTo?: string;
+  readonly content?: string;
+  readonly pinned?: boolean;
+  readonly deleted?: boolean;
+  readonly tags?: readonly string[];
+  readonly summary?: string;
+}
+
+/** Stores one of the owner's notes with its recipients, tags and `Create` activity. */
+export async function seedNote(seed: SeedNote = {}) {
+  const slug = seed.id ?? String(nextId++);
+  const id = `${OWNER}/statuses/${slug}`;
+  const visibility = seed.visibility ?? "public";
+  const published = tick();
+  const row: NewNoteRow = {
+    id,
+    attributedTo: seed.attributedTo ?? OWNER,
+    inReplyTo: seed.inReplyTo ?? null,
+    content: seed.content ?? `<p>note ${slug}</p>`,
+    summary: seed.summary ?? null,
+    visibility,
+    url: `${ORIGIN}/@owner/${slug}`,
+    published,
+    pinnedAt: seed.pinned ? published : null,
+    deletedAt: seed.deleted ? tick() : null,
+  };
+  const addressing = {
+    public: { to: [PUBLIC], cc: [`${OWNER}/followers`] },
+    unlisted: { to: [`${OWNER}/followers`], cc: [PUBLIC] },
+    private: { to: [`${OWNER}/followers`], cc: [] },
+    direct: { to: ["https://remote.test/users/friend"], cc: [] },
+  }[visibility];
+  const [inserted] = await db().insert(notes).values(row).returning({ seq: notes.seq });
+  if (inserted === undefined) throw new Error("note not stored");
+  const recipients = [
+    ...addressing.to.map((recipient) => ({
+      noteSeq: inserted.seq,
+      recipient,
+      field: "to" as const,
+    })),
+    ...addressing.cc.map((recipient) => ({
+      noteSeq: inserted.seq,
+      recipient,
+      field: "cc" as const,
+    })),
+  ];
+  await db().insert(noteRecipients).values(recipients);
+  for (const tag of seed.tags ?? []) {
+    await db()
+      .insert(noteTags)
+      .values({ noteSeq: inserted.seq, type: "Hashtag", name: tag, href: `${ORIGIN}/tags/${tag}` });
+  }
+  await db()
+    .insert(outbox)
+    .values({
+      id: `${id}/activity`,
+      actor: OWNER,
+      type: "Create",
+      objectId: id,
+      visibility,
+      payload: { id: `${id}/activity`, type: "Create", actor: OWNER, object: id, ...addressing },
+      published,
+    });
+  return { id, slug, seq: inserted.seq };
+}
+
+/** Stores a follow edge; `follower` follows `actor`. */
+export async function seedFollow(
+  actor: string,
+  follower: string,
+  state: "pending" | "accepted" = "accepted",
+) {
+  await db()
+    .insert(follows)
+    .values({
+      actor,
+      follower,
+      state,
+      activityId: `${follower}#follows/${nextId++}`,
+      createdAt: tick(),
+    });
+}

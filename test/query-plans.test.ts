@@ -1,0 +1,131 @@
+/**
+ * The hot queries use their index, not a table scan. Each query is the one the code runs:
+ * it is captured through drizzle's logger and explained with EXPLAIN QUERY PLAN on real D1.
+ */
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { findActor, findActorByHandle } from "../src/storage/actors";
+import { createDb, type Db } from "../src/storage/db";
+import { findFollow, pageFollows } from "../src/storage/follows";
+import { recentInbox } from "../src/storage/inbox";
+import {
+  findNote,
+  notesAddressedTo,
+  notesByTag,
+  recentPublicNotes,
+  repliesTo,
+} from "../src/storage/notes";
+import { OWNER, seedFollow, seedNote } from "./helpers";
+
+interface PlanRow {
+  id: number;
+  parent: number;
+  detail: string;
+}
+
+/** Runs `run` against D1, then explains every statement it sent. */
+async function plansOf(run: (db: Db) => Promise<unknown>): Promise<string[][]> {
+  const statements: { sql: string; params: unknown[] }[] = [];
+  const db = createDb(env.DB, {
+    logger: { logQuery: (sql, params) => statements.push({ sql, params }) },
+  });
+  await run(db);
+  expect(statements.length).toBeGreaterThan(0);
+  return Promise.all(
+    statements.map(async ({ sql, params }) => {
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .bind(...params)
+        .all<PlanRow>();
+      return results.map((r) => r.detail);
+    }),
+  );
+}
+
+const ownerFollowersPage = { limit: 20 };
+
+describe("query plans", () => {
+  // Some rows, so that the planner sees real tables rather than empty ones.
+  beforeAll(async () => {
+    for (let n = 0; n < 5; n++) {
+      await seedNote({ tags: ["fediverse"] });
+      await seedFollow(OWNER, `https://remote.test/users/f${n}`);
+      await seedFollow(`https://remote.test/users/f${n}`, OWNER);
+    }
+  });
+
+  it.each<[string, (db: Db) => Promise<unknown>, string, string]>([
+    [
+      "an author's notes, newest first",
+      (db) => recentPublicNotes(db, OWNER, 20),
+      "notes",
+      "notes_author_published_idx",
+    ],
+    [
+      "replies to a note",
+      (db) => repliesTo(db, `${OWNER}/statuses/1`, 20),
+      "notes",
+      "notes_in_reply_to_idx",
+    ],
+    [
+      "notes by hashtag",
+      (db) => notesByTag(db, "fediverse", 20),
+      "note_tags",
+      "note_tags_name_type_idx",
+    ],
+    [
+      "notes addressed to X",
+      (db) => notesAddressedTo(db, OWNER, 20),
+      "note_recipients",
+      "note_recipients_recipient_idx",
+    ],
+    ["object by id", (db) => findNote(db, `${OWNER}/statuses/1`), "notes", "notes_id_unique"],
+    [
+      "followers of the owner",
+      (db) => pageFollows(db, "followers", OWNER, ownerFollowersPage),
+      "follows",
+      "follows_actor_idx",
+    ],
+    [
+      "whom the owner follows",
+      (db) => pageFollows(db, "following", OWNER, ownerFollowersPage),
+      "follows",
+      "follows_follower_idx",
+    ],
+    [
+      "one follow edge",
+      (db) => findFollow(db, OWNER, "https://remote.test/users/a"),
+      "follows",
+      "follows_edge_unique",
+    ],
+    ["inbox, newest first", (db) => recentInbox(db, OWNER, 20), "inbox", "inbox_actor_created_idx"],
+    [
+      "actor by id",
+      (db) => findActor(db, "https://remote.test/users/a"),
+      "actors",
+      "actors_id_unique",
+    ],
+    [
+      "actor by handle",
+      (db) => findActorByHandle(db, "a", "remote.test"),
+      "actors",
+      "actors_handle_idx",
+    ],
+  ])("%s uses its index", async (_name, run, table, index) => {
+    const [plan] = await plansOf(run);
+    expect(plan).toBeDefined();
+    const detail = (plan ?? []).join("\n");
+    expect(detail).toMatch(new RegExp(`SEARCH ${table} USING (COVERING )?INDEX ${index}\\b`));
+    // No full scan of any table, and no sort of the whole result when the index orders it.
+    expect(detail).not.toMatch(/^SCAN \w+$/m);
+  });
+
+  it("orders an author's notes and the inbox by their index, without a sort step", async () => {
+    for (const run of [
+      (db: Db) => recentPublicNotes(db, OWNER, 20),
+      (db: Db) => recentInbox(db, OWNER, 20),
+    ]) {
+      const [plan] = await plansOf(run);
+      expect((plan ?? []).join("\n")).not.toMatch(/TEMP B-TREE/);
+    }
+  });
+});
