@@ -91,9 +91,10 @@ async function waitUntilReady() {
   }
   const accept = { Accept: "application/activity+json" };
   const [owner] = await Promise.all(
-    [`${origin}/.well-known/webfinger?resource=acct:owner@localhost:${port}`, `${origin}/actor`].map(
-      (url) => fetch(url, { headers: accept }).catch(() => undefined),
-    ),
+    [
+      `${origin}/.well-known/webfinger?resource=acct:owner@localhost:${port}`,
+      `${origin}/actor`,
+    ].map((url) => fetch(url, { headers: accept }).catch(() => undefined)),
   );
   const jrd = owner?.ok ? await owner.json() : undefined;
   const self = jrd?.links?.find((l) => l.rel === "self")?.href;
