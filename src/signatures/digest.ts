@@ -16,7 +16,7 @@ export type DigestCheck =
       readonly reason: "digestMissing" | "digestMismatch" | "badSyntax" | "unsupportedAlgorithm";
     };
 
-async function hash(name: HashName, body: Uint8Array<ArrayBuffer>): Promise<string> {
+async function hash(name: HashName, body: Uint8Array): Promise<string> {
   return toBase64(await crypto.subtle.digest(HASHES[name], body));
 }
 
@@ -52,7 +52,7 @@ function readDigests(headers: Headers): Map<string, string> | undefined {
  */
 export async function checkBodyDigest(
   headers: Headers,
-  body: Uint8Array<ArrayBuffer>,
+  body: Uint8Array,
 ): Promise<DigestCheck> {
   const digests = readDigests(headers);
   if (digests === undefined) return { ok: false, reason: "badSyntax" };
@@ -69,11 +69,11 @@ export async function checkBodyDigest(
 }
 
 /** The `Digest` value for draft-cavage signing. */
-export async function digestHeader(body: Uint8Array<ArrayBuffer>): Promise<string> {
+export async function digestHeader(body: Uint8Array): Promise<string> {
   return `SHA-256=${await hash("sha-256", body)}`;
 }
 
 /** The `Content-Digest` value for RFC 9421 signing. */
-export async function contentDigestHeader(body: Uint8Array<ArrayBuffer>): Promise<string> {
+export async function contentDigestHeader(body: Uint8Array): Promise<string> {
   return `sha-256=:${await hash("sha-256", body)}:`;
 }

@@ -25,7 +25,7 @@ export interface OutgoingMessage {
   readonly url: URL;
   /** Headers to send besides the signature ones (`Accept`, `Content-Type`...). */
   readonly headers: Headers;
-  readonly body?: Uint8Array<ArrayBuffer>;
+  readonly body?: Uint8Array;
 }
 
 /**

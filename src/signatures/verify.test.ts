@@ -43,7 +43,7 @@ async function signed(
   options: {
     now?: number;
     url?: string;
-    body?: Uint8Array<ArrayBuffer> | null;
+    body?: Uint8Array | null;
     key?: SigningKey;
   } = {},
 ): Promise<SignedMessage> {

@@ -89,7 +89,7 @@ interface Candidate {
 
 export async function verifyRequest(
   message: SignedMessage,
-  body: Uint8Array<ArrayBuffer> | undefined,
+  body: Uint8Array | undefined,
   options: VerifyOptions,
 ): Promise<VerifyResult> {
   const found = findSignature(message);
