@@ -11,17 +11,33 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
     plugins: [
-      cloudflareTest({
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            TEST_MIGRATIONS: migrations,
-            PUBLIC_ORIGIN: TEST_ORIGIN,
+      cloudflareTest(({ inject }) => {
+        const port = inject("fediversePort");
+        return {
+          wrangler: { configPath: "./wrangler.toml" },
+          miniflare: {
+            bindings: { TEST_MIGRATIONS: migrations, PUBLIC_ORIGIN: TEST_ORIGIN },
+            // Every outbound request of the Worker (and of the tests) goes to the fake
+            // fediverse on loopback, which answers for any host.
+            outboundService: (request: Request) => {
+              const url = new URL(request.url);
+              const headers = new Headers(request.headers);
+              headers.set("x-forwarded-host", url.host);
+              headers.set("x-forwarded-proto", url.protocol.slice(0, -1));
+              return fetch(`http://127.0.0.1:${port}${url.pathname}${url.search}`, {
+                method: request.method,
+                headers,
+                body: request.body,
+                redirect: "manual",
+                duplex: "half",
+              } as RequestInit);
+            },
           },
-        },
+        };
       }),
     ],
     test: {
+      globalSetup: ["./test/global-setup.ts"],
       setupFiles: ["./test/setup.ts"],
       expect: { requireAssertions: true },
     },

@@ -5,6 +5,7 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import type { AppEnv } from "./env";
 import { actor } from "./http/actor";
 import { collections } from "./http/collections";
+import { inboxes } from "./http/inbox";
 import { media } from "./http/media";
 import { withConfig } from "./http/middleware/config";
 import { nodeinfo } from "./http/nodeinfo";
@@ -31,6 +32,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/", actor);
   app.route("/", collections);
   app.route("/", objects);
+  app.route("/", inboxes);
   app.route("/", media);
 
   app.notFound((c) => jsonError(c, 404, "not found"));

@@ -50,10 +50,7 @@ function readDigests(headers: Headers): Map<string, string> | undefined {
  * Checks every digest of a supported algorithm in `Digest` and `Content-Digest` against the
  * body. At least one must be present and supported, and all that are supported must match.
  */
-export async function checkBodyDigest(
-  headers: Headers,
-  body: Uint8Array,
-): Promise<DigestCheck> {
+export async function checkBodyDigest(headers: Headers, body: Uint8Array): Promise<DigestCheck> {
   const digests = readDigests(headers);
   if (digests === undefined) return { ok: false, reason: "badSyntax" };
   if (digests.size === 0) return { ok: false, reason: "digestMissing" };

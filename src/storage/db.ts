@@ -1,4 +1,5 @@
 import type { Logger } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 
 export type Db = DrizzleD1Database;
@@ -11,4 +12,11 @@ export interface DbOptions {
 /** A drizzle handle on the D1 binding; cheap, so built per request or batch. */
 export function createDb(d1: D1Database, options: DbOptions = {}): Db {
   return drizzle(d1, options.logger === undefined ? {} : { logger: options.logger });
+}
+
+/** Runs statements in one D1 batch: one round trip, all or nothing. */
+export async function runBatch(db: Db, statements: readonly BatchItem<"sqlite">[]): Promise<void> {
+  const [first, ...rest] = statements;
+  if (first === undefined) return;
+  await db.batch([first, ...rest]);
 }

@@ -1,7 +1,9 @@
 /** The owner's and the instance actor's key pairs: generated once, race-safely, never again. */
 import { eq } from "drizzle-orm";
 import type { LocalActorState } from "../activitypub/actor";
-import { generateRsaKeyPair } from "../signatures/keys";
+import { importPrivateKey } from "../signatures/algorithms";
+import { fromBase64, generateRsaKeyPair } from "../signatures/keys";
+import type { SigningKey } from "../signatures/sign";
 import type { Db } from "./db";
 import { type LocalActorRole, localActors } from "./schema";
 
@@ -30,4 +32,34 @@ export async function ensureLocalActor(db: Db, role: LocalActorRole): Promise<Lo
   ]);
   if (stored === undefined) throw new Error(`local actor ${role} could not be stored`);
   return stored;
+}
+
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+
+/**
+ * The key a local actor signs with, imported once per isolate. Creates the key pair when it
+ * does not exist yet (the instance actor's is made on its first signed fetch).
+ */
+export async function loadSigningKey(
+  db: Db,
+  role: LocalActorRole,
+  keyId: string,
+): Promise<SigningKey> {
+  const read = () =>
+    db
+      .select({ pkcs8: localActors.privateKeyPkcs8 })
+      .from(localActors)
+      .where(eq(localActors.role, role));
+  let [row] = await read();
+  if (row === undefined) {
+    await ensureLocalActor(db, role);
+    [row] = await read();
+    if (row === undefined) throw new Error(`local actor ${role} has no key`);
+  }
+  let privateKey = importedKeys.get(row.pkcs8);
+  if (privateKey === undefined) {
+    privateKey = importPrivateKey(fromBase64(row.pkcs8), "rsa-v1_5-sha256");
+    importedKeys.set(row.pkcs8, privateKey);
+  }
+  return { keyId, privateKey: await privateKey };
 }

@@ -71,6 +71,8 @@ export const actors = sqliteTable(
   (t) => [
     uniqueIndex("actors_id_unique").on(t.id),
     index("actors_handle_idx").on(t.preferredUsername, t.domain),
+    // Signature verification looks keys up by id.
+    index("actors_public_key_idx").on(t.publicKeyId),
   ],
 );
 export type ActorRow = typeof actors.$inferSelect;

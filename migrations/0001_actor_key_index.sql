@@ -1,0 +1,1 @@
+CREATE INDEX `actors_public_key_idx` ON `actors` (`public_key_id`);

@@ -1,0 +1,77 @@
+/** Reading remote actor documents and their keys. */
+import type { NewActorRow } from "../storage/schema";
+import {
+  ACTOR_TYPES,
+  asArray,
+  asDate,
+  asString,
+  asUrl,
+  firstLink,
+  hostOf,
+  isObject,
+  type Json,
+  type JsonObject,
+  typeOf,
+} from "./parse";
+
+/** An actor as we keep it: the fields we use, not the whole remote payload. */
+export type ParsedActor = Omit<NewActorRow, "seq" | "fetchedAt">;
+
+function imageUrl(value: Json | undefined): string | undefined {
+  for (const image of asArray(value)) {
+    const url = isObject(image) ? firstLink(image.url) : asUrl(image);
+    if (url !== undefined) return url;
+  }
+  return undefined;
+}
+
+export interface PublicKeyEntry {
+  readonly id: string;
+  readonly owner: string | undefined;
+  readonly publicKeyPem: string;
+}
+
+/** The keys a document carries: its `publicKey` entries, or itself when it is a key. */
+export function publicKeysOf(document: JsonObject): PublicKeyEntry[] {
+  const entries = document.publicKeyPem === undefined ? asArray(document.publicKey) : [document];
+  return entries.flatMap((entry) => {
+    if (!isObject(entry)) return [];
+    const id = asUrl(entry.id);
+    const pem = asString(entry.publicKeyPem);
+    if (id === undefined || pem === undefined) return [];
+    return [{ id, owner: asUrl(entry.owner), publicKeyPem: pem }];
+  });
+}
+
+/** The actor in a document, or undefined when it is not an actor we can talk to. */
+export function parseActor(document: JsonObject): ParsedActor | undefined {
+  const id = asUrl(document.id);
+  const type = typeOf(document);
+  const inbox = asUrl(document.inbox);
+  if (id === undefined || type === undefined || !ACTOR_TYPES.has(type) || inbox === undefined) {
+    return undefined;
+  }
+  const endpoints = isObject(document.endpoints) ? document.endpoints : {};
+  const key = publicKeysOf(document).find((k) => k.owner === undefined || k.owner === id);
+  return {
+    id,
+    type,
+    preferredUsername: asString(document.preferredUsername) ?? null,
+    domain: hostOf(id),
+    name: asString(document.name) ?? null,
+    summary: asString(document.summary) ?? null,
+    url: firstLink(document.url) ?? null,
+    inbox,
+    sharedInbox: asUrl(endpoints.sharedInbox) ?? null,
+    outbox: asUrl(document.outbox) ?? null,
+    followers: asUrl(document.followers) ?? null,
+    following: asUrl(document.following) ?? null,
+    featured: asUrl(document.featured) ?? null,
+    publicKeyId: key?.id ?? null,
+    publicKeyPem: key?.publicKeyPem ?? null,
+    iconUrl: imageUrl(document.icon) ?? null,
+    imageUrl: imageUrl(document.image) ?? null,
+    manuallyApprovesFollowers: document.manuallyApprovesFollowers === true,
+    published: asDate(document.published) ?? null,
+  };
+}

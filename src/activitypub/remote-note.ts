@@ -1,0 +1,141 @@
+/** Reading remote notes (and the object types stored like them) into what we keep. */
+import type { NoteAttachment, NoteTagRow, Visibility } from "../storage/schema";
+import { PUBLIC_COLLECTION } from "./context";
+import {
+  asArray,
+  asDate,
+  asString,
+  asUrl,
+  firstLink,
+  idOf,
+  idsOf,
+  isObject,
+  type Json,
+  type JsonObject,
+  localized,
+  NOTE_TYPES,
+  typeOf,
+} from "./parse";
+import { escapeHtml } from "./text";
+
+export type ParsedTag = Pick<NoteTagRow, "type" | "name" | "href">;
+
+export interface ParsedNote {
+  readonly id: string;
+  readonly type: string;
+  readonly attributedTo: string;
+  readonly inReplyTo: string | undefined;
+  /** Not yet sanitised. */
+  readonly content: string;
+  readonly summary: string | undefined;
+  readonly sensitive: boolean;
+  readonly language: string | undefined;
+  readonly url: string | undefined;
+  readonly published: Date | undefined;
+  readonly updated: Date | undefined;
+  readonly to: readonly string[];
+  readonly cc: readonly string[];
+  readonly tags: readonly ParsedTag[];
+  readonly attachments: readonly NoteAttachment[];
+}
+
+const MAX_ATTACHMENTS = 16;
+const MAX_TAGS = 64;
+
+/** `Public`, `as:Public` and the full IRI all mean the public collection. */
+function normaliseAudience(ids: string[], raw: Json | undefined): string[] {
+  const shortForms = asArray(raw).filter((v) => v === "Public" || v === "as:Public");
+  return [...ids, ...shortForms.map(() => PUBLIC_COLLECTION)];
+}
+
+function parseTags(value: Json | undefined): ParsedTag[] {
+  const tags: ParsedTag[] = [];
+  for (const tag of asArray(value)) {
+    if (!isObject(tag)) continue;
+    const type = typeOf(tag);
+    const name = asString(tag.name)?.trim();
+    if (name === undefined || name === "") continue;
+    if (type === "Hashtag") {
+      const bare = name.replace(/^#/, "").toLowerCase();
+      if (bare !== "") tags.push({ type, name: bare, href: asUrl(tag.href) ?? null });
+    } else if (type === "Mention") {
+      tags.push({ type, name: name.replace(/^@/, ""), href: asUrl(tag.href) ?? null });
+    } else if (type === "Emoji") {
+      const icon = isObject(tag.icon) ? firstLink(tag.icon.url) : undefined;
+      tags.push({ type, name, href: icon ?? null });
+    }
+    if (tags.length >= MAX_TAGS) break;
+  }
+  // One row per (type, name): servers repeat a mention when it appears twice.
+  return tags.filter((t, i) => tags.findIndex((u) => u.type === t.type && u.name === t.name) === i);
+}
+
+function parseAttachments(value: Json | undefined): NoteAttachment[] {
+  const attachments: NoteAttachment[] = [];
+  for (const item of asArray(value)) {
+    if (!isObject(item)) continue;
+    const url = firstLink(item.url) ?? asUrl(item.href);
+    if (url === undefined) continue;
+    attachments.push({
+      type: typeOf(item) ?? "Document",
+      mediaType: asString(item.mediaType),
+      url,
+      name: asString(item.name),
+    });
+    if (attachments.length >= MAX_ATTACHMENTS) break;
+  }
+  return attachments;
+}
+
+/** The note in an object, or undefined when it is not one we store. */
+export function parseNote(object: JsonObject): ParsedNote | undefined {
+  const id = asUrl(object.id);
+  const type = typeOf(object);
+  // attributedTo may list several actors (PeerTube: the channel and the account).
+  const attributedTo = asArray(object.attributedTo)
+    .map((a) => ({ id: idOf(a), type: typeOf(a) }))
+    .find((a) => a.id !== undefined && a.type !== "Group")?.id;
+  if (
+    id === undefined ||
+    type === undefined ||
+    !NOTE_TYPES.has(type) ||
+    attributedTo === undefined
+  ) {
+    return undefined;
+  }
+  const content = localized(object, "content");
+  const name = asString(object.name);
+  // Misskey's `_misskey_content` is MFM source; `content` is the HTML to show.
+  let html = content.text ?? "";
+  if (html === "" && name !== undefined) html = `<p>${escapeHtml(name)}</p>`;
+  return {
+    id,
+    type,
+    attributedTo,
+    inReplyTo: idOf(object.inReplyTo),
+    content: html,
+    summary: localized(object, "summary").text || undefined,
+    sensitive: object.sensitive === true,
+    language: content.language,
+    url: firstLink(object.url),
+    published: asDate(object.published),
+    updated: asDate(object.updated),
+    to: normaliseAudience(idsOf(object.to), object.to),
+    cc: normaliseAudience(idsOf(object.cc), object.cc),
+    tags: parseTags(object.tag),
+    attachments: parseAttachments(object.attachment),
+  };
+}
+
+/** Visibility as Mastodon reads addressing: Public in `to`, in `cc`, followers, or neither. */
+export function visibilityOf(
+  note: Pick<ParsedNote, "to" | "cc">,
+  authorFollowers: string | null | undefined,
+): Visibility {
+  if (note.to.includes(PUBLIC_COLLECTION)) return "public";
+  if (note.cc.includes(PUBLIC_COLLECTION)) return "unlisted";
+  const all = [...note.to, ...note.cc];
+  if (authorFollowers != null && all.includes(authorFollowers)) return "private";
+  if (all.some((r) => r.endsWith("/followers"))) return "private";
+  return "direct";
+}

@@ -1,0 +1,142 @@
+/**
+ * GETs a remote ActivityStreams document the way Mastodon does: ActivityPub `Accept`, a
+ * timeout, a size cap, at most one redirect, signed by the instance actor so that servers
+ * requiring authorized fetch answer, and the document's `id` checked against the URL.
+ */
+import { isObject, type JsonObject } from "../activitypub/parse";
+import { type SigningKey, signMessage } from "../signatures/sign";
+import { SOFTWARE } from "../version";
+import { checkRemoteUrl } from "./remote-url";
+
+export const AP_ACCEPT =
+  'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
+
+export type FetchFailure =
+  /** The URL is not one we may request (scheme, private address...). */
+  | "blocked"
+  | "timeout"
+  | "network"
+  /** 404 or 410: the document is gone. */
+  | "gone"
+  | "httpError"
+  | "tooLarge"
+  | "notJson"
+  /** The document says it is something else than what was asked for. */
+  | "idMismatch"
+  | "tooManyRedirects";
+
+export type FetchDocumentResult =
+  | { readonly ok: true; readonly document: JsonObject; readonly url: string }
+  | { readonly ok: false; readonly reason: FetchFailure; readonly status?: number };
+
+export interface FetchDocumentOptions {
+  readonly devFederation: boolean;
+  /** Signs the GET (the instance actor's key); unsigned when absent. */
+  readonly signer?: SigningKey;
+  /** Where requests claim to come from, for the User-Agent. */
+  readonly origin: string;
+  /** Whether `id` must equal the URL asked (after the redirect). Default true. */
+  readonly checkId?: boolean;
+  /** Default 10 s. */
+  readonly timeoutMs?: number;
+  /** Default 1 MiB. */
+  readonly maxBytes?: number;
+}
+
+const MAX_REDIRECTS = 1;
+
+export async function fetchDocument(
+  target: string,
+  options: FetchDocumentOptions,
+): Promise<FetchDocumentResult> {
+  let url = target.split("#")[0] ?? target;
+  for (let redirects = 0; ; redirects++) {
+    const allowed = checkRemoteUrl(url, options);
+    if (!allowed.ok) return { ok: false, reason: "blocked" };
+    let response: Response;
+    try {
+      response = await get(allowed.url, options);
+    } catch (error) {
+      const timeout = error instanceof Error && error.name === "TimeoutError";
+      return { ok: false, reason: timeout ? "timeout" : "network" };
+    }
+    const location = response.headers.get("location");
+    if (response.status >= 300 && response.status < 400 && location !== null) {
+      await response.body?.cancel();
+      if (redirects >= MAX_REDIRECTS) return { ok: false, reason: "tooManyRedirects" };
+      url = new URL(location, url).href;
+      continue;
+    }
+    if (response.status === 404 || response.status === 410) {
+      await response.body?.cancel();
+      return { ok: false, reason: "gone", status: response.status };
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      return { ok: false, reason: "httpError", status: response.status };
+    }
+    const bytes = await readCapped(response, options.maxBytes ?? 1024 * 1024);
+    if (bytes === undefined) return { ok: false, reason: "tooLarge" };
+    let document: unknown;
+    try {
+      document = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      return { ok: false, reason: "notJson" };
+    }
+    if (!isObject(document)) return { ok: false, reason: "notJson" };
+    if ((options.checkId ?? true) && document.id !== url)
+      return { ok: false, reason: "idMismatch" };
+    return { ok: true, document, url };
+  }
+}
+
+async function get(url: URL, options: FetchDocumentOptions): Promise<Response> {
+  let headers = new Headers({
+    Accept: AP_ACCEPT,
+    "User-Agent": `${SOFTWARE.name}/${SOFTWARE.version} (+${options.origin}/)`,
+  });
+  if (options.signer !== undefined) {
+    headers = await signMessage({ method: "GET", url, headers }, options.signer, "cavage");
+  }
+  return fetch(url, {
+    headers,
+    redirect: "manual",
+    signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+  });
+}
+
+/**
+ * The body of a request or response, or undefined once it passes `maxBytes`: a declared
+ * length over the cap is refused unread, and reading stops at the cap whatever was declared.
+ */
+export async function readCapped(
+  message: Request | Response,
+  maxBytes: number,
+): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  const declared = Number(message.headers.get("content-length"));
+  if (declared > maxBytes) {
+    await message.body?.cancel();
+    return undefined;
+  }
+  if (message.body === null) return new Uint8Array();
+  const reader = message.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}

@@ -1,0 +1,358 @@
+/**
+ * What each received activity does. A handler only reads; it returns the statements to
+ * write (run in one batch with the received activity, so an activity is applied exactly
+ * once) and the queue messages for slow work. The signature was verified and the sender is
+ * the activity's actor before any handler runs.
+ */
+import { and, eq, or } from "drizzle-orm";
+import { PUBLIC_COLLECTION } from "../../activitypub/context";
+import {
+  ACTOR_TYPES,
+  asArray,
+  idOf,
+  isObject,
+  type Json,
+  type JsonObject,
+  NOTE_TYPES,
+  typeOf,
+} from "../../activitypub/parse";
+import { parseActor } from "../../activitypub/remote-actor";
+import { parseNote, visibilityOf } from "../../activitypub/remote-note";
+import { newObjectId } from "../../activitypub/urls";
+import { toActorRow, upsertActor } from "../../cache/remote-actors";
+import type { Config } from "../../env";
+import { findActor } from "../../storage/actors";
+import type { Db } from "../../storage/db";
+import { actors, follows, notes, outbox, reactions } from "../../storage/schema";
+import type { QueueMessage } from "../messages";
+import {
+  concernsOwner,
+  type Statement,
+  storeNoteStatements,
+  updateNoteStatements,
+} from "../remote-notes";
+
+export interface InboxContext {
+  readonly db: Db;
+  readonly config: Config;
+  readonly now: Date;
+  /** The received activity, as sent. */
+  readonly activity: JsonObject;
+  readonly id: string;
+  readonly type: string;
+  /** The verified sender: the activity's actor. */
+  readonly actor: string;
+}
+
+export interface Outcome {
+  readonly statements: Statement[];
+  readonly messages: QueueMessage[];
+  /** Work remains for the queue; the activity is marked processed when it is done. */
+  readonly pending: boolean;
+}
+
+const done = (statements: Statement[] = [], messages: QueueMessage[] = []): Outcome => ({
+  statements,
+  messages,
+  pending: false,
+});
+
+type Handler = (ctx: InboxContext) => Promise<Outcome>;
+
+const HANDLERS: Record<string, Handler> = {
+  Follow: onFollow,
+  Undo: onUndo,
+  Accept: onAccept,
+  Reject: onReject,
+  Create: onCreate,
+  Update: onUpdate,
+  Delete: onDelete,
+  Like: onReaction,
+  Announce: onReaction,
+  Block: onBlock,
+};
+
+/** Runs the handler for the activity's type; unknown types are kept and otherwise ignored. */
+export function handleActivity(ctx: InboxContext): Promise<Outcome> {
+  const handler = HANDLERS[ctx.type];
+  return handler === undefined ? Promise.resolve(done()) : handler(ctx);
+}
+
+const objectOf = (ctx: InboxContext): Json | undefined => ctx.activity.object;
+
+async function onFollow(ctx: InboxContext): Promise<Outcome> {
+  const owner = ctx.config.urls.owner.id;
+  if (idOf(objectOf(ctx)) !== owner) return done();
+  const { db, now } = ctx;
+  const [existing] = await db
+    .select({ state: follows.state })
+    .from(follows)
+    .where(and(eq(follows.actor, owner), eq(follows.follower, ctx.actor)));
+  const state = ctx.config.owner.manuallyApprovesFollowers ? "pending" : "accepted";
+  const statements: Statement[] = [
+    db
+      .insert(follows)
+      .values({
+        actor: owner,
+        follower: ctx.actor,
+        state,
+        activityId: ctx.id,
+        createdAt: now,
+        acceptedAt: state === "accepted" ? now : null,
+      })
+      // A repeated Follow keeps the edge; it only learns the newest Follow's id.
+      .onConflictDoUpdate({
+        target: [follows.actor, follows.follower],
+        set: { activityId: ctx.id },
+      }),
+  ];
+  // An accepted follower who follows again gets another Accept (they may have lost ours).
+  if (existing?.state === "accepted" || (existing === undefined && state === "accepted")) {
+    const accept = await acceptStatements(ctx);
+    return done([...statements, ...accept.statements], accept.messages);
+  }
+  return done(statements);
+}
+
+/** Stores an `Accept` of the received Follow and queues its delivery to the follower. */
+async function acceptStatements(
+  ctx: InboxContext,
+): Promise<Pick<Outcome, "statements" | "messages">> {
+  const follower = await findActor(ctx.db, ctx.actor);
+  if (follower === undefined) return { statements: [], messages: [] };
+  const { urls } = ctx.config;
+  const id = urls.activity(newObjectId(ctx.now.getTime()));
+  const payload = {
+    id,
+    type: "Accept",
+    actor: urls.owner.id,
+    object: { id: ctx.id, type: "Follow", actor: ctx.actor, object: urls.owner.id },
+    to: [ctx.actor],
+  };
+  return {
+    statements: [
+      ctx.db.insert(outbox).values({
+        id,
+        actor: urls.owner.id,
+        type: "Accept",
+        objectId: ctx.id,
+        visibility: "direct",
+        payload,
+        published: ctx.now,
+      }),
+    ],
+    messages: [{ v: 1, type: "deliver", activityId: id, inboxes: [follower.inbox] }],
+  };
+}
+
+/**
+ * The activity an `Undo`, `Accept` or `Reject` refers to: embedded (its type and fields at
+ * hand) or only its id (looked up among what we stored).
+ */
+function innerOf(ctx: InboxContext): {
+  id: string | undefined;
+  type: string | undefined;
+  object: JsonObject | undefined;
+} {
+  const inner = objectOf(ctx);
+  const object = isObject(inner) ? inner : undefined;
+  return { id: idOf(inner), type: typeOf(object), object };
+}
+
+async function onUndo(ctx: InboxContext): Promise<Outcome> {
+  const { db } = ctx;
+  const inner = innerOf(ctx);
+  // An embedded activity must be the sender's own.
+  if (
+    inner.object !== undefined &&
+    idOf(inner.object.actor) !== undefined &&
+    idOf(inner.object.actor) !== ctx.actor
+  ) {
+    return done();
+  }
+  const owner = ctx.config.urls.owner.id;
+  const undoFollow = () =>
+    db.delete(follows).where(and(eq(follows.actor, owner), eq(follows.follower, ctx.actor)));
+  const undoReaction = (type: "Like" | "Announce") => {
+    const byId = inner.id === undefined ? undefined : eq(reactions.id, inner.id);
+    const target = idOf(inner.object?.object);
+    const byTarget =
+      target === undefined
+        ? undefined
+        : and(eq(reactions.type, type), eq(reactions.object, target));
+    return db.delete(reactions).where(and(eq(reactions.actor, ctx.actor), or(byId, byTarget)));
+  };
+  switch (inner.type) {
+    case "Follow":
+      return done(idOf(inner.object?.object) === owner ? [undoFollow()] : []);
+    case "Like":
+    case "Announce":
+      return done([undoReaction(inner.type)]);
+    case "Block":
+      return done();
+  }
+  if (inner.id === undefined) return done();
+  // Only the id: it names the Follow or the reaction it undoes.
+  const [follow] = await db
+    .select({ seq: follows.seq })
+    .from(follows)
+    .where(and(eq(follows.activityId, inner.id), eq(follows.follower, ctx.actor)));
+  if (follow !== undefined) return done([db.delete(follows).where(eq(follows.seq, follow.seq))]);
+  return done([
+    db.delete(reactions).where(and(eq(reactions.id, inner.id), eq(reactions.actor, ctx.actor))),
+  ]);
+}
+
+/** `Accept` of the owner's follow request, sent by the account the owner asked to follow. */
+async function onAccept(ctx: InboxContext): Promise<Outcome> {
+  const inner = innerOf(ctx);
+  if (inner.type !== undefined && inner.type !== "Follow") return done();
+  const owner = ctx.config.urls.owner.id;
+  return done([
+    ctx.db
+      .update(follows)
+      .set({ state: "accepted", acceptedAt: ctx.now })
+      .where(
+        and(
+          eq(follows.actor, ctx.actor),
+          eq(follows.follower, owner),
+          eq(follows.state, "pending"),
+        ),
+      ),
+  ]);
+}
+
+/** `Reject` of the owner's follow request, or the end of an accepted follow. */
+async function onReject(ctx: InboxContext): Promise<Outcome> {
+  const inner = innerOf(ctx);
+  if (inner.type !== undefined && inner.type !== "Follow") return done();
+  const owner = ctx.config.urls.owner.id;
+  return done([
+    ctx.db.delete(follows).where(and(eq(follows.actor, ctx.actor), eq(follows.follower, owner))),
+  ]);
+}
+
+async function onCreate(ctx: InboxContext): Promise<Outcome> {
+  const object = objectOf(ctx);
+  if (typeof object === "string") {
+    // Only a URL: fetching it is slow work, for the queue.
+    return {
+      statements: [],
+      messages: [{ v: 1, type: "fetchObject", id: object, purpose: "create", inboxId: ctx.id }],
+      pending: true,
+    };
+  }
+  if (!isObject(object) || !NOTE_TYPES.has(typeOf(object) ?? "")) return done();
+  const note = parseNote(object);
+  // A server may only create notes in its own actors' names.
+  if (note === undefined || note.attributedTo !== ctx.actor) return done();
+  if (!(await concernsOwner(ctx.db, ctx.config, note))) return done();
+  const author = await findActor(ctx.db, ctx.actor);
+  const statements = await storeNoteStatements(
+    ctx.db,
+    note,
+    visibilityOf(note, author?.followers),
+    ctx.now,
+  );
+  const messages: QueueMessage[] = [];
+  // The note it answers gives the reply its context; fetching it is slow work.
+  if (note.inReplyTo !== undefined && !note.inReplyTo.startsWith(`${ctx.config.urls.owner.id}/`)) {
+    const [parent] = await ctx.db
+      .select({ seq: notes.seq })
+      .from(notes)
+      .where(eq(notes.id, note.inReplyTo));
+    if (parent === undefined) {
+      messages.push({ v: 1, type: "fetchObject", id: note.inReplyTo, purpose: "context" });
+    }
+  }
+  return done(statements, messages);
+}
+
+async function onUpdate(ctx: InboxContext): Promise<Outcome> {
+  const object = objectOf(ctx);
+  if (!isObject(object)) return done();
+  const type = typeOf(object);
+  if (type !== undefined && ACTOR_TYPES.has(type)) {
+    // Only an actor may update itself.
+    const actor = parseActor(object);
+    if (actor === undefined || actor.id !== ctx.actor) return done();
+    const known = await findActor(ctx.db, ctx.actor);
+    if (known === undefined) return done();
+    // Without a key in the update, the one we verified with stays.
+    const row = await toActorRow({
+      ...actor,
+      publicKeyId: actor.publicKeyId ?? known.publicKeyId,
+      publicKeyPem: actor.publicKeyPem ?? known.publicKeyPem,
+    });
+    return done([upsertActor(ctx.db, row)]);
+  }
+  if (type === undefined || !NOTE_TYPES.has(type)) return done();
+  const note = parseNote(object);
+  if (note === undefined || note.attributedTo !== ctx.actor) return done();
+  return done(await updateNoteStatements(ctx.db, note, ctx.now));
+}
+
+async function onDelete(ctx: InboxContext): Promise<Outcome> {
+  const { db } = ctx;
+  const target = idOf(objectOf(ctx));
+  if (target === undefined) return done();
+  if (target === ctx.actor) return done(deleteActorStatements(db, ctx.actor));
+  return done([
+    db
+      .update(notes)
+      .set({ deletedAt: ctx.now, content: "", summary: null, attachments: [] })
+      .where(and(eq(notes.id, target), eq(notes.attributedTo, ctx.actor))),
+  ]);
+}
+
+/** An actor that deleted itself: its follows both ways, its reactions, its notes, itself. */
+export function deleteActorStatements(db: Db, actor: string): Statement[] {
+  return [
+    db.delete(follows).where(or(eq(follows.actor, actor), eq(follows.follower, actor))),
+    db.delete(reactions).where(eq(reactions.actor, actor)),
+    db.delete(notes).where(eq(notes.attributedTo, actor)),
+    db.delete(actors).where(eq(actors.id, actor)),
+  ];
+}
+
+/** Likes and boosts of the owner's notes, once per actor and note. */
+async function onReaction(ctx: InboxContext): Promise<Outcome> {
+  const target = idOf(objectOf(ctx));
+  if (target === undefined || !target.startsWith(`${ctx.config.urls.owner.id}/statuses/`))
+    return done();
+  // A boost must be public, or it is not a boost anyone sees.
+  if (ctx.type === "Announce") {
+    const audience = [...asArray(ctx.activity.to), ...asArray(ctx.activity.cc)];
+    if (!audience.some((a) => a === PUBLIC_COLLECTION || a === "Public" || a === "as:Public")) {
+      return done();
+    }
+  }
+  return done([
+    ctx.db
+      .insert(reactions)
+      .values({
+        id: ctx.id,
+        type: ctx.type as "Like" | "Announce",
+        actor: ctx.actor,
+        object: target,
+        createdAt: ctx.now,
+      })
+      .onConflictDoNothing(),
+  ]);
+}
+
+/** Blocked by someone: neither follows the other any more. */
+async function onBlock(ctx: InboxContext): Promise<Outcome> {
+  const owner = ctx.config.urls.owner.id;
+  if (idOf(objectOf(ctx)) !== owner) return done();
+  return done([
+    ctx.db
+      .delete(follows)
+      .where(
+        or(
+          and(eq(follows.actor, owner), eq(follows.follower, ctx.actor)),
+          and(eq(follows.actor, ctx.actor), eq(follows.follower, owner)),
+        ),
+      ),
+  ]);
+}

@@ -1,0 +1,174 @@
+/**
+ * Receiving one activity at an inbox: refuse cheap things first (rate, size, type, shape),
+ * then verify the signature and who may say what, then store the activity and its effects
+ * once, in one batch, and answer. Slow work (fetching) goes to the queue.
+ */
+import { eq } from "drizzle-orm";
+import * as v from "valibot";
+import { hostOf, idOf, type JsonObject, typeOf } from "../../activitypub/parse";
+import { keyResolver, type RemoteContext } from "../../cache/remote-actors";
+import type { Config } from "../../env";
+import { verifyRequest } from "../../signatures/verify";
+import { findActor } from "../../storage/actors";
+import { createDb, runBatch } from "../../storage/db";
+import { inbox } from "../../storage/schema";
+import { readCapped } from "../fetch-document";
+import { deleteActorStatements, handleActivity } from "./handlers";
+
+export const MAX_ACTIVITY_BYTES = 1024 * 1024;
+
+export type InboxResult =
+  | { readonly status: 202; readonly duplicate?: boolean }
+  | {
+      readonly status: 400 | 401 | 403 | 413 | 415 | 429;
+      readonly error: string;
+      readonly retryAfter?: number;
+    };
+
+const ACTIVITY_TYPES = /^application\/(activity\+json|ld\+json|json)$/;
+
+const HttpUrl = v.pipe(
+  v.string("must be an http(s) URL"),
+  v.check((s) => /^https?:\/\//i.test(s) && URL.canParse(s), "must be an http(s) URL"),
+);
+
+/** The envelope every activity must have; the rest is read leniently by the handlers. */
+const Envelope = v.looseObject({
+  "@context": v.union(
+    [v.string(), v.array(v.unknown()), v.record(v.string(), v.unknown())],
+    "must be a string, an array or an object",
+  ),
+  id: HttpUrl,
+  type: v.union(
+    [v.string(), v.pipe(v.array(v.string()), v.minLength(1))],
+    "must be a string or a list of strings",
+  ),
+  actor: v.union(
+    [HttpUrl, v.looseObject({ id: HttpUrl })],
+    "must be a URL or an object with an id",
+  ),
+});
+
+/** `actor is required`, `id must be an http(s) URL`: the first problem, said plainly. */
+function describeIssue(issues: readonly v.BaseIssue<unknown>[]): string {
+  const issue = issues[0];
+  const key = issue?.path?.[0]?.key;
+  if (issue === undefined || typeof key !== "string") return "invalid activity";
+  return issue.input === undefined ? `${key} is required` : `${key} ${issue.message}`;
+}
+
+export interface ReceiveOptions {
+  readonly env: Env;
+  readonly config: Config;
+  readonly now?: Date;
+}
+
+export async function receiveActivity(
+  request: Request,
+  options: ReceiveOptions,
+): Promise<InboxResult> {
+  const { env, config } = options;
+
+  const host = signerHost(request.headers);
+  const limit = await env.INBOX_RATE_LIMITER.limit({ key: host ?? "unsigned" });
+  if (!limit.success) {
+    return { status: 429, error: "too many requests from this host", retryAfter: 60 };
+  }
+
+  const body = await readCapped(request, MAX_ACTIVITY_BYTES);
+  if (body === undefined) return { status: 413, error: "activity larger than 1 MB" };
+  const contentType = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (contentType === undefined || !ACTIVITY_TYPES.test(contentType)) {
+    return { status: 415, error: "content type must be application/activity+json" };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
+  } catch {
+    return { status: 400, error: "body is not JSON" };
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return { status: 400, error: "body is not a JSON object" };
+  }
+  const envelope = v.safeParse(Envelope, json);
+  if (!envelope.success) {
+    return { status: 400, error: describeIssue(envelope.issues) };
+  }
+  const activity = json as JsonObject;
+  const id = envelope.output.id as string;
+  const type = typeOf(activity) as string;
+  const actor = idOf(activity.actor) as string;
+
+  const db = createDb(env.DB);
+  const remote: RemoteContext = { db, config };
+
+  // Mastodon announces deleted accounts to every server it knows. For an actor we never
+  // knew there is nothing to undo, and fetching its (gone) key would only cost us.
+  const selfDelete = type === "Delete" && idOf(activity.object) === actor;
+  const known = selfDelete ? await findActor(db, actor) : undefined;
+  if (selfDelete && known === undefined) return { status: 202 };
+
+  const verified = await verifyRequest(
+    { method: request.method, url: new URL(request.url), headers: request.headers },
+    body,
+    { resolveKey: keyResolver(remote), now: options.now?.getTime() },
+  );
+  if (!verified.ok) {
+    // The key's actor answers 410 and it says it deleted itself: believe it.
+    if (verified.reason === "keyGone" && selfDelete && known !== undefined) {
+      await runBatch(db, deleteActorStatements(db, actor));
+      return { status: 202 };
+    }
+    return { status: 401, error: `signature not accepted: ${verified.reason}` };
+  }
+  if (verified.owner !== actor) {
+    return {
+      status: 403,
+      error: "keyOwnerMismatch: the signing key does not belong to the activity's actor",
+    };
+  }
+  if (hostOf(id) !== hostOf(actor)) {
+    return { status: 403, error: "the activity's id is not on its actor's host" };
+  }
+
+  const [seen] = await db.select({ seq: inbox.seq }).from(inbox).where(eq(inbox.id, id));
+  if (seen !== undefined) return { status: 202, duplicate: true };
+
+  const now = options.now ?? new Date();
+  const outcome = await handleActivity({ db, config, now, activity, id, type, actor });
+  const record = db.insert(inbox).values({
+    id,
+    actor: config.urls.owner.id,
+    sender: actor,
+    type,
+    objectId: idOf(activity.object) ?? null,
+    payload: new TextDecoder().decode(body),
+    createdAt: now,
+    processedAt: outcome.pending ? null : now,
+  });
+  try {
+    await runBatch(db, [record, ...outcome.statements]);
+  } catch (error) {
+    // The same activity arriving twice at once: the second batch loses on inbox.id.
+    if (
+      error instanceof Error &&
+      /UNIQUE constraint failed: inbox\.id/.test(String(error.cause ?? error.message))
+    ) {
+      return { status: 202, duplicate: true };
+    }
+    throw error;
+  }
+  if (outcome.messages.length > 0) {
+    await env.DELIVERY_QUEUE.sendBatch(outcome.messages.map((body) => ({ body })));
+  }
+  return { status: 202 };
+}
+
+/** The host a request claims to be signed from, read before anything is verified. */
+function signerHost(headers: Headers): string | undefined {
+  const input =
+    headers.get("signature-input") ?? headers.get("signature") ?? headers.get("authorization");
+  const keyId = input?.match(/key[iI]d\s*=\s*"([^"]+)"/)?.[1];
+  const url = keyId === undefined ? null : URL.parse(keyId);
+  return url?.host.toLowerCase() || undefined;
+}

@@ -1,0 +1,23 @@
+/** The owner's inbox and the shared inbox: both take any activity for this instance. */
+import { type Context, Hono } from "hono";
+import type { AppEnv } from "../env";
+import { receiveActivity } from "../federation/inbox/receive";
+import { jsonError } from "./responses";
+
+export const inboxes = new Hono<AppEnv>();
+
+async function receive(c: Context<AppEnv>) {
+  const result = await receiveActivity(c.req.raw, { env: c.env, config: c.var.config });
+  if (result.status === 202) return c.body(null, 202);
+  if (result.retryAfter !== undefined) c.header("Retry-After", String(result.retryAfter));
+  return jsonError(c, result.status, result.error);
+}
+
+inboxes.post("/users/:username/inbox", async (c) => {
+  if (c.req.param("username") !== c.var.config.owner.username) {
+    return jsonError(c, 404, "no such actor");
+  }
+  return receive(c);
+});
+
+inboxes.post("/inbox", receive);

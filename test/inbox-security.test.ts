@@ -1,0 +1,278 @@
+/** The inbox's gate: what it refuses, with which status and why, and that it stores nothing then. */
+import { exports } from "cloudflare:workers";
+import { count, eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { actors, follows, inbox } from "../src/storage/schema";
+import { db } from "./helpers";
+import { AS_CONTEXT, ORIGIN, OWNER, RemoteActor, received, serve } from "./support/remote";
+
+const HOST = "sec.test";
+const alice = await RemoteActor.create({ host: HOST, username: "alice" });
+const mallory = await RemoteActor.create({ host: "evil.test", username: "mallory" });
+
+const stored = async (id: string) =>
+  (await db().select().from(inbox).where(eq(inbox.id, id))).length;
+
+function post(body: BodyInit, headers: Record<string, string> = {}) {
+  return exports.default.fetch(`${ORIGIN}/users/owner/inbox`, {
+    method: "POST",
+    headers: { "content-type": "application/activity+json", ...headers },
+    body,
+  });
+}
+
+async function expectError(res: Response, status: number, pattern: RegExp) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  const body = (await res.json()) as { error: string };
+  expect(body.error).toMatch(pattern);
+}
+
+describe("refused before any work", () => {
+  it("413 for a body over 1 MB, declared or not", async () => {
+    const big = JSON.stringify({ padding: "x".repeat(1024 * 1024) });
+    await expectError(await post(big), 413, /1 MB/);
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(big));
+        controller.close();
+      },
+    });
+    await expectError(await post(stream), 413, /1 MB/);
+  });
+
+  it("415 for a content type that is not ActivityPub's", async () => {
+    const activity = alice.activity("Like", `${OWNER}/statuses/1`);
+    await expectError(
+      await alice.send(activity, { contentType: "text/plain" }),
+      415,
+      /content type/,
+    );
+    await expectError(
+      await alice.send(activity, { contentType: "application/x-www-form-urlencoded" }),
+      415,
+      /content type/,
+    );
+    expect(await stored(activity.id as string)).toBe(0);
+  });
+
+  it("400 for a body that is not JSON, or not an object", async () => {
+    await expectError(await alice.send("{not json"), 400, /not JSON/);
+    await expectError(await alice.send("[1,2]"), 400, /not a JSON object/);
+    await expectError(await alice.send('"text"'), 400, /not a JSON object/);
+    await expectError(await alice.send(new Uint8Array([0xff, 0xfe, 0x7b])), 400, /not JSON/);
+  });
+
+  it.each([
+    ["@context", /^@context is required$/],
+    ["id", /^id is required$/],
+    ["type", /^type is required$/],
+    ["actor", /^actor is required$/],
+  ])("400 without %s", async (field, pattern) => {
+    const activity = alice.activity("Like", `${OWNER}/statuses/1`);
+    delete activity[field];
+    await expectError(await alice.send(activity), 400, pattern);
+  });
+
+  it("400 for an id or actor that is not an http(s) URL", async () => {
+    await expectError(
+      await alice.send({ ...alice.activity("Like", "x"), id: "urn:uuid:1" }),
+      400,
+      /^id must be an http\(s\) URL$/,
+    );
+    await expectError(
+      await alice.send({ ...alice.activity("Like", "x"), actor: "javascript:alert(1)" }),
+      400,
+      /^actor must be an http\(s\) URL$/,
+    );
+  });
+});
+
+describe("signatures", () => {
+  it("401 without a signature, and nothing is stored", async () => {
+    const activity = alice.activity("Like", `${OWNER}/statuses/1`);
+    await expectError(await post(JSON.stringify(activity)), 401, /noSignature/);
+    expect(await stored(activity.id as string)).toBe(0);
+  });
+
+  it("401 for a signature by another key than the actor's", async () => {
+    const activity = alice.activity("Like", `${OWNER}/statuses/1`);
+    const res = await alice.send(activity, {
+      signWith: { ...mallory.signingKey, keyId: alice.keyId },
+    });
+    await expectError(res, 401, /invalidSignature/);
+    expect(await stored(activity.id as string)).toBe(0);
+  });
+
+  it("401 for an expired signature, then 202 once signed afresh", async () => {
+    const activity = alice.activity("Like", `${OWNER}/statuses/1`);
+    await expectError(
+      await alice.send(activity, { now: Date.now() - 2 * 3600_000 }),
+      401,
+      /expired/,
+    );
+    expect(await stored(activity.id as string)).toBe(0);
+    expect((await alice.send(activity)).status).toBe(202);
+  });
+
+  it("401 when the key cannot be fetched", async () => {
+    const ghost = {
+      ...alice.activity("Like", `${OWNER}/statuses/1`),
+      actor: "https://nowhere.test/users/ghost",
+      id: "https://nowhere.test/activities/1",
+    };
+    const res = await alice.send(ghost, {
+      signWith: { ...alice.signingKey, keyId: "https://nowhere.test/users/ghost#main-key" },
+    });
+    await expectError(res, 401, /keyFetchFailed|keyGone/);
+  });
+
+  it("403 when the key's owner is not the activity's actor", async () => {
+    // Mallory signs, correctly, with her own key, an activity in Alice's name.
+    const forged = {
+      ...alice.activity("Follow", OWNER),
+      id: "https://evil.test/activities/forged",
+    };
+    await expectError(await mallory.send(forged), 403, /keyOwnerMismatch/);
+    const sameHost = alice.activity("Follow", OWNER);
+    await expectError(
+      await mallory.send({ ...sameHost, actor: alice.id }),
+      403,
+      /keyOwnerMismatch/,
+    );
+    expect(await stored(sameHost.id as string)).toBe(0);
+    const [row] = await db()
+      .select({ n: count() })
+      .from(follows)
+      .where(eq(follows.follower, alice.id));
+    expect(row?.n).toBe(0);
+  });
+
+  it("403 when the activity's id is not on its actor's host", async () => {
+    const activity = {
+      ...alice.activity("Like", `${OWNER}/statuses/1`),
+      id: "https://elsewhere.test/a/1",
+    };
+    await expectError(await alice.send(activity), 403, /host/);
+  });
+
+  it.each(["cavage", "rfc9421"] as const)(
+    "accepts a %s signature at both inboxes",
+    async (flavour) => {
+      for (const path of ["/users/owner/inbox", "/inbox"]) {
+        const activity = alice.activity("Like", `${OWNER}/statuses/1`);
+        const res = await alice.send(activity, { flavour, path });
+        expect(res.status).toBe(202);
+        expect(await stored(activity.id as string)).toBe(1);
+      }
+    },
+  );
+
+  it("accepts GoToSocial's key path (<actor>/main-key)", async () => {
+    const gts = await RemoteActor.create({ host: "gts.sec.test", keyStyle: "path" });
+    const res = await gts.send(gts.activity("Like", `${OWNER}/statuses/1`));
+    expect(res.status).toBe(202);
+  });
+
+  it("refetches a rotated key exactly once, then accepts; a wrong key stays refused", async () => {
+    const bob = await RemoteActor.create({ host: "rotate.sec.test", username: "bob" });
+    expect((await bob.send(bob.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
+    const fetchesBefore = (await received("rotate.sec.test", "GET")).length;
+    await bob.rotateKey();
+    expect((await bob.send(bob.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
+    const fetchesAfter = (await received("rotate.sec.test", "GET")).length;
+    expect(fetchesAfter - fetchesBefore).toBe(1);
+    // With the new key cached, a forged signature costs one refetch and is refused.
+    const forged = bob.activity("Like", `${OWNER}/statuses/3`);
+    const res = await bob.send(forged, { signWith: { ...mallory.signingKey, keyId: bob.keyId } });
+    await expectError(res, 401, /invalidSignature/);
+    expect((await received("rotate.sec.test", "GET")).length - fetchesAfter).toBe(1);
+  });
+
+  it("does not accept a key the actor's own document does not list", async () => {
+    // A key document claiming an owner whose actor document lists another key.
+    const eve = await RemoteActor.create({ host: "keys.sec.test", username: "eve" });
+    const fakeKeyId = "https://keys.sec.test/keys/fake";
+    await serve({
+      url: fakeKeyId,
+      body: {
+        id: fakeKeyId,
+        type: "CryptographicKey",
+        owner: eve.id,
+        publicKeyPem: mallory.publicKeyPem,
+      },
+    });
+    const res = await eve.send(eve.activity("Like", `${OWNER}/statuses/1`), {
+      signWith: { ...mallory.signingKey, keyId: fakeKeyId },
+    });
+    await expectError(res, 401, /keyFetchFailed/);
+  });
+});
+
+describe("repeated activities", () => {
+  it("are answered 202 and change nothing", async () => {
+    const activity = alice.activity("Follow", OWNER);
+    expect((await alice.send(activity)).status).toBe(202);
+    expect((await alice.send(activity)).status).toBe(202);
+    expect((await alice.send(activity, { flavour: "rfc9421" })).status).toBe(202);
+    expect(await stored(activity.id as string)).toBe(1);
+    const edges = await db().select().from(follows).where(eq(follows.follower, alice.id));
+    expect(edges).toHaveLength(1);
+  });
+});
+
+describe("Delete of an actor", () => {
+  it("is acknowledged at once, with no request at all, when we never knew the actor", async () => {
+    const host = "gone.sec.test";
+    const activity = {
+      "@context": AS_CONTEXT,
+      id: `https://${host}/users/zed#delete`,
+      type: "Delete",
+      actor: `https://${host}/users/zed`,
+      object: `https://${host}/users/zed`,
+      to: ["https://www.w3.org/ns/activitystreams#Public"],
+    };
+    // Signed by a key that no longer exists anywhere: it must not even be looked up.
+    const res = await alice.send(activity, {
+      signWith: { ...alice.signingKey, keyId: `https://${host}/users/zed#main-key` },
+    });
+    expect(res.status).toBe(202);
+    expect(await received(host)).toEqual([]);
+    expect(await stored(activity.id)).toBe(0);
+  });
+
+  it("removes a known actor whose key now answers 410, and its follows", async () => {
+    const carol = await RemoteActor.create({ host: "gone2.sec.test", username: "carol" });
+    expect((await carol.send(carol.activity("Follow", OWNER))).status).toBe(202);
+    expect(await db().select().from(follows).where(eq(follows.follower, carol.id))).toHaveLength(1);
+    // Carol's server deletes her: her documents now answer 410 Gone.
+    await serve({ url: carol.id, status: 410, body: { error: "gone" } });
+    // Its Delete is signed with a key we can no longer fetch (here: a rotated one).
+    await carol.rotateKey();
+    await serve({ url: carol.id, status: 410, body: { error: "gone" } });
+    const res = await carol.send(carol.activity("Delete", carol.id));
+    expect(res.status).toBe(202);
+    expect(await db().select().from(follows).where(eq(follows.follower, carol.id))).toEqual([]);
+    expect(await db().select().from(actors).where(eq(actors.id, carol.id))).toEqual([]);
+  });
+});
+
+describe("rate limiting per remote host", () => {
+  it("answers 429 with Retry-After once a host passes the limit, and stores nothing", async () => {
+    const flood = await RemoteActor.create({ host: "flood.test", username: "flood" });
+    let limited: Response | undefined;
+    for (let i = 0; i < 400 && limited === undefined; i++) {
+      // Unsigned-looking requests from the host are cheap to send and count all the same.
+      const res = await post("{}", { signature: `keyId="${flood.keyId}",signature="x"` });
+      if (res.status === 429) limited = res;
+    }
+    expect(limited).toBeDefined();
+    expect(limited?.headers.get("Retry-After")).toBe("60");
+    const activity = flood.activity("Follow", OWNER);
+    const res = await flood.send(activity);
+    expect(res.status).toBe(429);
+    expect(await stored(activity.id as string)).toBe(0);
+    // Other hosts are not affected.
+    expect((await alice.send(alice.activity("Like", `${OWNER}/statuses/9`))).status).toBe(202);
+  });
+});
