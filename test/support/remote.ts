@@ -2,7 +2,9 @@
  * The workerd side of the fake fediverse: remote actors with real keys, served by the
  * loopback server, that sign and send activities to the instance like real servers do.
  */
-import { exports } from "cloudflare:workers";
+import { createExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import worker from "../../src/index";
 import { importPrivateKey } from "../../src/signatures/algorithms";
 import { fromBase64, generateRsaKeyPair } from "../../src/signatures/keys";
 import { type SigningKey, signMessage } from "../../src/signatures/sign";
@@ -65,9 +67,14 @@ export interface SendOptions {
   /** Sign with this key instead of the actor's own. */
   readonly signWith?: SigningKey;
   readonly contentType?: string;
+  /** Other values for the instance's vars, as a differently configured instance. */
+  readonly vars?: Partial<Record<keyof Env, string>>;
 }
 
 let counter = 0;
+
+/** A document we send: an id, and anything else. */
+export type Doc = { id: string; [key: string]: unknown };
 
 export class RemoteActor {
   private constructor(
@@ -167,7 +174,9 @@ export class RemoteActor {
       options.flavour ?? "cavage",
       options.now,
     );
-    return exports.default.fetch(url, { method: "POST", headers, body });
+    const request = new Request(url, { method: "POST", headers, body });
+    if (options.vars === undefined) return exports.default.fetch(request);
+    return worker.fetch(request, { ...env, ...options.vars }, createExecutionContext());
   }
 
   /** An activity of this actor with a fresh id. */
@@ -180,7 +189,7 @@ export class RemoteActor {
   }
 
   /** A public note by this actor. */
-  note(content: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  note(content: string, extra: Record<string, unknown> = {}): Doc {
     return {
       id: this.newId("notes"),
       type: "Note",
