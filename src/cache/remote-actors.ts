@@ -77,23 +77,36 @@ export async function fetchActor(ctx: RemoteContext, id: string): Promise<FetchA
   return { ok: true, actor: await persistActor(ctx.db, parsed) };
 }
 
+/** The stored key with this id, and the actor it belongs to (a query, for a batch). */
+export function cachedKeyQuery(db: Db, keyId: string) {
+  return db
+    .select({ keyId: actors.publicKeyId, owner: actors.id, publicKeyPem: actors.publicKeyPem })
+    .from(actors)
+    .where(eq(actors.publicKeyId, keyId))
+    .limit(1);
+}
+
+export type CachedKey = Awaited<ReturnType<typeof cachedKeyQuery>>[number];
+
 /**
  * Resolves signature keys: from D1 when known, else from the key's server. The key must be
  * listed by the actor that owns it, in that actor's own document (fetched by its id), so a
- * server cannot publish a key in another server's actor's name.
+ * server cannot publish a key in another server's actor's name. `prefetched` is the result
+ * of `cachedKeyQuery` when the caller already read it (in a batch with other reads).
  */
-export function keyResolver(ctx: RemoteContext): KeyResolver {
+export function keyResolver(
+  ctx: RemoteContext,
+  prefetched?: { readonly keyId: string; readonly row: CachedKey | undefined },
+): KeyResolver {
   return async (keyId, { refresh }): Promise<KeyResolution> => {
     if (!refresh) {
-      const [cached] = await ctx.db
-        .select({ id: actors.id, publicKeyPem: actors.publicKeyPem })
-        .from(actors)
-        .where(eq(actors.publicKeyId, keyId));
+      const cached =
+        prefetched?.keyId === keyId ? prefetched.row : (await cachedKeyQuery(ctx.db, keyId))[0];
       if (cached?.publicKeyPem != null) {
         return {
           ok: true,
           fromCache: true,
-          key: { id: keyId, owner: cached.id, publicKeyPem: cached.publicKeyPem },
+          key: { id: keyId, owner: cached.owner, publicKeyPem: cached.publicKeyPem },
         };
       }
     }

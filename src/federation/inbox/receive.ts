@@ -6,7 +6,7 @@
 import { eq } from "drizzle-orm";
 import * as v from "valibot";
 import { hostOf, idOf, type JsonObject, typeOf } from "../../activitypub/parse";
-import { keyResolver, type RemoteContext } from "../../cache/remote-actors";
+import { cachedKeyQuery, keyResolver, type RemoteContext } from "../../cache/remote-actors";
 import type { Config } from "../../env";
 import { verifyRequest } from "../../signatures/verify";
 import { findActor } from "../../storage/actors";
@@ -69,13 +69,16 @@ export async function receiveActivity(
 ): Promise<InboxResult> {
   const { env, config } = options;
 
-  const host = signerHost(request.headers);
-  const limit = await env.INBOX_RATE_LIMITER.limit({ key: host ?? "unsigned" });
+  const keyId = claimedKeyId(request.headers);
+  const host = keyId === undefined ? undefined : URL.parse(keyId)?.host.toLowerCase();
+  // Reading the body is only I/O: it waits for the limiter's answer, not behind it.
+  const [limit, body] = await Promise.all([
+    env.INBOX_RATE_LIMITER.limit({ key: host || "unsigned" }),
+    readCapped(request, MAX_ACTIVITY_BYTES),
+  ]);
   if (!limit.success) {
     return { status: 429, error: "too many requests from this host", retryAfter: 60 };
   }
-
-  const body = await readCapped(request, MAX_ACTIVITY_BYTES);
   if (body === undefined) return { status: 413, error: "activity larger than 1 MB" };
   const contentType = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (contentType === undefined || !ACTIVITY_TYPES.test(contentType)) {
@@ -108,10 +111,18 @@ export async function receiveActivity(
   const known = selfDelete ? await findActor(db, actor) : undefined;
   if (selfDelete && known === undefined) return { status: 202 };
 
+  // One round trip for what verification and idempotency both need to read.
+  const [cachedKey, seen] = await db.batch([
+    cachedKeyQuery(db, keyId ?? ""),
+    db.select({ seq: inbox.seq }).from(inbox).where(eq(inbox.id, id)),
+  ]);
   const verified = await verifyRequest(
     { method: request.method, url: new URL(request.url), headers: request.headers },
     body,
-    { resolveKey: keyResolver(remote), now: options.now?.getTime() },
+    {
+      resolveKey: keyResolver(remote, { keyId: keyId ?? "", row: cachedKey[0] }),
+      now: options.now?.getTime(),
+    },
   );
   if (!verified.ok) {
     // The key's actor answers 410 and it says it deleted itself: believe it.
@@ -131,8 +142,7 @@ export async function receiveActivity(
     return { status: 403, error: "the activity's id is not on its actor's host" };
   }
 
-  const [seen] = await db.select({ seq: inbox.seq }).from(inbox).where(eq(inbox.id, id));
-  if (seen !== undefined) return { status: 202, duplicate: true };
+  if (seen.length > 0) return { status: 202, duplicate: true };
 
   const now = options.now ?? new Date();
   const outcome = await handleActivity({ db, config, now, activity, id, type, actor });
@@ -164,11 +174,9 @@ export async function receiveActivity(
   return { status: 202 };
 }
 
-/** The host a request claims to be signed from, read before anything is verified. */
-function signerHost(headers: Headers): string | undefined {
+/** The key a request claims to be signed with, read before anything is verified. */
+function claimedKeyId(headers: Headers): string | undefined {
   const input =
     headers.get("signature-input") ?? headers.get("signature") ?? headers.get("authorization");
-  const keyId = input?.match(/key[iI]d\s*=\s*"([^"]+)"/)?.[1];
-  const url = keyId === undefined ? null : URL.parse(keyId);
-  return url?.host.toLowerCase() || undefined;
+  return input?.match(/key[iI]d\s*=\s*"([^"]+)"/)?.[1];
 }

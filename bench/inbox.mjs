@@ -1,0 +1,243 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:inbox [-- --activities N --concurrency C --hosts H --json FILE]`
+ *
+ * Starts a fresh local instance (wrangler dev, development federation switch on) and H fake
+ * remote servers on 127.0.0.x, each serving actors with real RSA keys. Their actors POST
+ * signed activities (draft-cavage, like Mastodon) to the shared inbox, C at a time, and the
+ * bench reports how many were verified and accepted per second, and the latency. The first
+ * activity of each actor costs a key fetch; it is sent in a warm-up round, not measured.
+ *
+ * The signer here is written independently of Outpost's own, on Node's Web Crypto.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { createHash, webcrypto } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const args = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .join(" ")
+    .split("--")
+    .filter(Boolean)
+    .map((a) => a.trim().split(/\s+/))
+    .map(([k, v]) => [k, v ?? "true"]),
+);
+const ACTIVITIES = Number(args.activities ?? 2000);
+const CONCURRENCY = Number(args.concurrency ?? 8);
+const HOSTS = Number(args.hosts ?? 10);
+const ACTORS_PER_HOST = 5;
+const PORT = Number(args.port ?? 8799);
+const ORIGIN = `http://localhost:${PORT}`;
+
+const subtle = webcrypto.subtle;
+const b64 = (bytes) => Buffer.from(bytes).toString("base64");
+
+async function newKey() {
+  const pair = await subtle.generateKey(
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    true,
+    ["sign", "verify"],
+  );
+  const spki = b64(await subtle.exportKey("spki", pair.publicKey));
+  const pem = `-----BEGIN PUBLIC KEY-----\n${spki.match(/.{1,64}/g).join("\n")}\n-----END PUBLIC KEY-----\n`;
+  return { privateKey: pair.privateKey, pem };
+}
+
+/** Fake remote servers: one per host, each serving its actors' documents. */
+async function startRemotes() {
+  const servers = [];
+  const actors = [];
+  for (let h = 0; h < HOSTS; h++) {
+    const address = `127.0.0.${h + 2}`;
+    const documents = new Map();
+    const server = createServer((req, res) => {
+      const doc = documents.get(req.url);
+      if (req.method === "GET" && doc !== undefined) {
+        res.writeHead(200, { "content-type": "application/activity+json" });
+        res.end(JSON.stringify(doc));
+      } else {
+        res.writeHead(req.method === "POST" ? 202 : 404);
+        res.end();
+      }
+    });
+    await new Promise((resolve) => server.listen(0, address, resolve));
+    const host = `${address}:${server.address().port}`;
+    for (let a = 0; a < ACTORS_PER_HOST; a++) {
+      const key = await newKey();
+      const id = `http://${host}/users/a${a}`;
+      documents.set(`/users/a${a}`, {
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        id,
+        type: "Person",
+        preferredUsername: `a${a}`,
+        inbox: `${id}/inbox`,
+        publicKey: { id: `${id}#main-key`, owner: id, publicKeyPem: key.pem },
+      });
+      actors.push({ id, host, keyId: `${id}#main-key`, privateKey: key.privateKey });
+    }
+    servers.push(server);
+  }
+  return { servers, actors };
+}
+
+let sequence = 0;
+
+/** A Like of a note the owner never wrote: verified, stored once, no further work. */
+async function signedActivity(actor) {
+  const n = ++sequence;
+  const body = JSON.stringify({
+    "@context": "https://www.w3.org/ns/activitystreams",
+    id: `http://${actor.host}/activities/${n}`,
+    type: "Like",
+    actor: actor.id,
+    object: `http://${actor.host}/notes/${n}`,
+  });
+  const url = new URL("/inbox", ORIGIN);
+  const date = new Date().toUTCString();
+  const digest = `SHA-256=${createHash("sha256").update(body).digest("base64")}`;
+  const signingString = [
+    `(request-target): post ${url.pathname}`,
+    `host: ${url.host}`,
+    `date: ${date}`,
+    `digest: ${digest}`,
+    "content-type: application/activity+json",
+  ].join("\n");
+  const signature = b64(
+    await subtle.sign(
+      "RSASSA-PKCS1-v1_5",
+      actor.privateKey,
+      new TextEncoder().encode(signingString),
+    ),
+  );
+  return {
+    url,
+    body,
+    headers: {
+      "content-type": "application/activity+json",
+      date,
+      digest,
+      signature: `keyId="${actor.keyId}",algorithm="rsa-sha256",headers="(request-target) host date digest content-type",signature="${signature}"`,
+    },
+  };
+}
+
+async function post(actor) {
+  const { url, body, headers } = await signedActivity(actor);
+  const start = performance.now();
+  const res = await fetch(url, { method: "POST", headers, body });
+  await res.arrayBuffer();
+  return { status: res.status, ms: performance.now() - start };
+}
+
+async function startInstance(state) {
+  const env = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    OWNER_TOKEN: "bench",
+  };
+  const migrate = spawnSync(
+    "wrangler",
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
+    { env, stdio: "ignore" },
+  );
+  if (migrate.status !== 0) throw new Error("migrations failed");
+  const dev = spawn(
+    "wrangler",
+    [
+      "dev",
+      "--port",
+      String(PORT),
+      "--persist-to",
+      state,
+      "--var",
+      `PUBLIC_ORIGIN:${ORIGIN}`,
+      "--var",
+      "DEV_FEDERATION:true",
+      "--show-interactive-dev-session=false",
+    ],
+    { env, stdio: ["ignore", process.env.BENCH_LOG ? "inherit" : "ignore", "inherit"] },
+  );
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${ORIGIN}/.well-known/nodeinfo`)).ok) return dev;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  dev.kill();
+  throw new Error("instance did not start");
+}
+
+const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function main() {
+  const state = mkdtempSync(join(tmpdir(), "outpost-bench-"));
+  const { servers, actors } = await startRemotes();
+  const dev = await startInstance(state);
+  try {
+    // Warm-up: one activity per actor, so each key is fetched and cached once.
+    await Promise.all(actors.map((a) => post(a)));
+
+    const statuses = {};
+    const latencies = [];
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < ACTIVITIES) {
+          const actor = actors[next++ % actors.length];
+          const { status, ms } = await post(actor);
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          latencies.push(ms);
+        }
+      }),
+    );
+    const wallMs = performance.now() - started;
+    latencies.sort((a, b) => a - b);
+    const accepted = statuses[202] ?? 0;
+    const result = {
+      activities: ACTIVITIES,
+      concurrency: CONCURRENCY,
+      remoteHosts: HOSTS,
+      accepted,
+      statuses,
+      wallMs: Math.round(wallMs),
+      acceptedPerSecond: Math.round((accepted / wallMs) * 1000),
+      p50Ms: Number(percentile(latencies, 50).toFixed(1)),
+      p99Ms: Number(percentile(latencies, 99).toFixed(1)),
+    };
+    console.log("\ninbox benchmark (local workerd, one process; signed Like activities at /inbox)");
+    console.table({
+      activities: result.activities,
+      concurrency: result.concurrency,
+      "remote hosts": result.remoteHosts,
+      "accepted (202)": result.accepted,
+      "other statuses": JSON.stringify(
+        Object.fromEntries(Object.entries(statuses).filter(([s]) => s !== "202")),
+      ),
+      "wall ms": result.wallMs,
+      "verified activities/s": result.acceptedPerSecond,
+      "p50 ms": result.p50Ms,
+      "p99 ms": result.p99Ms,
+    });
+    if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    dev.kill("SIGTERM");
+    for (const server of servers) server.close();
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+await main();
