@@ -80,6 +80,20 @@ describe("Follow", () => {
     expect(await acceptsAt(carol)).toEqual([]);
   });
 
+  it("that was pending is accepted when repeated after the owner stopped approving by hand", async () => {
+    const olivia = await RemoteActor.create({ host: "locked.follow.test", username: "olivia" });
+    await olivia.send(olivia.activity("Follow", OWNER), {
+      vars: { OWNER_MANUALLY_APPROVES_FOLLOWERS: "true" },
+    });
+    expect(await edge(OWNER, olivia.id)).toMatchObject({ state: "pending" });
+    await olivia.send(olivia.activity("Follow", OWNER));
+    expect(await edge(OWNER, olivia.id)).toMatchObject({
+      state: "accepted",
+      acceptedAt: expect.any(Date),
+    });
+    await eventually(async () => (await acceptsAt(olivia)).length === 1);
+  });
+
   it("of someone else is ignored", async () => {
     const dave = await RemoteActor.create({ host: "follow.test", username: "dave" });
     expect((await dave.send(dave.activity("Follow", "https://other.test/users/x"))).status).toBe(

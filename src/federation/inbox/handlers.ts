@@ -88,7 +88,13 @@ async function onFollow(ctx: InboxContext): Promise<Outcome> {
     .select({ state: follows.state })
     .from(follows)
     .where(and(eq(follows.actor, owner), eq(follows.follower, ctx.actor)));
-  const state = ctx.config.owner.manuallyApprovesFollowers ? "pending" : "accepted";
+  // Once accepted, always accepted; a pending request is accepted when the owner no longer
+  // approves by hand.
+  const state =
+    existing?.state === "accepted" || !ctx.config.owner.manuallyApprovesFollowers
+      ? "accepted"
+      : "pending";
+  const acceptedAt = state === "accepted" ? now : null;
   const statements: Statement[] = [
     db
       .insert(follows)
@@ -98,20 +104,21 @@ async function onFollow(ctx: InboxContext): Promise<Outcome> {
         state,
         activityId: ctx.id,
         createdAt: now,
-        acceptedAt: state === "accepted" ? now : null,
+        acceptedAt,
       })
-      // A repeated Follow keeps the edge; it only learns the newest Follow's id.
+      // A repeated Follow keeps the edge and learns the newest Follow's id.
       .onConflictDoUpdate({
         target: [follows.actor, follows.follower],
-        set: { activityId: ctx.id },
+        set:
+          existing?.state === state
+            ? { activityId: ctx.id }
+            : { activityId: ctx.id, state, acceptedAt },
       }),
   ];
-  // An accepted follower who follows again gets another Accept (they may have lost ours).
-  if (existing?.state === "accepted" || (existing === undefined && state === "accepted")) {
-    const accept = await acceptStatements(ctx);
-    return done([...statements, ...accept.statements], accept.messages);
-  }
-  return done(statements);
+  if (state === "pending") return done(statements);
+  // Every accepted Follow is answered, a repeated one too: the follower may have lost ours.
+  const accept = await acceptStatements(ctx);
+  return done([...statements, ...accept.statements], accept.messages);
 }
 
 /** Stores an `Accept` of the received Follow and queues its delivery to the follower. */
