@@ -123,6 +123,8 @@ async function signedActivity(actor) {
     body,
     headers: {
       "content-type": "application/activity+json",
+      // Each remote server sends from its own address, as on the real network.
+      "cf-connecting-ip": actor.host.split(":")[0],
       date,
       digest,
       signature: `keyId="${actor.keyId}",algorithm="rsa-sha256",headers="(request-target) host date digest content-type",signature="${signature}"`,

@@ -60,7 +60,7 @@ const MAX_FIELDS = 16;
 
 /** True for `localhost`, `*.localhost`, 127.0.0.0/8 and `[::1]`. */
 export function isLoopbackHostname(hostname: string): boolean {
-  const h = hostname.toLowerCase();
+  const h = hostname.toLowerCase().replace(/\.+$/, "");
   return (
     h === "localhost" ||
     h.endsWith(".localhost") ||

@@ -10,6 +10,13 @@ const HOST = "sec.test";
 const alice = await RemoteActor.create({ host: HOST, username: "alice" });
 const mallory = await RemoteActor.create({ host: "evil.test", username: "mallory" });
 
+/** Makes the cached key of an actor look fetched long ago (time passing, in short). */
+const ageCachedKey = (actor: string) =>
+  db()
+    .update(actors)
+    .set({ fetchedAt: new Date(Date.now() - 3600_000) })
+    .where(eq(actors.id, actor));
+
 const stored = async (id: string) =>
   (await db().select().from(inbox).where(eq(inbox.id, id))).length;
 
@@ -178,14 +185,20 @@ describe("signatures", () => {
     const bob = await RemoteActor.create({ host: "rotate.sec.test", username: "bob" });
     expect((await bob.send(bob.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
     const fetchesBefore = (await received("rotate.sec.test", "GET")).length;
+    await ageCachedKey(bob.id);
     await bob.rotateKey();
     expect((await bob.send(bob.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
     const fetchesAfter = (await received("rotate.sec.test", "GET")).length;
     expect(fetchesAfter - fetchesBefore).toBe(1);
-    // With the new key cached, a forged signature costs one refetch and is refused.
+    // A forged signature against a key fetched moments ago is refused without a refetch;
+    // against an older key, it costs exactly one.
     const forged = bob.activity("Like", `${OWNER}/statuses/3`);
     const res = await bob.send(forged, { signWith: { ...mallory.signingKey, keyId: bob.keyId } });
     await expectError(res, 401, /invalidSignature/);
+    expect((await received("rotate.sec.test", "GET")).length).toBe(fetchesAfter);
+    await ageCachedKey(bob.id);
+    const again = await bob.send(forged, { signWith: { ...mallory.signingKey, keyId: bob.keyId } });
+    await expectError(again, 401, /invalidSignature/);
     expect((await received("rotate.sec.test", "GET")).length - fetchesAfter).toBe(1);
   });
 
@@ -245,9 +258,9 @@ describe("Delete of an actor", () => {
     const carol = await RemoteActor.create({ host: "gone2.sec.test", username: "carol" });
     expect((await carol.send(carol.activity("Follow", OWNER))).status).toBe(202);
     expect(await db().select().from(follows).where(eq(follows.follower, carol.id))).toHaveLength(1);
-    // Carol's server deletes her: her documents now answer 410 Gone.
-    await serve({ url: carol.id, status: 410, body: { error: "gone" } });
-    // Its Delete is signed with a key we can no longer fetch (here: a rotated one).
+    // Some time later Carol's server deletes her: her documents answer 410 Gone, and her
+    // Delete is signed with a key we can no longer fetch (here: a rotated one).
+    await ageCachedKey(carol.id);
     await carol.rotateKey();
     await serve({ url: carol.id, status: 410, body: { error: "gone" } });
     const res = await carol.send(carol.activity("Delete", carol.id));
@@ -257,22 +270,82 @@ describe("Delete of an actor", () => {
   });
 });
 
-describe("rate limiting per remote host", () => {
-  it("answers 429 with Retry-After once a host passes the limit, and stores nothing", async () => {
-    const flood = await RemoteActor.create({ host: "flood.test", username: "flood" });
+describe("a forged Delete of a known actor", () => {
+  it("is refused when the gone key is not the actor's own", async () => {
+    const victim = await RemoteActor.create({ host: "known.sec.test", username: "victim" });
+    await victim.send(victim.activity("Follow", OWNER));
+    const goneKey = "https://attacker.sec.test/gone#k";
+    await serve({ url: "https://attacker.sec.test/gone", status: 410, body: {} });
+    const res = await victim.send(victim.activity("Delete", victim.id), {
+      signWith: { ...mallory.signingKey, keyId: goneKey },
+    });
+    await expectError(res, 401, /keyGone/);
+    expect(await db().select().from(actors).where(eq(actors.id, victim.id))).toHaveLength(1);
+    expect(await db().select().from(follows).where(eq(follows.follower, victim.id))).toHaveLength(
+      1,
+    );
+  });
+
+  it("is refused when the actor's key is gone but the actor itself is not", async () => {
+    const victim = await RemoteActor.create({
+      host: "known2.sec.test",
+      username: "victim",
+      keyStyle: "path",
+    });
+    await victim.send(victim.activity("Follow", OWNER));
+    await ageCachedKey(victim.id);
+    await serve({ url: victim.keyId, status: 404, body: {} });
+    const res = await victim.send(victim.activity("Delete", victim.id), {
+      signWith: { ...mallory.signingKey, keyId: victim.keyId },
+    });
+    expect(res.status).toBe(401);
+    expect(await db().select().from(actors).where(eq(actors.id, victim.id))).toHaveLength(1);
+  });
+});
+
+describe("rate limiting", () => {
+  it("answers 429 with Retry-After once a client address passes its limit, before any work", async () => {
     let limited: Response | undefined;
-    for (let i = 0; i < 1200 && limited === undefined; i++) {
-      // Unsigned-looking requests from the host are cheap to send and count all the same.
-      const res = await post("{}", { signature: `keyId="${flood.keyId}",signature="x"` });
+    let sent = 0;
+    for (; sent < 1300 && limited === undefined; sent++) {
+      const res = await post("{}", { "cf-connecting-ip": "203.0.113.77" });
       if (res.status === 429) limited = res;
+      else await res.body?.cancel();
     }
-    expect(limited).toBeDefined();
+    expect(sent).toBeGreaterThan(1000);
     expect(limited?.headers.get("Retry-After")).toBe("60");
-    const activity = flood.activity("Follow", OWNER);
-    const res = await flood.send(activity);
-    expect(res.status).toBe(429);
+    expect(await limited?.json()).toEqual({ error: expect.stringMatching(/too many/) });
+    // Another address is not affected.
+    expect((await post("{}", { "cf-connecting-ip": "203.0.113.78" })).status).toBe(400);
+  });
+
+  it("limits each verified sending host, and stores nothing over the limit", {
+    timeout: 60_000,
+  }, async () => {
+    const busy = await RemoteActor.create({ host: "busy.sec.test", username: "busy" });
+    let status = 202;
+    let sent = 0;
+    for (; sent < 450 && status === 202; sent++) {
+      status = (await busy.send(busy.activity("Like", "https://busy.sec.test/notes/1"))).status;
+    }
+    expect(status).toBe(429);
+    expect(sent).toBeGreaterThan(300);
+    const activity = busy.activity("Follow", OWNER);
+    expect((await busy.send(activity)).status).toBe(429);
     expect(await stored(activity.id as string)).toBe(0);
     // Other hosts are not affected.
     expect((await alice.send(alice.activity("Like", `${OWNER}/statuses/9`))).status).toBe(202);
+  });
+
+  it("does not let junk claiming a host's key spend that host's budget", async () => {
+    const victim = await RemoteActor.create({ host: "victim.sec.test", username: "victim" });
+    for (let i = 0; i < 450; i++) {
+      const res = await post("{}", {
+        signature: `keyId="${victim.keyId}",signature="x"`,
+        "cf-connecting-ip": "203.0.113.90",
+      });
+      await res.body?.cancel();
+    }
+    expect((await victim.send(victim.activity("Like", `${OWNER}/statuses/9`))).status).toBe(202);
   });
 });

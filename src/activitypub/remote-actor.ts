@@ -52,7 +52,10 @@ export function parseActor(document: JsonObject): ParsedActor | undefined {
     return undefined;
   }
   const endpoints = isObject(document.endpoints) ? document.endpoints : {};
-  const key = publicKeysOf(document).find((k) => k.owner === undefined || k.owner === id);
+  // Only a key on the actor's own host: a document may not claim another server's key id.
+  const key = publicKeysOf(document).find(
+    (k) => (k.owner === undefined || k.owner === id) && hostOf(k.id) === hostOf(id),
+  );
   return {
     id,
     type,

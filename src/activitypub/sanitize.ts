@@ -131,6 +131,14 @@ export async function sanitizeHtml(html: string): Promise<string> {
       comments: (comment) => {
         comment.remove();
       },
+      // Text passes through as raw bytes; once a tag or comment between them is removed, a
+      // literal `<` could join the text after it into new markup (`<<x>script>`). A `<` or
+      // `>` in a text token is always literal, so escaping them changes nothing else.
+      text: (text) => {
+        if (/[<>]/.test(text.text)) {
+          text.replace(text.text.replace(/</g, "&lt;").replace(/>/g, "&gt;"), { html: true });
+        }
+      },
     })
     .transform(new Response(html, { headers: { "content-type": "text/html; charset=utf-8" } }));
   return response.text();

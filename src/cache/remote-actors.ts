@@ -3,8 +3,8 @@
  * in front of it): a key is looked up by its id, and fetched from its server when unknown,
  * or when a cached key failed to verify (rotation).
  */
-import { eq } from "drizzle-orm";
-import type { JsonObject } from "../activitypub/parse";
+import { and, eq } from "drizzle-orm";
+import { asUrl, hostOf, type JsonObject } from "../activitypub/parse";
 import { type ParsedActor, parseActor, publicKeysOf } from "../activitypub/remote-actor";
 import { sanitizeHtml } from "../activitypub/sanitize";
 import type { Config } from "../env";
@@ -77,12 +77,21 @@ export async function fetchActor(ctx: RemoteContext, id: string): Promise<FetchA
   return { ok: true, actor: await persistActor(ctx.db, parsed) };
 }
 
-/** The stored key with this id, and the actor it belongs to (a query, for a batch). */
+/**
+ * The stored key with this id, and the actor it belongs to (a query, for a batch). Only an
+ * actor on the key's own host can hold it.
+ */
 export function cachedKeyQuery(db: Db, keyId: string) {
+  const host = URL.parse(keyId)?.host ?? "";
   return db
-    .select({ keyId: actors.publicKeyId, owner: actors.id, publicKeyPem: actors.publicKeyPem })
+    .select({
+      keyId: actors.publicKeyId,
+      owner: actors.id,
+      publicKeyPem: actors.publicKeyPem,
+      fetchedAt: actors.fetchedAt,
+    })
     .from(actors)
-    .where(eq(actors.publicKeyId, keyId))
+    .where(and(eq(actors.publicKeyId, keyId), eq(actors.domain, host)))
     .limit(1);
 }
 
@@ -97,18 +106,20 @@ export type CachedKey = Awaited<ReturnType<typeof cachedKeyQuery>>[number];
 export function keyResolver(
   ctx: RemoteContext,
   prefetched?: { readonly keyId: string; readonly row: CachedKey | undefined },
+  now: () => number = Date.now,
 ): KeyResolver {
   return async (keyId, { refresh }): Promise<KeyResolution> => {
-    if (!refresh) {
-      const cached =
-        prefetched?.keyId === keyId ? prefetched.row : (await cachedKeyQuery(ctx.db, keyId))[0];
-      if (cached?.publicKeyPem != null) {
-        return {
-          ok: true,
-          fromCache: true,
-          key: { id: keyId, owner: cached.owner, publicKeyPem: cached.publicKeyPem },
-        };
-      }
+    const cached =
+      prefetched?.keyId === keyId ? prefetched.row : (await cachedKeyQuery(ctx.db, keyId))[0];
+    const known =
+      cached?.publicKeyPem == null
+        ? undefined
+        : { id: keyId, owner: cached.owner, publicKeyPem: cached.publicKeyPem };
+    if (known !== undefined && !refresh) return { ok: true, fromCache: true, key: known };
+    // A key fetched moments ago is what its server publishes: a signature it does not verify
+    // is wrong, not rotated. Refetching would let anyone make us hammer that server.
+    if (known !== undefined && now() - (cached?.fetchedAt.getTime() ?? 0) < REFETCH_AFTER_MS) {
+      return { ok: true, fromCache: false, key: known };
     }
     const actor = await fetchKeyOwner(ctx, keyId);
     if (!actor.ok) return actor;
@@ -122,6 +133,9 @@ export function keyResolver(
   };
 }
 
+/** How old a cached key must be before a failed signature makes us fetch it again. */
+export const REFETCH_AFTER_MS = 60_000;
+
 type KeyOwner = { ok: true; actor: ParsedActor } | { ok: false; reason: "gone" | "failed" };
 
 async function fetchKeyOwner(ctx: RemoteContext, keyId: string): Promise<KeyOwner> {
@@ -133,8 +147,8 @@ async function fetchKeyOwner(ctx: RemoteContext, keyId: string): Promise<KeyOwne
   const document = fetched.document;
   const key = publicKeysOf(document).find((k) => k.id === keyId);
   if (key === undefined) return { ok: false, reason: "failed" };
-  const ownerId = key.owner ?? (typeof document.id === "string" ? document.id : undefined);
-  if (ownerId === undefined || new URL(ownerId).host !== new URL(keyId).host) {
+  const ownerId = key.owner ?? asUrl(document.id);
+  if (ownerId === undefined || hostOf(ownerId) !== hostOf(keyId)) {
     return { ok: false, reason: "failed" };
   }
   let actorDocument: JsonObject = document;

@@ -64,7 +64,9 @@ export async function fetchDocument(
     if (response.status >= 300 && response.status < 400 && location !== null) {
       await response.body?.cancel();
       if (redirects >= MAX_REDIRECTS) return { ok: false, reason: "tooManyRedirects" };
-      url = new URL(location, url).href;
+      const next = URL.parse(location, url);
+      if (next === null) return { ok: false, reason: "httpError", status: response.status };
+      url = next.href;
       continue;
     }
     if (response.status === 404 || response.status === 410) {

@@ -33,6 +33,15 @@ describe("checkRemoteUrl", () => {
     ["https://[::ffff:127.0.0.1]/inbox", "privateHost"],
     ["https://printer.local/", "privateHost"],
     ["https://metadata.google.internal/", "privateHost"],
+    ["https://localhost./", "privateHost"],
+    ["https://foo.localhost./", "privateHost"],
+    ["https://[::127.0.0.1]/", "privateHost"],
+    ["https://[64:ff9b::7f00:1]/", "privateHost"],
+    ["https://[2002:7f00:1::]/", "privateHost"],
+    ["https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "privateHost"],
+    ["https://[fec0::1]/", "privateHost"],
+    ["https://[2001:db8::1]/", "privateHost"],
+    ["https://198.18.0.1/", "privateHost"],
   ])("refuses %s without the development switch (%s)", (url, reason) => {
     expect(checkRemoteUrl(url, prod)).toEqual({ ok: false, reason });
   });

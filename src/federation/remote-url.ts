@@ -31,32 +31,40 @@ export function checkRemoteUrl(value: string | URL, options: RemoteUrlOptions): 
   return { ok: true, url };
 }
 
-/** Private, link-local, unspecified and local-only names, as literals or reserved names. */
+/**
+ * Anything but a public address: local-only names, and IP literals outside public unicast.
+ * IPv6 literals must be global unicast (2000::/3), minus the ranges that embed an IPv4
+ * address (6to4, Teredo) or are reserved for documentation.
+ */
 function isPrivateHostname(hostname: string): boolean {
-  const h = hostname.toLowerCase();
-  if (h.endsWith(".local") || h.endsWith(".internal") || h.endsWith(".home.arpa")) return true;
+  const h = hostname.toLowerCase().replace(/\.+$/, "");
+  if (/(^|\.)(local|internal|home\.arpa|localdomain)$/.test(h)) return true;
   const v4 = h.match(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/);
   if (v4 !== null) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    const [a, b, c] = [Number(v4[1]), Number(v4[2]), Number(v4[3])];
     return (
       a === 0 ||
       a === 10 ||
+      a === 127 ||
       (a === 100 && b >= 64 && b <= 127) ||
       (a === 169 && b === 254) ||
       (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 0 && (c === 0 || c === 2)) ||
       (a === 192 && b === 168) ||
+      (a === 198 && (b === 18 || b === 19)) ||
+      (a === 198 && b === 51 && c === 100) ||
+      (a === 203 && b === 0 && c === 113) ||
       a >= 224
     );
   }
   if (h.startsWith("[")) {
     const v6 = h.slice(1, -1);
-    return (
-      v6 === "::" ||
-      /^f[cd][0-9a-f]{0,2}:/.test(v6) ||
-      /^fe[89ab][0-9a-f]?:/.test(v6) ||
-      // IPv4-mapped addresses reach the IPv4 network; URL normalises them to hex.
-      v6.startsWith("::ffff:")
-    );
+    const first = v6.startsWith("::") ? 0 : Number.parseInt(v6.split(":")[0] ?? "0", 16);
+    const second = Number.parseInt(v6.split(":")[1] || "0", 16);
+    const globalUnicast = first >= 0x2000 && first <= 0x3fff;
+    const embedsV4 = first === 0x2002 || (first === 0x2001 && second === 0);
+    const documentation = first === 0x2001 && second === 0x0db8;
+    return !globalUnicast || embedsV4 || documentation;
   }
   return false;
 }

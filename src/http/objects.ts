@@ -28,7 +28,14 @@ async function lookupNote(c: Context<AppEnv>, username: string, id: string): Pro
   const config = c.var.config;
   if (username !== config.owner.username) return { found: false, status: 404 };
   const note = await findNote(createDb(c.env.DB), config.urls.note(id));
-  if (note === undefined || !isListed(note.visibility)) return { found: false, status: 404 };
+  // Only the owner's notes live under the owner's paths.
+  if (
+    note === undefined ||
+    note.attributedTo !== config.urls.owner.id ||
+    !isListed(note.visibility)
+  ) {
+    return { found: false, status: 404 };
+  }
   if (note.deletedAt !== null) return { found: false, status: 410, note };
   return { found: true, note };
 }

@@ -20,10 +20,15 @@ async function hash(name: HashName, body: Uint8Array): Promise<string> {
   return toBase64(await crypto.subtle.digest(HASHES[name], body));
 }
 
-/** `name → base64` pairs of one header; undefined when it cannot be parsed. */
-function readDigests(headers: Headers): Map<string, string> | undefined {
+export type DigestHeader = "digest" | "content-digest";
+
+/** `name → base64` pairs of the given headers; undefined when one cannot be parsed. */
+function readDigests(
+  headers: Headers,
+  which: readonly DigestHeader[],
+): Map<string, string> | undefined {
   const digests = new Map<string, string>();
-  const contentDigest = headers.get("content-digest");
+  const contentDigest = which.includes("content-digest") ? headers.get("content-digest") : null;
   if (contentDigest !== null) {
     try {
       for (const [name, member] of parseDictionary(contentDigest)) {
@@ -35,7 +40,7 @@ function readDigests(headers: Headers): Map<string, string> | undefined {
       return undefined;
     }
   }
-  const digest = headers.get("digest");
+  const digest = which.includes("digest") ? headers.get("digest") : null;
   if (digest !== null) {
     for (const part of digest.split(",")) {
       const eq = part.indexOf("=");
@@ -47,11 +52,16 @@ function readDigests(headers: Headers): Map<string, string> | undefined {
 }
 
 /**
- * Checks every digest of a supported algorithm in `Digest` and `Content-Digest` against the
- * body. At least one must be present and supported, and all that are supported must match.
+ * Checks the digests in the headers the signature covers (`which`) against the body; a
+ * header the signature does not cover proves nothing and is not read. At least one digest
+ * must be of a supported algorithm, and every supported one must match.
  */
-export async function checkBodyDigest(headers: Headers, body: Uint8Array): Promise<DigestCheck> {
-  const digests = readDigests(headers);
+export async function checkBodyDigest(
+  headers: Headers,
+  body: Uint8Array,
+  which: readonly DigestHeader[],
+): Promise<DigestCheck> {
+  const digests = readDigests(headers, which);
   if (digests === undefined) return { ok: false, reason: "badSyntax" };
   if (digests.size === 0) return { ok: false, reason: "digestMissing" };
   let checked = 0;

@@ -104,7 +104,13 @@ function componentValue(message: SignedMessage, [name, params]: Item): string | 
       const wanted = params.get("name");
       if (!onlyParams("name") || typeof wanted !== "string") return undefined;
       // Names and values compare decoded and are shown re-encoded (RFC 9421 §2.2.8).
-      const values = new URLSearchParams(url.search).getAll(decodeURIComponent(wanted));
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(wanted);
+      } catch {
+        return undefined;
+      }
+      const values = new URLSearchParams(url.search).getAll(decoded);
       return values.length === 1 ? encodeURIComponent(values[0] ?? "") : undefined;
     }
   }

@@ -10,7 +10,7 @@ import {
   parseCavageSignature,
   type SignedMessage,
 } from "./cavage";
-import { checkBodyDigest } from "./digest";
+import { checkBodyDigest, type DigestHeader } from "./digest";
 import { type PublicKeyInfo, parsePublicKeyPem } from "./keys";
 import {
   componentName,
@@ -81,7 +81,8 @@ interface Candidate {
   readonly keyId: string;
   readonly signedAt: number | undefined;
   readonly expires: number | undefined;
-  readonly coversDigest: boolean;
+  /** The digest headers the signature covers. */
+  readonly digests: readonly DigestHeader[];
   readonly coversTarget: boolean;
   /** The algorithms to try, and the strings they may have signed. */
   check(key: PublicKeyInfo): Promise<boolean | "unsupportedAlgorithm">;
@@ -110,8 +111,8 @@ export async function verifyRequest(
   if (candidate.expires !== undefined && now > candidate.expires + skew) return fail("expired");
 
   if (body !== undefined && body.length > 0) {
-    if (!candidate.coversDigest) return fail("notCovered");
-    const digest = await checkBodyDigest(message.headers, body);
+    if (candidate.digests.length === 0) return fail("notCovered");
+    const digest = await checkBodyDigest(message.headers, body, candidate.digests);
     if (!digest.ok) return fail(digest.reason);
   }
 
@@ -119,7 +120,13 @@ export async function verifyRequest(
   for (let attempt = 0; ; attempt++) {
     if (!resolved.ok) return fail(resolved.reason === "gone" ? "keyGone" : "keyFetchFailed");
     const key = parsePublicKeyPem(resolved.key.publicKeyPem);
-    const outcome = key === undefined ? "unsupportedAlgorithm" : await candidate.check(key);
+    let outcome: boolean | "unsupportedAlgorithm";
+    try {
+      outcome = key === undefined ? "unsupportedAlgorithm" : await candidate.check(key);
+    } catch {
+      // Whatever a sender put in its headers, it gets an answer, not an exception.
+      return fail("badSyntax");
+    }
     if (outcome === true) {
       return { ok: true, flavour, keyId: candidate.keyId, owner: resolved.key.owner };
     }
@@ -173,7 +180,7 @@ function findSignature(message: SignedMessage): Found {
       keyId: parsed.keyId,
       signedAt: signedAt === undefined || Number.isNaN(signedAt) ? undefined : signedAt,
       expires: parsed.headers.includes("(expires)") ? parsed.expires : undefined,
-      coversDigest: parsed.headers.includes("digest"),
+      digests: parsed.headers.includes("digest") ? ["digest"] : [],
       coversTarget: parsed.headers.includes("(request-target)"),
       async check(key) {
         const algorithms = algorithm === "fromKey" ? algorithmsForKey(key.kind) : [algorithm];
@@ -198,7 +205,7 @@ function rfc9421Candidate(message: SignedMessage, sig: Rfc9421Signature): Candid
     keyId: sig.keyId,
     signedAt: signedAt === undefined || Number.isNaN(signedAt) ? undefined : signedAt,
     expires: sig.expires,
-    coversDigest: covered.has("content-digest") || covered.has("digest"),
+    digests: (["content-digest", "digest"] as const).filter((h) => covered.has(h)),
     coversTarget:
       covered.has("@target-uri") ||
       covered.has("@request-target") ||

@@ -198,11 +198,18 @@ export const inbox = sqliteTable(
     objectId: text("object_id"),
     payload: text("payload").notNull(),
     createdAt: timestamp("created_at").notNull(),
+    /** Set once the activity's effects are complete (some wait for the queue). */
     processedAt: timestamp("processed_at"),
+    /**
+     * Queue messages the activity still has to send (JSON), cleared once sent: if sending
+     * fails after the activity was stored, a repeat delivery or the sweeper sends them.
+     */
+    followUps: text("follow_ups", { mode: "json" }).$type<unknown[]>(),
   },
   (t) => [
     uniqueIndex("inbox_id_unique").on(t.id),
     index("inbox_actor_created_idx").on(t.actor, sql`${t.createdAt} desc`, sql`${t.seq} desc`),
+    index("inbox_follow_ups_idx").on(t.createdAt).where(sql`${t.followUps} is not null`),
   ],
 );
 export type InboxRow = typeof inbox.$inferSelect;

@@ -4,11 +4,12 @@
  * once) and the queue messages for slow work. The signature was verified and the sender is
  * the activity's actor before any handler runs.
  */
-import { and, eq, or } from "drizzle-orm";
+import { and, eq, isNull, or } from "drizzle-orm";
 import { PUBLIC_COLLECTION } from "../../activitypub/context";
 import {
   ACTOR_TYPES,
   asArray,
+  hostOf,
   idOf,
   isObject,
   type Json,
@@ -17,7 +18,7 @@ import {
   typeOf,
 } from "../../activitypub/parse";
 import { parseActor } from "../../activitypub/remote-actor";
-import { parseNote, visibilityOf } from "../../activitypub/remote-note";
+import { type ParsedNote, parseNote, visibilityOf } from "../../activitypub/remote-note";
 import { newObjectId } from "../../activitypub/urls";
 import { toActorRow, upsertActor } from "../../cache/remote-actors";
 import type { Config } from "../../env";
@@ -187,14 +188,18 @@ async function onUndo(ctx: InboxContext): Promise<Outcome> {
       target === undefined
         ? undefined
         : and(eq(reactions.type, type), eq(reactions.object, target));
+    // With neither an id nor a target there is nothing to match: undo nothing.
+    if (byId === undefined && byTarget === undefined) return undefined;
     return db.delete(reactions).where(and(eq(reactions.actor, ctx.actor), or(byId, byTarget)));
   };
   switch (inner.type) {
     case "Follow":
       return done(idOf(inner.object?.object) === owner ? [undoFollow()] : []);
     case "Like":
-    case "Announce":
-      return done([undoReaction(inner.type)]);
+    case "Announce": {
+      const statement = undoReaction(inner.type);
+      return done(statement === undefined ? [] : [statement]);
+    }
     case "Block":
       return done();
   }
@@ -239,6 +244,11 @@ async function onReject(ctx: InboxContext): Promise<Outcome> {
   ]);
 }
 
+/** The note is the sender's: written by it, and with an id on its host (as Mastodon checks). */
+function isOwnNote(ctx: InboxContext, note: ParsedNote): boolean {
+  return note.attributedTo === ctx.actor && hostOf(note.id) === hostOf(ctx.actor);
+}
+
 async function onCreate(ctx: InboxContext): Promise<Outcome> {
   const object = objectOf(ctx);
   if (typeof object === "string") {
@@ -251,8 +261,8 @@ async function onCreate(ctx: InboxContext): Promise<Outcome> {
   }
   if (!isObject(object) || !NOTE_TYPES.has(typeOf(object) ?? "")) return done();
   const note = parseNote(object);
-  // A server may only create notes in its own actors' names.
-  if (note === undefined || note.attributedTo !== ctx.actor) return done();
+  // A server may only create notes in its own actors' names, under its own ids.
+  if (note === undefined || !isOwnNote(ctx, note)) return done();
   if (!(await concernsOwner(ctx.db, ctx.config, note))) return done();
   const author = await findActor(ctx.db, ctx.actor);
   const statements = await storeNoteStatements(
@@ -295,7 +305,7 @@ async function onUpdate(ctx: InboxContext): Promise<Outcome> {
   }
   if (type === undefined || !NOTE_TYPES.has(type)) return done();
   const note = parseNote(object);
-  if (note === undefined || note.attributedTo !== ctx.actor) return done();
+  if (note === undefined || !isOwnNote(ctx, note)) return done();
   return done(await updateNoteStatements(ctx.db, note, ctx.now));
 }
 
@@ -322,11 +332,16 @@ export function deleteActorStatements(db: Db, actor: string): Statement[] {
   ];
 }
 
-/** Likes and boosts of the owner's notes, once per actor and note. */
+/** Likes and boosts of the owner's notes (that exist), once per actor and note. */
 async function onReaction(ctx: InboxContext): Promise<Outcome> {
+  const owner = ctx.config.urls.owner.id;
   const target = idOf(objectOf(ctx));
-  if (target === undefined || !target.startsWith(`${ctx.config.urls.owner.id}/statuses/`))
-    return done();
+  if (target === undefined || !target.startsWith(`${owner}/statuses/`)) return done();
+  const [note] = await ctx.db
+    .select({ seq: notes.seq })
+    .from(notes)
+    .where(and(eq(notes.id, target), eq(notes.attributedTo, owner), isNull(notes.deletedAt)));
+  if (note === undefined) return done();
   // A boost must be public, or it is not a boost anyone sees.
   if (ctx.type === "Announce") {
     const audience = [...asArray(ctx.activity.to), ...asArray(ctx.activity.cc)];

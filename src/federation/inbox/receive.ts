@@ -6,11 +6,16 @@
 import { eq } from "drizzle-orm";
 import * as v from "valibot";
 import { hostOf, idOf, type JsonObject, typeOf } from "../../activitypub/parse";
-import { cachedKeyQuery, keyResolver, type RemoteContext } from "../../cache/remote-actors";
+import {
+  cachedKeyQuery,
+  fetchRemote,
+  keyResolver,
+  type RemoteContext,
+} from "../../cache/remote-actors";
 import type { Config } from "../../env";
 import { verifyRequest } from "../../signatures/verify";
 import { findActor } from "../../storage/actors";
-import { createDb, runBatch } from "../../storage/db";
+import { createDb, type Db, runBatch } from "../../storage/db";
 import { inbox } from "../../storage/schema";
 import { readCapped } from "../fetch-document";
 import { deleteActorStatements, handleActivity } from "./handlers";
@@ -70,15 +75,14 @@ export async function receiveActivity(
   const { env, config } = options;
 
   const keyId = claimedKeyId(request.headers);
-  const host = keyId === undefined ? undefined : URL.parse(keyId)?.host.toLowerCase();
-  // Reading the body is only I/O: it waits for the limiter's answer, not behind it.
+  // Before any work, a limit per client address (set by Cloudflare, not by the client); the
+  // body is only read meanwhile. The limit per sending host needs a verified sender.
+  const client = request.headers.get("cf-connecting-ip") ?? "unknown";
   const [limit, body] = await Promise.all([
-    env.INBOX_RATE_LIMITER.limit({ key: host || "unsigned" }),
+    env.INBOX_IP_RATE_LIMITER.limit({ key: client }),
     readCapped(request, MAX_ACTIVITY_BYTES),
   ]);
-  if (!limit.success) {
-    return { status: 429, error: "too many requests from this host", retryAfter: 60 };
-  }
+  if (!limit.success) return TOO_MANY;
   if (body === undefined) return { status: 413, error: "activity larger than 1 MB" };
   const contentType = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (contentType === undefined || !ACTIVITY_TYPES.test(contentType)) {
@@ -102,6 +106,11 @@ export async function receiveActivity(
   const type = typeOf(activity) as string;
   const actor = idOf(activity.actor) as string;
 
+  // Our own actors never deliver to us over HTTP: whatever claims to be one is not.
+  if (hostOf(actor) === config.host || hostOf(id) === config.host) {
+    return { status: 403, error: "activities of this instance's own actors are not accepted" };
+  }
+
   const db = createDb(env.DB);
   const remote: RemoteContext = { db, config };
 
@@ -114,7 +123,7 @@ export async function receiveActivity(
   // One round trip for what verification and idempotency both need to read.
   const [cachedKey, seen] = await db.batch([
     cachedKeyQuery(db, keyId ?? ""),
-    db.select({ seq: inbox.seq }).from(inbox).where(eq(inbox.id, id)),
+    db.select({ followUps: inbox.followUps }).from(inbox).where(eq(inbox.id, id)),
   ]);
   const verified = await verifyRequest(
     { method: request.method, url: new URL(request.url), headers: request.headers },
@@ -125,8 +134,15 @@ export async function receiveActivity(
     },
   );
   if (!verified.ok) {
-    // The key's actor answers 410 and it says it deleted itself: believe it.
-    if (verified.reason === "keyGone" && selfDelete && known !== undefined) {
+    // An actor that says it deleted itself, signed with its own key, which is gone: believe
+    // it once its own document answers 404 or 410 too (a key anyone names proves nothing).
+    if (
+      verified.reason === "keyGone" &&
+      selfDelete &&
+      known !== undefined &&
+      keyBelongsTo(verified.keyId, actor) &&
+      (await isGone(remote, actor))
+    ) {
       await runBatch(db, deleteActorStatements(db, actor));
       return { status: 202 };
     }
@@ -142,10 +158,22 @@ export async function receiveActivity(
     return { status: 403, error: "the activity's id is not on its actor's host" };
   }
 
-  if (seen.length > 0) return { status: 202, duplicate: true };
-
+  // The limit per verified host, while the handler reads what it needs (it writes nothing).
   const now = options.now ?? new Date();
-  const outcome = await handleActivity({ db, config, now, activity, id, type, actor });
+  const duplicate = seen[0];
+  const [hostLimit, outcome] = await Promise.all([
+    env.INBOX_RATE_LIMITER.limit({ key: hostOf(actor) }),
+    duplicate === undefined
+      ? handleActivity({ db, config, now, activity, id, type, actor })
+      : undefined,
+  ]);
+  if (!hostLimit.success) return TOO_MANY;
+  if (outcome === undefined) {
+    // Its follow-up messages may not have been sent the first time: send them now.
+    if (duplicate?.followUps != null) await sendFollowUps(env, db, id, duplicate.followUps);
+    return { status: 202, duplicate: true };
+  }
+
   const record = db.insert(inbox).values({
     id,
     actor: config.urls.owner.id,
@@ -155,6 +183,7 @@ export async function receiveActivity(
     payload: new TextDecoder().decode(body),
     createdAt: now,
     processedAt: outcome.pending ? null : now,
+    followUps: outcome.messages.length > 0 ? outcome.messages : null,
   });
   try {
     await runBatch(db, [record, ...outcome.statements]);
@@ -168,10 +197,48 @@ export async function receiveActivity(
     }
     throw error;
   }
-  if (outcome.messages.length > 0) {
-    await env.DELIVERY_QUEUE.sendBatch(outcome.messages.map((body) => ({ body })));
-  }
+  if (outcome.messages.length > 0) await sendFollowUps(env, db, id, outcome.messages);
   return { status: 202 };
+}
+
+const TOO_MANY = {
+  status: 429,
+  error: "too many activities; try again later",
+  retryAfter: 60,
+} as const;
+
+/**
+ * Sends a stored activity's follow-up messages and clears them. A failure is logged, not
+ * thrown: the activity is stored, so it is accepted, and the messages stay recorded for a
+ * repeated delivery or the sweeper to send.
+ */
+export async function sendFollowUps(
+  env: Env,
+  db: Db,
+  id: string,
+  messages: unknown[],
+): Promise<void> {
+  try {
+    await env.DELIVERY_QUEUE.sendBatch(messages.map((body) => ({ body })));
+  } catch (error) {
+    console.error(
+      `inbox: follow-ups of ${id} not sent yet: ${error instanceof Error ? error.message : "error"}`,
+    );
+    return;
+  }
+  await db.update(inbox).set({ followUps: null }).where(eq(inbox.id, id));
+}
+
+/** A key id names the actor's own key: `<actor>#...` or `<actor>/...`. */
+function keyBelongsTo(keyId: string | undefined, actor: string): boolean {
+  if (keyId === undefined) return false;
+  const bare = keyId.split("#")[0];
+  return bare === actor || (bare?.startsWith(`${actor}/`) ?? false);
+}
+
+async function isGone(remote: RemoteContext, actor: string): Promise<boolean> {
+  const fetched = await fetchRemote(remote, actor);
+  return !fetched.ok && fetched.reason === "gone";
 }
 
 /** The key a request claims to be signed with, read before anything is verified. */
