@@ -218,6 +218,7 @@ describe("follow-up messages of an accepted activity", () => {
         visibility: "direct",
         payload: { id: acceptId, type: "Accept", actor: OWNER, object: follow.id },
         published: createdAt,
+        fannedOutAt: createdAt,
       });
     return follow;
   }

@@ -3,16 +3,18 @@
  * handed to the dead-letter queue, whose consumer records it: nothing is dropped silently.
  */
 import { eq } from "drizzle-orm";
+import { hostOf } from "../activitypub/parse";
 import { parseNote, visibilityOf } from "../activitypub/remote-note";
 import { fetchActor, fetchRemote, type RemoteContext } from "../cache/remote-actors";
 import { parseConfig } from "../env";
+import { backoffMs } from "../hosts/policy";
 import { findActor } from "../storage/actors";
 import { createDb, runBatch } from "../storage/db";
-import { loadSigningKey } from "../storage/local-actors";
-import { findOutboxActivity } from "../storage/outbox";
+import { recordFailures } from "../storage/deliveries";
 import { inbox } from "../storage/schema";
-import { backoffSeconds, deliverTo } from "./deliver";
-import { type DeliverMessage, type FetchObjectMessage, parseQueueMessage } from "./messages";
+import { deliver } from "./deliver";
+import { fanOut } from "./fanout";
+import { type FetchObjectMessage, parseQueueMessage, type QueueMessage } from "./messages";
 import { concernsOwner, storeNoteStatements } from "./remote-notes";
 
 const DEAD_LETTER_QUEUE = "outpost-delivery-dlq";
@@ -53,66 +55,30 @@ export async function handleQueueBatch(
       }
       let settled: Settled;
       try {
-        settled =
-          parsed.message.type === "deliver"
-            ? await deliver(remote, parsed.message, env, message.attempts)
-            : await fetchObject(remote, parsed.message, message.attempts);
+        switch (parsed.message.type) {
+          case "fanout":
+            await fanOut({ ...remote, queue: env.DELIVERY_QUEUE }, parsed.message);
+            settled = ACK;
+            break;
+          case "deliver":
+            await deliver({ ...remote, env }, parsed.message);
+            settled = ACK;
+            break;
+          case "fetchObject":
+            settled = await fetchObject(remote, parsed.message, message.attempts);
+            break;
+        }
       } catch (error) {
+        // Unexpected: retried later, and after the queue's retries, the dead-letter queue.
         console.error(
           `queue: ${parsed.message.type} ${message.id} failed: ${error instanceof Error ? error.message : "unknown error"}`,
         );
-        settled = { ack: false, delaySeconds: backoffSeconds(message.attempts) };
+        settled = { ack: false, delaySeconds: retryDelay(message.attempts) };
       }
       if (settled.ack) message.ack();
       else message.retry({ delaySeconds: settled.delaySeconds });
     }),
   );
-}
-
-/**
- * Sends an activity to its inboxes. Inboxes that failed for a reason worth retrying are
- * retried on their own (the message is retried when they all did, or re-sent for the rest).
- */
-async function deliver(
-  ctx: RemoteContext,
-  message: DeliverMessage,
-  env: Env,
-  attempts: number,
-): Promise<Settled> {
-  const activity = await findOutboxActivity(ctx.db, message.activityId);
-  if (activity === undefined) {
-    console.warn(`deliver: no activity ${message.activityId}; nothing to send`);
-    return ACK;
-  }
-  const key = await loadSigningKey(ctx.db, "owner", ctx.config.urls.owner.keyId);
-  const outcomes = await Promise.all(
-    message.inboxes.map(async (inbox) => ({
-      inbox,
-      outcome: await deliverTo(inbox, activity.payload, { config: ctx.config, key }),
-    })),
-  );
-  const again = outcomes.filter(
-    ({ outcome }) => outcome.kind === "retry" || outcome.kind === "hostFailure",
-  );
-  for (const { inbox, outcome } of outcomes) {
-    if (outcome.kind === "gone" || outcome.kind === "rejected" || outcome.kind === "blocked") {
-      console.warn(`deliver: ${message.activityId} to ${inbox}: ${outcome.kind}, not retried`);
-    }
-  }
-  if (again.length === 0) return ACK;
-  const retryAfter = Math.max(
-    0,
-    ...again.map(({ outcome }) => (outcome.kind === "retry" ? (outcome.retryAfter ?? 0) : 0)),
-  );
-  // A message re-sent for some of its inboxes carries the attempt it was at.
-  const attempt = attempts + (message.attempt ?? 1) - 1;
-  const delaySeconds = Math.min(24 * 3600, Math.max(retryAfter, backoffSeconds(attempt)));
-  if (again.length === message.inboxes.length) return { ack: false, delaySeconds };
-  await env.DELIVERY_QUEUE.send(
-    { ...message, inboxes: again.map(({ inbox }) => inbox), attempt: attempt + 1 },
-    { delaySeconds },
-  );
-  return ACK;
 }
 
 /** Fetches a note and stores it: created by URL only, or the parent of a stored reply. */
@@ -128,7 +94,7 @@ async function fetchObject(
       fetched.reason === "network" ||
       (fetched.status ?? 0) >= 500
     ) {
-      return { ack: false, delaySeconds: backoffSeconds(attempts) };
+      return { ack: false, delaySeconds: retryDelay(attempts) };
     }
     await markProcessed(ctx, message.inboxId);
     return ACK;
@@ -169,16 +135,48 @@ async function markProcessed(ctx: RemoteContext, inboxId: string | undefined): P
   await runBatch(ctx.db, processedStatements(ctx, inboxId, new Date()));
 }
 
+const retryDelay = (attempts: number) => Math.ceil(backoffMs(attempts) / 1000);
+
 /** A message that used up its retries: recorded, and what waited on it is released. */
 async function recordDeadLetter(
   ctx: RemoteContext,
-  message: DeliverMessage | FetchObjectMessage,
+  message: QueueMessage,
   attempts: number,
 ): Promise<void> {
-  const what =
-    message.type === "deliver"
-      ? `${message.activityId} to ${message.inboxes.join(", ")}`
-      : message.id;
+  const what = message.type === "fetchObject" ? message.id : message.activityId;
   console.error(`dead letter: ${message.type} ${what} gave up after ${attempts} attempts`);
   if (message.type === "fetchObject") await markProcessed(ctx, message.inboxId);
+  if (message.type === "fanout") {
+    // The recipients could not be resolved: the status of the post says so.
+    await recordFailures(
+      ctx.db,
+      [
+        {
+          activityId: message.activityId,
+          host: "(fan-out)",
+          state: "failed",
+          inboxes: [],
+          error: `recipients not resolved after ${attempts} attempts`,
+        },
+      ],
+      new Date(),
+    );
+  }
+  if (message.type === "deliver") {
+    const byHost = new Map<string, string[]>();
+    for (const inbox of message.inboxes) {
+      byHost.set(hostOf(inbox), [...(byHost.get(hostOf(inbox)) ?? []), inbox]);
+    }
+    await recordFailures(
+      ctx.db,
+      [...byHost].map(([host, inboxes]) => ({
+        activityId: message.activityId,
+        host,
+        state: "failed" as const,
+        inboxes,
+        error: `dead-lettered after ${attempts} attempts`,
+      })),
+      new Date(),
+    );
+  }
 }

@@ -1,13 +1,26 @@
 /**
- * One signed POST of a stored activity to one inbox, and what its answer means (the
- * classification of Mastodon and Fedify): delivered, gone for good, refused for this
- * activity, or worth another try later.
+ * Delivery: one signed POST of a stored activity per inbox, the answer classified (as
+ * Mastodon and Fedify do), and the host's `HostState` asked before and told after. Failed
+ * inboxes are retried on their own, parked while their host is down, or recorded as failed.
  */
+import { eq } from "drizzle-orm";
 import { withContext } from "../activitypub/context";
+import { hostOf } from "../activitypub/parse";
 import type { Config } from "../env";
-import { type SigningKey, signMessage } from "../signatures/sign";
+import type { DeliveryResult, OutcomeKind, ReportAnswer } from "../hosts/host-state";
+import { type BodyDigests, bodyDigests, type SigningKey, signMessage } from "../signatures/sign";
 import type { SignatureFlavour } from "../signatures/verify";
+import type { Db } from "../storage/db";
+import {
+  clearFailuresStatement,
+  type FailureRecord,
+  failureStatements,
+} from "../storage/deliveries";
+import { loadSigningKey } from "../storage/local-actors";
+import { findOutboxActivity } from "../storage/outbox";
+import { deliveryBatches } from "../storage/schema";
 import { SOFTWARE } from "../version";
+import type { DeliverMessage } from "./messages";
 import { checkRemoteUrl } from "./remote-url";
 
 export type DeliveryOutcome =
@@ -16,7 +29,7 @@ export type DeliveryOutcome =
   | { readonly kind: "gone"; readonly status: number }
   /** Another 4xx: the host is up but will not take this activity. */
   | { readonly kind: "rejected"; readonly status: number }
-  /** 401/408/429/503 and friends: try again, after `retryAfter` seconds when the host says. */
+  /** 401/408/429/503: try again, after `retryAfter` seconds when the host says. */
   | { readonly kind: "retry"; readonly status: number; readonly retryAfter?: number }
   /** 5xx, timeouts, refused connections: the host is failing. */
   | { readonly kind: "hostFailure"; readonly status?: number; readonly error: string }
@@ -50,23 +63,26 @@ export function classifyResponse(response: Pick<Response, "status" | "headers">)
   return { kind: "hostFailure", status, error: `HTTP ${status}` };
 }
 
-export interface DeliverOptions {
-  readonly config: Config;
-  readonly key: SigningKey;
-  readonly flavour?: SignatureFlavour;
-  /** Default 10 s. */
-  readonly timeoutMs?: number;
+export interface PreparedActivity {
+  readonly body: Uint8Array;
+  readonly digests: BodyDigests;
+}
+
+/** The bytes every inbox gets, serialised and hashed once. `bto`/`bcc` are never sent. */
+export async function prepareActivity(payload: Record<string, unknown>): Promise<PreparedActivity> {
+  const { bto: _bto, bcc: _bcc, ...visible } = payload;
+  const body = new TextEncoder().encode(JSON.stringify(withContext(visible)));
+  return { body, digests: await bodyDigests(body) };
 }
 
 /** POSTs the activity to the inbox, signed now, and classifies what happened. */
 export async function deliverTo(
   inbox: string,
-  activity: Record<string, unknown>,
-  options: DeliverOptions,
+  activity: PreparedActivity,
+  options: { config: Config; key: SigningKey; flavour: SignatureFlavour; timeoutMs?: number },
 ): Promise<DeliveryOutcome> {
   const allowed = checkRemoteUrl(inbox, options.config);
   if (!allowed.ok) return { kind: "blocked" };
-  const body = new TextEncoder().encode(JSON.stringify(withContext(activity)));
   const headers = await signMessage(
     {
       method: "POST",
@@ -75,16 +91,17 @@ export async function deliverTo(
         "Content-Type": "application/activity+json",
         "User-Agent": `${SOFTWARE.name}/${SOFTWARE.version} (+${options.config.origin}/)`,
       }),
-      body,
+      body: activity.body,
+      digests: activity.digests,
     },
     options.key,
-    options.flavour ?? "cavage",
+    options.flavour,
   );
   try {
     const response = await fetch(allowed.url, {
       method: "POST",
       headers,
-      body,
+      body: activity.body,
       redirect: "manual",
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
@@ -96,8 +113,236 @@ export async function deliverTo(
   }
 }
 
-/** Exponential backoff with jitter: between half and all of 30 s × 2^(attempt-1), capped at a day. */
-export function backoffSeconds(attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(24 * 3600, 30 * 2 ** Math.max(0, attempt - 1));
-  return Math.max(1, Math.round(ceiling * (0.5 + random() / 2)));
+const otherFlavour = (f: SignatureFlavour): SignatureFlavour =>
+  f === "cavage" ? "rfc9421" : "cavage";
+
+/**
+ * Sends with the host's flavour; when the host answers 400 or 401, knocks once more with
+ * the other flavour (draft-cavage and RFC 9421), and says which one worked.
+ */
+async function deliverKnocking(
+  inbox: string,
+  activity: PreparedActivity,
+  options: { config: Config; key: SigningKey; flavour: SignatureFlavour },
+): Promise<{ outcome: DeliveryOutcome; worked?: SignatureFlavour }> {
+  const first = await deliverTo(inbox, activity, options);
+  const refused = "status" in first && (first.status === 400 || first.status === 401);
+  if (!refused) return { outcome: first };
+  const flavour = otherFlavour(options.flavour);
+  const second = await deliverTo(inbox, activity, { ...options, flavour });
+  return second.kind === "delivered" ? { outcome: second, worked: flavour } : { outcome: first };
+}
+
+export interface DeliverContext {
+  readonly db: Db;
+  readonly config: Config;
+  readonly env: Env;
+}
+
+/** Attempts of one inbox, after which a delivery that keeps failing is recorded as failed. */
+export const MAX_ATTEMPTS = 10;
+const CONNECTIONS = 6;
+
+interface HostOutcome {
+  readonly host: string;
+  readonly inboxes: readonly string[];
+  readonly results: readonly DeliveryResult[];
+  readonly answer: ReportAnswer | undefined;
+  /** When the host object parked the deliveries without sending. */
+  readonly parkedUntil?: number;
+}
+
+/** Runs tasks with at most `limit` at a time (Workers allow six open connections). */
+async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await task(items[i] as T);
+      }
+    }),
+  );
+  return results;
+}
+
+/** Delivers one message: its inboxes, grouped by host. */
+export async function deliver(ctx: DeliverContext, message: DeliverMessage): Promise<void> {
+  const { db, config, env } = ctx;
+  if (message.batchId !== undefined) {
+    // A redelivered message whose batch is done has reached its inboxes already.
+    const [batch] = await db
+      .select({ state: deliveryBatches.state })
+      .from(deliveryBatches)
+      .where(eq(deliveryBatches.id, message.batchId));
+    if (batch?.state === "done") return;
+  }
+  const stored = await findOutboxActivity(db, message.activityId);
+  if (stored === undefined) {
+    console.warn(`deliver: no activity ${message.activityId}; nothing to send`);
+    return;
+  }
+  const [activity, key] = await Promise.all([
+    prepareActivity(stored.payload),
+    loadSigningKey(db, "owner", config.urls.owner.keyId),
+  ]);
+  const byHost = new Map<string, string[]>();
+  for (const inbox of message.inboxes) {
+    const host = hostOf(inbox);
+    byHost.set(host, [...(byHost.get(host) ?? []), inbox]);
+  }
+
+  const outcomes = await pool(
+    [...byHost],
+    CONNECTIONS,
+    async ([host, inboxes]): Promise<HostOutcome> => {
+      const stub = env.HOST_STATE.get(env.HOST_STATE.idFromName(host));
+      const admission = await stub.admit({
+        host,
+        activityId: message.activityId,
+        inboxes,
+        probe: message.probe,
+      });
+      if (!admission.send)
+        return {
+          host,
+          inboxes,
+          results: [],
+          answer: undefined,
+          parkedUntil: admission.nextAttemptAt,
+        };
+      const results: DeliveryResult[] = [];
+      let worked: SignatureFlavour | undefined;
+      for (const inbox of inboxes) {
+        const { outcome, worked: flavour } = await deliverKnocking(inbox, activity, {
+          config,
+          key,
+          flavour: worked ?? admission.flavour,
+        });
+        worked ??= flavour;
+        results.push(toResult(inbox, outcome));
+      }
+      const answer = await stub.report({
+        host,
+        activityId: message.activityId,
+        results,
+        flavour: worked,
+      });
+      return { host, inboxes, results, answer };
+    },
+  );
+
+  await settle(ctx, message, outcomes);
+}
+
+function toResult(inbox: string, outcome: DeliveryOutcome): DeliveryResult {
+  const kind: OutcomeKind = outcome.kind;
+  return {
+    inbox,
+    kind,
+    status: "status" in outcome ? outcome.status : undefined,
+    error: "error" in outcome ? outcome.error : undefined,
+    retryAfter: "retryAfter" in outcome ? outcome.retryAfter : undefined,
+  };
+}
+
+/** Records what happened, and sends the inboxes worth another try on their own. */
+async function settle(
+  ctx: DeliverContext,
+  message: DeliverMessage,
+  outcomes: readonly HostOutcome[],
+) {
+  const { db, env } = ctx;
+  const now = new Date();
+  const attempt = message.attempt ?? 1;
+  const failures: FailureRecord[] = [];
+  const reached: string[] = [];
+  const again: MessageSendRequest[] = [];
+  for (const { host, inboxes, results, answer, parkedUntil } of outcomes) {
+    const base = { activityId: message.activityId, host };
+    if (parkedUntil !== undefined) {
+      failures.push({
+        ...base,
+        state: "parked",
+        inboxes,
+        error: "host unavailable",
+        nextAttemptAt: new Date(parkedUntil),
+      });
+      continue;
+    }
+    const permanent = results.filter(
+      (r) => r.kind === "gone" || r.kind === "rejected" || r.kind === "blocked",
+    );
+    const parked = answer?.parked ?? [];
+    const retry = answer?.retry ?? [];
+    const describe = (inbox: string) => {
+      const r = results.find((x) => x.inbox === inbox);
+      return r?.error ?? (r?.status === undefined ? r?.kind : `HTTP ${r.status}`);
+    };
+    if (permanent.length > 0) {
+      const r = permanent[0] as DeliveryResult;
+      failures.push({
+        ...base,
+        state: "failed",
+        inboxes: permanent.map((p) => p.inbox),
+        error: r.kind === "blocked" ? "address not allowed" : `HTTP ${r.status} (${r.kind})`,
+      });
+    } else if (parked.length > 0) {
+      failures.push({
+        ...base,
+        state: "parked",
+        inboxes: parked,
+        error: describe(parked[0] as string),
+      });
+    } else if (retry.length > 0 && attempt >= MAX_ATTEMPTS) {
+      failures.push({
+        ...base,
+        state: "failed",
+        inboxes: retry.map((r) => r.inbox),
+        error: `gave up after ${attempt} attempts: ${describe(retry[0]?.inbox ?? "")}`,
+      });
+    } else if (retry.length > 0) {
+      const delaySeconds = Math.min(12 * 3600, Math.max(...retry.map((r) => r.delaySeconds)));
+      failures.push({
+        ...base,
+        state: "retrying",
+        inboxes: retry.map((r) => r.inbox),
+        error: describe(retry[0]?.inbox ?? ""),
+        nextAttemptAt: new Date(now.getTime() + delaySeconds * 1000),
+      });
+      again.push({
+        body: {
+          v: 1,
+          type: "deliver",
+          activityId: message.activityId,
+          inboxes: retry.map((r) => r.inbox),
+          attempt: attempt + 1,
+        } satisfies DeliverMessage,
+        delaySeconds,
+      });
+    } else {
+      reached.push(host);
+    }
+  }
+  const statements = [
+    ...failureStatements(db, failures, now),
+    ...(reached.length > 0 ? [clearFailuresStatement(db, message.activityId, reached)] : []),
+    ...(message.batchId === undefined
+      ? []
+      : [
+          db
+            .update(deliveryBatches)
+            .set({ state: "done", doneAt: now })
+            .where(eq(deliveryBatches.id, message.batchId)),
+        ]),
+  ];
+  // The record first: if the retries below cannot be sent, the sweeper finds them overdue.
+  const [first, ...rest] = statements;
+  if (first !== undefined) await db.batch([first, ...rest]);
+  if (again.length > 0) await env.DELIVERY_QUEUE.sendBatch(again);
 }

@@ -5,14 +5,29 @@
 
 export const MESSAGE_VERSION = 1;
 
+/**
+ * Resolve the recipients of one of our stored activities and enqueue its deliveries, a page
+ * of inboxes at a time (`after`: the last inbox of the previous page).
+ */
+export interface FanoutMessage {
+  readonly v: 1;
+  readonly type: "fanout";
+  readonly activityId: string;
+  readonly after?: string;
+}
+
 /** POST one of our stored activities (by id) to these inboxes, signed at send time. */
 export interface DeliverMessage {
   readonly v: 1;
   readonly type: "deliver";
   readonly activityId: string;
   readonly inboxes: readonly string[];
-  /** For a message re-sent for the inboxes that failed: the attempt it continues. */
+  /** The delivery batch the fan-out recorded for this message (first sends only). */
+  readonly batchId?: string;
+  /** For inboxes sent again after failing: the attempt this is. */
   readonly attempt?: number;
+  /** Sent by a host's alarm to learn whether the host is back. */
+  readonly probe?: boolean;
 }
 
 /**
@@ -28,7 +43,7 @@ export interface FetchObjectMessage {
   readonly inboxId?: string;
 }
 
-export type QueueMessage = DeliverMessage | FetchObjectMessage;
+export type QueueMessage = FanoutMessage | DeliverMessage | FetchObjectMessage;
 
 export type ParseMessageResult =
   | { readonly ok: true; readonly message: QueueMessage }
@@ -45,12 +60,23 @@ export function parseQueueMessage(body: unknown): ParseMessageResult {
   const type = typeof message.type === "string" ? message.type.slice(0, 64) : undefined;
   if (message.v !== MESSAGE_VERSION) return { ok: false, reason: "unsupported version", type };
   switch (type) {
+    case "fanout":
+      if (
+        isUrlString(message.activityId) &&
+        (message.after === undefined || typeof message.after === "string")
+      ) {
+        return { ok: true, message: body as FanoutMessage };
+      }
+      return { ok: false, reason: "malformed fanout message", type };
     case "deliver":
       if (
         isUrlString(message.activityId) &&
         Array.isArray(message.inboxes) &&
         message.inboxes.length > 0 &&
-        message.inboxes.every(isUrlString)
+        message.inboxes.every(isUrlString) &&
+        (message.batchId === undefined || typeof message.batchId === "string") &&
+        (message.attempt === undefined || Number.isInteger(message.attempt)) &&
+        (message.probe === undefined || typeof message.probe === "boolean")
       ) {
         return { ok: true, message: body as DeliverMessage };
       }

@@ -1,8 +1,353 @@
 /**
  * Per-remote-host delivery state, one object per host (`idFromName(host)`): failure counts,
- * backoff, circuit breaker, parked deliveries and the signature flavour the host accepts.
- * SQLite-backed; filled in by the delivery work.
+ * backoff, the circuit breaker, dead-host tracking, deliveries parked while the host is down
+ * (drained in order when it recovers), and which signature flavour the host accepts.
+ *
+ * The queue consumer asks `admit()` before sending and tells `report()` what happened; an
+ * alarm sends one probe per backoff window while deliveries are parked, and records as
+ * failed those parked longer than the retention.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { DeliverMessage } from "../federation/messages";
+import type { SignatureFlavour } from "../signatures/verify";
+import { createDb } from "../storage/db";
+import { recordFailures } from "../storage/deliveries";
+import {
+  BREAKER_THRESHOLD,
+  backoffMs,
+  dayOf,
+  PARK_RETENTION_MS,
+  PROBE_TIMEOUT_MS,
+  UNAVAILABLE_AFTER_DAYS,
+} from "./policy";
 
-export class HostState extends DurableObject<Env> {}
+export type OutcomeKind = "delivered" | "gone" | "rejected" | "retry" | "hostFailure" | "blocked";
+
+export interface DeliveryResult {
+  readonly inbox: string;
+  readonly kind: OutcomeKind;
+  readonly status?: number;
+  readonly error?: string;
+  /** Seconds, from `Retry-After`. */
+  readonly retryAfter?: number;
+}
+
+export type Admission =
+  | { readonly send: true; readonly flavour: SignatureFlavour; readonly probe: boolean }
+  /** The host is down: the deliveries are parked here, the message can be acknowledged. */
+  | { readonly send: false; readonly nextAttemptAt: number };
+
+export interface ReportAnswer {
+  /** Inboxes to try again through the queue, after a delay. */
+  readonly retry: readonly { readonly inbox: string; readonly delaySeconds: number }[];
+  /** Inboxes parked here until the host recovers. */
+  readonly parked: readonly string[];
+  readonly failures: number;
+}
+
+export interface HostStatus {
+  readonly host: string | null;
+  readonly failures: number;
+  readonly failureDays: number;
+  readonly circuit: "closed" | "open" | "halfOpen";
+  readonly unavailable: boolean;
+  readonly nextAttemptAt: number | null;
+  readonly parked: number;
+  readonly flavour: SignatureFlavour;
+}
+
+interface StateRow extends Record<string, SqlStorageValue> {
+  host: string | null;
+  failures: number;
+  failure_days: string;
+  open_until: number | null;
+  probe_started_at: number | null;
+  unavailable: number;
+  flavour: string;
+}
+
+/** Inboxes per drained message, as the fan-out packs them. */
+const DRAIN_CHUNK = 30;
+
+export class HostState extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS state (
+        k INTEGER PRIMARY KEY CHECK (k = 1),
+        host TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        failure_days TEXT NOT NULL DEFAULT '[]',
+        open_until INTEGER,
+        probe_started_at INTEGER,
+        unavailable INTEGER NOT NULL DEFAULT 0,
+        flavour TEXT NOT NULL DEFAULT 'cavage'
+      );
+      INSERT OR IGNORE INTO state (k) VALUES (1);
+      CREATE TABLE IF NOT EXISTS parked (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        activity_id TEXT NOT NULL,
+        inbox TEXT NOT NULL,
+        parked_at INTEGER NOT NULL,
+        UNIQUE (activity_id, inbox)
+      );
+    `);
+  }
+
+  private state(): StateRow {
+    return this.sql.exec<StateRow>("SELECT * FROM state WHERE k = 1").one();
+  }
+
+  private parkedCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM parked").one().n;
+  }
+
+  /** May these deliveries go now? If not, they are parked here. */
+  async admit(request: {
+    host: string;
+    activityId: string;
+    inboxes: readonly string[];
+    probe?: boolean;
+  }): Promise<Admission> {
+    const now = Date.now();
+    const state = this.state();
+    if (state.host === null) this.sql.exec("UPDATE state SET host = ? WHERE k = 1", request.host);
+    const flavour = state.flavour as SignatureFlavour;
+    const open = state.open_until !== null || state.unavailable === 1;
+    if (!open) return { send: true, flavour, probe: false };
+    // A probe the alarm sent, or the first delivery after the backoff window: it goes, alone.
+    const probeInFlight =
+      state.probe_started_at !== null && now - state.probe_started_at < PROBE_TIMEOUT_MS;
+    if (request.probe || (!probeInFlight && now >= (state.open_until ?? 0))) {
+      this.sql.exec("UPDATE state SET probe_started_at = ? WHERE k = 1", now);
+      return { send: true, flavour, probe: true };
+    }
+    this.park(request.activityId, request.inboxes, now);
+    const nextAttemptAt = state.open_until ?? now;
+    await this.scheduleAlarm(nextAttemptAt);
+    return { send: false, nextAttemptAt };
+  }
+
+  /** What happened to the deliveries `admit()` let through. */
+  async report(report: {
+    host: string;
+    activityId: string;
+    results: readonly DeliveryResult[];
+    /** The flavour the host accepted, when it is not the one it was asked with. */
+    flavour?: SignatureFlavour;
+  }): Promise<ReportAnswer> {
+    const now = Date.now();
+    if (report.flavour !== undefined) {
+      this.sql.exec("UPDATE state SET flavour = ? WHERE k = 1", report.flavour);
+    }
+    const hostUp = report.results.some(
+      (r) => r.kind === "delivered" || r.kind === "gone" || r.kind === "rejected",
+    );
+    const hostDown = !hostUp && report.results.some((r) => r.kind === "hostFailure");
+    const waits = report.results.filter((r) => r.kind === "retry");
+
+    if (hostUp) {
+      // Only a successful delivery resets a host; what was parked drains, in order.
+      this.sql.exec(
+        "UPDATE state SET failures = 0, failure_days = '[]', open_until = NULL, probe_started_at = NULL, unavailable = 0 WHERE k = 1",
+      );
+      for (const r of report.results) {
+        this.sql.exec(
+          "DELETE FROM parked WHERE activity_id = ? AND inbox = ?",
+          report.activityId,
+          r.inbox,
+        );
+      }
+      await this.drain();
+      const retry = report.results
+        .filter((r) => r.kind === "hostFailure" || r.kind === "retry")
+        .map((r) => ({
+          inbox: r.inbox,
+          delaySeconds: Math.max(r.retryAfter ?? 0, Math.ceil(backoffMs(1) / 1000)),
+        }));
+      return { retry, parked: [], failures: 0 };
+    }
+
+    const state = this.state();
+    if (!hostDown) {
+      // Only "try later" answers (429, 503, 401...): not a failure of the host.
+      this.sql.exec("UPDATE state SET probe_started_at = NULL WHERE k = 1");
+      const delay = Math.max(
+        ...waits.map((r) => r.retryAfter ?? 0),
+        Math.ceil(backoffMs(1) / 1000),
+      );
+      if (state.open_until !== null || state.unavailable === 1) {
+        this.park(
+          report.activityId,
+          waits.map((r) => r.inbox),
+          now,
+        );
+        await this.scheduleAlarm(now + delay * 1000);
+        return { retry: [], parked: waits.map((r) => r.inbox), failures: state.failures };
+      }
+      return {
+        retry: waits.map((r) => ({ inbox: r.inbox, delaySeconds: delay })),
+        parked: [],
+        failures: state.failures,
+      };
+    }
+
+    const failures = state.failures + 1;
+    const days = new Set<number>(JSON.parse(state.failure_days) as number[]);
+    days.add(dayOf(now));
+    const unavailable = state.unavailable === 1 || days.size >= UNAVAILABLE_AFTER_DAYS;
+    const wait = backoffMs(failures);
+    const failing = report.results.filter((r) => r.kind === "hostFailure" || r.kind === "retry");
+    if (failures >= BREAKER_THRESHOLD || unavailable || state.open_until !== null) {
+      // The circuit opens (or stays open): park, and probe once the backoff has passed.
+      const openUntil = now + wait;
+      this.sql.exec(
+        "UPDATE state SET failures = ?, failure_days = ?, open_until = ?, probe_started_at = NULL, unavailable = ? WHERE k = 1",
+        failures,
+        JSON.stringify([...days]),
+        openUntil,
+        unavailable ? 1 : 0,
+      );
+      this.park(
+        report.activityId,
+        failing.map((r) => r.inbox),
+        now,
+      );
+      await this.scheduleAlarm(openUntil);
+      return { retry: [], parked: failing.map((r) => r.inbox), failures };
+    }
+    this.sql.exec(
+      "UPDATE state SET failures = ?, failure_days = ?, probe_started_at = NULL WHERE k = 1",
+      failures,
+      JSON.stringify([...days]),
+    );
+    const delaySeconds = Math.ceil(wait / 1000);
+    return { retry: failing.map((r) => ({ inbox: r.inbox, delaySeconds })), parked: [], failures };
+  }
+
+  async status(): Promise<HostStatus> {
+    const state = this.state();
+    const now = Date.now();
+    const open = state.open_until !== null || state.unavailable === 1;
+    const probing =
+      state.probe_started_at !== null && now - state.probe_started_at < PROBE_TIMEOUT_MS;
+    return {
+      host: state.host,
+      failures: state.failures,
+      failureDays: (JSON.parse(state.failure_days) as number[]).length,
+      circuit: !open ? "closed" : probing ? "halfOpen" : "open",
+      unavailable: state.unavailable === 1,
+      nextAttemptAt: state.open_until,
+      parked: this.parkedCount(),
+      flavour: state.flavour as SignatureFlavour,
+    };
+  }
+
+  /** Probe once per backoff window; record as failed what waited past the retention. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    await this.expireParked(now);
+    const state = this.state();
+    const oldest = this.sql
+      .exec<{ activity_id: string; inbox: string }>(
+        "SELECT activity_id, inbox FROM parked ORDER BY seq LIMIT 1",
+      )
+      .toArray()[0];
+    if (oldest === undefined) return;
+    const probeInFlight =
+      state.probe_started_at !== null && now - state.probe_started_at < PROBE_TIMEOUT_MS;
+    const due = state.open_until === null || now >= state.open_until;
+    if (due && !probeInFlight) {
+      this.sql.exec("UPDATE state SET probe_started_at = ? WHERE k = 1", now);
+      const probe: DeliverMessage = {
+        v: 1,
+        type: "deliver",
+        activityId: oldest.activity_id,
+        inboxes: [oldest.inbox],
+        probe: true,
+      };
+      await this.env.DELIVERY_QUEUE.send(probe);
+      await this.scheduleAlarm(now + PROBE_TIMEOUT_MS);
+      return;
+    }
+    await this.scheduleAlarm(
+      probeInFlight
+        ? (state.probe_started_at ?? now) + PROBE_TIMEOUT_MS
+        : (state.open_until ?? now),
+    );
+  }
+
+  private park(activityId: string, inboxes: readonly string[], now: number): void {
+    for (const inbox of inboxes) {
+      this.sql.exec(
+        "INSERT OR IGNORE INTO parked (activity_id, inbox, parked_at) VALUES (?, ?, ?)",
+        activityId,
+        inbox,
+        now,
+      );
+    }
+  }
+
+  /** Sends everything parked back to the queue, oldest first, grouped by activity. */
+  private async drain(): Promise<void> {
+    const rows = this.sql
+      .exec<{ seq: number; activity_id: string; inbox: string }>(
+        "SELECT seq, activity_id, inbox FROM parked ORDER BY seq",
+      )
+      .toArray();
+    if (rows.length === 0) return;
+    const messages: DeliverMessage[] = [];
+    for (const row of rows) {
+      const last = messages.at(-1);
+      if (
+        last !== undefined &&
+        last.activityId === row.activity_id &&
+        last.inboxes.length < DRAIN_CHUNK
+      ) {
+        (last.inboxes as string[]).push(row.inbox);
+      } else {
+        messages.push({ v: 1, type: "deliver", activityId: row.activity_id, inboxes: [row.inbox] });
+      }
+    }
+    for (let i = 0; i < messages.length; i += 100) {
+      await this.env.DELIVERY_QUEUE.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
+    }
+    this.sql.exec("DELETE FROM parked WHERE seq <= ?", rows.at(-1)?.seq ?? 0);
+  }
+
+  /** Parked longer than the retention: recorded as failed (in D1), never dropped silently. */
+  private async expireParked(now: number): Promise<void> {
+    const expired = this.sql
+      .exec<{ activity_id: string; inbox: string }>(
+        "SELECT activity_id, inbox FROM parked WHERE parked_at < ?",
+        now - PARK_RETENTION_MS,
+      )
+      .toArray();
+    if (expired.length === 0) return;
+    const host = this.state().host ?? new URL(expired[0]?.inbox ?? "https://unknown").host;
+    const byActivity = new Map<string, string[]>();
+    for (const row of expired) {
+      byActivity.set(row.activity_id, [...(byActivity.get(row.activity_id) ?? []), row.inbox]);
+    }
+    await recordFailures(
+      createDb(this.env.DB),
+      [...byActivity].map(([activityId, inboxes]) => ({
+        activityId,
+        host,
+        state: "failed" as const,
+        inboxes,
+        error: "host unreachable for longer than the parking retention",
+      })),
+      new Date(now),
+    );
+    this.sql.exec("DELETE FROM parked WHERE parked_at < ?", now - PARK_RETENTION_MS);
+  }
+
+  private async scheduleAlarm(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+}

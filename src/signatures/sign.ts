@@ -26,6 +26,25 @@ export interface OutgoingMessage {
   /** Headers to send besides the signature ones (`Accept`, `Content-Type`...). */
   readonly headers: Headers;
   readonly body?: Uint8Array;
+  /**
+   * The body's `Digest` and `Content-Digest` values, when already computed: one body sent
+   * to many inboxes is hashed once.
+   */
+  readonly digests?: BodyDigests;
+}
+
+export interface BodyDigests {
+  readonly digest: string;
+  readonly contentDigest: string;
+}
+
+/** Both digest header values of a body, for `OutgoingMessage.digests`. */
+export async function bodyDigests(body: Uint8Array): Promise<BodyDigests> {
+  const [digest, contentDigest] = await Promise.all([
+    digestHeader(body),
+    contentDigestHeader(body),
+  ]);
+  return { digest, contentDigest };
 }
 
 /**
@@ -49,7 +68,7 @@ export async function signMessage(
   if (flavour === "cavage") {
     const covered = ["(request-target)", "host", "date"];
     if (message.body !== undefined) {
-      const digest = await digestHeader(message.body);
+      const digest = message.digests?.digest ?? (await digestHeader(message.body));
       headers.set("digest", digest);
       signed.headers.set("digest", digest);
       covered.push("digest");
@@ -75,7 +94,7 @@ export async function signMessage(
 
   const components = ["@method", "@target-uri"];
   if (message.body !== undefined) {
-    const digest = await contentDigestHeader(message.body);
+    const digest = message.digests?.contentDigest ?? (await contentDigestHeader(message.body));
     headers.set("content-digest", digest);
     signed.headers.set("content-digest", digest);
     components.push("content-digest");

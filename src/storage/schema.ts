@@ -230,9 +230,15 @@ export const outbox = sqliteTable(
     /** The activity as JSON, without `@context` (added when served). */
     payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     published: timestamp("published").notNull(),
+    /**
+     * When its fan-out message was queued. Null until then: if queueing fails after the
+     * activity is stored, the sweeper queues it.
+     */
+    fannedOutAt: timestamp("fanned_out_at"),
   },
   (t) => [
     uniqueIndex("outbox_id_unique").on(t.id),
+    index("outbox_unsent_idx").on(t.published).where(sql`${t.fannedOutAt} is null`),
     // Pages go by `seq` (publication order); the rowid in every index entry orders them.
     index("outbox_actor_idx").on(t.actor),
   ],
@@ -257,3 +263,52 @@ export const reactions = sqliteTable(
   ],
 );
 export type ReactionRow = typeof reactions.$inferSelect;
+
+/** `Idempotency-Key` of the owner's posts: a retried request returns the first post. */
+export const idempotencyKeys = sqliteTable("idempotency_keys", {
+  key: text("key").primaryKey(),
+  noteSeq: integer("note_seq")
+    .notNull()
+    .references(() => notes.seq, { onDelete: "cascade" }),
+  createdAt: timestamp("created_at").notNull(),
+});
+
+/**
+ * One row per delivery message a fan-out enqueued: which hosts it carries, and whether it
+ * is done. With `delivery_failures`, it tells each host's state for an activity without a
+ * row per follower (a host is delivered when its batch is done and it has no failure row).
+ */
+export const deliveryBatches = sqliteTable(
+  "delivery_batches",
+  {
+    id: text("id").primaryKey(),
+    activityId: text("activity_id").notNull(),
+    hosts: text("hosts", { mode: "json" }).$type<string[]>().notNull(),
+    state: text("state", { enum: ["pending", "done"] }).notNull(),
+    createdAt: timestamp("created_at").notNull(),
+    doneAt: timestamp("done_at"),
+  },
+  (t) => [index("delivery_batches_activity_idx").on(t.activityId)],
+);
+export type DeliveryBatchRow = typeof deliveryBatches.$inferSelect;
+
+/** Hosts an activity did not reach at the first try: retrying, parked, or failed for good. */
+export const deliveryFailures = sqliteTable(
+  "delivery_failures",
+  {
+    activityId: text("activity_id").notNull(),
+    host: text("host").notNull(),
+    state: text("state", { enum: ["retrying", "parked", "failed"] }).notNull(),
+    /** The host's inboxes still to reach (for the sweeper, should a retry message be lost). */
+    inboxes: text("inboxes", { mode: "json" }).$type<string[]>().notNull(),
+    attempts: integer("attempts").notNull(),
+    lastError: text("last_error"),
+    nextAttemptAt: timestamp("next_attempt_at"),
+    updatedAt: timestamp("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.activityId, t.host] }),
+    index("delivery_failures_due_idx").on(t.state, t.nextAttemptAt),
+  ],
+);
+export type DeliveryFailureRow = typeof deliveryFailures.$inferSelect;

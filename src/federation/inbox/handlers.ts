@@ -48,15 +48,17 @@ export interface InboxContext {
 export interface Outcome {
   readonly statements: Statement[];
   readonly messages: QueueMessage[];
+  /** Activities of ours the statements store, to deliver once they are stored. */
+  readonly fanouts: string[];
   /** Work remains for the queue; the activity is marked processed when it is done. */
   readonly pending: boolean;
 }
 
-const done = (statements: Statement[] = [], messages: QueueMessage[] = []): Outcome => ({
-  statements,
-  messages,
-  pending: false,
-});
+const done = (
+  statements: Statement[] = [],
+  messages: QueueMessage[] = [],
+  fanouts: string[] = [],
+): Outcome => ({ statements, messages, fanouts, pending: false });
 
 type Handler = (ctx: InboxContext) => Promise<Outcome>;
 
@@ -118,16 +120,12 @@ async function onFollow(ctx: InboxContext): Promise<Outcome> {
   ];
   if (state === "pending") return done(statements);
   // Every accepted Follow is answered, a repeated one too: the follower may have lost ours.
-  const accept = await acceptStatements(ctx);
-  return done([...statements, ...accept.statements], accept.messages);
+  const accept = acceptFollow(ctx);
+  return done([...statements, accept.statement], [], [accept.id]);
 }
 
-/** Stores an `Accept` of the received Follow and queues its delivery to the follower. */
-async function acceptStatements(
-  ctx: InboxContext,
-): Promise<Pick<Outcome, "statements" | "messages">> {
-  const follower = await findActor(ctx.db, ctx.actor);
-  if (follower === undefined) return { statements: [], messages: [] };
+/** An `Accept` of the received Follow, stored to be delivered to the follower. */
+function acceptFollow(ctx: InboxContext): { id: string; statement: Statement } {
   const { urls } = ctx.config;
   const id = urls.activity(newObjectId(ctx.now.getTime()));
   const payload = {
@@ -138,18 +136,16 @@ async function acceptStatements(
     to: [ctx.actor],
   };
   return {
-    statements: [
-      ctx.db.insert(outbox).values({
-        id,
-        actor: urls.owner.id,
-        type: "Accept",
-        objectId: ctx.id,
-        visibility: "direct",
-        payload,
-        published: ctx.now,
-      }),
-    ],
-    messages: [{ v: 1, type: "deliver", activityId: id, inboxes: [follower.inbox] }],
+    id,
+    statement: ctx.db.insert(outbox).values({
+      id,
+      actor: urls.owner.id,
+      type: "Accept",
+      objectId: ctx.id,
+      visibility: "direct",
+      payload,
+      published: ctx.now,
+    }),
   };
 }
 
@@ -256,6 +252,7 @@ async function onCreate(ctx: InboxContext): Promise<Outcome> {
     return {
       statements: [],
       messages: [{ v: 1, type: "fetchObject", id: object, purpose: "create", inboxId: ctx.id }],
+      fanouts: [],
       pending: true,
     };
   }

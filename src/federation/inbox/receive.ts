@@ -18,6 +18,7 @@ import { findActor } from "../../storage/actors";
 import { createDb, type Db, runBatch } from "../../storage/db";
 import { inbox } from "../../storage/schema";
 import { readCapped } from "../fetch-document";
+import { startFanouts } from "../outbox";
 import { deleteActorStatements, handleActivity } from "./handlers";
 
 export const MAX_ACTIVITY_BYTES = 1024 * 1024;
@@ -198,6 +199,7 @@ export async function receiveActivity(
     throw error;
   }
   if (outcome.messages.length > 0) await sendFollowUps(env, db, id, outcome.messages);
+  await startFanouts(env, db, outcome.fanouts);
   return { status: 202 };
 }
 
