@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import type { AppEnv } from "./env";
 import { actor } from "./http/actor";
+import { api } from "./http/api";
 import { collections } from "./http/collections";
 import { inboxes } from "./http/inbox";
 import { media } from "./http/media";
@@ -33,6 +34,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/", collections);
   app.route("/", objects);
   app.route("/", inboxes);
+  app.route("/api", api);
   app.route("/", media);
 
   app.notFound((c) => jsonError(c, 404, "not found"));

@@ -80,13 +80,28 @@ function relationInserts(db: Db, note: ParsedNote): Statement[] {
   return statements;
 }
 
-/** Statements that store a new note, once (a repeated id changes nothing). */
+/** Statements that store a new remote note, once (a repeated id changes nothing). */
 export async function storeNoteStatements(
   db: Db,
   note: ParsedNote,
   visibility: Visibility,
   now: Date,
 ): Promise<Statement[]> {
+  return noteStatements(
+    db,
+    { ...note, content: await sanitizeHtml(note.content) },
+    visibility,
+    now,
+  );
+}
+
+/** The same for a note whose HTML is already safe (the owner's, which we composed). */
+export function noteStatements(
+  db: Db,
+  note: ParsedNote,
+  visibility: Visibility,
+  now: Date,
+): Statement[] {
   return [
     db
       .insert(notes)
@@ -95,7 +110,7 @@ export async function storeNoteStatements(
         type: note.type,
         attributedTo: note.attributedTo,
         inReplyTo: note.inReplyTo ?? null,
-        content: await sanitizeHtml(note.content),
+        content: note.content,
         summary: note.summary ?? null,
         sensitive: note.sensitive,
         language: note.language ?? null,
@@ -116,13 +131,18 @@ export async function updateNoteStatements(
   note: ParsedNote,
   now: Date,
 ): Promise<Statement[]> {
+  return editStatements(db, { ...note, content: await sanitizeHtml(note.content) }, now);
+}
+
+/** The same for a note whose HTML is already safe (the owner's, which we composed). */
+export function editStatements(db: Db, note: ParsedNote, now: Date): Statement[] {
   const mine = and(sameNote(note), isNull(notes.deletedAt));
   const seqs = db.select({ seq: notes.seq }).from(notes).where(mine);
   return [
     db
       .update(notes)
       .set({
-        content: await sanitizeHtml(note.content),
+        content: note.content,
         summary: note.summary ?? null,
         sensitive: note.sensitive,
         language: note.language ?? null,

@@ -19,3 +19,20 @@ media.get("/media/:key{.+}", async (c) => {
   if (!("body" in object)) return new Response(null, { status: 304, headers });
   return new Response(object.body, { headers });
 });
+
+/** The picture of an account without one (Mastodon serves `missing.png` the same way). */
+const MISSING_PNG = Uint8Array.from(
+  atob(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=",
+  ),
+  (ch) => ch.charCodeAt(0),
+);
+
+for (const path of ["/avatars/missing.png", "/headers/missing.png"]) {
+  media.get(path, (c) =>
+    c.body(MISSING_PNG, 200, {
+      "Content-Type": "image/png",
+      "Cache-Control": "public, max-age=604800",
+    }),
+  );
+}

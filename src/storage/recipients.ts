@@ -55,8 +55,9 @@ export async function recipientInboxes(db: Db, query: RecipientQuery): Promise<s
   }
   const [first, second] = parts;
   if (first === undefined) return [];
+  // Grouped by the expression itself: a bare `inbox` would name the table's column.
   const rows = await (second === undefined
-    ? first.groupBy(sql`inbox`).orderBy(asc(sql`inbox`)).limit(query.limit)
+    ? first.groupBy(preferredInbox).orderBy(asc(preferredInbox)).limit(query.limit)
     : union(first, second).orderBy(asc(sql`inbox`)).limit(query.limit));
   return rows.map((r) => r.inbox);
 }

@@ -20,6 +20,10 @@ export interface FakeDocument {
   readonly headers?: Record<string, string>;
   /** Wait this long before answering (timeouts). */
   readonly delayMs?: number;
+  /** Answer 401 to requests without this header (a server that only takes RFC 9421). */
+  readonly requireHeader?: string;
+  /** Answer with these statuses, one per request, before the document's own. */
+  readonly sequence?: number[];
 }
 
 export interface RecordedRequest {

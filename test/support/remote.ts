@@ -8,7 +8,11 @@ import worker from "../../src/index";
 import { importPrivateKey } from "../../src/signatures/algorithms";
 import { fromBase64, generateRsaKeyPair } from "../../src/signatures/keys";
 import { type SigningKey, signMessage } from "../../src/signatures/sign";
-import type { SignatureFlavour } from "../../src/signatures/verify";
+import {
+  type KeyResolver,
+  type SignatureFlavour,
+  verifyRequest,
+} from "../../src/signatures/verify";
 import type { FakeDocument, RecordedRequest } from "./fediverse-server";
 
 const ADMIN = "http://fediverse.admin";
@@ -206,4 +210,35 @@ export class RemoteActor {
       ...extra,
     };
   }
+}
+
+/**
+ * The activities POSTed to an inbox URL (as the fake fediverse received them), each with its
+ * signature checked against the owner's published key; in arrival order.
+ */
+export async function deliveriesAt(inbox: string): Promise<Record<string, unknown>[]> {
+  const owner = (await (
+    await exports.default.fetch(OWNER, { headers: { Accept: "application/activity+json" } })
+  ).json()) as { publicKey: { id: string; publicKeyPem: string } };
+  const resolveKey: KeyResolver = async (keyId) => ({
+    ok: true,
+    fromCache: false,
+    key: { id: keyId, owner: OWNER, publicKeyPem: owner.publicKey.publicKeyPem },
+  });
+  const posts = (await received(new URL(inbox).host, "POST")).filter((r) => r.url === inbox);
+  const out: Record<string, unknown>[] = [];
+  for (const post of posts) {
+    const verified = await verifyRequest(
+      { method: "POST", url: new URL(post.url), headers: new Headers(post.headers) },
+      new TextEncoder().encode(post.body),
+      { resolveKey },
+    );
+    if (!verified.ok || verified.keyId !== owner.publicKey.id) {
+      throw new Error(
+        `unverified delivery to ${inbox}: ${verified.ok ? verified.keyId : verified.reason}`,
+      );
+    }
+    out.push(JSON.parse(post.body) as Record<string, unknown>);
+  }
+  return out;
 }

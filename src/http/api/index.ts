@@ -1,0 +1,9 @@
+/** The owner's client API, Mastodon-shaped; every router requires the owner's token. */
+import { Hono } from "hono";
+import type { AppEnv } from "../../env";
+import { accounts } from "./accounts";
+import { statuses } from "./statuses";
+
+export const api = new Hono<AppEnv>();
+api.route("/v1/statuses", statuses);
+api.route("/v1/accounts", accounts);

@@ -1,0 +1,217 @@
+/** The owner's statuses, shaped like Mastodon's client API (`/api/v1/statuses`). */
+import { and, eq, inArray } from "drizzle-orm";
+import { type Context, Hono } from "hono";
+import * as v from "valibot";
+import type { AppEnv } from "../../env";
+import {
+  type ActionResult,
+  deleteStatus,
+  editStatus,
+  type PublishContext,
+  publishStatus,
+  react,
+  unreact,
+} from "../../federation/publish";
+import { createDb } from "../../storage/db";
+import { deliveriesOf } from "../../storage/deliveries";
+import { notes, outbox, reactions, VISIBILITIES } from "../../storage/schema";
+import { requireOwner } from "../middleware/owner-auth";
+import { jsonError } from "../responses";
+import { Flag, parseId, readInput } from "./input";
+import { ownerAccount, statusesOf } from "./views";
+
+/** Characters per status (Mastodon's default is 500; a single-user instance can afford more). */
+export const MAX_STATUS_LENGTH = 5000;
+
+export const statuses = new Hono<AppEnv>();
+statuses.use("*", requireOwner());
+
+const Text = v.pipe(
+  v.string("must be text"),
+  v.trim(),
+  v.minLength(1, "can't be blank"),
+  v.maxLength(MAX_STATUS_LENGTH, `is longer than ${MAX_STATUS_LENGTH} characters`),
+);
+const Common = {
+  spoiler_text: v.optional(
+    v.pipe(v.string("must be text"), v.maxLength(500, "is longer than 500 characters")),
+  ),
+  sensitive: v.optional(Flag),
+  language: v.optional(
+    v.pipe(v.string(), v.regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, "must be a language code")),
+  ),
+};
+const Create = v.object({
+  status: Text,
+  visibility: v.optional(
+    v.picklist(VISIBILITIES, "must be public, unlisted, private or direct"),
+    "public",
+  ),
+  in_reply_to_id: v.optional(
+    v.pipe(v.string("must be a status id"), v.regex(/^\d{1,15}$/, "must be a status id")),
+  ),
+  ...Common,
+});
+const Edit = v.object({ status: Text, ...Common });
+
+function context(c: Context<AppEnv>): PublishContext {
+  return { db: createDb(c.env.DB), config: c.var.config, env: c.env, now: new Date() };
+}
+
+/** Answers a status, or the action's error. */
+async function answer(
+  c: Context<AppEnv>,
+  ctx: PublishContext,
+  result: ActionResult<{ seq: number }>,
+) {
+  if (!result.ok) return jsonError(c, result.status, result.error);
+  const [status] = await statusesOf(ctx.db, ctx.config, [result.value.seq]);
+  return status === undefined ? jsonError(c, 404, "no such status") : c.json(status);
+}
+
+statuses.post("/", async (c) => {
+  const input = await readInput(c, Create);
+  if (!input.ok) return jsonError(c, input.status, input.error);
+  const key = c.req.header("Idempotency-Key");
+  if (key !== undefined && (key.length === 0 || key.length > 200)) {
+    return jsonError(c, 422, "Validation failed: Idempotency-Key must be 1 to 200 characters");
+  }
+  const ctx = context(c);
+  const { status, visibility, in_reply_to_id, spoiler_text, sensitive, language } = input.value;
+  const result = await publishStatus(
+    ctx,
+    {
+      text: status,
+      visibility,
+      inReplyTo: in_reply_to_id === undefined ? undefined : Number(in_reply_to_id),
+      spoilerText: spoiler_text,
+      sensitive,
+      language,
+    },
+    key,
+  );
+  return answer(c, ctx, result);
+});
+
+statuses.get("/:id", async (c) => {
+  const seq = parseId(c.req.param("id"));
+  if (seq === undefined) return jsonError(c, 404, "no such status");
+  const ctx = context(c);
+  const [status] = await statusesOf(ctx.db, ctx.config, [seq]);
+  return status === undefined ? jsonError(c, 404, "no such status") : c.json(status);
+});
+
+statuses.put("/:id", async (c) => {
+  const seq = parseId(c.req.param("id"));
+  if (seq === undefined) return jsonError(c, 404, "no such status");
+  const input = await readInput(c, Edit);
+  if (!input.ok) return jsonError(c, input.status, input.error);
+  const ctx = context(c);
+  const { status, spoiler_text, sensitive, language } = input.value;
+  return answer(
+    c,
+    ctx,
+    await editStatus(ctx, seq, { text: status, spoilerText: spoiler_text, sensitive, language }),
+  );
+});
+
+statuses.delete("/:id", async (c) => {
+  const seq = parseId(c.req.param("id"));
+  if (seq === undefined) return jsonError(c, 404, "no such status");
+  const ctx = context(c);
+  // Serialised before it goes: Mastodon answers with the deleted status.
+  const [before] = await statusesOf(ctx.db, ctx.config, [seq]);
+  const result = await deleteStatus(ctx, seq);
+  if (!result.ok || before === undefined) return jsonError(c, 404, "no such status");
+  return c.json(before);
+});
+
+for (const [path, type, undo] of [
+  ["favourite", "Like", false],
+  ["unfavourite", "Like", true],
+  ["reblog", "Announce", false],
+  ["unreblog", "Announce", true],
+] as const) {
+  statuses.post(`/:id/${path}`, async (c) => {
+    const seq = parseId(c.req.param("id"));
+    if (seq === undefined) return jsonError(c, 404, "no such status");
+    const ctx = context(c);
+    const result = undo ? await unreact(ctx, seq, type) : await react(ctx, seq, type);
+    if (!result.ok || type !== "Announce" || undo) return answer(c, ctx, result);
+    // A boost answers with the boost, the original inside it, as Mastodon does.
+    const [original] = await statusesOf(ctx.db, ctx.config, [result.value.seq]);
+    const [boost] = await ctx.db
+      .select()
+      .from(reactions)
+      .where(
+        and(
+          eq(reactions.actor, ctx.config.urls.owner.id),
+          eq(reactions.type, "Announce"),
+          eq(reactions.object, result.value.id),
+        ),
+      );
+    if (original === undefined || boost === undefined) return jsonError(c, 404, "no such status");
+    return c.json({
+      ...original,
+      id: `${original.id}-boost-${boost.seq}`,
+      uri: boost.id,
+      url: boost.id,
+      created_at: boost.createdAt.toISOString(),
+      account: await ownerAccount(ctx.db, ctx.config),
+      content: "",
+      spoiler_text: "",
+      mentions: [],
+      tags: [],
+      media_attachments: [],
+      in_reply_to_id: null,
+      in_reply_to_account_id: null,
+      reblog: original,
+    });
+  });
+}
+
+/**
+ * Where the owner's status has been delivered, per remote host, for each activity about
+ * it (its Create, edits, its Delete): delivered, pending, retrying, parked or failed.
+ */
+statuses.get("/:id/deliveries", async (c) => {
+  const seq = parseId(c.req.param("id"));
+  if (seq === undefined) return jsonError(c, 404, "no such status");
+  const db = createDb(c.env.DB);
+  const config = c.var.config;
+  const [note] = await db.select().from(notes).where(eq(notes.seq, seq));
+  if (note === undefined || note.attributedTo !== config.urls.owner.id) {
+    return jsonError(c, 404, "no such status");
+  }
+  const activities = await db
+    .select({ id: outbox.id, type: outbox.type, published: outbox.published })
+    .from(outbox)
+    .where(
+      and(
+        eq(outbox.actor, config.urls.owner.id),
+        inArray(outbox.type, ["Create", "Update", "Delete"]),
+        eq(outbox.objectId, note.id),
+      ),
+    )
+    .orderBy(outbox.seq);
+  const result = [];
+  for (const activity of activities) {
+    const hosts = await deliveriesOf(db, activity.id);
+    const summary = { delivered: 0, pending: 0, retrying: 0, parked: 0, failed: 0 };
+    for (const host of hosts) summary[host.state]++;
+    result.push({
+      id: activity.id,
+      type: activity.type,
+      published: activity.published.toISOString(),
+      summary,
+      hosts: hosts.map((h) => ({
+        host: h.host,
+        state: h.state,
+        attempts: h.attempts,
+        last_error: h.lastError,
+        next_attempt_at: h.nextAttemptAt?.toISOString() ?? null,
+      })),
+    });
+  }
+  return c.json({ status_id: String(seq), activities: result });
+});

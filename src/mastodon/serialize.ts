@@ -1,0 +1,291 @@
+/**
+ * Mastodon client API entities (Account, Status, Relationship) from our rows, so that a later
+ * OAuth layer and real apps fit on top. Ids are strings: `seq` of notes and actors, and
+ * "owner" for the owner (Mastodon's docs say ids are strings, not necessarily numbers).
+ */
+import { and, count, inArray, isNull, sql } from "drizzle-orm";
+import { fieldValueToHtml, textToHtml } from "../activitypub/text";
+import type { Config } from "../env";
+import type { Db } from "../storage/db";
+import { type NoteWithRelations, withRelations } from "../storage/notes";
+import {
+  type ActorRow,
+  actors,
+  type FollowRow,
+  type NoteRow,
+  notes,
+  reactions,
+} from "../storage/schema";
+
+export const OWNER_ACCOUNT_ID = "owner";
+
+const iso = (d: Date | null | undefined) => (d == null ? null : d.toISOString());
+
+export interface OwnerCounts {
+  readonly posts: number;
+  readonly followers: number;
+  readonly following: number;
+}
+
+export function serializeOwner(config: Config, createdAt: Date, counts: OwnerCounts) {
+  const { owner, urls } = config;
+  const avatar = owner.avatarUrl ?? `${config.origin}/avatars/missing.png`;
+  const header = owner.headerUrl ?? `${config.origin}/headers/missing.png`;
+  return {
+    id: OWNER_ACCOUNT_ID,
+    username: owner.username,
+    acct: owner.username,
+    display_name: owner.displayName,
+    locked: owner.manuallyApprovesFollowers,
+    bot: false,
+    discoverable: owner.discoverable,
+    indexable: owner.indexable,
+    group: false,
+    created_at: createdAt.toISOString(),
+    note: textToHtml(owner.summary),
+    url: urls.owner.profile,
+    uri: urls.owner.id,
+    avatar,
+    avatar_static: avatar,
+    header,
+    header_static: header,
+    followers_count: counts.followers,
+    following_count: counts.following,
+    statuses_count: counts.posts,
+    last_status_at: null,
+    emojis: [],
+    fields: owner.fields.map((f) => ({
+      name: f.name,
+      value: fieldValueToHtml(f.value),
+      verified_at: null,
+    })),
+  };
+}
+
+export type MastodonAccount = ReturnType<typeof serializeOwner>;
+
+export function serializeActor(config: Config, row: ActorRow): MastodonAccount {
+  const missing = `${config.origin}/avatars/missing.png`;
+  const username = row.preferredUsername ?? row.id.split("/").pop() ?? "";
+  return {
+    id: String(row.seq),
+    username,
+    acct: `${username}@${row.domain}`,
+    display_name: row.name ?? "",
+    locked: row.manuallyApprovesFollowers,
+    bot: row.type === "Service" || row.type === "Application",
+    discoverable: false,
+    indexable: false,
+    group: row.type === "Group",
+    created_at: iso(row.published) ?? row.fetchedAt.toISOString(),
+    note: row.summary ?? "",
+    url: row.url ?? row.id,
+    uri: row.id,
+    avatar: row.iconUrl ?? missing,
+    avatar_static: row.iconUrl ?? missing,
+    header: row.imageUrl ?? `${config.origin}/headers/missing.png`,
+    header_static: row.imageUrl ?? `${config.origin}/headers/missing.png`,
+    followers_count: 0,
+    following_count: 0,
+    statuses_count: 0,
+    last_status_at: null,
+    emojis: [],
+    fields: [],
+  };
+}
+
+/** Relationship of the owner with a remote account, from the two follow edges. */
+export function serializeRelationship(
+  account: ActorRow,
+  following: FollowRow | undefined,
+  followedBy: FollowRow | undefined,
+) {
+  return {
+    id: String(account.seq),
+    following: following?.state === "accepted",
+    showing_reblogs: following?.state === "accepted",
+    notifying: false,
+    languages: null,
+    followed_by: followedBy?.state === "accepted",
+    blocking: false,
+    blocked_by: false,
+    muting: false,
+    muting_notifications: false,
+    requested: following?.state === "pending",
+    requested_by: followedBy?.state === "pending",
+    domain_blocking: false,
+    endorsed: false,
+    note: "",
+  };
+}
+
+/** Everything statuses need besides their own rows, read in one round trip. */
+export interface StatusContext {
+  readonly config: Config;
+  readonly owner: MastodonAccount;
+  readonly items: readonly NoteWithRelations[];
+  readonly authors: ReadonlyMap<string, ActorRow>;
+  readonly mentioned: ReadonlyMap<string, ActorRow>;
+  readonly parents: ReadonlyMap<string, Pick<NoteRow, "seq" | "attributedTo">>;
+  readonly counts: ReadonlyMap<
+    string,
+    { likes: number; boosts: number; liked: boolean; boosted: boolean }
+  >;
+  readonly replies: ReadonlyMap<string, number>;
+}
+
+export async function loadStatusContext(
+  db: Db,
+  config: Config,
+  owner: MastodonAccount,
+  rows: readonly NoteRow[],
+): Promise<StatusContext> {
+  const items = await withRelations(db, rows);
+  const ids = rows.map((r) => r.id);
+  const ownerId = config.urls.owner.id;
+  const authorIds = [...new Set(rows.map((r) => r.attributedTo).filter((a) => a !== ownerId))];
+  const parentIds = [...new Set(rows.flatMap((r) => (r.inReplyTo === null ? [] : [r.inReplyTo])))];
+  const mentionIds = [
+    ...new Set(
+      items.flatMap((i) =>
+        i.relations.tags
+          .filter((t) => t.type === "Mention" && t.href !== null)
+          .map((t) => t.href as string),
+      ),
+    ),
+  ];
+  const any = (list: string[]) => (list.length > 0 ? list : [""]);
+  const [authors, mentioned, parents, counted, replies] = await db.batch([
+    db
+      .select()
+      .from(actors)
+      .where(inArray(actors.id, any(authorIds))),
+    db
+      .select()
+      .from(actors)
+      .where(inArray(actors.id, any(mentionIds))),
+    db
+      .select({ id: notes.id, seq: notes.seq, attributedTo: notes.attributedTo })
+      .from(notes)
+      .where(inArray(notes.id, any(parentIds))),
+    db
+      .select({
+        object: reactions.object,
+        type: reactions.type,
+        n: count(),
+        mine: sql<number>`sum(${reactions.actor} = ${ownerId})`,
+      })
+      .from(reactions)
+      .where(inArray(reactions.object, any(ids)))
+      .groupBy(reactions.object, reactions.type),
+    db
+      .select({ parent: notes.inReplyTo, n: count() })
+      .from(notes)
+      .where(and(inArray(notes.inReplyTo, any(ids)), isNull(notes.deletedAt)))
+      .groupBy(notes.inReplyTo),
+  ]);
+  const counts = new Map<
+    string,
+    { likes: number; boosts: number; liked: boolean; boosted: boolean }
+  >();
+  for (const c of counted) {
+    const entry = counts.get(c.object) ?? { likes: 0, boosts: 0, liked: false, boosted: false };
+    if (c.type === "Like") counts.set(c.object, { ...entry, likes: c.n, liked: c.mine > 0 });
+    else counts.set(c.object, { ...entry, boosts: c.n, boosted: c.mine > 0 });
+  }
+  return {
+    config,
+    owner,
+    items,
+    authors: new Map(authors.map((a) => [a.id, a])),
+    mentioned: new Map(mentioned.map((a) => [a.id, a])),
+    parents: new Map(parents.map((p) => [p.id, p])),
+    counts,
+    replies: new Map(replies.flatMap((r) => (r.parent === null ? [] : [[r.parent, r.n] as const]))),
+  };
+}
+
+export function serializeStatus(ctx: StatusContext, item: NoteWithRelations) {
+  const { note, relations } = item;
+  const { config } = ctx;
+  const ownerId = config.urls.owner.id;
+  const accountOf = (id: string): MastodonAccount | undefined => {
+    if (id === ownerId) return ctx.owner;
+    const row = ctx.authors.get(id) ?? ctx.mentioned.get(id);
+    return row === undefined ? undefined : serializeActor(config, row);
+  };
+  const author = accountOf(note.attributedTo) ?? ctx.owner;
+  const parent = note.inReplyTo === null ? undefined : ctx.parents.get(note.inReplyTo);
+  const counts = ctx.counts.get(note.id);
+  const mentions = relations.tags
+    .filter((t) => t.type === "Mention")
+    .map((t) => {
+      const account = t.href === null ? undefined : accountOf(t.href);
+      const username = t.name.split("@")[0] ?? t.name;
+      return {
+        id: account?.id ?? "",
+        username,
+        url: account?.url ?? t.href ?? "",
+        acct: account?.acct ?? t.name,
+      };
+    });
+  return {
+    id: String(note.seq),
+    uri: note.id,
+    url: note.url ?? note.id,
+    created_at: note.published.toISOString(),
+    edited_at: iso(note.updated),
+    account: author,
+    content: note.content,
+    visibility: note.visibility,
+    sensitive: note.sensitive,
+    spoiler_text: note.summary ?? "",
+    media_attachments: (note.attachments ?? []).map((a, i) => ({
+      id: `${note.seq}-${i}`,
+      type: a.mediaType?.startsWith("image/")
+        ? "image"
+        : a.mediaType?.startsWith("video/")
+          ? "video"
+          : a.mediaType?.startsWith("audio/")
+            ? "audio"
+            : "unknown",
+      url: a.url,
+      preview_url: a.url,
+      remote_url: a.url,
+      description: a.name ?? null,
+      meta: null,
+      blurhash: null,
+    })),
+    application: null,
+    mentions,
+    tags: relations.tags
+      .filter((t) => t.type === "Hashtag")
+      .map((t) => ({
+        name: t.name,
+        url: t.href ?? `${config.origin}/tags/${encodeURIComponent(t.name)}`,
+      })),
+    emojis: [],
+    reblogs_count: counts?.boosts ?? 0,
+    favourites_count: counts?.likes ?? 0,
+    replies_count: ctx.replies.get(note.id) ?? 0,
+    in_reply_to_id: parent === undefined ? null : String(parent.seq),
+    in_reply_to_account_id:
+      parent === undefined
+        ? null
+        : parent.attributedTo === ownerId
+          ? OWNER_ACCOUNT_ID
+          : (accountOf(parent.attributedTo)?.id ?? null),
+    reblog: null,
+    poll: null,
+    card: null,
+    language: note.language,
+    text: null,
+    favourited: counts?.liked ?? false,
+    reblogged: counts?.boosted ?? false,
+    muted: false,
+    bookmarked: false,
+    pinned: note.pinnedAt !== null,
+  };
+}
+
+export type MastodonStatus = ReturnType<typeof serializeStatus>;

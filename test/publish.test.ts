@@ -1,0 +1,491 @@
+/** The owner publishes: the API, what is stored, and what each remote inbox receives. */
+import { exports } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { follows, notes, outbox } from "../src/storage/schema";
+import { AP, db, get } from "./helpers";
+import {
+  deliveriesAt,
+  eventually,
+  ORIGIN,
+  OWNER,
+  PUBLIC,
+  RemoteActor,
+  serve,
+} from "./support/remote";
+
+const TOKEN = "test-owner-token";
+
+function api(
+  path: string,
+  init: {
+    method?: string;
+    body?: unknown;
+    token?: string | null;
+    headers?: Record<string, string>;
+  } = {},
+) {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.token !== null) headers.Authorization = `Bearer ${init.token ?? TOKEN}`;
+  if (init.body !== undefined) headers["Content-Type"] = "application/json";
+  return exports.default.fetch(`${ORIGIN}/api${path}`, {
+    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+}
+
+async function post(body: Record<string, unknown>, headers?: Record<string, string>) {
+  const res = await api("/v1/statuses", { body, headers });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return (await res.json()) as {
+    id: string;
+    uri: string;
+    content: string;
+    visibility: string;
+    [k: string]: unknown;
+  };
+}
+
+// Followers: two on one server (one shared inbox), one on a server without a shared inbox.
+const ann = await RemoteActor.create({ host: "pub-a.test", username: "ann" });
+const abe = await RemoteActor.create({ host: "pub-a.test", username: "abe" });
+const bea = await RemoteActor.create({ host: "pub-b.test", username: "bea", sharedInbox: false });
+for (const follower of [ann, abe, bea]) {
+  expect((await follower.send(follower.activity("Follow", OWNER))).status).toBe(202);
+}
+// Someone who does not follow, to mention.
+const cid = await RemoteActor.create({ host: "pub-c.test", username: "cid" });
+await serve({
+  url: `https://pub-c.test/.well-known/webfinger?resource=${encodeURIComponent("acct:cid@pub-c.test")}`,
+  body: {
+    subject: "acct:cid@pub-c.test",
+    links: [{ rel: "self", type: "application/activity+json", href: cid.id }],
+  },
+  contentType: "application/jrd+json",
+});
+
+const SHARED_A = "https://pub-a.test/inbox";
+
+/** The activities of a type the inbox got for an object. */
+const got = async (inbox: string, type: string, object: string) =>
+  (await deliveriesAt(inbox)).filter(
+    (a) => a.type === type && JSON.stringify(a.object).includes(object),
+  );
+
+describe("owner routes", () => {
+  it.each([
+    ["GET", "/v1/accounts/verify_credentials"],
+    ["POST", "/v1/statuses"],
+    ["GET", "/v1/statuses/1"],
+    ["PUT", "/v1/statuses/1"],
+    ["DELETE", "/v1/statuses/1"],
+    ["POST", "/v1/statuses/1/favourite"],
+    ["POST", "/v1/statuses/1/unfavourite"],
+    ["POST", "/v1/statuses/1/reblog"],
+    ["POST", "/v1/statuses/1/unreblog"],
+    ["GET", "/v1/statuses/1/deliveries"],
+    ["GET", "/v1/accounts/lookup?acct=cid@pub-c.test"],
+    ["GET", "/v1/accounts/1"],
+    ["POST", "/v1/accounts/1/follow"],
+    ["POST", "/v1/accounts/1/unfollow"],
+  ])("%s %s refuses a missing or wrong token", async (method, path) => {
+    for (const token of [null, "wrong", `${TOKEN}x`]) {
+      const res = await api(path, { method, token });
+      expect(res.status).toBe(401);
+      expect(res.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
+      expect(await res.json()).toEqual({ error: expect.any(String) });
+    }
+  });
+
+  it("refuses everyone when the instance has no owner token", async () => {
+    const { default: worker } = await import("../src/index");
+    const { createExecutionContext } = await import("cloudflare:test");
+    const { env } = await import("cloudflare:workers");
+    const res = await worker.fetch(
+      new Request(`${ORIGIN}/api/v1/accounts/verify_credentials`, {
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      }),
+      { ...env, OWNER_TOKEN: "" },
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: expect.stringMatching(/no owner token/) });
+  });
+
+  it("verify_credentials answers the owner's account", async () => {
+    const res = await api("/v1/accounts/verify_credentials");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      id: "owner",
+      username: "owner",
+      acct: "owner",
+      uri: OWNER,
+      followers_count: 3,
+    });
+  });
+});
+
+describe("posting", { timeout: 20_000 }, () => {
+  it("stores the note and its Create, and delivers one signed POST per shared inbox", async () => {
+    const status = await post({ status: "Hello #Fediverse, from https://outpost.test" });
+    expect(status).toMatchObject({ visibility: "public", account: { id: "owner" } });
+    expect(status.content).toContain(
+      'class="mention hashtag" rel="tag">#<span>Fediverse</span></a>',
+    );
+    const [row] = await db().select().from(notes).where(eq(notes.id, status.uri));
+    expect(row).toMatchObject({ attributedTo: OWNER, visibility: "public" });
+    const [create] = await db()
+      .select()
+      .from(outbox)
+      .where(eq(outbox.id, `${status.uri}/activity`));
+    expect(create?.payload).toMatchObject({
+      type: "Create",
+      to: [PUBLIC],
+      cc: [`${OWNER}/followers`],
+    });
+
+    // ann and abe share pub-a.test's inbox: one POST there; bea has only her own inbox.
+    const [atA] = await eventually(async () => {
+      const creates = await got(SHARED_A, "Create", status.uri);
+      return creates.length > 0 ? creates : undefined;
+    });
+    expect(atA).toMatchObject({
+      id: `${status.uri}/activity`,
+      actor: OWNER,
+      object: { id: status.uri, type: "Note" },
+    });
+    await eventually(async () => (await got(bea.inbox, "Create", status.uri)).length === 1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await got(SHARED_A, "Create", status.uri)).toHaveLength(1);
+    expect(await got(ann.inbox, "Create", status.uri)).toHaveLength(0);
+    expect(await got(bea.inbox, "Create", status.uri)).toHaveLength(1);
+  });
+
+  it("resolves a mention through WebFinger, links it, addresses and delivers to it", async () => {
+    const status = await post({ status: "Hi @cid@pub-c.test!" });
+    expect(status.content).toContain(
+      `<a href="https://pub-c.test/@cid" class="u-url mention">@<span>cid</span></a>`,
+    );
+    expect(status.mentions).toEqual([
+      expect.objectContaining({ username: "cid", acct: "cid@pub-c.test" }),
+    ]);
+    const [create] = await db()
+      .select()
+      .from(outbox)
+      .where(eq(outbox.id, `${status.uri}/activity`));
+    expect(create?.payload).toMatchObject({ cc: [`${OWNER}/followers`, cid.id] });
+    await eventually(
+      async () => (await got("https://pub-c.test/inbox", "Create", status.uri)).length === 1,
+    );
+  });
+
+  it.each([
+    ["unlisted", { to: [`${OWNER}/followers`], cc: [PUBLIC] }, true],
+    ["private", { to: [`${OWNER}/followers`], cc: [] }, true],
+    ["direct", { to: [], cc: [] }, false],
+  ] as const)(
+    "addresses a %s post as Mastodon does",
+    async (visibility, addressing, toFollowers) => {
+      const status = await post({ status: `a ${visibility} post`, visibility });
+      const [create] = await db()
+        .select()
+        .from(outbox)
+        .where(eq(outbox.id, `${status.uri}/activity`));
+      expect(create?.payload).toMatchObject(addressing);
+      if (toFollowers)
+        await eventually(async () => (await got(SHARED_A, "Create", status.uri)).length === 1);
+      else {
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(await got(SHARED_A, "Create", status.uri)).toEqual([]);
+      }
+      // Only public and unlisted posts can be fetched by anyone.
+      expect((await get(status.uri, AP)).status).toBe(visibility === "unlisted" ? 200 : 404);
+    },
+  );
+
+  it("sends a direct message to the mentioned only, at their own inbox", async () => {
+    const status = await post({ status: "@cid@pub-c.test just for you", visibility: "direct" });
+    await eventually(async () => (await got(cid.inbox, "Create", status.uri)).length === 1);
+    expect(await got(SHARED_A, "Create", status.uri)).toEqual([]);
+  });
+
+  it("replies: inReplyTo, and the author replied to is addressed", async () => {
+    const remoteNote = cid.note("<p>question?</p>", {
+      tag: [{ type: "Mention", href: OWNER, name: "@owner" }],
+    });
+    await cid.send(cid.activity("Create", remoteNote));
+    const [parent] = await db().select().from(notes).where(eq(notes.id, remoteNote.id));
+    const reply = await post({ status: "answer", in_reply_to_id: String(parent?.seq) });
+    expect(reply.in_reply_to_id).toBe(String(parent?.seq));
+    const [create] = await db()
+      .select()
+      .from(outbox)
+      .where(eq(outbox.id, `${reply.uri}/activity`));
+    expect(create?.payload).toMatchObject({
+      object: { inReplyTo: remoteNote.id },
+      cc: [`${OWNER}/followers`, cid.id],
+    });
+    await eventually(
+      async () => (await got("https://pub-c.test/inbox", "Create", reply.uri)).length === 1,
+    );
+  });
+
+  it("answers a repeated Idempotency-Key with the first post, and posts once", async () => {
+    const headers = { "Idempotency-Key": "retry-1" };
+    const [a, b] = await Promise.all([
+      post({ status: "once" }, headers),
+      post({ status: "once" }, headers),
+    ]);
+    const c = await post({ status: "once" }, headers);
+    expect(new Set([a.id, b.id, c.id]).size).toBe(1);
+    expect(await db().select().from(notes).where(eq(notes.content, "<p>once</p>"))).toHaveLength(1);
+  });
+
+  it.each([
+    ["no status", {}, 422, /^Validation failed: status is required$/],
+    ["a blank status", { status: "   " }, 422, /status can't be blank/],
+    ["a status too long", { status: "x".repeat(5001) }, 422, /longer than 5000/],
+    ["an unknown visibility", { status: "x", visibility: "everyone" }, 422, /visibility/],
+    ["a reply id that is not one", { status: "x", in_reply_to_id: "abc" }, 422, /in_reply_to_id/],
+    ["a reply to nothing", { status: "x", in_reply_to_id: "999999" }, 404, /replied to/],
+    ["a sensitive flag that is not one", { status: "x", sensitive: "maybe" }, 422, /sensitive/],
+    [
+      "a content warning too long",
+      { status: "x", spoiler_text: "y".repeat(501) },
+      422,
+      /spoiler_text/,
+    ],
+    ["a language that is not a code", { status: "x", language: "english!" }, 422, /language/],
+  ])("refuses %s", async (_name, body, status, pattern) => {
+    const res = await api("/v1/statuses", { body });
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { error: string }).error).toMatch(pattern);
+  });
+
+  it("refuses a body that is not JSON (400) and takes form-encoded bodies", async () => {
+    const bad = await exports.default.fetch(`${ORIGIN}/api/v1/statuses`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: "{nope",
+    });
+    expect(bad.status).toBe(400);
+    const form = await exports.default.fetch(`${ORIGIN}/api/v1/statuses`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${TOKEN}`,
+        "Content-Type": "application/x-www-form-urlencoded",
+      },
+      body: "status=from+a+form&visibility=unlisted&sensitive=true",
+    });
+    expect(form.status).toBe(200);
+    expect(await form.json()).toMatchObject({
+      visibility: "unlisted",
+      sensitive: true,
+      content: "<p>from a form</p>",
+    });
+  });
+});
+
+describe("editing and deleting", { timeout: 20_000 }, () => {
+  it("an edit sends an Update to the same audience, and the note and its Create change", async () => {
+    const status = await post({ status: "first version" });
+    const res = await api(`/v1/statuses/${status.id}`, {
+      method: "PUT",
+      body: { status: "second version", spoiler_text: "cw" },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      content: "<p>second version</p>",
+      spoiler_text: "cw",
+      sensitive: true,
+      edited_at: expect.any(String),
+    });
+    const [update] = await eventually(async () => {
+      const updates = await got(SHARED_A, "Update", status.uri);
+      return updates.length > 0 ? updates : undefined;
+    });
+    expect(update).toMatchObject({
+      actor: OWNER,
+      to: [PUBLIC],
+      object: {
+        id: status.uri,
+        content: "<p>second version</p>",
+        summary: "cw",
+        updated: expect.any(String),
+      },
+    });
+    const note = (await (await get(status.uri, AP)).json()) as { content: string };
+    expect(note.content).toBe("<p>second version</p>");
+  });
+
+  it("a delete sends a Delete with a Tombstone, and the note answers 410", async () => {
+    const status = await post({ status: "soon gone" });
+    const res = await api(`/v1/statuses/${status.id}`, { method: "DELETE" });
+    expect(res.status).toBe(200);
+    await eventually(async () => (await got(SHARED_A, "Delete", status.uri)).length === 1);
+    const [del] = await got(SHARED_A, "Delete", status.uri);
+    expect(del).toMatchObject({ object: { id: status.uri, type: "Tombstone" }, to: [PUBLIC] });
+    expect((await get(status.uri, AP)).status).toBe(410);
+    expect((await api(`/v1/statuses/${status.id}`)).status).toBe(404);
+    expect((await api(`/v1/statuses/${status.id}`, { method: "DELETE" })).status).toBe(404);
+  });
+
+  it("cannot edit or delete someone else's status, or one that does not exist", async () => {
+    const remoteNote = cid.note("<p>theirs</p>", {
+      tag: [{ type: "Mention", href: OWNER, name: "@owner" }],
+    });
+    await cid.send(cid.activity("Create", remoteNote));
+    const [row] = await db().select().from(notes).where(eq(notes.id, remoteNote.id));
+    for (const id of [String(row?.seq), "999999", "abc"]) {
+      expect(
+        (await api(`/v1/statuses/${id}`, { method: "PUT", body: { status: "x" } })).status,
+      ).toBe(404);
+      expect((await api(`/v1/statuses/${id}`, { method: "DELETE" })).status).toBe(404);
+    }
+  });
+});
+
+describe("likes and boosts", { timeout: 20_000 }, () => {
+  it("favourite and unfavourite send Like and Undo(Like) to the author only", async () => {
+    const remoteNote = cid.note("<p>likeable</p>", {
+      tag: [{ type: "Mention", href: OWNER, name: "@owner" }],
+    });
+    await cid.send(cid.activity("Create", remoteNote));
+    const [row] = await db().select().from(notes).where(eq(notes.id, remoteNote.id));
+    const liked = await api(`/v1/statuses/${row?.seq}/favourite`, { method: "POST" });
+    expect(await liked.json()).toMatchObject({ favourited: true, favourites_count: 1 });
+    expect(
+      await (await api(`/v1/statuses/${row?.seq}/favourite`, { method: "POST" })).json(),
+    ).toMatchObject({ favourites_count: 1 });
+    await eventually(async () => (await got(cid.inbox, "Like", remoteNote.id)).length === 1);
+    const unliked = await api(`/v1/statuses/${row?.seq}/unfavourite`, { method: "POST" });
+    expect(await unliked.json()).toMatchObject({ favourited: false, favourites_count: 0 });
+    const [undo] = await eventually(async () => {
+      const undos = await got(cid.inbox, "Undo", remoteNote.id);
+      return undos.length > 0 ? undos : undefined;
+    });
+    expect(undo).toMatchObject({ object: { type: "Like", object: remoteNote.id } });
+    expect(await got(SHARED_A, "Like", remoteNote.id)).toEqual([]);
+  });
+
+  it("reblog sends a public Announce to followers and the author; unreblog undoes it", async () => {
+    const remoteNote = cid.note("<p>boostable</p>", {
+      tag: [{ type: "Mention", href: OWNER, name: "@owner" }],
+    });
+    await cid.send(cid.activity("Create", remoteNote));
+    const [row] = await db().select().from(notes).where(eq(notes.id, remoteNote.id));
+    const boosted = (await (
+      await api(`/v1/statuses/${row?.seq}/reblog`, { method: "POST" })
+    ).json()) as Record<string, unknown>;
+    expect(boosted).toMatchObject({
+      account: { id: "owner" },
+      reblog: { id: String(row?.seq), reblogged: true, reblogs_count: 1 },
+    });
+    await eventually(async () => (await got(SHARED_A, "Announce", remoteNote.id)).length === 1);
+    await eventually(
+      async () => (await got("https://pub-c.test/inbox", "Announce", remoteNote.id)).length === 1,
+    );
+    const [announce] = await got(SHARED_A, "Announce", remoteNote.id);
+    expect(announce).toMatchObject({
+      to: [PUBLIC],
+      cc: [cid.id, `${OWNER}/followers`],
+      object: remoteNote.id,
+    });
+    // The boost is in the outbox, for anyone to see.
+    const page = (await (await get("/users/owner/outbox?page=true", AP)).json()) as {
+      orderedItems: { type: string }[];
+    };
+    expect(page.orderedItems.some((i) => i.type === "Announce")).toBe(true);
+    expect(
+      await (await api(`/v1/statuses/${row?.seq}/unreblog`, { method: "POST" })).json(),
+    ).toMatchObject({ reblogged: false });
+    await eventually(async () => (await got(SHARED_A, "Undo", remoteNote.id)).length === 1);
+  });
+
+  it("refuses to boost a followers-only or direct status (422)", async () => {
+    const status = await post({ status: "secret", visibility: "private" });
+    const res = await api(`/v1/statuses/${status.id}/reblog`, { method: "POST" });
+    expect(res.status).toBe(422);
+  });
+});
+
+describe("following", { timeout: 20_000 }, () => {
+  it("lookup finds an account through WebFinger; follow sends Follow; Accept makes it a follow; unfollow undoes", async () => {
+    const dot = await RemoteActor.create({ host: "pub-d.test", username: "dot" });
+    await serve({
+      url: `https://pub-d.test/.well-known/webfinger?resource=${encodeURIComponent("acct:dot@pub-d.test")}`,
+      body: {
+        subject: "acct:dot@pub-d.test",
+        links: [{ rel: "self", type: "application/activity+json", href: dot.id }],
+      },
+    });
+    const found = await api("/v1/accounts/lookup?acct=dot@pub-d.test");
+    expect(found.status).toBe(200);
+    const account = (await found.json()) as { id: string; acct: string };
+    expect(account.acct).toBe("dot@pub-d.test");
+    const rel = await api(`/v1/accounts/${account.id}/follow`, { method: "POST" });
+    expect(await rel.json()).toMatchObject({ id: account.id, following: false, requested: true });
+    const [follow] = await eventually(async () => {
+      const f = await got(dot.inbox, "Follow", dot.id);
+      return f.length > 0 ? f : undefined;
+    });
+    expect(follow).toMatchObject({ actor: OWNER, object: dot.id });
+    // dot accepts.
+    await dot.send(dot.activity("Accept", follow));
+    expect((await db().select().from(follows).where(eq(follows.actor, dot.id)))[0]?.state).toBe(
+      "accepted",
+    );
+    const unfollowed = await api(`/v1/accounts/${account.id}/unfollow`, { method: "POST" });
+    expect(await unfollowed.json()).toMatchObject({ following: false, requested: false });
+    const [undo] = await eventually(async () => {
+      const u = await got(dot.inbox, "Undo", dot.id);
+      return u.length > 0 ? u : undefined;
+    });
+    expect(undo).toMatchObject({ object: { type: "Follow", id: follow?.id, object: dot.id } });
+  });
+
+  it("lookup answers 400 for a malformed acct and 404 for an unknown one", async () => {
+    expect((await api("/v1/accounts/lookup")).status).toBe(400);
+    expect((await api("/v1/accounts/lookup?acct=nonsense")).status).toBe(400);
+    expect((await api("/v1/accounts/lookup?acct=nobody@pub-d.test")).status).toBe(404);
+    expect((await api("/v1/accounts/999999/follow", { method: "POST" })).status).toBe(404);
+  });
+});
+
+describe("federation status of a post", { timeout: 20_000 }, () => {
+  it("lists each host it was sent to and what became of it", async () => {
+    const gone = await RemoteActor.create({ host: "pub-gone.test", username: "gus" });
+    await gone.send(gone.activity("Follow", OWNER));
+    await serve({ url: "https://pub-gone.test/inbox", status: 410, body: {} });
+    const status = await post({ status: "where did it go?" });
+    const body = await eventually(async () => {
+      const res = await api(`/v1/statuses/${status.id}/deliveries`);
+      const json = (await res.json()) as {
+        activities: {
+          type: string;
+          summary: Record<string, number>;
+          hosts: { host: string; state: string; last_error: string | null }[];
+        }[];
+      };
+      const create = json.activities[0];
+      const settled =
+        create !== undefined && create.hosts.length >= 3 && create.summary.pending === 0;
+      return settled ? json : undefined;
+    }, 15_000);
+    const create = body.activities[0];
+    expect(create?.type).toBe("Create");
+    expect(create?.hosts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ host: "pub-a.test", state: "delivered" }),
+        expect.objectContaining({ host: "pub-b.test", state: "delivered" }),
+        expect.objectContaining({
+          host: "pub-gone.test",
+          state: "failed",
+          last_error: expect.stringMatching(/410/),
+        }),
+      ]),
+    );
+    expect((await api("/v1/statuses/999999/deliveries")).status).toBe(404);
+  });
+});
