@@ -15,6 +15,7 @@ import {
   recentPublicNotes,
   repliesTo,
 } from "../src/storage/notes";
+import { recipientInboxes } from "../src/storage/recipients";
 import { OWNER, seedFollow, seedNote } from "./helpers";
 
 interface PlanRow {
@@ -109,6 +110,12 @@ describe("query plans", () => {
       (db) => findActorByHandle(db, "a", "remote.test"),
       "actors",
       "actors_handle_idx",
+    ],
+    [
+      "followers' inboxes for a fan-out",
+      (db) => recipientInboxes(db, { followersOf: OWNER, actors: [], limit: 500 }),
+      "follows",
+      "follows_actor_idx",
     ],
   ])("%s uses its index", async (_name, run, table, index) => {
     const [plan] = await plansOf(run);

@@ -123,8 +123,16 @@ export async function startFediverse(): Promise<{ port: number; close(): Promise
       delete headers["x-forwarded-proto"];
       requests.push({ method: req.method ?? "GET", url: url.href, headers, body });
       const doc = documents.get(url.href);
-      if (doc?.delayMs !== undefined)
+      if (doc?.delayMs !== undefined) {
         await new Promise((resolve) => setTimeout(resolve, doc.delayMs));
+      }
+      if (doc?.requireHeader !== undefined && headers[doc.requireHeader] === undefined) {
+        return json(res, 401, { error: "signature not accepted" });
+      }
+      const scripted = doc?.sequence?.shift();
+      if (scripted !== undefined) {
+        return json(res, scripted, scripted >= 400 ? { error: "scripted" } : null);
+      }
       if (doc === undefined) {
         return req.method === "POST"
           ? json(res, 202, null)

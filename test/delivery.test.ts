@@ -1,0 +1,515 @@
+/**
+ * The delivery pipeline: classification, backoff, the per-host breaker with parking and
+ * drain, double-knock, redelivery, retries of failed inboxes alone, the dead-letter record,
+ * and fan-out to many followers within the platform's limits.
+ */
+import {
+  createExecutionContext,
+  createMessageBatch,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../src/env";
+import { classifyResponse, parseRetryAfter } from "../src/federation/deliver";
+import {
+  FANOUT_PAGE,
+  fanOut,
+  MAX_HOSTS_PER_MESSAGE,
+  MAX_INBOXES_PER_MESSAGE,
+  packInboxes,
+} from "../src/federation/fanout";
+import type { DeliverMessage, FanoutMessage, QueueMessage } from "../src/federation/messages";
+import type { HostState } from "../src/hosts/host-state";
+import { BREAKER_THRESHOLD, backoffMs, MAX_BACKOFF_MS } from "../src/hosts/policy";
+import worker from "../src/index";
+import { actors, deliveryBatches, deliveryFailures, follows, outbox } from "../src/storage/schema";
+import { db } from "./helpers";
+import { deliveriesAt, eventually, OWNER, PUBLIC, received, serve } from "./support/remote";
+
+const config = (() => {
+  const parsed = parseConfig(env);
+  if (!parsed.ok) throw new Error("test config");
+  return parsed.config;
+})();
+
+let sequence = 0;
+/** Stores a public activity of the owner, as publishing would, and returns its id. */
+async function storedActivity(extra: Record<string, unknown> = {}): Promise<string> {
+  const id = `${OWNER}/statuses/${9_000_000 + ++sequence}/activity`;
+  await db()
+    .insert(outbox)
+    .values({
+      id,
+      actor: OWNER,
+      type: "Create",
+      objectId: id.replace("/activity", ""),
+      visibility: "public",
+      payload: {
+        id,
+        type: "Create",
+        actor: OWNER,
+        to: [PUBLIC],
+        cc: [`${OWNER}/followers`],
+        object: { id: id.replace("/activity", ""), type: "Note", content: `<p>${sequence}</p>` },
+        ...extra,
+      },
+      published: new Date(),
+      fannedOutAt: new Date(),
+    });
+  return id;
+}
+
+/**
+ * Runs the consumer on messages, as the queue would. What it enqueues (retries) is recorded
+ * instead of sent, so that a test sees it, and it does not run behind the test's back.
+ */
+async function consume(queue: string, ...bodies: QueueMessage[]) {
+  const batch = createMessageBatch<unknown>(
+    queue,
+    bodies.map((body, i) => ({
+      id: `m${++sequence}-${i}`,
+      timestamp: new Date(),
+      attempts: 1,
+      body,
+    })),
+  );
+  const ctx = createExecutionContext();
+  const enqueued: MessageSendRequest[] = [];
+  const recorder = {
+    send: async (body: unknown, options?: QueueSendOptions) =>
+      void enqueued.push({ body, ...options }),
+    sendBatch: async (messages: Iterable<MessageSendRequest>) => void enqueued.push(...messages),
+  } as unknown as Queue;
+  await worker.queue(batch, { ...env, DELIVERY_QUEUE: recorder }, ctx);
+  return { ...(await getQueueResult(batch, ctx)), enqueued };
+}
+
+const hostState = (host: string) => env.HOST_STATE.get(env.HOST_STATE.idFromName(host));
+const deliver = (
+  activityId: string,
+  inboxes: string[],
+  extra: Partial<DeliverMessage> = {},
+): DeliverMessage => ({
+  v: 1,
+  type: "deliver",
+  activityId,
+  inboxes,
+  ...extra,
+});
+const posts = async (inbox: string) =>
+  (await received(new URL(inbox).host, "POST")).filter((r) => r.url === inbox);
+
+describe("classification", () => {
+  it.each([
+    [200, "delivered"],
+    [202, "delivered"],
+    [404, "gone"],
+    [410, "gone"],
+    [429, "retry"],
+    [503, "retry"],
+    [401, "retry"],
+    [408, "retry"],
+    [400, "rejected"],
+    [403, "rejected"],
+    [422, "rejected"],
+    [500, "hostFailure"],
+    [502, "hostFailure"],
+  ])("HTTP %d is %s", (status, kind) => {
+    expect(classifyResponse(new Response(null, { status })).kind).toBe(kind);
+  });
+
+  it("reads Retry-After as seconds or as a date", () => {
+    const now = Date.parse("2026-11-24T10:00:00Z");
+    expect(parseRetryAfter("120", now)).toBe(120);
+    expect(parseRetryAfter("Tue, 24 Nov 2026 10:05:00 GMT", now)).toBe(300);
+    expect(parseRetryAfter("soon", now)).toBeUndefined();
+    expect(
+      classifyResponse(new Response(null, { status: 429, headers: { "Retry-After": "77" } })),
+    ).toEqual({
+      kind: "retry",
+      status: 429,
+      retryAfter: 77,
+    });
+  });
+});
+
+describe("backoff", () => {
+  it("grows exponentially, within half and all of 30 s × 2^(n-1), capped at a day", () => {
+    for (let failures = 1; failures <= 20; failures++) {
+      const ceiling = Math.min(MAX_BACKOFF_MS, 30_000 * 2 ** (failures - 1));
+      expect(backoffMs(failures, () => 0)).toBe(ceiling / 2);
+      expect(backoffMs(failures, () => 0.999999)).toBeLessThanOrEqual(ceiling);
+      expect(backoffMs(failures, () => 0.999999)).toBeGreaterThan(ceiling * 0.99);
+    }
+    expect(backoffMs(30, () => 1)).toBe(MAX_BACKOFF_MS);
+  });
+
+  it("spreads retries (jitter): many draws differ", () => {
+    const draws = new Set(Array.from({ length: 50 }, () => backoffMs(5)));
+    expect(draws.size).toBeGreaterThan(40);
+  });
+});
+
+describe("delivery", () => {
+  it("a redelivered message does not deliver again to inboxes that already have it", async () => {
+    const inbox = "https://once.delivery.test/inbox";
+    const activityId = await storedActivity();
+    await db()
+      .insert(deliveryBatches)
+      .values({
+        id: "batch-once",
+        activityId,
+        hosts: ["once.delivery.test"],
+        state: "pending",
+        createdAt: new Date(),
+      });
+    const message = deliver(activityId, [inbox], { batchId: "batch-once" });
+    expect((await consume("outpost-delivery", message)).explicitAcks).toHaveLength(1);
+    expect((await consume("outpost-delivery", message)).explicitAcks).toHaveLength(1);
+    expect(await posts(inbox)).toHaveLength(1);
+    const [batch] = await db()
+      .select()
+      .from(deliveryBatches)
+      .where(eq(deliveryBatches.id, "batch-once"));
+    expect(batch?.state).toBe("done");
+  });
+
+  it("retries failed inboxes on their own, never the whole message", async () => {
+    const good = "https://good.delivery.test/inbox";
+    const bad = "https://bad.delivery.test/inbox";
+    await serve({ url: bad, status: 500, body: {} });
+    const activityId = await storedActivity();
+    const result = await consume("outpost-delivery", deliver(activityId, [good, bad]));
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toEqual([]);
+    expect(await posts(good)).toHaveLength(1);
+    expect(await posts(bad)).toHaveLength(1);
+    const [failure] = await db()
+      .select()
+      .from(deliveryFailures)
+      .where(eq(deliveryFailures.activityId, activityId));
+    expect(failure).toMatchObject({
+      host: "bad.delivery.test",
+      state: "retrying",
+      inboxes: [bad],
+      attempts: 1,
+      lastError: "HTTP 500",
+    });
+    // The retry is a message of its own, for the bad inbox alone, after the first backoff.
+    expect(result.enqueued).toHaveLength(1);
+    expect(result.enqueued[0]?.body).toEqual({
+      v: 1,
+      type: "deliver",
+      activityId,
+      inboxes: [bad],
+      attempt: 2,
+    });
+    expect(result.enqueued[0]?.delaySeconds).toBeGreaterThanOrEqual(15);
+    expect(result.enqueued[0]?.delaySeconds).toBeLessThanOrEqual(30);
+  });
+
+  it("honours Retry-After, and records 404/410 and other 4xx as failed for good", async () => {
+    const busy = "https://busy.delivery.test/inbox";
+    const gone = "https://gone.delivery.test/inbox";
+    const refusing = "https://refusing.delivery.test/inbox";
+    await serve(
+      { url: busy, status: 429, body: {}, headers: { "Retry-After": "600" } },
+      { url: gone, status: 410, body: {} },
+      { url: refusing, status: 403, body: {} },
+    );
+    const activityId = await storedActivity();
+    await consume("outpost-delivery", deliver(activityId, [busy, gone, refusing]));
+    const rows = await db()
+      .select()
+      .from(deliveryFailures)
+      .where(eq(deliveryFailures.activityId, activityId));
+    const byHost = Object.fromEntries(rows.map((r) => [r.host, r]));
+    expect(byHost["gone.delivery.test"]).toMatchObject({
+      state: "failed",
+      lastError: "HTTP 410 (gone)",
+    });
+    expect(byHost["refusing.delivery.test"]).toMatchObject({
+      state: "failed",
+      lastError: "HTTP 403 (rejected)",
+    });
+    expect(byHost["busy.delivery.test"]).toMatchObject({ state: "retrying" });
+    expect(
+      (byHost["busy.delivery.test"]?.nextAttemptAt?.getTime() ?? 0) - Date.now(),
+    ).toBeGreaterThan(590_000);
+    // A 429 says "later", not "down": it does not count against the host.
+    expect((await hostState("busy.delivery.test").status()).failures).toBe(0);
+  });
+
+  it("double-knocks: a host that answers 401 to draft-cavage gets RFC 9421, and is remembered", async () => {
+    const inbox = "https://rfc9421-only.delivery.test/inbox";
+    await serve({ url: inbox, status: 202, body: {}, requireHeader: "signature-input" });
+    const first = await storedActivity();
+    await consume("outpost-delivery", deliver(first, [inbox]));
+    const tries = await posts(inbox);
+    expect(tries).toHaveLength(2);
+    expect(tries[0]?.headers["signature-input"]).toBeUndefined();
+    expect(tries[1]?.headers["signature-input"]).toMatch(
+      /^sig1=\("@method" "@target-uri" "content-digest"\)/,
+    );
+    expect((await hostState("rfc9421-only.delivery.test").status()).flavour).toBe("rfc9421");
+    // Next time, RFC 9421 first: one POST.
+    await consume("outpost-delivery", deliver(await storedActivity(), [inbox]));
+    expect(await posts(inbox)).toHaveLength(3);
+    expect(await deliveriesAt(inbox)).toHaveLength(3);
+  });
+});
+
+describe("a failing host", () => {
+  it("opens its breaker after repeated failures, parks deliveries, probes once per window, and drains in order on recovery", {
+    timeout: 30_000,
+  }, async () => {
+    const host = "down.delivery.test";
+    const inbox = `https://${host}/inbox`;
+    await serve({ url: inbox, status: 500, body: {} });
+    const stub = hostState(host);
+    const ids: string[] = [];
+    for (let i = 0; i < BREAKER_THRESHOLD; i++) {
+      ids.push(await storedActivity());
+      await consume("outpost-delivery", deliver(ids[i] as string, [inbox]));
+    }
+    let status = await stub.status();
+    expect(status).toMatchObject({ failures: BREAKER_THRESHOLD, circuit: "open", parked: 1 });
+    expect(status.nextAttemptAt).toBeGreaterThan(Date.now());
+
+    // While open, deliveries are parked, not sent.
+    const before = (await posts(inbox)).length;
+    for (let i = 0; i < 3; i++) {
+      ids.push(await storedActivity());
+      await consume("outpost-delivery", deliver(ids.at(-1) as string, [inbox]));
+    }
+    expect((await posts(inbox)).length).toBe(before);
+    status = await stub.status();
+    expect(status.parked).toBe(4);
+    const parkedRows = await db()
+      .select()
+      .from(deliveryFailures)
+      .where(eq(deliveryFailures.host, host));
+    expect(parkedRows.filter((r) => r.state === "parked")).toHaveLength(4);
+
+    // The window passes while the host is still down: one probe, which fails; it stays open.
+    await runInDurableObject(stub, (_instance: HostState, state) => {
+      state.storage.sql.exec("UPDATE state SET open_until = ? WHERE k = 1", Date.now() - 1);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await eventually(async () => (await posts(inbox)).length === before + 1);
+    await eventually(async () => (await stub.status()).failures === BREAKER_THRESHOLD + 1);
+    expect((await stub.status()).circuit).toBe("open");
+    expect((await stub.status()).parked).toBe(4);
+
+    // The host recovers; the next probe succeeds and everything parked drains, in order.
+    const failedPosts = (await posts(inbox)).length;
+    await serve({ url: inbox, status: 202, body: {} });
+    await runInDurableObject(stub, (_instance: HostState, state) => {
+      state.storage.sql.exec(
+        "UPDATE state SET open_until = ?, probe_started_at = NULL WHERE k = 1",
+        Date.now() - 1,
+      );
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const delivered = await eventually(async () => {
+      const got = (await deliveriesAt(inbox)).slice(failedPosts);
+      return got.length >= 4 ? got : undefined;
+    }, 20_000);
+    // In the order they were parked (the probe's own delivery first, then the rest).
+    expect(delivered.map((a) => a.id)).toEqual([
+      ids[BREAKER_THRESHOLD - 1],
+      ...ids.slice(BREAKER_THRESHOLD),
+    ]);
+    status = await stub.status();
+    expect(status).toMatchObject({ failures: 0, circuit: "closed", parked: 0 });
+    await eventually(async () => {
+      const rows = await db()
+        .select()
+        .from(deliveryFailures)
+        .where(eq(deliveryFailures.host, host));
+      return rows.every((r) => r.state !== "parked") ? true : undefined;
+    });
+  });
+
+  it("is marked unavailable after failing on seven separate days, and only a delivery resets it", async () => {
+    const host = "dying.delivery.test";
+    const stub = hostState(host);
+    await runInDurableObject(stub, (_instance: HostState, state) => {
+      const days = Array.from({ length: 6 }, (_, i) => Math.floor(Date.now() / 86_400_000) - 7 + i);
+      state.storage.sql.exec(
+        "UPDATE state SET host = ?, failures = 1, failure_days = ? WHERE k = 1",
+        host,
+        JSON.stringify(days),
+      );
+    });
+    const answer = await stub.report({
+      host,
+      activityId: "https://outpost.test/a/1",
+      results: [{ inbox: `https://${host}/inbox`, kind: "hostFailure", error: "timeout" }],
+    });
+    expect(answer.parked).toEqual([`https://${host}/inbox`]);
+    expect(await stub.status()).toMatchObject({
+      unavailable: true,
+      failureDays: 7,
+      circuit: "open",
+    });
+    // Traffic from the host (an inbound activity) changes nothing here; a delivery does.
+    await stub.report({
+      host,
+      activityId: "https://outpost.test/a/2",
+      results: [{ inbox: `https://${host}/inbox`, kind: "delivered", status: 202 }],
+    });
+    expect(await stub.status()).toMatchObject({
+      unavailable: false,
+      failures: 0,
+      circuit: "closed",
+    });
+  });
+
+  it("records as failed what stayed parked past the retention", async () => {
+    const host = "expired.delivery.test";
+    const stub = hostState(host);
+    const activityId = await storedActivity();
+    await runInDurableObject(stub, (_instance: HostState, state) => {
+      state.storage.sql.exec(
+        "UPDATE state SET host = ?, failures = 9, open_until = ? WHERE k = 1",
+        host,
+        Date.now() + 3600_000,
+      );
+      state.storage.sql.exec(
+        "INSERT INTO parked (activity_id, inbox, parked_at) VALUES (?, ?, ?)",
+        activityId,
+        `https://${host}/inbox`,
+        Date.now() - 8 * 24 * 3600_000,
+      );
+    });
+    await stub.admit({ host, activityId, inboxes: [`https://${host}/inbox2`] });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const [row] = await db().select().from(deliveryFailures).where(eq(deliveryFailures.host, host));
+    expect(row).toMatchObject({
+      state: "failed",
+      activityId,
+      lastError: expect.stringMatching(/retention/),
+    });
+    expect((await stub.status()).parked).toBe(1);
+  });
+});
+
+describe("the dead-letter queue", () => {
+  it("records what reaches it, and acknowledges it", async () => {
+    const activityId = await storedActivity();
+    const result = await consume(
+      "outpost-delivery-dlq",
+      deliver(activityId, ["https://dlq.delivery.test/inbox", "https://dlq2.delivery.test/inbox"]),
+      { v: 1, type: "fanout", activityId } satisfies FanoutMessage,
+    );
+    expect(result.explicitAcks).toHaveLength(2);
+    const rows = await db()
+      .select()
+      .from(deliveryFailures)
+      .where(eq(deliveryFailures.activityId, activityId));
+    expect(rows.map((r) => [r.host, r.state]).sort()).toEqual([
+      ["(fan-out)", "failed"],
+      ["dlq.delivery.test", "failed"],
+      ["dlq2.delivery.test", "failed"],
+    ]);
+  });
+});
+
+describe("fan-out", () => {
+  it("packs whole hosts into messages within the subrequest budget", () => {
+    const inboxes = [
+      ...Array.from(
+        { length: 30 },
+        (_, i) => `https://big.test/users/u${String(i).padStart(2, "0")}/inbox`,
+      ),
+      ...Array.from({ length: 40 }, (_, i) => `https://h${String(i).padStart(2, "0")}.test/inbox`),
+    ].sort();
+    const messages = packInboxes(inboxes);
+    expect(messages.flat().sort()).toEqual(inboxes);
+    for (const message of messages) {
+      expect(message.length).toBeLessThanOrEqual(MAX_INBOXES_PER_MESSAGE);
+      expect(new Set(message.map((i) => new URL(i).host)).size).toBeLessThanOrEqual(
+        MAX_HOSTS_PER_MESSAGE,
+      );
+    }
+  });
+
+  it("reaches 1,200 followers on 800 servers in pages, each shared inbox once, each message under 128 KB", {
+    timeout: 60_000,
+  }, async () => {
+    // Followers straight into D1: 400 servers with a shared inbox and two followers each,
+    // 400 servers without one.
+    const rows: (typeof actors.$inferInsert)[] = [];
+    for (let i = 0; i < 800; i++) {
+      const host = `f${String(i).padStart(4, "0")}.fanout.test`;
+      const users = i < 400 ? 2 : 1;
+      for (let u = 0; u < users; u++) {
+        const id = `https://${host}/users/u${u}`;
+        rows.push({
+          id,
+          type: "Person",
+          domain: host,
+          inbox: `${id}/inbox`,
+          sharedInbox: i < 400 ? `https://${host}/inbox` : null,
+          fetchedAt: new Date(),
+        });
+      }
+    }
+    for (let i = 0; i < rows.length; i += 8)
+      await db()
+        .insert(actors)
+        .values(rows.slice(i, i + 8));
+    for (let i = 0; i < rows.length; i += 15) {
+      await db()
+        .insert(follows)
+        .values(
+          rows.slice(i, i + 15).map((r) => ({
+            actor: OWNER,
+            follower: r.id,
+            state: "accepted" as const,
+            createdAt: new Date(),
+          })),
+        );
+    }
+    const activityId = await storedActivity();
+    const sent: MessageSendRequest[] = [];
+    const queue = {
+      send: async () => {},
+      sendBatch: async (batch: Iterable<MessageSendRequest>) => void sent.push(...batch),
+    } as unknown as Queue;
+    let next: FanoutMessage | undefined = { v: 1, type: "fanout", activityId };
+    let pages = 0;
+    while (next !== undefined) {
+      pages++;
+      await fanOut({ db: db(), config, queue }, next);
+      const continuation = sent.find(
+        (m) => (m.body as QueueMessage).type === "fanout" && !sentSeen.has(m),
+      );
+      for (const m of sent) sentSeen.add(m);
+      next = continuation?.body as FanoutMessage | undefined;
+    }
+    const deliveries = sent
+      .map((m) => m.body as QueueMessage)
+      .filter((m): m is DeliverMessage => m.type === "deliver");
+    const inboxes = deliveries.flatMap((m) => m.inboxes);
+    expect(pages).toBe(Math.ceil(800 / FANOUT_PAGE));
+    expect(inboxes).toHaveLength(800);
+    expect(new Set(inboxes).size).toBe(800);
+    expect(inboxes.filter((i) => i.endsWith(".fanout.test/inbox"))).toHaveLength(400);
+    for (const m of deliveries) expect(JSON.stringify(m).length).toBeLessThan(128 * 1024);
+    // Queue operations: about one message per 12 hosts, not one per follower.
+    expect(deliveries.length).toBeLessThanOrEqual(Math.ceil(800 / MAX_HOSTS_PER_MESSAGE) + pages);
+    const batches = await db()
+      .select()
+      .from(deliveryBatches)
+      .where(eq(deliveryBatches.activityId, activityId));
+    expect(batches).toHaveLength(deliveries.length);
+  });
+});
+
+const sentSeen = new Set<MessageSendRequest>();
