@@ -8,6 +8,7 @@ import { api } from "./http/api";
 import { collections } from "./http/collections";
 import { inboxes } from "./http/inbox";
 import { media } from "./http/media";
+import { metrics } from "./http/metrics";
 import { withConfig } from "./http/middleware/config";
 import { nodeinfo } from "./http/nodeinfo";
 import { objects } from "./http/objects";
@@ -35,6 +36,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/", objects);
   app.route("/", inboxes);
   app.route("/api", api);
+  app.route("/metrics", metrics);
   app.route("/", media);
 
   app.notFound((c) => jsonError(c, 404, "not found"));

@@ -1,11 +1,8 @@
-import { createExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
-import worker from "../src/index";
-import { get, request } from "./helpers";
+import { fetchWithVars, get, request } from "./helpers";
 
 function fetchWith(vars: Partial<Record<keyof Env, string>>, url: string) {
-  return worker.fetch(new Request(url), { ...env, ...vars }, createExecutionContext());
+  return fetchWithVars(vars, url);
 }
 
 describe("errors", () => {

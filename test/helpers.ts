@@ -1,5 +1,7 @@
 /** Shared by the integration tests: requests to the instance, and rows seeded in real D1. */
+import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import worker from "../src/index";
 import { createDb } from "../src/storage/db";
 import {
   follows,
@@ -129,4 +131,21 @@ export async function seedFollow(
       activityId: `${follower}#follows/${nextId++}`,
       createdAt: tick(),
     });
+}
+
+/**
+ * A request to the Worker as deployed with other vars (a differently configured instance):
+ * the same bindings, the vars overridden.
+ */
+export function fetchWithVars(
+  vars: Partial<Record<keyof Env, string>>,
+  request: Request | string,
+  init?: RequestInit,
+): Promise<Response> {
+  const req = typeof request === "string" ? new Request(request, init) : request;
+  return worker.fetch(
+    req as Parameters<typeof worker.fetch>[0],
+    { ...env, ...vars } as Env,
+    createExecutionContext(),
+  );
 }

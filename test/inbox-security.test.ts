@@ -304,7 +304,9 @@ describe("a forged Delete of a known actor", () => {
 });
 
 describe("rate limiting", () => {
-  it("answers 429 with Retry-After once a client address passes its limit, before any work", async () => {
+  it("answers 429 with Retry-After once a client address passes its limit, before any work", {
+    timeout: 60_000,
+  }, async () => {
     let limited: Response | undefined;
     let sent = 0;
     // Limits count per fixed window: sending twice the limit crosses at most one boundary.
@@ -339,7 +341,9 @@ describe("rate limiting", () => {
     expect((await alice.send(alice.activity("Like", `${OWNER}/statuses/9`))).status).toBe(202);
   });
 
-  it("does not let junk claiming a host's key spend that host's budget", async () => {
+  it("does not let junk claiming a host's key spend that host's budget", {
+    timeout: 60_000,
+  }, async () => {
     const victim = await RemoteActor.create({ host: "victim.sec.test", username: "victim" });
     for (let i = 0; i < 450; i++) {
       const res = await post("{}", {

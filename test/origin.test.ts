@@ -2,11 +2,8 @@
  * The identical-origin rule: every id the instance emits uses the configured origin byte for
  * byte, and a document fetched by its id answers with that same id.
  */
-import { createExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
-import { AP, ORIGIN, OWNER, seedFollow, seedNote } from "./helpers";
+import { AP, fetchWithVars, ORIGIN, OWNER, seedFollow, seedNote } from "./helpers";
 
 /** Every string in a JSON document. */
 function strings(value: unknown): string[] {
@@ -18,11 +15,7 @@ function strings(value: unknown): string[] {
 
 /** Fetches through the worker with other vars, as a differently configured deployment would. */
 function fetchWith(vars: Partial<Record<keyof Env, string>>, url: string, accept = AP) {
-  return worker.fetch(
-    new Request(url, { headers: { Accept: accept } }),
-    { ...env, ...vars },
-    createExecutionContext(),
-  );
+  return fetchWithVars(vars, url, { headers: { Accept: accept } });
 }
 
 describe("the identical-origin rule", () => {
@@ -43,11 +36,7 @@ describe("the identical-origin rule", () => {
       const url = queue.shift() as string;
       if (seen.has(url)) continue;
       seen.add(url);
-      const res = await worker.fetch(
-        new Request(url, { headers: { Accept: AP } }),
-        env,
-        createExecutionContext(),
-      );
+      const res = await fetchWithVars({}, url, { headers: { Accept: AP } });
       if (!res.headers.get("Content-Type")?.includes("json")) continue;
       expect(res.status, url).toBe(200);
       const doc = (await res.json()) as Record<string, unknown>;

@@ -3,7 +3,7 @@ import { exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { follows, notes, outbox } from "../src/storage/schema";
-import { AP, db, get } from "./helpers";
+import { AP, db, fetchWithVars, get } from "./helpers";
 import {
   deliveriesAt,
   eventually,
@@ -99,15 +99,12 @@ describe("owner routes", () => {
   });
 
   it("refuses everyone when the instance has no owner token", async () => {
-    const { default: worker } = await import("../src/index");
-    const { createExecutionContext } = await import("cloudflare:test");
-    const { env } = await import("cloudflare:workers");
-    const res = await worker.fetch(
-      new Request(`${ORIGIN}/api/v1/accounts/verify_credentials`, {
+    const res = await fetchWithVars(
+      { OWNER_TOKEN: "" },
+      `${ORIGIN}/api/v1/accounts/verify_credentials`,
+      {
         headers: { Authorization: `Bearer ${TOKEN}` },
-      }),
-      { ...env, OWNER_TOKEN: "" },
-      createExecutionContext(),
+      },
     );
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: expect.stringMatching(/no owner token/) });

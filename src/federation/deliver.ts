@@ -8,6 +8,7 @@ import { withContext } from "../activitypub/context";
 import { hostOf } from "../activitypub/parse";
 import type { Config } from "../env";
 import type { DeliveryResult, OutcomeKind, ReportAnswer } from "../hosts/host-state";
+import { recorder } from "../metrics/recorder";
 import { type BodyDigests, bodyDigests, type SigningKey, signMessage } from "../signatures/sign";
 import type { SignatureFlavour } from "../signatures/verify";
 import type { Db } from "../storage/db";
@@ -21,6 +22,7 @@ import { findOutboxActivity } from "../storage/outbox";
 import { deliveryBatches } from "../storage/schema";
 import { SOFTWARE } from "../version";
 import type { DeliverMessage } from "./messages";
+import { enqueue, type Outgoing } from "./queue";
 import { checkRemoteUrl } from "./remote-url";
 
 export type DeliveryOutcome =
@@ -97,6 +99,8 @@ export async function deliverTo(
     options.key,
     options.flavour,
   );
+  const started = Date.now();
+  let outcome: DeliveryOutcome;
   try {
     const response = await fetch(allowed.url, {
       method: "POST",
@@ -106,11 +110,33 @@ export async function deliverTo(
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
     await response.body?.cancel();
-    return classifyResponse(response);
+    outcome = classifyResponse(response);
   } catch (error) {
     const name = error instanceof Error ? error.name : "Error";
-    return { kind: "hostFailure", error: name === "TimeoutError" ? "timeout" : "network error" };
+    outcome = { kind: "hostFailure", error: name === "TimeoutError" ? "timeout" : "network error" };
   }
+  countDelivery(outcome, (Date.now() - started) / 1000);
+  return outcome;
+}
+
+/** One POST, in the metrics: its duration, its result, and the kind of error if any. */
+function countDelivery(outcome: DeliveryOutcome, seconds: number): void {
+  const r = recorder();
+  r.observe("activitypub_delivery_duration_seconds", seconds);
+  r.inc("activitypub_deliveries_total", { result: outcome.kind });
+  if (outcome.kind === "delivered") return;
+  let errorType: string = outcome.kind;
+  if (outcome.kind === "hostFailure") {
+    errorType =
+      outcome.status !== undefined
+        ? "http_5xx"
+        : outcome.error === "timeout"
+          ? "timeout"
+          : "network";
+  } else if ("status" in outcome) {
+    errorType = `http_${outcome.status}`;
+  }
+  r.inc("activitypub_delivery_errors_total", { error_type: errorType });
 }
 
 const otherFlavour = (f: SignatureFlavour): SignatureFlavour =>
@@ -202,12 +228,16 @@ export async function deliver(ctx: DeliverContext, message: DeliverMessage): Pro
     CONNECTIONS,
     async ([host, inboxes]): Promise<HostOutcome> => {
       const stub = env.HOST_STATE.get(env.HOST_STATE.idFromName(host));
+      const r = recorder();
+      r.inc("outpost_do_calls_total", { method: "admit" });
       const admission = await stub.admit({
         host,
         activityId: message.activityId,
         inboxes,
         probe: message.probe,
       });
+      if (!admission.send)
+        r.inc("activitypub_deliveries_total", { result: "parked" }, inboxes.length);
       if (!admission.send)
         return {
           host,
@@ -227,6 +257,7 @@ export async function deliver(ctx: DeliverContext, message: DeliverMessage): Pro
         worked ??= flavour;
         results.push(toResult(inbox, outcome));
       }
+      r.inc("outpost_do_calls_total", { method: "report" });
       const answer = await stub.report({
         host,
         activityId: message.activityId,
@@ -262,7 +293,7 @@ async function settle(
   const attempt = message.attempt ?? 1;
   const failures: FailureRecord[] = [];
   const reached: string[] = [];
-  const again: MessageSendRequest[] = [];
+  const again: Outgoing[] = [];
   for (const { host, inboxes, results, answer, parkedUntil } of outcomes) {
     const base = { activityId: message.activityId, host };
     if (parkedUntil !== undefined) {
@@ -344,5 +375,5 @@ async function settle(
   // The record first: if the retries below cannot be sent, the sweeper finds them overdue.
   const [first, ...rest] = statements;
   if (first !== undefined) await db.batch([first, ...rest]);
-  if (again.length > 0) await env.DELIVERY_QUEUE.sendBatch(again);
+  await enqueue(env.DELIVERY_QUEUE, again);
 }

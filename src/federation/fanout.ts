@@ -12,6 +12,7 @@ import { findOutboxActivity } from "../storage/outbox";
 import { recipientInboxes } from "../storage/recipients";
 import { deliveryBatches } from "../storage/schema";
 import type { DeliverMessage, FanoutMessage } from "./messages";
+import { enqueue, type Outgoing } from "./queue";
 
 /** Inboxes resolved per fan-out invocation; more continue in another message. */
 export const FANOUT_PAGE = 500;
@@ -116,12 +117,9 @@ export async function fanOut(ctx: FanoutContext, message: FanoutMessage): Promis
   }
   const [first, ...rest] = statements;
   if (first !== undefined) await db.batch([first, ...rest]);
-  const bodies: MessageSendRequest[] = messages.map((body) => ({ body }));
+  const bodies: Outgoing[] = messages.map((body) => ({ body }));
   if (inboxes.length > FANOUT_PAGE) {
-    const after = page.at(-1);
-    bodies.push({
-      body: { v: 1, type: "fanout", activityId: activity.id, after } satisfies FanoutMessage,
-    });
+    bodies.push({ body: { v: 1, type: "fanout", activityId: activity.id, after: page.at(-1) } });
   }
-  for (let i = 0; i < bodies.length; i += 100) await ctx.queue.sendBatch(bodies.slice(i, i + 100));
+  await enqueue(ctx.queue, bodies);
 }

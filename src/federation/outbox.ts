@@ -6,6 +6,7 @@ import { and, asc, inArray, isNull, lt } from "drizzle-orm";
 import type { Db } from "../storage/db";
 import { outbox } from "../storage/schema";
 import type { FanoutMessage } from "./messages";
+import { enqueue } from "./queue";
 
 /** Queues the fan-out of stored activities. A failure is logged: the sweeper retries it. */
 export async function startFanouts(
@@ -15,7 +16,8 @@ export async function startFanouts(
 ): Promise<boolean> {
   if (activityIds.length === 0) return true;
   try {
-    await env.DELIVERY_QUEUE.sendBatch(
+    await enqueue(
+      env.DELIVERY_QUEUE,
       activityIds.map((activityId) => ({
         body: { v: 1, type: "fanout", activityId } satisfies FanoutMessage,
       })),

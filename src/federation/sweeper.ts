@@ -10,6 +10,7 @@ import { deliveryFailures, inbox } from "../storage/schema";
 import { sendFollowUps } from "./inbox/receive";
 import type { DeliverMessage } from "./messages";
 import { sweepUnsentFanouts } from "./outbox";
+import { enqueue } from "./queue";
 
 /** Rows younger than this may still be in the middle of sending theirs. */
 const GRACE_MS = 5 * 60_000;
@@ -45,7 +46,7 @@ export async function sweepOverdueRetries(env: Env, now: number = Date.now()): P
       attempt: row.attempts + 1,
     } satisfies DeliverMessage,
   }));
-  await env.DELIVERY_QUEUE.sendBatch(messages);
+  await enqueue(env.DELIVERY_QUEUE, messages);
   // Pushed out, so the next sweep does not send them again while they are under way.
   await runBatch(
     db,

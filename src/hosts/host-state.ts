@@ -9,6 +9,9 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { DeliverMessage } from "../federation/messages";
+import { enqueue } from "../federation/queue";
+import type { HostHealth } from "../metrics/metrics-object";
+import { flush, recorder, recording } from "../metrics/recorder";
 import type { SignatureFlavour } from "../signatures/verify";
 import { createDb } from "../storage/db";
 import { recordFailures } from "../storage/deliveries";
@@ -56,7 +59,23 @@ export interface HostStatus {
   readonly flavour: SignatureFlavour;
 }
 
+export interface AdmitRequest {
+  readonly host: string;
+  readonly activityId: string;
+  readonly inboxes: readonly string[];
+  readonly probe?: boolean;
+}
+
+export interface ReportRequest {
+  readonly host: string;
+  readonly activityId: string;
+  readonly results: readonly DeliveryResult[];
+  /** The flavour the host accepted, when it is not the one it was asked with. */
+  readonly flavour?: SignatureFlavour;
+}
+
 interface StateRow extends Record<string, SqlStorageValue> {
+  reported_health: string | null;
   host: string | null;
   failures: number;
   failure_days: string;
@@ -84,7 +103,8 @@ export class HostState extends DurableObject<Env> {
         open_until INTEGER,
         probe_started_at INTEGER,
         unavailable INTEGER NOT NULL DEFAULT 0,
-        flavour TEXT NOT NULL DEFAULT 'cavage'
+        flavour TEXT NOT NULL DEFAULT 'cavage',
+        reported_health TEXT
       );
       INSERT OR IGNORE INTO state (k) VALUES (1);
       CREATE TABLE IF NOT EXISTS parked (
@@ -106,7 +126,53 @@ export class HostState extends DurableObject<Env> {
   }
 
   /** May these deliveries go now? If not, they are parked here. */
-  async admit(request: {
+  async admit(request: AdmitRequest): Promise<Admission> {
+    return this.counted(() => this.admitNow(request));
+  }
+
+  /** What happened to the deliveries `admit()` let through. */
+  async report(report: ReportRequest): Promise<ReportAnswer> {
+    return this.counted(async () => {
+      const answer = await this.reportNow(report);
+      await this.updateHealth();
+      return answer;
+    });
+  }
+
+  /** Probe once per backoff window; record as failed what waited past the retention. */
+  override async alarm(): Promise<void> {
+    await this.counted(async () => {
+      await this.alarmNow();
+      await this.updateHealth();
+    });
+  }
+
+  /** Runs work with its own metrics, flushed once it is done. */
+  private async counted<T>(work: () => Promise<T>): Promise<T> {
+    const { result, recorder } = await recording(work);
+    this.ctx.waitUntil(flush(this.env, recorder));
+    return result;
+  }
+
+  /** Tells the Metrics object when this host's health changes (and only then). */
+  private async updateHealth(): Promise<void> {
+    const state = this.state();
+    const health: HostHealth =
+      state.unavailable === 1
+        ? "unavailable"
+        : state.open_until !== null || state.failures > 0
+          ? "backingOff"
+          : "healthy";
+    if (state.host === null || state.reported_health === health) return;
+    this.sql.exec("UPDATE state SET reported_health = ? WHERE k = 1", health);
+    recorder().inc("outpost_do_calls_total", { method: "setHostState" });
+    await this.env.METRICS.get(this.env.METRICS.idFromName("global")).setHostState(
+      state.host,
+      health,
+    );
+  }
+
+  private async admitNow(request: {
     host: string;
     activityId: string;
     inboxes: readonly string[];
@@ -131,8 +197,7 @@ export class HostState extends DurableObject<Env> {
     return { send: false, nextAttemptAt };
   }
 
-  /** What happened to the deliveries `admit()` let through. */
-  async report(report: {
+  private async reportNow(report: {
     host: string;
     activityId: string;
     results: readonly DeliveryResult[];
@@ -246,8 +311,7 @@ export class HostState extends DurableObject<Env> {
     };
   }
 
-  /** Probe once per backoff window; record as failed what waited past the retention. */
-  override async alarm(): Promise<void> {
+  private async alarmNow(): Promise<void> {
     const now = Date.now();
     await this.expireParked(now);
     const state = this.state();
@@ -269,7 +333,7 @@ export class HostState extends DurableObject<Env> {
         inboxes: [oldest.inbox],
         probe: true,
       };
-      await this.env.DELIVERY_QUEUE.send(probe);
+      await enqueue(this.env.DELIVERY_QUEUE, [{ body: probe }]);
       await this.scheduleAlarm(now + PROBE_TIMEOUT_MS);
       return;
     }
@@ -312,9 +376,10 @@ export class HostState extends DurableObject<Env> {
         messages.push({ v: 1, type: "deliver", activityId: row.activity_id, inboxes: [row.inbox] });
       }
     }
-    for (let i = 0; i < messages.length; i += 100) {
-      await this.env.DELIVERY_QUEUE.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
-    }
+    await enqueue(
+      this.env.DELIVERY_QUEUE,
+      messages.map((body) => ({ body })),
+    );
     this.sql.exec("DELETE FROM parked WHERE seq <= ?", rows.at(-1)?.seq ?? 0);
   }
 

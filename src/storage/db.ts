@@ -1,6 +1,7 @@
 import type { Logger } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+import { meterD1 } from "./meter";
 
 export type Db = DrizzleD1Database;
 
@@ -9,9 +10,9 @@ export interface DbOptions {
   readonly logger?: Logger;
 }
 
-/** A drizzle handle on the D1 binding; cheap, so built per request or batch. */
+/** A drizzle handle on the (metered) D1 binding; cheap, so built per request or batch. */
 export function createDb(d1: D1Database, options: DbOptions = {}): Db {
-  return drizzle(d1, options.logger === undefined ? {} : { logger: options.logger });
+  return drizzle(meterD1(d1), options.logger === undefined ? {} : { logger: options.logger });
 }
 
 /** Runs statements in one D1 batch: one round trip, all or nothing. */

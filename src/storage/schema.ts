@@ -288,7 +288,11 @@ export const deliveryBatches = sqliteTable(
     createdAt: timestamp("created_at").notNull(),
     doneAt: timestamp("done_at"),
   },
-  (t) => [index("delivery_batches_activity_idx").on(t.activityId)],
+  (t) => [
+    index("delivery_batches_activity_idx").on(t.activityId),
+    // The queue size (a gauge) sums what is still pending.
+    index("delivery_batches_pending_idx").on(t.createdAt).where(sql`${t.state} = 'pending'`),
+  ],
 );
 export type DeliveryBatchRow = typeof deliveryBatches.$inferSelect;
 

@@ -2,9 +2,8 @@
  * The workerd side of the fake fediverse: remote actors with real keys, served by the
  * loopback server, that sign and send activities to the instance like real servers do.
  */
-import { createExecutionContext } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
-import worker from "../../src/index";
+
+import { exports } from "cloudflare:workers";
 import { importPrivateKey } from "../../src/signatures/algorithms";
 import { fromBase64, generateRsaKeyPair } from "../../src/signatures/keys";
 import { type SigningKey, signMessage } from "../../src/signatures/sign";
@@ -13,6 +12,7 @@ import {
   type SignatureFlavour,
   verifyRequest,
 } from "../../src/signatures/verify";
+import { fetchWithVars } from "../helpers";
 import type { FakeDocument, RecordedRequest } from "./fediverse-server";
 
 const ADMIN = "http://fediverse.admin";
@@ -189,7 +189,7 @@ export class RemoteActor {
     headers.set("cf-connecting-ip", addressOf(this.host));
     const request = new Request(url, { method: "POST", headers, body });
     if (options.vars === undefined) return exports.default.fetch(request);
-    return worker.fetch(request, { ...env, ...options.vars }, createExecutionContext());
+    return fetchWithVars(options.vars, request);
   }
 
   /** An activity of this actor with a fresh id. */

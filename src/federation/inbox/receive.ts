@@ -18,7 +18,9 @@ import { findActor } from "../../storage/actors";
 import { createDb, type Db, runBatch } from "../../storage/db";
 import { inbox } from "../../storage/schema";
 import { readCapped } from "../fetch-document";
+import type { QueueMessage } from "../messages";
 import { startFanouts } from "../outbox";
+import { enqueue } from "../queue";
 import { deleteActorStatements, handleActivity } from "./handlers";
 
 export const MAX_ACTIVITY_BYTES = 1024 * 1024;
@@ -69,9 +71,20 @@ export interface ReceiveOptions {
   readonly now?: Date;
 }
 
+/** Receives one activity; the answer says what became of it, and its type once known. */
 export async function receiveActivity(
   request: Request,
   options: ReceiveOptions,
+): Promise<InboxResult & { readonly type?: string }> {
+  const found: { type?: string } = {};
+  const result = await receive(request, options, found);
+  return { ...result, type: found.type };
+}
+
+async function receive(
+  request: Request,
+  options: ReceiveOptions,
+  found: { type?: string },
 ): Promise<InboxResult> {
   const { env, config } = options;
 
@@ -105,6 +118,7 @@ export async function receiveActivity(
   const activity = json as JsonObject;
   const id = envelope.output.id as string;
   const type = typeOf(activity) as string;
+  found.type = type;
   const actor = idOf(activity.actor) as string;
 
   // Our own actors never deliver to us over HTTP: whatever claims to be one is not.
@@ -221,7 +235,10 @@ export async function sendFollowUps(
   messages: unknown[],
 ): Promise<void> {
   try {
-    await env.DELIVERY_QUEUE.sendBatch(messages.map((body) => ({ body })));
+    await enqueue(
+      env.DELIVERY_QUEUE,
+      messages.map((body) => ({ body: body as QueueMessage })),
+    );
   } catch (error) {
     console.error(
       `inbox: follow-ups of ${id} not sent yet: ${error instanceof Error ? error.message : "error"}`,

@@ -1,0 +1,1 @@
+CREATE INDEX `delivery_batches_pending_idx` ON `delivery_batches` (`created_at`) WHERE "delivery_batches"."state" = 'pending';
