@@ -14,8 +14,8 @@ export type Labels = Readonly<Record<string, string>>;
 export function seriesKey(name: string, labels: Labels = {}): string {
   const entries = Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
   if (entries.length === 0) return name;
-  const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-  return `${name}{${entries.map(([k, v]) => `${k}="${escape(v)}"`).join(",")}}`;
+  const quote = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+  return `${name}{${entries.map(([k, v]) => `${k}="${quote(v)}"`).join(",")}}`;
 }
 
 export class Recorder {
