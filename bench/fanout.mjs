@@ -1,0 +1,561 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:fanout [-- --followers 1000 --hosts 500 --latency 50 --fault-wait 120 --json FILE]`
+ *
+ * One post × N followers on H remote hosts (most advertise a shared inbox, a fifth do not),
+ * delivered by a fresh local Outpost (wrangler dev, development federation switch on) to fake
+ * remote servers on 127.0.0.1 that answer after a latency. Then the same with faults (10% of
+ * hosts answer 500 twice, 5% refuse connections for a while, 2% hang past the timeout, 1%
+ * answer 410). Then the same audience sent by a Fedify-based sender (@fedify/fedify on Node,
+ * its in-process queue) and by a naive loop (each follower in turn), for the ratios.
+ *
+ * Outside the Worker it reads: what the fake servers received, the workerd process's CPU
+ * time (/proc), and the instance's own /metrics (queue messages, Durable Object calls, D1 rows).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { createHash, webcrypto } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const argv = process.argv.slice(2);
+const arg = (name, fallback) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const FOLLOWERS = Number(arg("followers", 1000));
+const HOSTS = Number(arg("hosts", 500));
+const LATENCY = Number(arg("latency", 50));
+const FAULT_WAIT = Number(arg("fault-wait", 150)) * 1000;
+const PORT = Number(arg("port", 8798));
+const JSON_FILE = arg("json");
+/** `clean` runs the first scenario only (for quick measurements). */
+const ONLY = arg("only");
+const ORIGIN = `http://localhost:${PORT}`;
+const OWNER = `${ORIGIN}/users/owner`;
+const TOKEN = "bench-owner-token";
+const SHARED_FRACTION = 0.8;
+
+// ---------------------------------------------------------------- the remote servers
+
+/** One fake server per host, each on its own loopback port. */
+class Farm {
+  constructor() {
+    this.hosts = [];
+    /** host -> { mode, posts: [{ path, activity, at }], attempts } */
+    this.state = new Map();
+  }
+
+  async start(count) {
+    for (let i = 0; i < count; i++) {
+      const server = createServer((req, res) => this.handle(server, req, res));
+      await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const host = `127.0.0.1:${server.address().port}`;
+      server.host = host;
+      this.hosts.push({ host, server });
+      this.state.set(host, { mode: "ok", posts: [], failures: 0 });
+    }
+  }
+
+  reset(modeOf = () => "ok") {
+    for (const [i, { host }] of this.hosts.entries()) {
+      this.state.set(host, { mode: modeOf(i), posts: [], failures: 0 });
+    }
+  }
+
+  handle(server, req, res) {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const state = this.state.get(server.host);
+      let activity;
+      try {
+        activity = JSON.parse(Buffer.concat(chunks).toString("utf8")).id;
+      } catch {}
+      const record = { path: req.url, activity, at: Date.now(), ok: false };
+      state.posts.push(record);
+      const answer = (status) =>
+        setTimeout(() => {
+          record.ok = status < 300;
+          res.writeHead(status, { "content-type": "application/json" });
+          res.end("{}");
+        }, LATENCY);
+      switch (state.mode) {
+        case "fail500twice":
+          if (state.failures < 2) {
+            state.failures++;
+            return answer(500);
+          }
+          return answer(202);
+        case "hang":
+          // Past the sender's 10 s timeout; then the socket is dropped.
+          return setTimeout(() => res.destroy(), 15_000);
+        case "gone":
+          return answer(410);
+        default:
+          return answer(202);
+      }
+    });
+  }
+
+  /** Stops answering connections on some hosts for a while, then comes back. */
+  refuseFor(hostIndexes, ms) {
+    for (const i of hostIndexes) {
+      const { server } = this.hosts[i];
+      const port = server.address().port;
+      server.close();
+      server.closeAllConnections();
+      setTimeout(() => server.listen(port, "127.0.0.1"), ms);
+    }
+  }
+
+  /** Inboxes that accepted an activity (2xx), and the POSTs made for it (whatever the answer). */
+  receipts(activityId) {
+    const inboxes = new Set();
+    let posts = 0;
+    for (const [host, state] of this.state) {
+      for (const post of state.posts) {
+        if (post.activity !== activityId) continue;
+        posts++;
+        if (post.ok) inboxes.add(`http://${host}${post.path}`);
+      }
+    }
+    return { inboxes, posts };
+  }
+
+  async close() {
+    for (const { server } of this.hosts) {
+      server.closeAllConnections();
+      server.close();
+    }
+  }
+}
+
+/** Followers spread over the hosts: most hosts have a shared inbox, some do not. */
+function followersOf(farm) {
+  const followers = [];
+  for (let i = 0; i < FOLLOWERS; i++) {
+    const h = i % farm.hosts.length;
+    const host = farm.hosts[h].host;
+    const shared = h < farm.hosts.length * SHARED_FRACTION;
+    const id = `http://${host}/users/u${Math.floor(i / farm.hosts.length)}`;
+    followers.push({
+      id,
+      host,
+      inbox: `${id}/inbox`,
+      sharedInbox: shared ? `http://${host}/inbox` : null,
+    });
+  }
+  return followers;
+}
+
+const uniqueInboxesOf = (followers) => new Set(followers.map((f) => f.sharedInbox ?? f.inbox));
+
+// ---------------------------------------------------------------- the local instance
+
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  OWNER_TOKEN: TOKEN,
+};
+
+function seed(state, followers) {
+  const now = Date.now();
+  const q = (s) => (s === null ? "NULL" : `'${s.replace(/'/g, "''")}'`);
+  const lines = [];
+  for (const f of followers) {
+    lines.push(
+      `INSERT INTO actors (id, type, preferred_username, domain, inbox, shared_inbox, fetched_at) VALUES (${q(f.id)}, 'Person', 'u', ${q(f.host)}, ${q(f.inbox)}, ${q(f.sharedInbox)}, ${now});`,
+      `INSERT INTO follows (actor, follower, state, created_at, accepted_at) VALUES (${q(OWNER)}, ${q(f.id)}, 'accepted', ${now}, ${now});`,
+    );
+  }
+  const file = join(state, "seed.sql");
+  writeFileSync(file, lines.join("\n"));
+  const run = (args) => {
+    const r = spawnSync("wrangler", args, { env, stdio: ["ignore", "ignore", "pipe"] });
+    if (r.status !== 0) throw new Error(`wrangler ${args.join(" ")}: ${r.stderr}`);
+  };
+  run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
+  run(["d1", "execute", "DB", "--local", "--persist-to", state, "--file", file]);
+}
+
+async function startInstance(state) {
+  const dev = spawn(
+    "wrangler",
+    [
+      "dev",
+      "--port",
+      String(PORT),
+      "--persist-to",
+      state,
+      "--var",
+      `PUBLIC_ORIGIN:${ORIGIN}`,
+      "--var",
+      "DEV_FEDERATION:true",
+      "--show-interactive-dev-session=false",
+    ],
+    { env, stdio: ["ignore", "ignore", "inherit"] },
+  );
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${ORIGIN}/.well-known/nodeinfo`)).ok) return dev;
+    } catch {}
+    await sleep(300);
+  }
+  dev.kill();
+  throw new Error("instance did not start");
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The workerd processes under a process, and their CPU time (user + system), in ms. */
+function cpuMs(rootPid) {
+  const tick = 1000 / Number(spawnSync("getconf", ["CLK_TCK"]).stdout.toString().trim() || 100);
+  const parents = new Map();
+  const stats = new Map();
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parents.set(Number(pid), Number(fields[1]));
+      stats.set(Number(pid), {
+        comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+        cpu: (Number(fields[11]) + Number(fields[12])) * tick,
+      });
+    } catch {}
+  }
+  const under = (pid) => {
+    for (let p = pid; p > 1; p = parents.get(p) ?? 0) if (p === rootPid) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [pid, { comm, cpu }] of stats)
+    if (comm.startsWith("workerd") && under(pid)) total += cpu;
+  return total;
+}
+
+/** Totals of the instance's counters (all labels summed). */
+async function metrics() {
+  const text = await (
+    await fetch(`${ORIGIN}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+  ).text();
+  const total = (name) =>
+    text
+      .split("\n")
+      .filter((l) => l.startsWith(name) && !l.startsWith("#"))
+      .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
+  return {
+    queueMessages: total("outpost_queue_messages_sent_total"),
+    doCalls: total("outpost_do_calls_total"),
+    d1Read: total("outpost_d1_rows_read_total"),
+    d1Written: total("outpost_d1_rows_written_total"),
+  };
+}
+
+async function post(text) {
+  const res = await fetch(`${ORIGIN}/api/v1/statuses`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ status: text }),
+  });
+  if (!res.ok) throw new Error(`post: ${res.status} ${await res.text()}`);
+  const status = await res.json();
+  return { id: status.id, activity: `${status.uri}/activity` };
+}
+
+async function deliveries(statusId) {
+  const res = await fetch(`${ORIGIN}/api/v1/statuses/${statusId}/deliveries`, {
+    headers: { Authorization: `Bearer ${TOKEN}` },
+  });
+  return (await res.json()).activities[0];
+}
+
+// ---------------------------------------------------------------- the scenarios
+
+async function outpostClean(farm, followers, devPid) {
+  farm.reset();
+  const expected = uniqueInboxesOf(followers);
+  await sleep(1500);
+  const before = await metrics();
+  const cpuBefore = cpuMs(devPid);
+  const started = Date.now();
+  const { id, activity } = await post("Hello, 1,000 followers.");
+  let receipts;
+  for (;;) {
+    receipts = farm.receipts(activity);
+    if (receipts.inboxes.size >= expected.size || Date.now() - started > 300_000) break;
+    await sleep(20);
+  }
+  const wallMs = Date.now() - started;
+  await sleep(2500); // the last invocations' metrics are flushed after they answer
+  const cpu = cpuMs(devPid) - cpuBefore;
+  const after = await metrics();
+  const status = await deliveries(id);
+  return {
+    posts: receipts.posts,
+    uniqueInboxes: expected.size,
+    delivered: receipts.inboxes.size,
+    parked: status.summary.parked,
+    failed: status.summary.failed,
+    lost: expected.size - receipts.inboxes.size - status.summary.parked - status.summary.failed,
+    wallMs,
+    cpuMsPerDelivery: Number((cpu / Math.max(1, receipts.posts)).toFixed(3)),
+    queueMessages: after.queueMessages - before.queueMessages,
+    doCalls: after.doCalls - before.doCalls,
+    d1RowsRead: after.d1Read - before.d1Read,
+    d1RowsWritten: after.d1Written - before.d1Written,
+  };
+}
+
+async function outpostFaults(farm, followers) {
+  const n = farm.hosts.length;
+  const modes = (i) => {
+    const p = i / n;
+    if (p < 0.1) return "fail500twice";
+    if (p < 0.15) return "refuse";
+    if (p < 0.17) return "hang";
+    if (p < 0.18) return "gone";
+    return "ok";
+  };
+  // Fault hosts are spread over shared and non-shared ones alike.
+  const order = farm.hosts.map((_, i) => i).sort((a, b) => ((a * 7919) % n) - ((b * 7919) % n));
+  const modeOf = (i) => modes(order.indexOf(i));
+  farm.reset(modeOf);
+  const refusing = farm.hosts.map((_, i) => i).filter((i) => modeOf(i) === "refuse");
+  farm.refuseFor(refusing, 20_000);
+  const expected = uniqueInboxesOf(followers);
+  const hostsByMode = (m) =>
+    new Set(farm.hosts.filter((_, i) => modeOf(i) === m).map((h) => h.host));
+  const goneHosts = hostsByMode("gone");
+  const hangHosts = hostsByMode("hang");
+  const deliverable = [...expected].filter((inbox) => {
+    const host = new URL(inbox).host;
+    return !goneHosts.has(host) && !hangHosts.has(host);
+  });
+  const started = Date.now();
+  const { id, activity } = await post("Hello again, with faults.");
+  let receipts;
+  for (;;) {
+    receipts = farm.receipts(activity);
+    const done = deliverable.every((i) => receipts.inboxes.has(i));
+    if (done || Date.now() - started > FAULT_WAIT) break;
+    await sleep(250);
+  }
+  const wallMs = Date.now() - started;
+  await sleep(2000);
+  const status = await deliveries(id);
+  const byState = status.summary;
+  const postsTo = (hosts) =>
+    [...hosts].reduce(
+      (n, h) => n + farm.state.get(h).posts.filter((p) => p.activity === activity).length,
+      0,
+    );
+  const inboxesOn = (hosts) => [...expected].filter((i) => hosts.has(new URL(i).host)).length;
+  const accounted =
+    byState.delivered + byState.pending + byState.retrying + byState.parked + byState.failed;
+  return {
+    posts: receipts.posts,
+    uniqueInboxes: expected.size,
+    deliverable: deliverable.length,
+    delivered: deliverable.filter((i) => receipts.inboxes.has(i)).length,
+    retrying: byState.retrying,
+    parked: byState.parked,
+    failed: byState.failed,
+    hostsTracked: accounted,
+    hostsAddressed: n,
+    lost: n - accounted,
+    postsToGoneInboxesAfterFirst: postsTo(goneHosts) - inboxesOn(goneHosts),
+    postsToHangingHosts: postsTo(hangHosts),
+    wallMs,
+  };
+}
+
+async function fedifySender(farm, followers) {
+  farm.reset();
+  const { createFederation, generateCryptoKeyPair, InProcessMessageQueue, MemoryKvStore } =
+    await import("@fedify/fedify");
+  const { Create, Endpoints, Note, Person } = await import("@fedify/vocab");
+  const federation = createFederation({
+    kv: new MemoryKvStore(),
+    queue: new InProcessMessageQueue(),
+    allowPrivateAddress: true,
+  });
+  const keys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
+  const origin = "http://127.0.0.1:1";
+  federation
+    .setActorDispatcher(
+      "/users/{identifier}",
+      (ctx, identifier) =>
+        new Person({
+          id: ctx.getActorUri(identifier),
+          preferredUsername: identifier,
+          inbox: new URL(`${origin}/inbox`),
+        }),
+    )
+    .setKeyPairsDispatcher(() => [keys]);
+  const ctx = federation.createContext(new URL(origin), undefined);
+  const recipients = followers.map(
+    (f) =>
+      new Person({
+        id: new URL(f.id),
+        inbox: new URL(f.inbox),
+        endpoints:
+          f.sharedInbox === null ? null : new Endpoints({ sharedInbox: new URL(f.sharedInbox) }),
+      }),
+  );
+  const activityId = `${origin}/activities/fedify-bench`;
+  const activity = new Create({
+    id: new URL(activityId),
+    actor: ctx.getActorUri("bench"),
+    object: new Note({ id: new URL(`${origin}/notes/1`), content: "Hello from Fedify" }),
+  });
+  const expected = uniqueInboxesOf(followers);
+  const started = Date.now();
+  await ctx.sendActivity({ identifier: "bench" }, recipients, activity, {
+    preferSharedInbox: true,
+  });
+  let receipts;
+  for (;;) {
+    receipts = farm.receipts(activityId);
+    if (receipts.inboxes.size >= expected.size || Date.now() - started > 600_000) break;
+    await sleep(20);
+  }
+  return { wallMs: Date.now() - started, posts: receipts.posts, delivered: receipts.inboxes.size };
+}
+
+/** What a naive sender does: each follower in turn, its own inbox, signed, awaited. */
+async function naiveLoop(farm, followers) {
+  farm.reset();
+  const keys = await webcrypto.subtle.generateKey(
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    false,
+    ["sign"],
+  );
+  const activityId = "http://127.0.0.1:1/activities/naive";
+  const body = JSON.stringify({
+    "@context": "https://www.w3.org/ns/activitystreams",
+    id: activityId,
+    type: "Create",
+  });
+  const digest = `SHA-256=${createHash("sha256").update(body).digest("base64")}`;
+  const started = Date.now();
+  for (const f of followers) {
+    const url = new URL(f.inbox);
+    const date = new Date().toUTCString();
+    const text = `(request-target): post ${url.pathname}\nhost: ${url.host}\ndate: ${date}\ndigest: ${digest}`;
+    const signature = Buffer.from(
+      await webcrypto.subtle.sign(
+        "RSASSA-PKCS1-v1_5",
+        keys.privateKey,
+        new TextEncoder().encode(text),
+      ),
+    ).toString("base64");
+    const res = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/activity+json",
+        date,
+        digest,
+        signature: `keyId="x",headers="(request-target) host date digest",signature="${signature}"`,
+      },
+      body,
+    });
+    await res.arrayBuffer();
+  }
+  const receipts = farm.receipts(activityId);
+  return { wallMs: Date.now() - started, posts: receipts.posts, delivered: receipts.inboxes.size };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const farm = new Farm();
+  await farm.start(HOSTS);
+  const followers = followersOf(farm);
+  const state = mkdtempSync(join(tmpdir(), "outpost-fanout-"));
+  let dev;
+  try {
+    seed(state, followers);
+    dev = await startInstance(state);
+    const clean = await outpostClean(farm, followers, dev.pid);
+    if (ONLY === "clean") {
+      console.table({ "Outpost (clean)": clean });
+      return;
+    }
+    const faults = await outpostFaults(farm, followers);
+    dev.kill("SIGTERM");
+    dev = undefined;
+    const fedify = await fedifySender(farm, followers);
+    const naive = await naiveLoop(farm, followers);
+    const ratio = (x) => Number((x / clean.wallMs).toFixed(1));
+
+    console.log(
+      `\nfan-out benchmark: 1 post × ${FOLLOWERS} followers on ${HOSTS} hosts (${Math.round(SHARED_FRACTION * 100)}% with a shared inbox), ${LATENCY} ms latency per POST`,
+    );
+    console.table({
+      "Outpost (clean)": {
+        POSTs: clean.posts,
+        "unique inboxes": clean.uniqueInboxes,
+        delivered: clean.delivered,
+        "wall ms": clean.wallMs,
+        "CPU ms/delivery": clean.cpuMsPerDelivery,
+        "queue msgs": clean.queueMessages,
+        "DO calls": clean.doCalls,
+        "D1 rows read": clean.d1RowsRead,
+        "D1 rows written": clean.d1RowsWritten,
+        lost: clean.lost,
+      },
+      "Fedify sender": {
+        POSTs: fedify.posts,
+        "unique inboxes": clean.uniqueInboxes,
+        delivered: fedify.delivered,
+        "wall ms": fedify.wallMs,
+        "× Outpost": ratio(fedify.wallMs),
+      },
+      "naive loop": {
+        POSTs: naive.posts,
+        "unique inboxes": FOLLOWERS,
+        delivered: naive.delivered,
+        "wall ms": naive.wallMs,
+        "× Outpost": ratio(naive.wallMs),
+      },
+    });
+    console.log("\nwith faults (10% 500 twice, 5% refusing 20 s, 2% hanging, 1% 410):");
+    console.table({ "Outpost (faults)": faults });
+
+    const result = {
+      clean: {
+        ...clean,
+        fedifyWallMs: fedify.wallMs,
+        naiveWallMs: naive.wallMs,
+        fedifyPosts: fedify.posts,
+        naivePosts: naive.posts,
+      },
+      faults: {
+        ...faults,
+        cpuMsPerDelivery: null,
+        queueMessages: null,
+        doCalls: null,
+        fedifyWallMs: null,
+        naiveWallMs: null,
+      },
+    };
+    if (JSON_FILE) writeFileSync(JSON_FILE, `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    dev?.kill("SIGTERM");
+    await farm.close();
+    await sleep(500);
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);
