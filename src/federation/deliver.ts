@@ -3,7 +3,7 @@
  * Mastodon and Fedify do), and the host's `HostState` asked before and told after. Failed
  * inboxes are retried on their own, parked while their host is down, or recorded as failed.
  */
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { withContext } from "../activitypub/context";
 import { hostOf } from "../activitypub/parse";
 import type { Config } from "../env";
@@ -17,9 +17,8 @@ import {
   type FailureRecord,
   failureStatements,
 } from "../storage/deliveries";
-import { loadSigningKey } from "../storage/local-actors";
-import { findOutboxActivity } from "../storage/outbox";
-import { deliveryBatches } from "../storage/schema";
+import { loadSigningKey, privateKeyQuery } from "../storage/local-actors";
+import { deliveryBatches, hostStates, outbox } from "../storage/schema";
 import { SOFTWARE } from "../version";
 import type { DeliverMessage } from "./messages";
 import { enqueue, type Outgoing } from "./queue";
@@ -197,68 +196,92 @@ async function pool<T, R>(
   return results;
 }
 
-/** Delivers one message: its inboxes, grouped by host. */
+/**
+ * Delivers one message: its inboxes, grouped by host. A host the `host_states` mirror does
+ * not list is healthy: its inboxes are sent to at once, and its `HostState` object hears
+ * only of a failure or a change of flavour. A listed host (failing, down, or RFC 9421 first)
+ * is asked before, and told after, as is every probe.
+ */
 export async function deliver(ctx: DeliverContext, message: DeliverMessage): Promise<void> {
   const { db, config, env } = ctx;
-  if (message.batchId !== undefined) {
-    // A redelivered message whose batch is done has reached its inboxes already.
-    const [batch] = await db
-      .select({ state: deliveryBatches.state })
-      .from(deliveryBatches)
-      .where(eq(deliveryBatches.id, message.batchId));
-    if (batch?.state === "done") return;
-  }
-  const stored = await findOutboxActivity(db, message.activityId);
-  if (stored === undefined) {
-    console.warn(`deliver: no activity ${message.activityId}; nothing to send`);
-    return;
-  }
-  const [activity, key] = await Promise.all([
-    prepareActivity(stored.payload),
-    loadSigningKey(db, "owner", config.urls.owner.keyId),
-  ]);
   const byHost = new Map<string, string[]>();
   for (const inbox of message.inboxes) {
     const host = hostOf(inbox);
     byHost.set(host, [...(byHost.get(host) ?? []), inbox]);
   }
+  // Everything to read, in one round trip.
+  const [batches, stored, states, keys] = await db.batch([
+    db
+      .select({ state: deliveryBatches.state })
+      .from(deliveryBatches)
+      .where(eq(deliveryBatches.id, message.batchId ?? "")),
+    db.select().from(outbox).where(eq(outbox.id, message.activityId)),
+    db
+      .select()
+      .from(hostStates)
+      .where(inArray(hostStates.host, [...byHost.keys()])),
+    privateKeyQuery(db, "owner"),
+  ]);
+  // A redelivered message whose batch is done has reached its inboxes already.
+  if (batches[0]?.state === "done") return;
+  const [activityRow] = stored;
+  if (activityRow === undefined) {
+    console.warn(`deliver: no activity ${message.activityId}; nothing to send`);
+    return;
+  }
+  const [activity, key] = await Promise.all([
+    prepareActivity(activityRow.payload),
+    loadSigningKey(db, "owner", config.urls.owner.keyId, keys[0]),
+  ]);
+  const listed = new Map(states.map((s) => [s.host, s]));
+  const r = recorder();
 
   const outcomes = await pool(
     [...byHost],
     CONNECTIONS,
     async ([host, inboxes]): Promise<HostOutcome> => {
-      const stub = env.HOST_STATE.get(env.HOST_STATE.idFromName(host));
-      const r = recorder();
-      r.inc("outpost_do_calls_total", { method: "admit" });
-      const admission = await stub.admit({
-        host,
-        activityId: message.activityId,
-        inboxes,
-        probe: message.probe,
-      });
-      if (!admission.send)
-        r.inc("activitypub_deliveries_total", { result: "parked" }, inboxes.length);
-      if (!admission.send)
-        return {
+      const known = listed.get(host);
+      const consult = known !== undefined || message.probe === true;
+      const stub = () => env.HOST_STATE.get(env.HOST_STATE.idFromName(host));
+      let flavour: SignatureFlavour = known?.flavour ?? "cavage";
+      if (consult) {
+        r.inc("outpost_do_calls_total", { method: "admit" });
+        const admission = await stub().admit({
           host,
+          activityId: message.activityId,
           inboxes,
-          results: [],
-          answer: undefined,
-          parkedUntil: admission.nextAttemptAt,
-        };
+          probe: message.probe,
+        });
+        if (!admission.send) {
+          r.inc("activitypub_deliveries_total", { result: "parked" }, inboxes.length);
+          return {
+            host,
+            inboxes,
+            results: [],
+            answer: undefined,
+            parkedUntil: admission.nextAttemptAt,
+          };
+        }
+        flavour = admission.flavour;
+      }
       const results: DeliveryResult[] = [];
       let worked: SignatureFlavour | undefined;
       for (const inbox of inboxes) {
-        const { outcome, worked: flavour } = await deliverKnocking(inbox, activity, {
+        const sent = await deliverKnocking(inbox, activity, {
           config,
           key,
-          flavour: worked ?? admission.flavour,
+          flavour: worked ?? flavour,
         });
-        worked ??= flavour;
-        results.push(toResult(inbox, outcome));
+        worked ??= sent.worked;
+        results.push(toResult(inbox, sent.outcome));
       }
+      const allWell = results.every(
+        (x) => x.kind === "delivered" || x.kind === "gone" || x.kind === "rejected",
+      );
+      if (!consult && allWell && worked === undefined)
+        return { host, inboxes, results, answer: undefined };
       r.inc("outpost_do_calls_total", { method: "report" });
-      const answer = await stub.report({
+      const answer = await stub().report({
         host,
         activityId: message.activityId,
         results,

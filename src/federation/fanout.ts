@@ -17,11 +17,12 @@ import { enqueue, type Outgoing } from "./queue";
 /** Inboxes resolved per fan-out invocation; more continue in another message. */
 export const FANOUT_PAGE = 500;
 /**
- * A delivery message costs its consumer two Durable Object calls per host and one POST per
- * inbox: 12 hosts and 24 inboxes stay well under the free plan's 50 subrequests.
+ * A delivery message costs its consumer one POST per inbox, two D1 round trips, and two
+ * Durable Object calls per host that is failing (healthy hosts cost none): 32 inboxes leave
+ * room, under the free plan's 50 subrequests, for a few failing hosts and second knocks.
  */
-export const MAX_HOSTS_PER_MESSAGE = 12;
-export const MAX_INBOXES_PER_MESSAGE = 24;
+export const MAX_INBOXES_PER_MESSAGE = 32;
+export const MAX_HOSTS_PER_MESSAGE = MAX_INBOXES_PER_MESSAGE;
 
 export interface FanoutContext {
   readonly db: Db;

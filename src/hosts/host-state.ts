@@ -8,13 +8,14 @@
  * failed those parked longer than the retention.
  */
 import { DurableObject } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import type { DeliverMessage } from "../federation/messages";
 import { enqueue } from "../federation/queue";
-import type { HostHealth } from "../metrics/metrics-object";
-import { flush, recorder, recording } from "../metrics/recorder";
+import { flush, recording } from "../metrics/recorder";
 import type { SignatureFlavour } from "../signatures/verify";
 import { createDb } from "../storage/db";
 import { recordFailures } from "../storage/deliveries";
+import { hostStates } from "../storage/schema";
 import {
   BREAKER_THRESHOLD,
   backoffMs,
@@ -154,30 +155,42 @@ export class HostState extends DurableObject<Env> {
     return result;
   }
 
-  /** Tells the Metrics object when this host's health changes (and only then). */
+  /**
+   * Mirrors this host's state into D1 (`host_states`) when it changes: deliveries read the
+   * mirror, and ask this object only about hosts that are listed there.
+   */
   private async updateHealth(): Promise<void> {
     const state = this.state();
-    const health: HostHealth =
+    if (state.host === null) return;
+    const health =
       state.unavailable === 1
         ? "unavailable"
         : state.open_until !== null || state.failures > 0
           ? "backingOff"
           : "healthy";
-    if (state.host === null || state.reported_health === health) return;
-    this.sql.exec("UPDATE state SET reported_health = ? WHERE k = 1", health);
-    recorder().inc("outpost_do_calls_total", { method: "setHostState" });
-    await this.env.METRICS.get(this.env.METRICS.idFromName("global")).setHostState(
-      state.host,
-      health,
-    );
+    const flavour = state.flavour as SignatureFlavour;
+    const mirrored = `${health}|${flavour}|${state.open_until ?? ""}`;
+    if (state.reported_health === mirrored) return;
+    const db = createDb(this.env.DB);
+    if (health === "healthy" && flavour === "cavage") {
+      await db.delete(hostStates).where(eq(hostStates.host, state.host));
+    } else {
+      const row = {
+        host: state.host,
+        state: health,
+        flavour,
+        nextAttemptAt: state.open_until === null ? null : new Date(state.open_until),
+        updatedAt: new Date(),
+      } as const;
+      await db
+        .insert(hostStates)
+        .values(row)
+        .onConflictDoUpdate({ target: hostStates.host, set: row });
+    }
+    this.sql.exec("UPDATE state SET reported_health = ? WHERE k = 1", mirrored);
   }
 
-  private async admitNow(request: {
-    host: string;
-    activityId: string;
-    inboxes: readonly string[];
-    probe?: boolean;
-  }): Promise<Admission> {
+  private async admitNow(request: AdmitRequest): Promise<Admission> {
     const now = Date.now();
     const state = this.state();
     if (state.host === null) this.sql.exec("UPDATE state SET host = ? WHERE k = 1", request.host);
@@ -197,14 +210,10 @@ export class HostState extends DurableObject<Env> {
     return { send: false, nextAttemptAt };
   }
 
-  private async reportNow(report: {
-    host: string;
-    activityId: string;
-    results: readonly DeliveryResult[];
-    /** The flavour the host accepted, when it is not the one it was asked with. */
-    flavour?: SignatureFlavour;
-  }): Promise<ReportAnswer> {
+  private async reportNow(report: ReportRequest): Promise<ReportAnswer> {
     const now = Date.now();
+    // Healthy hosts are not asked before a delivery: the first word may be a report.
+    this.sql.exec("UPDATE state SET host = coalesce(host, ?) WHERE k = 1", report.host);
     if (report.flavour !== undefined) {
       this.sql.exec("UPDATE state SET flavour = ? WHERE k = 1", report.flavour);
     }

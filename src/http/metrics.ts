@@ -5,7 +5,7 @@ import type { AppEnv } from "../env";
 import { renderPrometheus, type Sample } from "../metrics/prometheus";
 import { seriesKey } from "../metrics/recorder";
 import { createDb } from "../storage/db";
-import { deliveryBatches, deliveryFailures } from "../storage/schema";
+import { actors, deliveryBatches, deliveryFailures, follows, hostStates } from "../storage/schema";
 import { requireOwner } from "./middleware/owner-auth";
 
 export const metrics = new Hono<AppEnv>();
@@ -13,7 +13,8 @@ metrics.use("*", requireOwner());
 
 metrics.get("/", async (c) => {
   const db = createDb(c.env.DB);
-  const [snapshot, [pending, waiting]] = await Promise.all([
+  const owner = c.var.config.urls.owner.id;
+  const [snapshot, [pending, waiting, listed, followed]] = await Promise.all([
     c.env.METRICS.get(c.env.METRICS.idFromName("global")).snapshot(),
     db.batch([
       db
@@ -23,13 +24,29 @@ metrics.get("/", async (c) => {
       db
         .select({ n: sql<number>`count(*)` })
         .from(deliveryFailures)
-        .where(and(inArray(deliveryFailures.state, ["retrying", "parked"]))),
+        .where(inArray(deliveryFailures.state, ["retrying", "parked"])),
+      db
+        .select({ state: hostStates.state, n: sql<number>`count(*)` })
+        .from(hostStates)
+        .groupBy(hostStates.state),
+      // The hosts we deliver to: our followers' servers.
+      db
+        .select({ n: sql<number>`count(distinct ${actors.domain})` })
+        .from(follows)
+        .innerJoin(actors, eq(actors.id, follows.follower))
+        .where(and(eq(follows.actor, owner), eq(follows.state, "accepted"))),
     ]),
   ]);
+  const count = (state: string) => listed.find((l) => l.state === state)?.n ?? 0;
+  const hosts = {
+    healthy: Math.max(0, (followed[0]?.n ?? 0) - count("backingOff") - count("unavailable")),
+    backingOff: count("backingOff"),
+    unavailable: count("unavailable"),
+  };
   const samples: Sample[] = [
     ...(snapshot.counters as [string, number][]).map(([key, value]) => ({ key, value })),
     { key: "activitypub_queue_size", value: (pending[0]?.n ?? 0) + (waiting[0]?.n ?? 0) },
-    ...Object.entries(snapshot.hosts).map(([state, value]) => ({
+    ...Object.entries(hosts).map(([state, value]) => ({
       key: seriesKey("activitypub_hosts", { state }),
       value,
     })),

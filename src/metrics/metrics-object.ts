@@ -1,14 +1,11 @@
 /**
  * The instance's counters, in one Durable Object (`idFromName("global")`): invocations add
- * what they counted, once each; hosts report their state when it changes; `/metrics` reads.
+ * what they counted, once each; `/metrics` reads them.
  */
 import { DurableObject } from "cloudflare:workers";
 
-export type HostHealth = "healthy" | "backingOff" | "unavailable";
-
 export interface MetricsSnapshot {
   readonly counters: readonly [string, number][];
-  readonly hosts: Readonly<Record<HostHealth, number>>;
 }
 
 export class Metrics extends DurableObject<Env> {
@@ -19,7 +16,6 @@ export class Metrics extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value REAL NOT NULL);
-      CREATE TABLE IF NOT EXISTS hosts (host TEXT PRIMARY KEY, state TEXT NOT NULL);
     `);
   }
 
@@ -33,25 +29,11 @@ export class Metrics extends DurableObject<Env> {
     }
   }
 
-  async setHostState(host: string, state: HostHealth): Promise<void> {
-    this.sql.exec(
-      "INSERT INTO hosts (host, state) VALUES (?, ?) ON CONFLICT (host) DO UPDATE SET state = excluded.state",
-      host,
-      state,
-    );
-  }
-
   async snapshot(): Promise<MetricsSnapshot> {
     const counters = this.sql
       .exec<{ key: string; value: number }>("SELECT key, value FROM counters ORDER BY key")
       .toArray()
       .map((r) => [r.key, r.value] as [string, number]);
-    const hosts: Record<HostHealth, number> = { healthy: 0, backingOff: 0, unavailable: 0 };
-    for (const row of this.sql.exec<{ state: HostHealth; n: number }>(
-      "SELECT state, count(*) AS n FROM hosts GROUP BY state",
-    )) {
-      hosts[row.state] = row.n;
-    }
-    return { counters, hosts };
+    return { counters };
   }
 }

@@ -44,16 +44,13 @@ export async function loadSigningKey(
   db: Db,
   role: LocalActorRole,
   keyId: string,
+  /** The stored key, when the caller already read it (with `privateKeyQuery`, in a batch). */
+  known?: { pkcs8: string },
 ): Promise<SigningKey> {
-  const read = () =>
-    db
-      .select({ pkcs8: localActors.privateKeyPkcs8 })
-      .from(localActors)
-      .where(eq(localActors.role, role));
-  let [row] = await read();
+  let row = known ?? (await privateKeyQuery(db, role))[0];
   if (row === undefined) {
     await ensureLocalActor(db, role);
-    [row] = await read();
+    [row] = await privateKeyQuery(db, role);
     if (row === undefined) throw new Error(`local actor ${role} has no key`);
   }
   let privateKey = importedKeys.get(row.pkcs8);
@@ -62,4 +59,12 @@ export async function loadSigningKey(
     importedKeys.set(row.pkcs8, privateKey);
   }
   return { keyId, privateKey: await privateKey };
+}
+
+/** A local actor's private key (a query, to run alone or in a batch). Stays server-side. */
+export function privateKeyQuery(db: Db, role: LocalActorRole) {
+  return db
+    .select({ pkcs8: localActors.privateKeyPkcs8 })
+    .from(localActors)
+    .where(eq(localActors.role, role));
 }
