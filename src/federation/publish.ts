@@ -26,7 +26,7 @@ import {
   type Visibility,
 } from "../storage/schema";
 import { startFanouts } from "./outbox";
-import { editStatements, noteStatements, type Statement } from "./remote-notes";
+import { editStatements, noteColumns, noteStatements, type Statement } from "./remote-notes";
 import { resolveHandle } from "./resolve";
 
 export interface PublishContext {
@@ -167,19 +167,7 @@ async function draft(
 function noteObject(note: ParsedNote, visibility: Visibility, pinnedAt: Date | null = null) {
   const row: NoteRow = {
     seq: 0,
-    id: note.id,
-    type: note.type,
-    attributedTo: note.attributedTo,
-    inReplyTo: note.inReplyTo ?? null,
-    content: note.content,
-    summary: note.summary ?? null,
-    sensitive: note.sensitive,
-    language: note.language ?? null,
-    visibility,
-    url: note.url ?? null,
-    attachments: [...note.attachments],
-    published: note.published ?? new Date(),
-    updated: note.updated ?? null,
+    ...noteColumns(note, visibility, new Date()),
     pinnedAt,
     deletedAt: null,
   };
@@ -363,6 +351,25 @@ export async function deleteStatus(
   return { ok: true, value: note };
 }
 
+/** The owner's like or boost of a note, if there is one. */
+export async function ownerReaction(
+  ctx: Pick<PublishContext, "db" | "config">,
+  type: "Like" | "Announce",
+  object: string,
+): Promise<typeof reactions.$inferSelect | undefined> {
+  const [row] = await ctx.db
+    .select()
+    .from(reactions)
+    .where(
+      and(
+        eq(reactions.actor, ctx.config.urls.owner.id),
+        eq(reactions.type, type),
+        eq(reactions.object, object),
+      ),
+    );
+  return row;
+}
+
 /** Likes (`Like`) or boosts (`Announce`) any stored status, once. */
 export async function react(
   ctx: PublishContext,
@@ -376,12 +383,7 @@ export async function react(
   }
   const { urls } = ctx.config;
   const owner = urls.owner.id;
-  const [existing] = await ctx.db
-    .select()
-    .from(reactions)
-    .where(
-      and(eq(reactions.actor, owner), eq(reactions.type, type), eq(reactions.object, note.id)),
-    );
+  const existing = await ownerReaction(ctx, type, note.id);
   if (existing !== undefined) return { ok: true, value: note };
   const author = note.attributedTo === owner ? [] : [note.attributedTo];
   const activity =
@@ -424,12 +426,7 @@ export async function unreact(
   const note = await noteBySeq(ctx.db, seq);
   if (note === undefined) return fail(404, "no such status");
   const owner = ctx.config.urls.owner.id;
-  const [existing] = await ctx.db
-    .select()
-    .from(reactions)
-    .where(
-      and(eq(reactions.actor, owner), eq(reactions.type, type), eq(reactions.object, note.id)),
-    );
+  const existing = await ownerReaction(ctx, type, note.id);
   if (existing === undefined) return { ok: true, value: note };
   const [original] = await ctx.db.select().from(outbox).where(eq(outbox.id, existing.id));
   const payload = original?.payload ?? { id: existing.id, type, actor: owner, object: note.id };

@@ -105,24 +105,29 @@ export function noteStatements(
   return [
     db
       .insert(notes)
-      .values({
-        id: note.id,
-        type: note.type,
-        attributedTo: note.attributedTo,
-        inReplyTo: note.inReplyTo ?? null,
-        content: note.content,
-        summary: note.summary ?? null,
-        sensitive: note.sensitive,
-        language: note.language ?? null,
-        visibility,
-        url: note.url ?? null,
-        attachments: [...note.attachments],
-        published: note.published ?? now,
-        updated: note.updated ?? null,
-      })
+      .values(noteColumns(note, visibility, now))
       .onConflictDoNothing(),
     ...relationInserts(db, note),
   ];
+}
+
+/** A parsed note's columns in the `notes` table (`published` defaults to `now`). */
+export function noteColumns(note: ParsedNote, visibility: Visibility, now: Date) {
+  return {
+    id: note.id,
+    type: note.type,
+    attributedTo: note.attributedTo,
+    inReplyTo: note.inReplyTo ?? null,
+    content: note.content,
+    summary: note.summary ?? null,
+    sensitive: note.sensitive,
+    language: note.language ?? null,
+    visibility,
+    url: note.url ?? null,
+    attachments: [...note.attachments],
+    published: note.published ?? now,
+    updated: note.updated ?? null,
+  };
 }
 
 /** Statements that apply an edit, only to a note the editor wrote. */

@@ -7,6 +7,7 @@ import {
   type ActionResult,
   deleteStatus,
   editStatus,
+  ownerReaction,
   type PublishContext,
   publishStatus,
   react,
@@ -14,7 +15,7 @@ import {
 } from "../../federation/publish";
 import { createDb } from "../../storage/db";
 import { deliveriesOf } from "../../storage/deliveries";
-import { notes, outbox, reactions, VISIBILITIES } from "../../storage/schema";
+import { notes, outbox, VISIBILITIES } from "../../storage/schema";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { Flag, parseId, readInput } from "./input";
@@ -140,16 +141,7 @@ for (const [path, type, undo] of [
     if (!result.ok || type !== "Announce" || undo) return answer(c, ctx, result);
     // A boost answers with the boost, the original inside it, as Mastodon does.
     const [original] = await statusesOf(ctx.db, ctx.config, [result.value.seq]);
-    const [boost] = await ctx.db
-      .select()
-      .from(reactions)
-      .where(
-        and(
-          eq(reactions.actor, ctx.config.urls.owner.id),
-          eq(reactions.type, "Announce"),
-          eq(reactions.object, result.value.id),
-        ),
-      );
+    const boost = await ownerReaction(ctx, "Announce", result.value.id);
     if (original === undefined || boost === undefined) return jsonError(c, 404, "no such status");
     return c.json({
       ...original,
