@@ -30,7 +30,7 @@ const LATENCY = Number(arg("latency", 50));
 const FAULT_WAIT = Number(arg("fault-wait", 150)) * 1000;
 const PORT = Number(arg("port", 8798));
 const JSON_FILE = arg("json");
-/** `clean` runs the first scenario only (for quick measurements). */
+/** `clean` runs the first scenario only, `outpost` both of Outpost's (for quick measurements). */
 const ONLY = arg("only");
 const ORIGIN = `http://localhost:${PORT}`;
 const OWNER = `${ORIGIN}/users/owner`;
@@ -370,6 +370,20 @@ async function outpostFaults(farm, followers) {
     postsToGoneInboxesAfterFirst: postsTo(goneHosts) - inboxesOn(goneHosts),
     postsToHangingHosts: postsTo(hangHosts),
     wallMs,
+    // What kept the deliverable inboxes that were not reached (the first few), for diagnosis.
+    stragglers: deliverable
+      .filter((i) => !receipts.inboxes.has(i))
+      .slice(0, 10)
+      .map((inbox) => {
+        const host = new URL(inbox).host;
+        const posts = farm.state.get(host).posts.filter((p) => p.activity === activity);
+        return {
+          inbox,
+          mode: modeOf(farm.hosts.findIndex((h) => h.host === host)),
+          posts: posts.map((p) => ({ path: p.path, ok: p.ok, at: p.at - started })),
+          delivery: status.hosts.find((h) => h.host === host),
+        };
+      }),
   };
 }
 
@@ -491,6 +505,10 @@ async function main() {
       return;
     }
     const faults = await outpostFaults(farm, followers);
+    if (ONLY === "outpost") {
+      console.log(JSON.stringify({ clean, faults }, null, 1));
+      return;
+    }
     dev.kill("SIGTERM");
     dev = undefined;
     const fedify = await fedifySender(farm, followers);
