@@ -1,9 +1,13 @@
 /** Shared by the integration tests: requests to the instance, and rows seeded in real D1. */
+
 import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { readActor, writeActor } from "../src/cache/actor-cache";
 import worker from "../src/index";
 import { createDb } from "../src/storage/db";
 import {
+  actors,
   follows,
   type NewNoteRow,
   noteRecipients,
@@ -37,6 +41,22 @@ export async function getJson<T = Record<string, unknown>>(path: string): Promis
 }
 
 export const db = () => createDb(env.DB);
+
+/**
+ * Makes the copies we hold of an actor (its D1 row and its KV entry) look fetched `ms` ago,
+ * as if time had passed since: a key that fails to verify is then fetched again.
+ */
+export async function ageActor(id: string, ms = 3600_000): Promise<void> {
+  const fetchedAt = Date.now() - ms;
+  await db()
+    .update(actors)
+    .set({ fetchedAt: new Date(fetchedAt) })
+    .where(eq(actors.id, id));
+  const cached = await readActor(env.ACTOR_CACHE, id, Date.now());
+  if (cached.kind === "actor") {
+    await writeActor(env.ACTOR_CACHE, { ...cached.actor, fetchedAt }, Date.now());
+  }
+}
 
 let clock = Date.parse("2026-01-01T00:00:00Z");
 /** Distinct, increasing timestamps, so that orderings are deterministic. */

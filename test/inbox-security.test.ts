@@ -3,7 +3,7 @@ import { exports } from "cloudflare:workers";
 import { count, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { actors, follows, inbox } from "../src/storage/schema";
-import { db } from "./helpers";
+import { ageActor, db } from "./helpers";
 import { AS_CONTEXT, ORIGIN, OWNER, RemoteActor, received, serve } from "./support/remote";
 
 const HOST = "sec.test";
@@ -11,11 +11,7 @@ const alice = await RemoteActor.create({ host: HOST, username: "alice" });
 const mallory = await RemoteActor.create({ host: "evil.test", username: "mallory" });
 
 /** Makes the cached key of an actor look fetched long ago (time passing, in short). */
-const ageCachedKey = (actor: string) =>
-  db()
-    .update(actors)
-    .set({ fetchedAt: new Date(Date.now() - 3600_000) })
-    .where(eq(actors.id, actor));
+const ageCachedKey = (actor: string) => ageActor(actor);
 
 const stored = async (id: string) =>
   (await db().select().from(inbox).where(eq(inbox.id, id))).length;

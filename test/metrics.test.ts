@@ -83,6 +83,31 @@ describe("/metrics", () => {
     expect(value(after, "outpost_d1_rows_read_total")).toBeGreaterThan(0);
     expect(value(after, "activitypub_hosts", { state: "healthy" })).toBeGreaterThanOrEqual(1);
   });
+
+  it("counts actor cache lookups by result, and the KV writes they cost", async () => {
+    const cache = (families: Map<string, Family>, result: string) =>
+      value(families, "activitypub_actor_cache_total", { result });
+    const before = await scrape();
+    // A new sender: its key is not cached (a miss, one write); its next activity is a hit.
+    const newcomer = await RemoteActor.create({ host: "cache.metrics.test", username: "new" });
+    expect((await newcomer.send(newcomer.activity("Like", `${OWNER}/statuses/1`))).status).toBe(
+      202,
+    );
+    const afterMiss = await scrape();
+    expect(cache(afterMiss, "miss")).toBe(cache(before, "miss") + 1);
+    expect(value(afterMiss, "activitypub_kv_writes_total")).toBe(
+      value(before, "activitypub_kv_writes_total") + 1,
+    );
+    expect((await newcomer.send(newcomer.activity("Like", `${OWNER}/statuses/2`))).status).toBe(
+      202,
+    );
+    const afterHit = await scrape();
+    expect(cache(afterHit, "hit")).toBe(cache(afterMiss, "hit") + 1);
+    expect(cache(afterHit, "miss")).toBe(cache(afterMiss, "miss"));
+    expect(value(afterHit, "activitypub_kv_writes_total")).toBe(
+      value(afterMiss, "activitypub_kv_writes_total"),
+    );
+  });
 });
 
 describe("the renderer", () => {

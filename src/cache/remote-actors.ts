@@ -1,7 +1,8 @@
 /**
- * Remote actors and their keys. D1 holds them for now (the KV cache arrives later and slots
- * in front of it): a key is looked up by its id, and fetched from its server when unknown,
- * or when a cached key failed to verify (rotation).
+ * Remote actors and their keys: served from the KV cache while fresh, else from their server
+ * (then cached again). D1 keeps the actors we have a relationship with, the source of truth
+ * for delivery and the Mastodon API; KV is the hot path. A key is looked up by its id, and
+ * fetched again when its cached copy fails to verify (rotation), once.
  */
 import { and, eq } from "drizzle-orm";
 import { asUrl, hostOf, type JsonObject } from "../activitypub/parse";
@@ -10,15 +11,33 @@ import { sanitizeHtml } from "../activitypub/sanitize";
 import type { Config } from "../env";
 import { type FetchDocumentResult, fetchDocument } from "../federation/fetch-document";
 import type { SigningKey } from "../signatures/sign";
-import type { KeyResolution, KeyResolver } from "../signatures/verify";
+import type { KeyResolution, KeyResolver, ResolvedKey } from "../signatures/verify";
 import type { Db } from "../storage/db";
 import { loadSigningKey } from "../storage/local-actors";
 import { type ActorRow, actors, type NewActorRow } from "../storage/schema";
+import {
+  ACTOR_TTL_SECONDS,
+  actorChanged,
+  type CachedActor,
+  countLookup,
+  fromCachedActor,
+  readActor,
+  readKeyOwner,
+  toCachedActor,
+  writeActor,
+  writeGone,
+} from "./actor-cache";
 
 export interface RemoteContext {
   readonly db: Db;
   readonly config: Config;
+  /** The KV actor cache (`ACTOR_CACHE`). */
+  readonly cache: KVNamespace;
+  /** Epoch milliseconds; default `Date.now`. Tests move it to see the TTL pass. */
+  readonly now?: () => number;
 }
+
+const clock = (ctx: RemoteContext): number => ctx.now?.() ?? Date.now();
 
 /** The instance actor's key: what our GETs are signed with. */
 export function instanceSigner(ctx: RemoteContext): Promise<SigningKey> {
@@ -40,11 +59,14 @@ export async function fetchRemote(
 }
 
 /** The row we keep for an actor: its summary sanitised, stamped with the fetch time. */
-export async function toActorRow(actor: ParsedActor): Promise<NewActorRow> {
+export async function toActorRow(
+  actor: ParsedActor,
+  fetchedAt: Date = new Date(),
+): Promise<NewActorRow> {
   return {
     ...actor,
     summary: actor.summary == null ? null : await sanitizeHtml(actor.summary),
-    fetchedAt: new Date(),
+    fetchedAt,
   };
 }
 
@@ -58,8 +80,21 @@ export function upsertActor(db: Db, row: NewActorRow) {
 }
 
 /** Stores (or refreshes) an actor. */
-export async function persistActor(db: Db, actor: ParsedActor): Promise<ActorRow> {
-  const [stored] = await upsertActor(db, await toActorRow(actor));
+export async function persistActor(
+  db: Db,
+  actor: ParsedActor,
+  fetchedAt: Date = new Date(),
+): Promise<ActorRow> {
+  const [stored] = await upsertActor(db, await toActorRow(actor, fetchedAt));
+  if (stored === undefined) throw new Error("actor not stored");
+  return stored;
+}
+
+/** The D1 row of a cached actor, written only when D1 has none or an older copy. */
+async function ensureStored(db: Db, actor: CachedActor): Promise<ActorRow> {
+  const [row] = await db.select().from(actors).where(eq(actors.id, actor.id));
+  if (row !== undefined && row.fetchedAt.getTime() >= actor.fetchedAt) return row;
+  const [stored] = await upsertActor(db, fromCachedActor(actor));
   if (stored === undefined) throw new Error("actor not stored");
   return stored;
 }
@@ -68,13 +103,35 @@ export type FetchActorResult =
   | { readonly ok: true; readonly actor: ActorRow }
   | { readonly ok: false; readonly reason: "gone" | "failed" };
 
-/** Fetches an actor by its id (which the document must repeat) and stores it. */
+/**
+ * An actor by its id, stored in D1 (the caller is about to have a relationship with it):
+ * from the cache while fresh, else fetched (the document must repeat the id) and cached. A
+ * server that does not answer leaves us with the copy we had, if any.
+ */
 export async function fetchActor(ctx: RemoteContext, id: string): Promise<FetchActorResult> {
+  const now = clock(ctx);
+  const cached = await readActor(ctx.cache, id, now);
+  if (cached.kind !== "miss" && cached.fresh) {
+    countLookup("hit");
+    if (cached.kind === "gone") return { ok: false, reason: "gone" };
+    return { ok: true, actor: await ensureStored(ctx.db, cached.actor) };
+  }
+  countLookup(cached.kind === "miss" ? "miss" : "refresh");
   const fetched = await fetchRemote(ctx, id);
-  if (!fetched.ok) return { ok: false, reason: fetched.reason === "gone" ? "gone" : "failed" };
+  if (!fetched.ok) {
+    if (fetched.reason === "gone") {
+      await writeGone(ctx.cache, id, now);
+      return { ok: false, reason: "gone" };
+    }
+    if (cached.kind === "actor")
+      return { ok: true, actor: await ensureStored(ctx.db, cached.actor) };
+    return { ok: false, reason: "failed" };
+  }
   const parsed = parseActor(fetched.document);
   if (parsed === undefined) return { ok: false, reason: "failed" };
-  return { ok: true, actor: await persistActor(ctx.db, parsed) };
+  const stored = await persistActor(ctx.db, parsed, new Date(now));
+  await writeActor(ctx.cache, toCachedActor(stored), now);
+  return { ok: true, actor: stored };
 }
 
 /**
@@ -84,12 +141,7 @@ export async function fetchActor(ctx: RemoteContext, id: string): Promise<FetchA
 export function cachedKeyQuery(db: Db, keyId: string) {
   const host = URL.parse(keyId)?.host ?? "";
   return db
-    .select({
-      keyId: actors.publicKeyId,
-      owner: actors.id,
-      publicKeyPem: actors.publicKeyPem,
-      fetchedAt: actors.fetchedAt,
-    })
+    .select()
     .from(actors)
     .where(and(eq(actors.publicKeyId, keyId), eq(actors.domain, host)))
     .limit(1);
@@ -98,39 +150,75 @@ export function cachedKeyQuery(db: Db, keyId: string) {
 export type CachedKey = Awaited<ReturnType<typeof cachedKeyQuery>>[number];
 
 /**
- * Resolves signature keys: from D1 when known, else from the key's server. The key must be
- * listed by the actor that owns it, in that actor's own document (fetched by its id), so a
- * server cannot publish a key in another server's actor's name. `prefetched` is the result
- * of `cachedKeyQuery` when the caller already read it (in a batch with other reads).
+ * Resolves signature keys: from the KV cache while fresh; else from D1 when its row was
+ * fetched within the TTL (KV is eventually consistent, D1 is not); else from the key's
+ * server. The key must be listed by the actor that owns it, in that actor's own document
+ * (fetched by its id), so a server cannot publish a key in another server's actor's name.
+ * `refresh` (a cached key failed to verify) fetches once more, unless the copy is younger
+ * than `REFETCH_AFTER_MS`. `prefetched` is the result of `cachedKeyQuery` when the caller
+ * already read it (in a batch with other reads).
  */
 export function keyResolver(
   ctx: RemoteContext,
   prefetched?: { readonly keyId: string; readonly row: CachedKey | undefined },
-  now: () => number = Date.now,
 ): KeyResolver {
   return async (keyId, { refresh }): Promise<KeyResolution> => {
-    const cached =
+    const now = clock(ctx);
+    const cached = await readKeyOwner(ctx.cache, keyId, now);
+    if (!refresh && cached.kind !== "miss" && cached.fresh) {
+      countLookup("hit");
+      if (cached.kind === "gone") return { ok: false, reason: "gone" };
+      const key = keyOf(cached.actor, keyId);
+      if (key !== undefined) return { ok: true, fromCache: true, key };
+    }
+    const row =
       prefetched?.keyId === keyId ? prefetched.row : (await cachedKeyQuery(ctx.db, keyId))[0];
-    const known =
-      cached?.publicKeyPem == null
-        ? undefined
-        : { id: keyId, owner: cached.owner, publicKeyPem: cached.publicKeyPem };
-    if (known !== undefined && !refresh) return { ok: true, fromCache: true, key: known };
+    const stored = row === undefined ? undefined : toCachedActor(row);
+    const known = cached.kind === "actor" ? newest(cached.actor, stored) : stored;
+    const knownKey = known === undefined ? undefined : keyOf(known, keyId);
+    if (!refresh && known !== undefined && knownKey !== undefined) {
+      if (now - known.fetchedAt < ACTOR_TTL_SECONDS * 1000) {
+        countLookup("miss");
+        await writeActor(ctx.cache, known, now);
+        return { ok: true, fromCache: true, key: knownKey };
+      }
+    }
     // A key fetched moments ago is what its server publishes: a signature it does not verify
     // is wrong, not rotated. Refetching would let anyone make us hammer that server.
-    if (known !== undefined && now() - (cached?.fetchedAt.getTime() ?? 0) < REFETCH_AFTER_MS) {
-      return { ok: true, fromCache: false, key: known };
+    if (refresh && knownKey !== undefined && now - (known?.fetchedAt ?? 0) < REFETCH_AFTER_MS) {
+      return { ok: true, fromCache: false, key: knownKey };
     }
-    const actor = await fetchKeyOwner(ctx, keyId);
-    if (!actor.ok) return actor;
-    const stored = await persistActor(ctx.db, actor.actor);
-    if (stored.publicKeyPem === null) return { ok: false, reason: "failed" };
-    return {
-      ok: true,
-      fromCache: false,
-      key: { id: keyId, owner: stored.id, publicKeyPem: stored.publicKeyPem },
-    };
+    countLookup(known === undefined ? "miss" : "refresh");
+    const owner = await fetchKeyOwner(ctx, keyId);
+    if (!owner.ok) {
+      if (owner.reason === "gone") {
+        await writeGone(ctx.cache, keyId.split("#")[0] ?? keyId, now);
+        return owner;
+      }
+      // Its server does not answer: the key we had, if any, for one final verdict.
+      if (knownKey !== undefined) return { ok: true, fromCache: false, key: knownKey };
+      return owner;
+    }
+    const actor = toCachedActor(await persistActor(ctx.db, owner.actor, new Date(now)));
+    if (!(cached.kind === "actor" && cached.fresh && !actorChanged(cached.actor, actor))) {
+      await writeActor(ctx.cache, actor, now);
+    }
+    const key = keyOf(actor, keyId);
+    return key === undefined
+      ? { ok: false, reason: "failed" }
+      : { ok: true, fromCache: false, key };
   };
+}
+
+/** The key with this id, when the actor holds it. */
+function keyOf(actor: CachedActor, keyId: string): ResolvedKey | undefined {
+  if (actor.publicKeyId !== keyId || actor.publicKeyPem === null) return undefined;
+  return { id: keyId, owner: actor.id, publicKeyPem: actor.publicKeyPem };
+}
+
+/** The more recently fetched of two copies of an actor. */
+function newest(a: CachedActor, b: CachedActor | undefined): CachedActor {
+  return b !== undefined && b.fetchedAt > a.fetchedAt ? b : a;
 }
 
 /** How old a cached key must be before a failed signature makes us fetch it again. */

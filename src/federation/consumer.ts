@@ -34,7 +34,11 @@ export async function handleQueueBatch(
     batch.retryAll({ delaySeconds: 300 });
     return;
   }
-  const remote: RemoteContext = { db: createDb(env.DB), config: parsedConfig.config };
+  const remote: RemoteContext = {
+    db: createDb(env.DB),
+    config: parsedConfig.config,
+    cache: env.ACTOR_CACHE,
+  };
   const deadLetters = batch.queue === DEAD_LETTER_QUEUE;
   await Promise.all(
     batch.messages.map(async (message) => {

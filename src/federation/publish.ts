@@ -54,7 +54,11 @@ export interface StatusInput {
   readonly language?: string;
 }
 
-const remote = (ctx: PublishContext): RemoteContext => ({ db: ctx.db, config: ctx.config });
+const remote = (ctx: PublishContext): RemoteContext => ({
+  db: ctx.db,
+  config: ctx.config,
+  cache: ctx.env.ACTOR_CACHE,
+});
 
 /** A bound value as a selected column (for INSERT ... SELECT). */
 const sqlValue = (value: string | number) => sql`${value}`;

@@ -20,6 +20,7 @@ import {
 import { parseActor } from "../../activitypub/remote-actor";
 import { type ParsedNote, parseNote, visibilityOf } from "../../activitypub/remote-note";
 import { newObjectId } from "../../activitypub/urls";
+import { type ActorCacheChange, toCachedActor } from "../../cache/actor-cache";
 import { toActorRow, upsertActor } from "../../cache/remote-actors";
 import type { Config } from "../../env";
 import { findActor } from "../../storage/actors";
@@ -52,6 +53,8 @@ export interface Outcome {
   readonly fanouts: string[];
   /** Work remains for the queue; the activity is marked processed when it is done. */
   readonly pending: boolean;
+  /** What the KV actor cache must learn once the statements are stored. */
+  readonly actorCache?: ActorCacheChange;
 }
 
 const done = (
@@ -291,14 +294,21 @@ async function onUpdate(ctx: InboxContext): Promise<Outcome> {
     const actor = parseActor(object);
     if (actor === undefined || actor.id !== ctx.actor) return done();
     const known = await findActor(ctx.db, ctx.actor);
-    if (known === undefined) return done();
     // Without a key in the update, the one we verified with stays.
-    const row = await toActorRow({
-      ...actor,
-      publicKeyId: actor.publicKeyId ?? known.publicKeyId,
-      publicKeyPem: actor.publicKeyPem ?? known.publicKeyPem,
-    });
-    return done([upsertActor(ctx.db, row)]);
+    const row = await toActorRow(
+      {
+        ...actor,
+        publicKeyId: actor.publicKeyId ?? known?.publicKeyId ?? null,
+        publicKeyPem: actor.publicKeyPem ?? known?.publicKeyPem ?? null,
+      },
+      ctx.now,
+    );
+    // The cached copy is replaced at once, not when its TTL runs out; D1 is refreshed when
+    // it keeps the actor.
+    return {
+      ...done(known === undefined ? [] : [upsertActor(ctx.db, row)]),
+      actorCache: { kind: "replace", actor: toCachedActor(row) },
+    };
   }
   if (type === undefined || !NOTE_TYPES.has(type)) return done();
   const note = parseNote(object);
@@ -310,7 +320,12 @@ async function onDelete(ctx: InboxContext): Promise<Outcome> {
   const { db } = ctx;
   const target = idOf(objectOf(ctx));
   if (target === undefined) return done();
-  if (target === ctx.actor) return done(deleteActorStatements(db, ctx.actor));
+  if (target === ctx.actor) {
+    return {
+      ...done(deleteActorStatements(db, ctx.actor)),
+      actorCache: { kind: "gone", id: target },
+    };
+  }
   return done([
     db
       .update(notes)

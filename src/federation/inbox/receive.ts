@@ -6,6 +6,7 @@
 import { eq } from "drizzle-orm";
 import * as v from "valibot";
 import { hostOf, idOf, type JsonObject, typeOf } from "../../activitypub/parse";
+import { applyActorChange } from "../../cache/actor-cache";
 import {
   cachedKeyQuery,
   fetchRemote,
@@ -127,7 +128,12 @@ async function receive(
   }
 
   const db = createDb(env.DB);
-  const remote: RemoteContext = { db, config };
+  const remote: RemoteContext = {
+    db,
+    config,
+    cache: env.ACTOR_CACHE,
+    now: options.now === undefined ? undefined : () => options.now?.getTime() ?? Date.now(),
+  };
 
   // Mastodon announces deleted accounts to every server it knows. For an actor we never
   // knew there is nothing to undo, and fetching its (gone) key would only cost us.
@@ -159,6 +165,7 @@ async function receive(
       (await isGone(remote, actor))
     ) {
       await runBatch(db, deleteActorStatements(db, actor));
+      await applyActorChange(env.ACTOR_CACHE, { kind: "gone", id: actor }, Date.now());
       return { status: 202 };
     }
     return { status: 401, error: `signature not accepted: ${verified.reason}` };
@@ -211,6 +218,9 @@ async function receive(
       return { status: 202, duplicate: true };
     }
     throw error;
+  }
+  if (outcome.actorCache !== undefined) {
+    await applyActorChange(env.ACTOR_CACHE, outcome.actorCache, now.getTime());
   }
   if (outcome.messages.length > 0) await sendFollowUps(env, db, id, outcome.messages);
   await startFanouts(env, db, outcome.fanouts);

@@ -45,7 +45,7 @@ accounts.get("/lookup", async (c) => {
   }
   const handle = parseHandle(acct);
   if (handle === undefined) return jsonError(c, 400, "acct must be user@host");
-  const resolved = await resolveHandle({ db, config }, handle);
+  const resolved = await resolveHandle({ db, config, cache: c.env.ACTOR_CACHE }, handle);
   if (!resolved.ok) {
     return resolved.reason === "notFound"
       ? jsonError(c, 404, "Record not found")

@@ -1,0 +1,205 @@
+/**
+ * The KV cache of remote actors: the hot path of every signature check and actor lookup.
+ *
+ * An entry holds an actor in the shape we use (the fields of `ParsedActor`, its summary
+ * sanitised), never the whole remote payload, for an hour; an actor whose server answered
+ * 404 or 410 is remembered as gone for ten minutes. KV writes are scarce (1,000 a day on the
+ * free plan), so an entry is written only on a miss or a real change, and every write is
+ * counted (`activitypub_kv_writes_total`).
+ *
+ * Keys: `actor:<id>`. A key id that is not `<actor id>#fragment` (GoToSocial's
+ * `<actor>/main-key`) also gets a `key:<key id>` entry naming its actor, so that a signature
+ * check finds the actor in at most two reads.
+ */
+import type { ParsedActor } from "../activitypub/remote-actor";
+import { recorder } from "../metrics/recorder";
+import type { NewActorRow } from "../storage/schema";
+
+/** How long an actor is served from the cache before it is fetched again. */
+export const ACTOR_TTL_SECONDS = 3600;
+/** How long a 404 or 410 is believed. */
+export const GONE_TTL_SECONDS = 600;
+
+/** An actor as cached: `ParsedActor` with its times as epoch milliseconds. */
+export type CachedActor = Required<Omit<ParsedActor, "published">> & {
+  readonly published: number | null;
+  /** When its document was fetched (or received in a signed `Update`). */
+  readonly fetchedAt: number;
+};
+
+type Entry =
+  | { readonly v: 1; readonly cachedAt: number; readonly actor: CachedActor }
+  | { readonly v: 1; readonly cachedAt: number; readonly gone: true };
+
+interface KeyPointer {
+  readonly v: 1;
+  readonly owner: string;
+}
+
+export type CacheRead =
+  | { readonly kind: "actor"; readonly actor: CachedActor; readonly fresh: boolean }
+  | { readonly kind: "gone"; readonly fresh: boolean }
+  | { readonly kind: "miss" };
+
+/** KV keys are at most 512 bytes: a longer URL is keyed by its SHA-256. */
+async function kvKey(prefix: "actor" | "key", url: string): Promise<string> {
+  if (url.length <= 400) return `${prefix}:${url}`;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(url));
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${prefix}:sha256:${hex}`;
+}
+
+/** The actor part of `<actor>#main-key`; the key id itself when it has no fragment. */
+const actorPartOf = (keyId: string): string => keyId.split("#")[0] ?? keyId;
+
+/** What the cache holds for an actor id, and whether it is still within its TTL. */
+export async function readActor(kv: KVNamespace, id: string, now: number): Promise<CacheRead> {
+  const entry = await kv.get<Entry>(await kvKey("actor", id), "json");
+  if (entry?.v !== 1) return { kind: "miss" };
+  if ("gone" in entry) {
+    return { kind: "gone", fresh: now - entry.cachedAt < GONE_TTL_SECONDS * 1000 };
+  }
+  return {
+    kind: "actor",
+    actor: entry.actor,
+    fresh: now - entry.cachedAt < ACTOR_TTL_SECONDS * 1000,
+  };
+}
+
+/** What the cache holds for the actor owning a key id; a cached actor must list that key. */
+export async function readKeyOwner(
+  kv: KVNamespace,
+  keyId: string,
+  now: number,
+): Promise<CacheRead> {
+  let owner = actorPartOf(keyId);
+  if (owner === keyId) {
+    const pointer = await kv.get<KeyPointer>(await kvKey("key", keyId), "json");
+    // Without a pointer, the key's own URL may be remembered as gone.
+    if (pointer?.v === 1) owner = pointer.owner;
+  }
+  const read = await readActor(kv, owner, now);
+  if (read.kind === "actor" && read.actor.publicKeyId !== keyId) return { kind: "miss" };
+  return read;
+}
+
+/** Caches an actor (and the pointer from its key id, when its key id needs one). */
+export async function writeActor(
+  kv: KVNamespace,
+  actor: CachedActor,
+  now: number,
+  options: { readonly pointer?: boolean } = {},
+): Promise<void> {
+  const entry: Entry = { v: 1, cachedAt: now, actor };
+  const writes = [
+    kv.put(await kvKey("actor", actor.id), JSON.stringify(entry), {
+      expirationTtl: ACTOR_TTL_SECONDS,
+    }),
+  ];
+  const keyId = actor.publicKeyId;
+  if ((options.pointer ?? true) && keyId != null && actorPartOf(keyId) === keyId) {
+    const pointer: KeyPointer = { v: 1, owner: actor.id };
+    writes.push(
+      kv.put(await kvKey("key", keyId), JSON.stringify(pointer), {
+        expirationTtl: ACTOR_TTL_SECONDS,
+      }),
+    );
+  }
+  await Promise.all(writes);
+  recorder().inc("activitypub_kv_writes_total", {}, writes.length);
+}
+
+/** Remembers that an actor is gone (its server said so, or it deleted itself). */
+export async function writeGone(kv: KVNamespace, id: string, now: number): Promise<void> {
+  const entry: Entry = { v: 1, cachedAt: now, gone: true };
+  await kv.put(await kvKey("actor", id), JSON.stringify(entry), {
+    expirationTtl: GONE_TTL_SECONDS,
+  });
+  recorder().inc("activitypub_kv_writes_total");
+}
+
+/** Counts one lookup: served from the cache, not in it, or in it but fetched again. */
+export function countLookup(result: "hit" | "miss" | "refresh"): void {
+  recorder().inc("activitypub_actor_cache_total", { result });
+}
+
+/** The cached shape of an actor row (or of a parsed actor whose summary is sanitised). */
+export function toCachedActor(row: NewActorRow | ParsedActorWithTime): CachedActor {
+  return {
+    id: row.id,
+    type: row.type,
+    preferredUsername: row.preferredUsername ?? null,
+    domain: row.domain,
+    name: row.name ?? null,
+    summary: row.summary ?? null,
+    url: row.url ?? null,
+    inbox: row.inbox,
+    sharedInbox: row.sharedInbox ?? null,
+    outbox: row.outbox ?? null,
+    followers: row.followers ?? null,
+    following: row.following ?? null,
+    featured: row.featured ?? null,
+    publicKeyId: row.publicKeyId ?? null,
+    publicKeyPem: row.publicKeyPem ?? null,
+    iconUrl: row.iconUrl ?? null,
+    imageUrl: row.imageUrl ?? null,
+    manuallyApprovesFollowers: row.manuallyApprovesFollowers ?? false,
+    published: row.published?.getTime() ?? null,
+    fetchedAt: row.fetchedAt?.getTime() ?? Date.now(),
+  };
+}
+
+type ParsedActorWithTime = ParsedActor & { readonly fetchedAt: Date };
+
+/** The row the cached actor stands for (for D1). */
+export function fromCachedActor(actor: CachedActor): NewActorRow {
+  return {
+    ...actor,
+    published: actor.published === null ? null : new Date(actor.published),
+    fetchedAt: new Date(actor.fetchedAt),
+  };
+}
+
+/** Whether two copies differ in anything but when they were fetched. */
+export function actorChanged(a: CachedActor, b: CachedActor): boolean {
+  const strip = ({ fetchedAt: _, ...rest }: CachedActor) => rest;
+  const [x, y] = [strip(a), strip(b)];
+  return (Object.keys(x) as (keyof typeof x)[]).some((k) => x[k] !== y[k]);
+}
+
+/** A change an inbox activity makes to the cache: a signed `Update` or `Delete` of an actor. */
+export type ActorCacheChange =
+  | { readonly kind: "replace"; readonly actor: CachedActor }
+  | { readonly kind: "gone"; readonly id: string };
+
+/**
+ * Applies a change once the activity is stored. A copy is replaced only when one is cached
+ * and differs (an update without a key keeps the cached key); a deleted actor is remembered
+ * as gone. A failed write is logged, never thrown: the activity is already accepted, and
+ * the entry's TTL bounds how long the old copy can be served.
+ */
+export async function applyActorChange(
+  kv: KVNamespace,
+  change: ActorCacheChange,
+  now: number,
+): Promise<void> {
+  try {
+    if (change.kind === "gone") {
+      await writeGone(kv, change.id, now);
+      return;
+    }
+    const current = await readActor(kv, change.actor.id, now);
+    if (current.kind !== "actor") return;
+    const next =
+      change.actor.publicKeyPem === null
+        ? {
+            ...change.actor,
+            publicKeyId: current.actor.publicKeyId,
+            publicKeyPem: current.actor.publicKeyPem,
+          }
+        : change.actor;
+    if (actorChanged(current.actor, next)) await writeActor(kv, next, now);
+  } catch (error) {
+    console.warn(`actor cache: not updated: ${error instanceof Error ? error.message : "error"}`);
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The KV actor cache: hits, misses, negative entries, the TTL, replacement by a signed
+ * Update, a spoofed Update refused, a Delete, key rotation, and what a fetch refuses.
+ */
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import {
+  ACTOR_TTL_SECONDS,
+  GONE_TTL_SECONDS,
+  readActor,
+  readKeyOwner,
+} from "../src/cache/actor-cache";
+import { fetchActor, type RemoteContext } from "../src/cache/remote-actors";
+import { parseConfig } from "../src/env";
+import { type Recorder, recording } from "../src/metrics/recorder";
+import { importPrivateKey } from "../src/signatures/algorithms";
+import { fromBase64, generateRsaKeyPair } from "../src/signatures/keys";
+import { actors } from "../src/storage/schema";
+import { ageActor, db } from "./helpers";
+import { OWNER, RemoteActor, received, serve } from "./support/remote";
+
+const parsed = parseConfig(env);
+if (!parsed.ok) throw new Error("test configuration is invalid");
+const config = parsed.config;
+
+/** A context whose clock is `offset` seconds ahead of now. */
+const remote = (offsetSeconds = 0): RemoteContext => ({
+  db: db(),
+  config,
+  cache: env.ACTOR_CACHE,
+  now: () => Date.now() + offsetSeconds * 1000,
+});
+
+const gets = async (host: string) => (await received(host, "GET")).length;
+const cached = (id: string) => readActor(env.ACTOR_CACHE, id, Date.now());
+const storedRow = async (id: string) =>
+  (await db().select().from(actors).where(eq(actors.id, id)))[0];
+
+/** What a lookup counted, by cache result. */
+async function counted<T>(work: () => Promise<T>): Promise<{ result: T; counts: Recorder }> {
+  const { result, recorder } = await recording(work);
+  return { result, counts: recorder };
+}
+const cacheResult = (counts: Recorder, result: string) =>
+  counts.counts.get(`activitypub_actor_cache_total{result="${result}"}`) ?? 0;
+const kvWrites = (counts: Recorder) => counts.counts.get("activitypub_kv_writes_total") ?? 0;
+
+async function newKey() {
+  const pair = await generateRsaKeyPair();
+  const privateKey = await importPrivateKey(fromBase64(pair.privateKeyPkcs8), "rsa-v1_5-sha256");
+  return { publicKeyPem: pair.publicKeyPem, privateKey };
+}
+
+describe("looking an actor up", () => {
+  it("fetches it on a miss, caches its normalised shape, then serves it with no request", async () => {
+    const ann = await RemoteActor.create({
+      host: "hit.cache.test",
+      username: "ann",
+      extra: { summary: "<p>hi<script>alert(1)</script></p>", unrelated: "x".repeat(2000) },
+    });
+    const miss = await counted(() => fetchActor(remote(), ann.id));
+    expect(miss.result.ok).toBe(true);
+    expect(await gets("hit.cache.test")).toBe(1);
+    expect(cacheResult(miss.counts, "miss")).toBe(1);
+    expect(kvWrites(miss.counts)).toBe(1);
+
+    const entry = await cached(ann.id);
+    if (entry.kind !== "actor") throw new Error(`not cached: ${entry.kind}`);
+    expect(entry.fresh).toBe(true);
+    expect(entry.actor.inbox).toBe(ann.inbox);
+    expect(entry.actor.publicKeyId).toBe(ann.keyId);
+    // The fields we use, sanitised, not the remote payload.
+    expect(entry.actor.summary).toBe("<p>hi</p>");
+    expect(JSON.stringify(entry.actor)).not.toContain("unrelated");
+
+    const hit = await counted(() => fetchActor(remote(), ann.id));
+    expect(hit.result.ok && hit.result.actor.id).toBe(ann.id);
+    expect(await gets("hit.cache.test")).toBe(1);
+    expect(cacheResult(hit.counts, "hit")).toBe(1);
+    expect(kvWrites(hit.counts)).toBe(0);
+  });
+
+  it("is fetched again once its hour is over, and the new document is served", async () => {
+    const bea = await RemoteActor.create({ host: "ttl.cache.test", username: "bea" });
+    await fetchActor(remote(), bea.id);
+    await bea.publish({ name: "Bea, renamed" });
+    const within = await fetchActor(remote(ACTOR_TTL_SECONDS - 60), bea.id);
+    expect(within.ok && within.actor.name).toBe("bea");
+    expect(await gets("ttl.cache.test")).toBe(1);
+
+    const after = await counted(() => fetchActor(remote(ACTOR_TTL_SECONDS + 1), bea.id));
+    expect(after.result.ok && after.result.actor.name).toBe("Bea, renamed");
+    expect(await gets("ttl.cache.test")).toBe(2);
+    expect(cacheResult(after.counts, "refresh")).toBe(1);
+    expect((await storedRow(bea.id))?.name).toBe("Bea, renamed");
+  });
+
+  it("remembers a 404 or 410 for a while, then asks again", async () => {
+    const gone = "https://gone.cache.test/users/nobody";
+    await serve({ url: gone, status: 410, body: { error: "gone" } });
+    expect(await fetchActor(remote(), gone)).toEqual({ ok: false, reason: "gone" });
+    expect((await cached(gone)).kind).toBe("gone");
+    expect(await fetchActor(remote(), gone)).toEqual({ ok: false, reason: "gone" });
+    expect(await gets("gone.cache.test")).toBe(1);
+
+    const later = await fetchActor(remote(GONE_TTL_SECONDS + 1), gone);
+    expect(later).toEqual({ ok: false, reason: "gone" });
+    expect(await gets("gone.cache.test")).toBe(2);
+  });
+
+  it("refuses a document whose id is not the URL asked for, and caches nothing", async () => {
+    const asked = "https://mismatch.cache.test/users/cleo";
+    const cleo = await RemoteActor.create({ host: "mismatch.cache.test", username: "real" });
+    // The server answers for `asked` with another actor's document.
+    await serve({ url: asked, body: cleo.document });
+    expect(await fetchActor(remote(), asked)).toEqual({ ok: false, reason: "failed" });
+    expect((await cached(asked)).kind).toBe("miss");
+    expect((await cached(cleo.id)).kind).toBe("miss");
+    expect(await storedRow(cleo.id)).toBeUndefined();
+  });
+
+  it("follows one redirect, as Mastodon does, and not two", async () => {
+    const dora = await RemoteActor.create({ host: "moved.cache.test", username: "dora" });
+    const once = "https://moved.cache.test/@dora";
+    await serve({ url: once, status: 301, headers: { location: dora.id } });
+    // After the redirect the document's id is the URL reached: accepted under that id.
+    expect(await fetchActor(remote(), once)).toMatchObject({ ok: true, actor: { id: dora.id } });
+    const twice = "https://moved.cache.test/old/dora";
+    await serve({ url: twice, status: 302, headers: { location: once } });
+    expect(await fetchActor(remote(), twice)).toEqual({ ok: false, reason: "failed" });
+  });
+});
+
+describe("signature keys", () => {
+  it("come from KV: a known sender's next activity costs no fetch, even without its D1 row", async () => {
+    const eli = await RemoteActor.create({ host: "keys.cache.test", username: "eli" });
+    expect((await eli.send(eli.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
+    expect(await gets("keys.cache.test")).toBe(1);
+    const key = await readKeyOwner(env.ACTOR_CACHE, eli.keyId, Date.now());
+    expect(key.kind === "actor" && key.actor.publicKeyPem).toBe(eli.publicKeyPem);
+
+    await db().delete(actors).where(eq(actors.id, eli.id));
+    expect((await eli.send(eli.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
+    expect(await gets("keys.cache.test")).toBe(1);
+  });
+
+  it("are found through a pointer for GoToSocial's <actor>/main-key ids", async () => {
+    const fay = await RemoteActor.create({
+      host: "gts.cache.test",
+      username: "fay",
+      keyStyle: "path",
+    });
+    expect((await fay.send(fay.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
+    const before = await gets("gts.cache.test");
+    await db().delete(actors).where(eq(actors.id, fay.id));
+    expect((await fay.send(fay.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
+    expect(await gets("gts.cache.test")).toBe(before);
+  });
+
+  it("rotated: refetched exactly once, then the new key is cached", async () => {
+    const gus = await RemoteActor.create({ host: "rotate.cache.test", username: "gus" });
+    expect((await gus.send(gus.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
+    await ageActor(gus.id);
+    await gus.rotateKey();
+    expect((await gus.send(gus.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
+    expect(await gets("rotate.cache.test")).toBe(2);
+    const key = await readKeyOwner(env.ACTOR_CACHE, gus.keyId, Date.now());
+    expect(key.kind === "actor" && key.actor.publicKeyPem).toBe(gus.publicKeyPem);
+    // From now on, the new key is a hit.
+    expect((await gus.send(gus.activity("Like", `${OWNER}/statuses/3`))).status).toBe(202);
+    expect(await gets("rotate.cache.test")).toBe(2);
+  });
+});
+
+describe("an Update of an actor", () => {
+  it("signed by that actor replaces the cached copy at once, and its D1 row", async () => {
+    const hal = await RemoteActor.create({ host: "update.cache.test", username: "hal" });
+    expect((await hal.send(hal.activity("Follow", OWNER))).status).toBe(202);
+    const fetches = await gets("update.cache.test");
+    // Hal announces a new name and a new key; his server still serves the old document.
+    const next = await newKey();
+    const updated = {
+      ...hal.document,
+      name: "Hal, updated",
+      publicKey: { id: hal.keyId, owner: hal.id, publicKeyPem: next.publicKeyPem },
+    };
+    expect((await hal.send(hal.activity("Update", updated))).status).toBe(202);
+
+    const entry = await cached(hal.id);
+    expect(entry.kind === "actor" && entry.actor.name).toBe("Hal, updated");
+    expect(entry.kind === "actor" && entry.actor.publicKeyPem).toBe(next.publicKeyPem);
+    expect((await storedRow(hal.id))?.name).toBe("Hal, updated");
+    // Signed with the new key, his next activity verifies without asking his server.
+    const res = await hal.send(hal.activity("Like", `${OWNER}/statuses/1`), {
+      signWith: { keyId: hal.keyId, privateKey: next.privateKey },
+    });
+    expect(res.status).toBe(202);
+    expect(await gets("update.cache.test")).toBe(fetches);
+  });
+
+  it("of someone else, spoofed, changes nothing in KV or D1", async () => {
+    const ida = await RemoteActor.create({ host: "victim.cache.test", username: "ida" });
+    const mal = await RemoteActor.create({ host: "spoof.cache.test", username: "mal" });
+    expect((await ida.send(ida.activity("Follow", OWNER))).status).toBe(202);
+    const spoofed = {
+      ...ida.document,
+      name: "Spoofed",
+      inbox: "https://spoof.cache.test/steal",
+      publicKey: { id: ida.keyId, owner: ida.id, publicKeyPem: mal.publicKeyPem },
+    };
+    const res = await mal.send(mal.activity("Update", spoofed));
+    expect(res.status).toBe(202);
+    const entry = await cached(ida.id);
+    expect(entry.kind === "actor" && [entry.actor.name, entry.actor.inbox]).toEqual([
+      "ida",
+      ida.inbox,
+    ]);
+    expect((await storedRow(ida.id))?.inbox).toBe(ida.inbox);
+    // Ida's own key still verifies her; Mal's signature in her name does not.
+    expect((await ida.send(ida.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
+    const forged = await ida.send(ida.activity("Like", `${OWNER}/statuses/2`), {
+      signWith: { ...mal.signingKey, keyId: ida.keyId },
+    });
+    expect(forged.status).toBe(401);
+  });
+});
+
+describe("a Delete of an actor", () => {
+  it("removes it from KV and D1: later lookups answer gone with no request", async () => {
+    const jon = await RemoteActor.create({ host: "delete.cache.test", username: "jon" });
+    expect((await jon.send(jon.activity("Follow", OWNER))).status).toBe(202);
+    expect((await cached(jon.id)).kind).toBe("actor");
+    expect((await jon.send(jon.activity("Delete", jon.id))).status).toBe(202);
+    expect((await cached(jon.id)).kind).toBe("gone");
+    expect(await storedRow(jon.id)).toBeUndefined();
+    const fetches = await gets("delete.cache.test");
+    expect(await fetchActor(remote(), jon.id)).toEqual({ ok: false, reason: "gone" });
+    expect(await gets("delete.cache.test")).toBe(fetches);
+  });
+});
