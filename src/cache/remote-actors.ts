@@ -166,9 +166,9 @@ export function keyResolver(
     const now = clock(ctx);
     const cached = await readKeyOwner(ctx.cache, keyId, now);
     if (!refresh && cached.kind !== "miss" && cached.fresh) {
-      countLookup("hit");
+      const key = cached.kind === "gone" ? undefined : keyOf(cached.actor, keyId);
+      if (cached.kind === "gone" || key !== undefined) countLookup("hit");
       if (cached.kind === "gone") return { ok: false, reason: "gone" };
-      const key = keyOf(cached.actor, keyId);
       if (key !== undefined) return { ok: true, fromCache: true, key };
     }
     const row =
