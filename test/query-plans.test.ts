@@ -3,6 +3,7 @@
  * it is captured through drizzle's logger and explained with EXPLAIN QUERY PLAN on real D1.
  */
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { findActor, findActorByHandle } from "../src/storage/actors";
 import { createDb, type Db } from "../src/storage/db";
@@ -15,7 +16,11 @@ import {
   recentPublicNotes,
   repliesTo,
 } from "../src/storage/notes";
+import { listNotifications, pageGroups, summarizeGroups } from "../src/storage/notification-pages";
+import { forgetAccountNotifications, latestGroupQuery } from "../src/storage/notifications";
+import { recountBeforeRemoving, recountReactions } from "../src/storage/reactions";
 import { recipientInboxes } from "../src/storage/recipients";
+import { notifications, reactions } from "../src/storage/schema";
 import { OWNER, seedFollow, seedNote } from "./helpers";
 
 interface PlanRow {
@@ -51,6 +56,14 @@ describe("query plans", () => {
       await seedNote({ tags: ["fediverse"] });
       await seedFollow(OWNER, `https://remote.test/users/f${n}`);
       await seedFollow(`https://remote.test/users/f${n}`, OWNER);
+      await createDb(env.DB)
+        .insert(notifications)
+        .values({
+          type: "follow",
+          account: `https://remote.test/users/f${n}`,
+          groupKey: "follow-1",
+          createdAt: new Date(),
+        });
     }
   });
 
@@ -117,6 +130,31 @@ describe("query plans", () => {
       "follows",
       "follows_actor_idx",
     ],
+    [
+      "the latest notification group of a kind",
+      (db) => latestGroupQuery(db, "favourite", `${OWNER}/statuses/1`),
+      "notifications",
+      "notifications_type_target_idx",
+    ],
+    [
+      "an account's notifications",
+      async (db) => await forgetAccountNotifications(db, "https://remote.test/users/a"),
+      "notifications",
+      "notifications_once_unique",
+    ],
+    [
+      "recounting a note's likes and boosts",
+      async (db) => await recountReactions(db, `${OWNER}/statuses/1`),
+      "reactions",
+      "reactions_once_unique",
+    ],
+    [
+      "recounting what a deleted actor reacted to",
+      async (db) =>
+        await recountBeforeRemoving(db, eq(reactions.actor, "https://remote.test/users/a")),
+      "reactions",
+      "reactions_actor_idx",
+    ],
   ])("%s uses its index", async (_name, run, table, index) => {
     const [plan] = await plansOf(run);
     expect(plan).toBeDefined();
@@ -134,5 +172,30 @@ describe("query plans", () => {
       const [plan] = await plansOf(run);
       expect((plan ?? []).join("\n")).not.toMatch(/TEMP B-TREE/);
     }
+  });
+
+  it("walks notifications down from the cursor by seq, without a sort step", async () => {
+    for (const run of [
+      (db: Db) => listNotifications(db, { limit: 40 }),
+      (db: Db) => listNotifications(db, { limit: 40, maxId: 9, types: ["mention", "follow"] }),
+      (db: Db) => listNotifications(db, { limit: 40, minId: 2 }),
+      (db: Db) => pageGroups(db, { limit: 40, maxId: 9, types: ["favourite"] }),
+    ]) {
+      const [plan] = await plansOf(run);
+      const detail = (plan ?? []).join("\n");
+      expect(detail).toMatch(/^(SCAN|SEARCH) notifications( USING INTEGER PRIMARY KEY|$)/m);
+      expect(detail).toMatch(/SEARCH notes USING INDEX notes_id_unique/);
+      expect(detail).toMatch(/SEARCH actors EXISTS USING COVERING INDEX actors_id_unique/);
+      expect(detail).not.toMatch(/TEMP B-TREE/);
+    }
+  });
+
+  it("sums up a page's notification groups through the group key index", async () => {
+    const [plan] = await plansOf((db) =>
+      summarizeGroups(db, ["follow-1", "favourite-1-1"], { from: 1, to: 100 }),
+    );
+    const detail = (plan ?? []).join("\n");
+    expect(detail).toMatch(/SEARCH notifications USING INDEX notifications_group_idx/);
+    expect(detail).not.toMatch(/^SCAN notifications$/m);
   });
 });

@@ -35,9 +35,41 @@ export function toNote(row: NoteRow, relations: NoteRelations) {
   };
 }
 
-/** A note served on its own. */
+export type ReactionCollection = "likes" | "shares";
+
+/** The id of a note's `likes` or `shares` collection, under the note as on Mastodon. */
+export const reactionCollectionId = (noteId: string, which: ReactionCollection) =>
+  `${noteId}/${which}`;
+
+/** How many liked or boosted the note, as a collection without items (Mastodon's shape). */
+function reactionSummary(row: NoteRow, which: ReactionCollection) {
+  return {
+    id: reactionCollectionId(row.id, which),
+    type: "Collection",
+    totalItems: which === "likes" ? row.likesCount : row.sharesCount,
+  };
+}
+
+/**
+ * A note served on its own, with its like and boost counts. (Embedded in the activities we
+ * store, a note goes without them: the counts would be stale there.)
+ */
 export function toNoteDocument(row: NoteRow, relations: NoteRelations) {
-  return { "@context": CONTEXT, ...toNote(row, relations) };
+  return {
+    "@context": CONTEXT,
+    ...toNote(row, relations),
+    likes: reactionSummary(row, "likes"),
+    shares: reactionSummary(row, "shares"),
+  };
+}
+
+/** A note's `likes` or `shares` collection: its size only, as Mastodon serves it. */
+export function toReactionCollection(row: NoteRow, which: ReactionCollection) {
+  return {
+    "@context": CONTEXT,
+    ...reactionSummary(row, which),
+    type: "OrderedCollection",
+  };
 }
 
 /** What a deleted note answers (with status 410), as Mastodon does. */

@@ -11,6 +11,7 @@ import { backoffMs } from "../hosts/policy";
 import { findActor } from "../storage/actors";
 import { createDb, runBatch } from "../storage/db";
 import { recordFailures } from "../storage/deliveries";
+import { mentionStatements } from "../storage/notifications";
 import { inbox } from "../storage/schema";
 import { deliver } from "./deliver";
 import { fanOut } from "./fanout";
@@ -125,7 +126,16 @@ async function fetchObject(
     visibilityOf(note, author?.followers),
     now,
   );
-  await runBatch(ctx.db, [...statements, ...processedStatements(ctx, message.inboxId, now)]);
+  // A note created by URL only notifies like one sent whole; a thread's context does not.
+  const mentions =
+    message.purpose === "create"
+      ? mentionStatements(ctx.db, { owner: ctx.config.urls.owner.id, note, receivedAt: now })
+      : [];
+  await runBatch(ctx.db, [
+    ...statements,
+    ...mentions,
+    ...processedStatements(ctx, message.inboxId, now),
+  ]);
   return ACK;
 }
 

@@ -14,6 +14,7 @@ import { fetchActor, type RemoteContext } from "../cache/remote-actors";
 import type { Config } from "../env";
 import { type Db, runBatch } from "../storage/db";
 import { findFollow } from "../storage/follows";
+import { recountReactions } from "../storage/reactions";
 import {
   type ActorRow,
   actors,
@@ -174,6 +175,8 @@ function noteObject(note: ParsedNote, visibility: Visibility, pinnedAt: Date | n
     ...noteColumns(note, visibility, new Date()),
     pinnedAt,
     deletedAt: null,
+    likesCount: 0,
+    sharesCount: 0,
   };
   return toNote(row, {
     recipients: [
@@ -414,6 +417,7 @@ export async function react(
       ctx.db
         .insert(reactions)
         .values({ id: activity.id, type, actor: owner, object: note.id, createdAt: ctx.now }),
+      recountReactions(ctx.db, note.id),
       outboxRow(ctx, activity, type === "Like" ? "direct" : "public", note.id),
     ],
     [activity.id],
@@ -446,6 +450,7 @@ export async function unreact(
     ctx,
     [
       ctx.db.delete(reactions).where(eq(reactions.id, existing.id)),
+      recountReactions(ctx.db, note.id),
       outboxRow(ctx, undo, "direct", existing.id),
     ],
     [undo.id],

@@ -1,12 +1,12 @@
 /**
- * Notes and activities by id. Only what anyone may see is served (public and unlisted);
- * followers-only and direct objects answer 404 until signed fetches can prove who asks.
- * A deleted note answers 410 with a Tombstone.
+ * Notes, their likes and shares collections, and activities by id. Only what anyone may see
+ * is served (public and unlisted); followers-only and direct objects answer 404 until signed
+ * fetches can prove who asks. A deleted note answers 410 with a Tombstone.
  */
 import { type Context, Hono } from "hono";
 import { withContext } from "../activitypub/context";
 import { prefersActivityJson } from "../activitypub/negotiation";
-import { toNoteDocument, toTombstone } from "../activitypub/note";
+import { toNoteDocument, toReactionCollection, toTombstone } from "../activitypub/note";
 import type { AppEnv } from "../env";
 import { notePage } from "../pages/note";
 import { createDb } from "../storage/db";
@@ -58,6 +58,22 @@ objects.get("/users/:username/statuses/:id{[0-9]+}", async (c) => {
   if (withRel === undefined) return jsonError(c, 404, "no such object");
   return activityJson(c, toNoteDocument(withRel.note, withRel.relations));
 });
+
+/**
+ * How many liked or boosted a note: a collection with `totalItems` and no items, as
+ * Mastodon serves it. Browsers are sent to the note's page.
+ */
+for (const which of ["likes", "shares"] as const) {
+  objects.get(`/users/:username/statuses/:id{[0-9]+}/${which}`, async (c) => {
+    c.header("Vary", "Accept");
+    const lookup = await lookupNote(c, c.req.param("username"), c.req.param("id"));
+    if (!lookup.found) return notFound(c, lookup);
+    if (!prefersActivityJson(c.req.header("Accept"))) {
+      return c.redirect(lookup.note.url ?? lookup.note.id);
+    }
+    return activityJson(c, toReactionCollection(lookup.note, which));
+  });
+}
 
 /** The note's HTML page (its `url`); servers asking it for JSON go to the note's id. */
 objects.get("/:handle{@[^/]+}/:id{[0-9]+}", async (c) => {

@@ -3,7 +3,7 @@
  * OAuth layer and real apps fit on top. Ids are strings: `seq` of notes and actors, and
  * "owner" for the owner (Mastodon's docs say ids are strings, not necessarily numbers).
  */
-import { and, count, inArray, isNull, sql } from "drizzle-orm";
+import { and, count, eq, inArray, isNull } from "drizzle-orm";
 import { fieldValueToHtml, textToHtml } from "../activitypub/text";
 import type { Config } from "../env";
 import type { Db } from "../storage/db";
@@ -155,7 +155,7 @@ export async function loadStatusContext(
     ),
   ];
   const any = (list: string[]) => (list.length > 0 ? list : [""]);
-  const [authors, mentioned, parents, counted, replies] = await db.batch([
+  const [authors, mentioned, parents, mine, replies] = await db.batch([
     db
       .select()
       .from(actors)
@@ -168,16 +168,11 @@ export async function loadStatusContext(
       .select({ id: notes.id, seq: notes.seq, attributedTo: notes.attributedTo })
       .from(notes)
       .where(inArray(notes.id, any(parentIds))),
+    // The counts are columns of the notes; only whether the owner reacted is looked up.
     db
-      .select({
-        object: reactions.object,
-        type: reactions.type,
-        n: count(),
-        mine: sql<number>`sum(${reactions.actor} = ${ownerId})`,
-      })
+      .select({ object: reactions.object, type: reactions.type })
       .from(reactions)
-      .where(inArray(reactions.object, any(ids)))
-      .groupBy(reactions.object, reactions.type),
+      .where(and(inArray(reactions.object, any(ids)), eq(reactions.actor, ownerId))),
     db
       .select({ parent: notes.inReplyTo, n: count() })
       .from(notes)
@@ -188,10 +183,21 @@ export async function loadStatusContext(
     string,
     { likes: number; boosts: number; liked: boolean; boosted: boolean }
   >();
-  for (const c of counted) {
-    const entry = counts.get(c.object) ?? { likes: 0, boosts: 0, liked: false, boosted: false };
-    if (c.type === "Like") counts.set(c.object, { ...entry, likes: c.n, liked: c.mine > 0 });
-    else counts.set(c.object, { ...entry, boosts: c.n, boosted: c.mine > 0 });
+  for (const row of rows) {
+    counts.set(row.id, {
+      likes: row.likesCount,
+      boosts: row.sharesCount,
+      liked: false,
+      boosted: false,
+    });
+  }
+  for (const own of mine) {
+    const entry = counts.get(own.object);
+    if (entry === undefined) continue;
+    counts.set(
+      own.object,
+      own.type === "Like" ? { ...entry, liked: true } : { ...entry, boosted: true },
+    );
   }
   return {
     config,

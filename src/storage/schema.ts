@@ -103,6 +103,12 @@ export const notes = sqliteTable(
     pinnedAt: timestamp("pinned_at"),
     /** Kept as a tombstone so the id answers 410 and is never reused. */
     deletedAt: timestamp("deleted_at"),
+    /**
+     * Likes and boosts stored in `reactions` for this note, recounted (never incremented) in
+     * the batch that changes them, so that a repeated or concurrent delivery cannot drift.
+     */
+    likesCount: integer("likes_count").notNull().default(0),
+    sharesCount: integer("shares_count").notNull().default(0),
   },
   (t) => [
     uniqueIndex("notes_id_unique").on(t.id),
@@ -260,9 +266,49 @@ export const reactions = sqliteTable(
   (t) => [
     uniqueIndex("reactions_id_unique").on(t.id),
     uniqueIndex("reactions_once_unique").on(t.object, t.type, t.actor),
+    // An actor's reactions, when it is deleted.
+    index("reactions_actor_idx").on(t.actor),
   ],
 );
 export type ReactionRow = typeof reactions.$inferSelect;
+
+export const NOTIFICATION_TYPES = [
+  "follow",
+  "follow_request",
+  "mention",
+  "favourite",
+  "reblog",
+] as const;
+export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+
+/**
+ * What happened to the owner, as Mastodon's client API lists it: `seq` is the notification's
+ * id. Once per (account, type, target): a repeated activity adds nothing. `group_key` is
+ * Mastodon's (`favourite-<note seq>-<hour bucket>`, ...) for the types it groups, null for the
+ * others (each its own group, `ungrouped-<seq>`).
+ */
+export const notifications = sqliteTable(
+  "notifications",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    type: text("type", { enum: NOTIFICATION_TYPES }).notNull(),
+    /** The remote actor who did it. */
+    account: text("account").notNull(),
+    /** The note it is about (the owner's, or the one that mentions them); '' for a follow. */
+    target: text("target").notNull().default(""),
+    groupKey: text("group_key"),
+    createdAt: timestamp("created_at").notNull(),
+  },
+  (t) => [
+    // Also finds an account's notifications (an Undo, a deleted actor).
+    uniqueIndex("notifications_once_unique").on(t.account, t.type, t.target),
+    // The group a new one joins: the latest of its type about its note.
+    index("notifications_type_target_idx").on(t.type, t.target),
+    // A page's groups: their size, newest members and bounds.
+    index("notifications_group_idx").on(t.groupKey),
+  ],
+);
+export type NotificationRow = typeof notifications.$inferSelect;
 
 /** `Idempotency-Key` of the owner's posts: a retried request returns the first post. */
 export const idempotencyKeys = sqliteTable("idempotency_keys", {

@@ -4,7 +4,7 @@
  * once) and the queue messages for slow work. The signature was verified and the sender is
  * the activity's actor before any handler runs.
  */
-import { and, eq, isNull, or } from "drizzle-orm";
+import { and, eq, isNull, or, type SQL } from "drizzle-orm";
 import { PUBLIC_COLLECTION } from "../../activitypub/context";
 import {
   ACTOR_TYPES,
@@ -25,6 +25,18 @@ import { toActorRow, upsertActor } from "../../cache/remote-actors";
 import type { Config } from "../../env";
 import { findActor } from "../../storage/actors";
 import type { Db } from "../../storage/db";
+import {
+  forgetAccountNotifications,
+  forgetFollowNotifications,
+  forgetFollowRequestNotification,
+  forgetNoteNotifications,
+  forgetReactionNotifications,
+  groupKeyFor,
+  latestGroupQuery,
+  mentionStatements,
+  notifyStatement,
+} from "../../storage/notifications";
+import { recountBeforeRemoving, recountReactions } from "../../storage/reactions";
 import { actors, follows, notes, outbox, reactions } from "../../storage/schema";
 import type { QueueMessage } from "../messages";
 import {
@@ -90,10 +102,13 @@ async function onFollow(ctx: InboxContext): Promise<Outcome> {
   const owner = ctx.config.urls.owner.id;
   if (idOf(objectOf(ctx)) !== owner) return done();
   const { db, now } = ctx;
-  const [existing] = await db
-    .select({ state: follows.state })
-    .from(follows)
-    .where(and(eq(follows.actor, owner), eq(follows.follower, ctx.actor)));
+  const [[existing], [latestGroup]] = await db.batch([
+    db
+      .select({ state: follows.state })
+      .from(follows)
+      .where(and(eq(follows.actor, owner), eq(follows.follower, ctx.actor))),
+    latestGroupQuery(db, "follow"),
+  ]);
   // Once accepted, always accepted; a pending request is accepted when the owner no longer
   // approves by hand.
   const state =
@@ -121,6 +136,20 @@ async function onFollow(ctx: InboxContext): Promise<Outcome> {
             : { activityId: ctx.id, state, acceptedAt },
       }),
   ];
+  // The owner hears of a new follower or request, and of a request that went through; not
+  // of a repeated Follow.
+  if (existing === undefined || existing.state !== state) {
+    const type = state === "accepted" ? "follow" : "follow_request";
+    statements.push(
+      notifyStatement(db, {
+        type,
+        account: ctx.actor,
+        groupKey: groupKeyFor({ type, at: now, latest: latestGroup?.groupKey }),
+        createdAt: now,
+      }),
+    );
+    if (existing !== undefined) statements.push(forgetFollowRequestNotification(db, ctx.actor));
+  }
   if (state === "pending") return done(statements);
   // Every accepted Follow is answered, a repeated one too: the follower may have lost ours.
   const accept = acceptFollow(ctx);
@@ -178,8 +207,10 @@ async function onUndo(ctx: InboxContext): Promise<Outcome> {
     return done();
   }
   const owner = ctx.config.urls.owner.id;
-  const undoFollow = () =>
-    db.delete(follows).where(and(eq(follows.actor, owner), eq(follows.follower, ctx.actor)));
+  const undoFollow = () => [
+    db.delete(follows).where(and(eq(follows.actor, owner), eq(follows.follower, ctx.actor))),
+    forgetFollowNotifications(db, ctx.actor),
+  ];
   const undoReaction = (type: "Like" | "Announce") => {
     const byId = inner.id === undefined ? undefined : eq(reactions.id, inner.id);
     const target = idOf(inner.object?.object);
@@ -187,18 +218,16 @@ async function onUndo(ctx: InboxContext): Promise<Outcome> {
       target === undefined
         ? undefined
         : and(eq(reactions.type, type), eq(reactions.object, target));
+    const which = or(byId, byTarget);
     // With neither an id nor a target there is nothing to match: undo nothing.
-    if (byId === undefined && byTarget === undefined) return undefined;
-    return db.delete(reactions).where(and(eq(reactions.actor, ctx.actor), or(byId, byTarget)));
+    return which === undefined ? [] : removeReactions(ctx, which);
   };
   switch (inner.type) {
     case "Follow":
-      return done(idOf(inner.object?.object) === owner ? [undoFollow()] : []);
+      return done(idOf(inner.object?.object) === owner ? undoFollow() : []);
     case "Like":
-    case "Announce": {
-      const statement = undoReaction(inner.type);
-      return done(statement === undefined ? [] : [statement]);
-    }
+    case "Announce":
+      return done(undoReaction(inner.type));
     case "Block":
       return done();
   }
@@ -208,10 +237,26 @@ async function onUndo(ctx: InboxContext): Promise<Outcome> {
     .select({ seq: follows.seq })
     .from(follows)
     .where(and(eq(follows.activityId, inner.id), eq(follows.follower, ctx.actor)));
-  if (follow !== undefined) return done([db.delete(follows).where(eq(follows.seq, follow.seq))]);
-  return done([
-    db.delete(reactions).where(and(eq(reactions.id, inner.id), eq(reactions.actor, ctx.actor))),
-  ]);
+  if (follow !== undefined) {
+    return done([
+      db.delete(follows).where(eq(follows.seq, follow.seq)),
+      forgetFollowNotifications(db, ctx.actor),
+    ]);
+  }
+  return done(removeReactions(ctx, eq(reactions.id, inner.id)));
+}
+
+/**
+ * Deletes the sender's reactions that `which` matches, with the notifications they made,
+ * and recounts the notes that lose them.
+ */
+function removeReactions(ctx: InboxContext, which: SQL): Statement[] {
+  const removed = and(eq(reactions.actor, ctx.actor), which) ?? which;
+  return [
+    recountBeforeRemoving(ctx.db, removed),
+    forgetReactionNotifications(ctx.db, ctx.actor, removed),
+    ctx.db.delete(reactions).where(removed),
+  ];
 }
 
 /** `Accept` of the owner's follow request, sent by the account the owner asked to follow. */
@@ -271,9 +316,11 @@ async function onCreate(ctx: InboxContext): Promise<Outcome> {
     visibilityOf(note, author?.followers),
     ctx.now,
   );
+  const owner = ctx.config.urls.owner.id;
+  statements.push(...mentionStatements(ctx.db, { owner, note, receivedAt: ctx.now }));
   const messages: QueueMessage[] = [];
   // The note it answers gives the reply its context; fetching it is slow work.
-  if (note.inReplyTo !== undefined && !note.inReplyTo.startsWith(`${ctx.config.urls.owner.id}/`)) {
+  if (note.inReplyTo !== undefined && !note.inReplyTo.startsWith(`${owner}/`)) {
     const [parent] = await ctx.db
       .select({ seq: notes.seq })
       .from(notes)
@@ -331,47 +378,70 @@ async function onDelete(ctx: InboxContext): Promise<Outcome> {
       .update(notes)
       .set({ deletedAt: ctx.now, content: "", summary: null, attachments: [] })
       .where(and(eq(notes.id, target), eq(notes.attributedTo, ctx.actor))),
+    forgetNoteNotifications(db, target, ctx.actor),
   ]);
 }
 
-/** An actor that deleted itself: its follows both ways, its reactions, its notes, itself. */
+/**
+ * An actor that deleted itself: its follows both ways, its reactions (the notes they were
+ * about recounted), its notifications, its notes, itself.
+ */
 export function deleteActorStatements(db: Db, actor: string): Statement[] {
+  const theirs = eq(reactions.actor, actor);
   return [
     db.delete(follows).where(or(eq(follows.actor, actor), eq(follows.follower, actor))),
-    db.delete(reactions).where(eq(reactions.actor, actor)),
+    recountBeforeRemoving(db, theirs),
+    db.delete(reactions).where(theirs),
+    forgetAccountNotifications(db, actor),
     db.delete(notes).where(eq(notes.attributedTo, actor)),
     db.delete(actors).where(eq(actors.id, actor)),
   ];
 }
 
-/** Likes and boosts of the owner's notes (that exist), once per actor and note. */
+/**
+ * Likes and boosts of the owner's notes (that exist), once per actor and note: the note's
+ * count is recounted and the owner notified in the same batch.
+ */
 async function onReaction(ctx: InboxContext): Promise<Outcome> {
+  const { db, now } = ctx;
   const owner = ctx.config.urls.owner.id;
   const target = idOf(objectOf(ctx));
   if (target === undefined || !target.startsWith(`${owner}/statuses/`)) return done();
-  const [note] = await ctx.db
-    .select({ seq: notes.seq })
-    .from(notes)
-    .where(and(eq(notes.id, target), eq(notes.attributedTo, owner), isNull(notes.deletedAt)));
+  const type = ctx.type === "Like" ? "Like" : "Announce";
+  const kind = type === "Like" ? "favourite" : "reblog";
+  const [[note], [latestGroup]] = await db.batch([
+    db
+      .select({ seq: notes.seq })
+      .from(notes)
+      .where(and(eq(notes.id, target), eq(notes.attributedTo, owner), isNull(notes.deletedAt))),
+    latestGroupQuery(db, kind, target),
+  ]);
   if (note === undefined) return done();
   // A boost must be public, or it is not a boost anyone sees.
-  if (ctx.type === "Announce") {
+  if (type === "Announce") {
     const audience = [...asArray(ctx.activity.to), ...asArray(ctx.activity.cc)];
     if (!audience.some((a) => a === PUBLIC_COLLECTION || a === "Public" || a === "as:Public")) {
       return done();
     }
   }
   return done([
-    ctx.db
+    db
       .insert(reactions)
-      .values({
-        id: ctx.id,
-        type: ctx.type as "Like" | "Announce",
-        actor: ctx.actor,
-        object: target,
-        createdAt: ctx.now,
-      })
+      .values({ id: ctx.id, type, actor: ctx.actor, object: target, createdAt: now })
       .onConflictDoNothing(),
+    recountReactions(db, target),
+    notifyStatement(db, {
+      type: kind,
+      account: ctx.actor,
+      target,
+      groupKey: groupKeyFor({
+        type: kind,
+        statusSeq: note.seq,
+        at: now,
+        latest: latestGroup?.groupKey,
+      }),
+      createdAt: now,
+    }),
   ]);
 }
 

@@ -1,0 +1,245 @@
+/**
+ * The owner's notifications, shaped like Mastodon's client API: the plain list
+ * (`/api/v1/notifications`) and the grouped one (`/api/v2/notifications`), where 15 likes of
+ * a post are one group of 15 with up to 8 sample accounts.
+ */
+import { type Context, Hono } from "hono";
+import type { AppEnv, Config } from "../../env";
+import {
+  type MastodonNotificationGroup,
+  serializeNotification,
+  serializeNotificationGroup,
+} from "../../mastodon/notifications";
+import {
+  type MastodonAccount,
+  type MastodonStatus,
+  serializeActor,
+} from "../../mastodon/serialize";
+import { createDb, type Db } from "../../storage/db";
+import {
+  actorsById,
+  listNotifications,
+  type NotificationRequest,
+  pageGroups,
+  summarizeGroups,
+} from "../../storage/notification-pages";
+import { GROUPABLE_TYPES } from "../../storage/notifications";
+import { NOTIFICATION_TYPES, type NotificationType } from "../../storage/schema";
+import { requireOwner } from "../middleware/owner-auth";
+import { jsonError } from "../responses";
+import { statusesOf } from "./views";
+
+/** Notifications (v1) or groups (v2) per page: Mastodon's default, and its maximum. */
+export const DEFAULT_LIMIT = 40;
+export const MAX_LIMIT = 80;
+
+interface ListQuery {
+  readonly request: NotificationRequest;
+  /** The types grouped (v2 `grouped_types[]`); undefined for Mastodon's default. */
+  readonly groupedTypes: readonly NotificationType[] | undefined;
+  /** What the `Link` URLs repeat: the limit when given, and the type filters. */
+  readonly kept: readonly (readonly [string, string])[];
+}
+
+const CURSOR = /^\d{1,15}$/;
+/** Mastodon's type names (`admin.sign_up`, `severed_relationships`...): unknown ones match nothing. */
+const TYPE_NAME = /^[a-z][a-z_.]{0,39}$/;
+
+/** A list parameter, as `name[]=a&name[]=b` or `name=a`; an error message when malformed. */
+function typeList(
+  queries: Record<string, string[]>,
+  name: string,
+): { given: boolean; values: string[] } | string {
+  const values = [...(queries[`${name}[]`] ?? []), ...(queries[name] ?? [])].filter(
+    (v) => v !== "",
+  );
+  if (values.some((v) => !TYPE_NAME.test(v))) return `${name}[] must be notification types`;
+  return { given: values.length > 0, values };
+}
+
+/** Reads paging and filters; an error message when a parameter is malformed. */
+function parseListQuery(c: Context, grouped: boolean): ListQuery | string {
+  const query = c.req.query();
+  const queries = c.req.queries();
+  const cursors: Record<string, number | undefined> = {};
+  for (const name of ["max_id", "since_id", "min_id"]) {
+    const value = query[name];
+    if (value === undefined || value === "") continue;
+    if (!CURSOR.test(value)) return `${name} must be a notification id`;
+    cursors[name] = Number(value);
+  }
+  let limit = DEFAULT_LIMIT;
+  const kept: [string, string][] = [];
+  if (query.limit !== undefined && query.limit !== "") {
+    if (!/^\d{1,6}$/.test(query.limit) || Number(query.limit) < 1) {
+      return "limit must be a positive integer";
+    }
+    limit = Math.min(Number(query.limit), MAX_LIMIT);
+    kept.push(["limit", String(limit)]);
+  }
+  const types = typeList(queries, "types");
+  const excluded = typeList(queries, "exclude_types");
+  const groupedList = grouped ? typeList(queries, "grouped_types") : { given: false, values: [] };
+  if (typeof types === "string") return types;
+  if (typeof excluded === "string") return excluded;
+  if (typeof groupedList === "string") return groupedList;
+  for (const [name, list] of [
+    ["types[]", types],
+    ["exclude_types[]", excluded],
+    ["grouped_types[]", groupedList],
+  ] as const) {
+    for (const value of list.values) kept.push([name, value]);
+  }
+  // Mastodon's `browserable`: the types asked for (all by default) minus those excluded.
+  const known = (values: readonly string[]) => NOTIFICATION_TYPES.filter((t) => values.includes(t));
+  const wanted = (types.given ? known(types.values) : [...NOTIFICATION_TYPES]).filter(
+    (t) => !excluded.values.includes(t),
+  );
+  return {
+    request: {
+      maxId: cursors.max_id,
+      sinceId: cursors.since_id,
+      minId: cursors.min_id,
+      limit,
+      types: wanted.length === NOTIFICATION_TYPES.length ? undefined : wanted,
+    },
+    groupedTypes: groupedList.given
+      ? GROUPABLE_TYPES.filter((t) => groupedList.values.includes(t))
+      : undefined,
+    kept,
+  };
+}
+
+interface LinkInput {
+  readonly origin: string;
+  readonly path: string;
+  readonly kept: ListQuery["kept"];
+  /** The `seq`s of the page's first and last items; none for an empty page. */
+  readonly newest: number | undefined;
+  readonly oldest: number | undefined;
+}
+
+/** Mastodon's `Link` header: `next` older (`max_id`), `prev` newer (`min_id`); none when empty. */
+function linkHeader({ origin, path, kept, newest, oldest }: LinkInput): Record<string, string> {
+  if (newest === undefined || oldest === undefined) return {};
+  const link = (rel: "next" | "prev", cursor: "max_id" | "min_id", seq: number) => {
+    const params = new URLSearchParams([...kept, [cursor, String(seq)]]);
+    return `<${origin}${path}?${params}>; rel="${rel}"`;
+  };
+  return { Link: [link("next", "max_id", oldest), link("prev", "min_id", newest)].join(", ") };
+}
+
+/** The statuses notifications are about, by `seq`. */
+async function statusesBySeq(
+  db: Db,
+  config: Config,
+  seqs: readonly (number | null)[],
+): Promise<Map<string, MastodonStatus>> {
+  const wanted = [...new Set(seqs.filter((s): s is number => s !== null))];
+  const statuses = await statusesOf(db, config, wanted);
+  return new Map(statuses.map((s) => [s.id, s]));
+}
+
+export const notificationsV1 = new Hono<AppEnv>();
+notificationsV1.use("*", requireOwner());
+
+notificationsV1.get("/", async (c) => {
+  const query = parseListQuery(c, false);
+  if (typeof query === "string") return jsonError(c, 400, query);
+  const db = createDb(c.env.DB);
+  const config = c.var.config;
+  const rows = await listNotifications(db, query.request);
+  const [accounts, statuses] = await Promise.all([
+    actorsById(
+      db,
+      rows.map((r) => r.notification.account),
+    ),
+    statusesBySeq(
+      db,
+      config,
+      rows.map((r) => r.statusSeq),
+    ),
+  ]);
+  const list = rows.flatMap(({ notification, statusSeq }) => {
+    const account = accounts.get(notification.account);
+    const status = statusSeq === null ? undefined : statuses.get(String(statusSeq));
+    // An account or status that went away meanwhile takes its notification with it.
+    if (account === undefined || (statusSeq !== null && status === undefined)) return [];
+    return [serializeNotification(notification, serializeActor(config, account), status)];
+  });
+  return c.json(
+    list,
+    200,
+    linkHeader({
+      origin: config.origin,
+      path: "/api/v1/notifications",
+      kept: query.kept,
+      newest: rows[0]?.notification.seq,
+      oldest: rows.at(-1)?.notification.seq,
+    }),
+  );
+});
+
+export const notificationsV2 = new Hono<AppEnv>();
+notificationsV2.use("*", requireOwner());
+
+notificationsV2.get("/", async (c) => {
+  const query = parseListQuery(c, true);
+  if (typeof query === "string") return jsonError(c, 400, query);
+  const db = createDb(c.env.DB);
+  const config = c.var.config;
+  const page = await pageGroups(db, query.request, query.groupedTypes);
+  const groupedKeys = page.leads.filter((l) => l.grouped).map((l) => l.groupKey);
+  // Group sizes and samples, then their accounts, while the statuses are read.
+  const [[summaries, accounts], statuses] = await Promise.all([
+    summarizeGroups(db, groupedKeys, page.range).then(async (summaries) => {
+      const ids = [
+        ...page.leads.map((l) => l.account),
+        ...[...summaries.values()].flatMap((s) => s.samples.map((x) => x.account)),
+      ];
+      return [summaries, await actorsById(db, ids)] as const;
+    }),
+    statusesBySeq(
+      db,
+      config,
+      page.leads.map((l) => l.statusSeq),
+    ),
+  ]);
+  const shown = new Map<string, MastodonAccount>();
+  const accountId = (iri: string): string[] => {
+    const row = accounts.get(iri);
+    if (row === undefined) return [];
+    const account = serializeActor(config, row);
+    shown.set(account.id, account);
+    return [account.id];
+  };
+  const groups: MastodonNotificationGroup[] = [];
+  const groupStatuses = new Map<string, MastodonStatus>();
+  for (const lead of page.leads) {
+    const status = lead.statusSeq === null ? undefined : statuses.get(String(lead.statusSeq));
+    if (lead.statusSeq !== null && status === undefined) continue;
+    if (status !== undefined) groupStatuses.set(status.id, status);
+    const summary = lead.grouped ? summaries.get(lead.groupKey) : undefined;
+    const samples = summary?.samples.map((s) => s.account) ?? [lead.account];
+    groups.push(
+      serializeNotificationGroup({ lead, summary, sampleAccountIds: samples.flatMap(accountId) }),
+    );
+  }
+  // Mastodon lists the statuses' authors among the accounts too.
+  for (const status of groupStatuses.values()) shown.set(status.account.id, status.account);
+  return c.json(
+    {
+      accounts: [...shown.values()],
+      statuses: [...groupStatuses.values()],
+      notification_groups: groups,
+    },
+    200,
+    linkHeader({
+      origin: config.origin,
+      path: "/api/v2/notifications",
+      kept: query.kept,
+      newest: page.leads[0]?.seq,
+      oldest: page.leads.at(-1)?.seq,
+    }),
+  );
+});

@@ -1,0 +1,209 @@
+/**
+ * Likes and boosts of the owner's notes, counted: once per actor whatever arrives twice or at
+ * once, undone in both shapes of `Undo`, and shown in the note, its `likes` and `shares`
+ * collections and the owner's API.
+ */
+import { exports } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { notes } from "../src/storage/schema";
+import { AP, BROWSER, db, get, getJson, seedNote } from "./helpers";
+import { ORIGIN, PUBLIC, RemoteActor } from "./support/remote";
+
+const TOKEN = "test-owner-token";
+
+const HOST = "fans.test";
+const alice = await RemoteActor.create({ host: HOST, username: "alice" });
+const bob = await RemoteActor.create({ host: HOST, username: "bob" });
+const carol = await RemoteActor.create({ host: "other-fans.test", username: "carol" });
+
+const like = (actor: RemoteActor, object: string) => actor.activity("Like", object);
+const boost = (actor: RemoteActor, object: string) =>
+  actor.activity("Announce", object, { to: [PUBLIC], cc: [`${actor.id}/followers`] });
+
+async function send(actor: RemoteActor, activity: unknown) {
+  expect((await actor.send(activity)).status).toBe(202);
+}
+
+/** The counts stored on the note. */
+async function countsOf(id: string) {
+  const [row] = await db()
+    .select({ likes: notes.likesCount, shares: notes.sharesCount })
+    .from(notes)
+    .where(eq(notes.id, id));
+  return row;
+}
+
+/** The counts as the note's document, its two collections and the owner's API show them. */
+async function shownCounts(note: { id: string; seq: number }) {
+  const document = await getJson<{
+    likes: { id: string; type: string; totalItems: number };
+    shares: { id: string; type: string; totalItems: number };
+  }>(note.id);
+  const likes = await getJson<{ type: string; totalItems: number }>(`${note.id}/likes`);
+  const shares = await getJson<{ type: string; totalItems: number }>(`${note.id}/shares`);
+  const status = (await (
+    await exports.default.fetch(`${ORIGIN}/api/v1/statuses/${note.seq}`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    })
+  ).json()) as { favourites_count: number; reblogs_count: number };
+  expect(document.likes).toEqual({
+    id: `${note.id}/likes`,
+    type: "Collection",
+    totalItems: likes.totalItems,
+  });
+  expect(document.shares).toEqual({
+    id: `${note.id}/shares`,
+    type: "Collection",
+    totalItems: shares.totalItems,
+  });
+  expect(status.favourites_count).toBe(likes.totalItems);
+  expect(status.reblogs_count).toBe(shares.totalItems);
+  return { likes: likes.totalItems, shares: shares.totalItems };
+}
+
+describe("like and boost counts", () => {
+  it("counts a like once per actor: a repeated delivery and a second Like both change nothing", async () => {
+    const note = await seedNote();
+    const first = like(alice, note.id);
+    await send(alice, first);
+    await send(alice, first);
+    await send(alice, like(alice, note.id));
+    await send(bob, like(bob, note.id));
+    await send(alice, boost(alice, note.id));
+    await send(alice, boost(alice, note.id));
+    expect(await countsOf(note.id)).toEqual({ likes: 2, shares: 1 });
+    expect(await shownCounts(note)).toEqual({ likes: 2, shares: 1 });
+  });
+
+  it("stays exact when the same and different actors deliver at once", async () => {
+    const note = await seedNote();
+    const fans = await Promise.all(
+      Array.from({ length: 6 }, (_, n) =>
+        RemoteActor.create({ host: `crowd${n}.test`, username: "fan" }),
+      ),
+    );
+    await Promise.all([
+      ...fans.map((fan) => send(fan, like(fan, note.id))),
+      ...fans.map((fan) => send(fan, like(fan, note.id))),
+      ...fans.slice(0, 3).map((fan) => send(fan, boost(fan, note.id))),
+    ]);
+    expect(await countsOf(note.id)).toEqual({ likes: 6, shares: 3 });
+  });
+
+  it("takes a like or boost off when undone by id alone or with the activity embedded", async () => {
+    const note = await seedNote();
+    const aliceLike = like(alice, note.id);
+    const bobLike = like(bob, note.id);
+    const aliceBoost = boost(alice, note.id);
+    const bobBoost = boost(bob, note.id);
+    for (const [actor, activity] of [
+      [alice, aliceLike],
+      [bob, bobLike],
+      [alice, aliceBoost],
+      [bob, bobBoost],
+    ] as const) {
+      await send(actor, activity);
+    }
+    expect(await countsOf(note.id)).toEqual({ likes: 2, shares: 2 });
+    // By id alone.
+    await send(alice, alice.activity("Undo", aliceLike.id));
+    await send(alice, alice.activity("Undo", aliceBoost.id));
+    expect(await countsOf(note.id)).toEqual({ likes: 1, shares: 1 });
+    // Embedded, with an id we never saw (Misskey-like): matched by its object.
+    await send(bob, bob.activity("Undo", { ...bobLike, id: bob.newId() }));
+    await send(bob, bob.activity("Undo", bobBoost));
+    expect(await countsOf(note.id)).toEqual({ likes: 0, shares: 0 });
+    expect(await shownCounts(note)).toEqual({ likes: 0, shares: 0 });
+    // Someone else's Undo takes nothing away.
+    await send(alice, like(alice, note.id));
+    await send(bob, bob.activity("Undo", { ...like(alice, note.id), actor: alice.id }));
+    expect(await countsOf(note.id)).toEqual({ likes: 1, shares: 0 });
+  });
+
+  it("recounts the notes an actor reacted to when the actor is deleted", async () => {
+    const temp = await RemoteActor.create({ host: "leaving.test", username: "temp" });
+    const one = await seedNote();
+    const two = await seedNote();
+    await send(temp, like(temp, one.id));
+    await send(temp, boost(temp, two.id));
+    await send(alice, like(alice, two.id));
+    expect(await countsOf(one.id)).toEqual({ likes: 1, shares: 0 });
+    expect(await countsOf(two.id)).toEqual({ likes: 1, shares: 1 });
+    await send(temp, temp.activity("Delete", temp.id));
+    expect(await countsOf(one.id)).toEqual({ likes: 0, shares: 0 });
+    expect(await countsOf(two.id)).toEqual({ likes: 1, shares: 0 });
+  });
+
+  it("counts the owner's own like and boost, and their undoing", async () => {
+    const note = await seedNote();
+    const action = (path: string) =>
+      exports.default.fetch(`${ORIGIN}/api/v1/statuses/${note.seq}/${path}`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      });
+    expect(await (await action("favourite")).json()).toMatchObject({
+      favourited: true,
+      favourites_count: 1,
+    });
+    expect((await action("reblog")).status).toBe(200);
+    expect(await countsOf(note.id)).toEqual({ likes: 1, shares: 1 });
+    expect(await (await action("unfavourite")).json()).toMatchObject({
+      favourited: false,
+      favourites_count: 0,
+      reblogged: true,
+      reblogs_count: 1,
+    });
+    await action("unreblog");
+    expect(await shownCounts(note)).toEqual({ likes: 0, shares: 0 });
+  });
+});
+
+describe("likes and shares collections", () => {
+  it("answer an OrderedCollection with totalItems, as ActivityStreams JSON", async () => {
+    const note = await seedNote();
+    await send(carol, like(carol, note.id));
+    for (const [which, total] of [
+      ["likes", 1],
+      ["shares", 0],
+    ] as const) {
+      const res = await get(`${note.id}/${which}`, AP);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("Content-Type")).toBe("application/activity+json; charset=utf-8");
+      expect(res.headers.get("Vary")).toBe("Accept");
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({
+        id: `${note.id}/${which}`,
+        type: "OrderedCollection",
+        totalItems: total,
+      });
+      expect(body["@context"]).toContain("https://www.w3.org/ns/activitystreams");
+    }
+  });
+
+  it("send browsers to the note's page", async () => {
+    const note = await seedNote();
+    const res = await get(`${note.id}/likes`, BROWSER);
+    expect(res.status).toBe(302);
+    expect(res.headers.get("Location")).toBe(`${ORIGIN}/@owner/${note.slug}`);
+  });
+
+  it("answer 404 for unknown and hidden notes, 410 for deleted ones", async () => {
+    const hidden = await seedNote({ visibility: "private" });
+    const deleted = await seedNote({ deleted: true });
+    for (const which of ["likes", "shares"]) {
+      for (const path of [
+        `/users/owner/statuses/999999/${which}`,
+        `/users/someone/statuses/1/${which}`,
+        `${hidden.id}/${which}`,
+      ]) {
+        const res = await get(path, AP);
+        expect(res.status, path).toBe(404);
+        expect(await res.json()).toEqual({ error: expect.any(String) });
+      }
+      const gone = await get(`${deleted.id}/${which}`, AP);
+      expect(gone.status).toBe(410);
+      expect(await gone.json()).toMatchObject({ id: deleted.id, type: "Tombstone" });
+    }
+  });
+});

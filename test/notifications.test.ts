@@ -1,0 +1,396 @@
+/**
+ * The owner's notifications: recorded by the inbox with the activity, forgotten when undone,
+ * and listed like Mastodon does, ungrouped (`/api/v1/notifications`) and grouped
+ * (`/api/v2/notifications`), with paging and `Link` headers.
+ */
+import { exports } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { notifications } from "../src/storage/schema";
+import { db, seedNote } from "./helpers";
+import {
+  AS_CONTEXT,
+  eventually,
+  ORIGIN,
+  OWNER,
+  PUBLIC,
+  RemoteActor,
+  serve,
+} from "./support/remote";
+
+const TOKEN = "test-owner-token";
+
+interface Account {
+  id: string;
+  uri: string;
+}
+interface Status {
+  id: string;
+  uri: string;
+  favourites_count: number;
+  reblogs_count: number;
+}
+interface Notification {
+  id: string;
+  type: string;
+  created_at: string;
+  group_key: string;
+  account: Account;
+  status?: Status | null;
+}
+interface Group {
+  group_key: string;
+  notifications_count: number;
+  type: string;
+  most_recent_notification_id: string;
+  page_min_id: string;
+  page_max_id: string;
+  latest_page_notification_at: string;
+  sample_account_ids: string[];
+  status_id?: string;
+}
+interface Grouped {
+  accounts: Account[];
+  statuses: Status[];
+  notification_groups: Group[];
+}
+
+function call(path: string, token: string | null = TOKEN) {
+  const url = path.startsWith("http") ? path : `${ORIGIN}/api${path}`;
+  return exports.default.fetch(url, {
+    headers: token === null ? {} : { Authorization: `Bearer ${token}` },
+  });
+}
+
+/** The URL of a `Link` relation, if the header has it. */
+function linkOf(res: Response, rel: "next" | "prev"): string | undefined {
+  const header = res.headers.get("Link") ?? "";
+  return header.match(new RegExp(`<([^>]+)>; rel="${rel}"`))?.[1];
+}
+
+async function v1(query: string) {
+  const res = await call(query.startsWith("http") ? query : `/v1/notifications?${query}`);
+  expect(res.status, await res.clone().text()).toBe(200);
+  return { res, list: (await res.json()) as Notification[] };
+}
+
+async function v2(query: string) {
+  const res = await call(query.startsWith("http") ? query : `/v2/notifications?${query}`);
+  expect(res.status, await res.clone().text()).toBe(200);
+  return { res, body: (await res.json()) as Grouped };
+}
+
+async function send(actor: RemoteActor, activity: unknown, vars?: Record<string, string>) {
+  expect((await actor.send(activity, vars === undefined ? {} : { vars })).status).toBe(202);
+}
+
+const like = (actor: RemoteActor, object: string) => actor.activity("Like", object);
+const boost = (actor: RemoteActor, object: string) =>
+  actor.activity("Announce", object, { to: [PUBLIC], cc: [`${actor.id}/followers`] });
+const mention = { type: "Mention", href: OWNER, name: "@owner@outpost.test" };
+
+/** Actors on their own hosts, created at once (each makes a key pair). */
+const crowd = (prefix: string, n: number) =>
+  Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      RemoteActor.create({ host: `${prefix}${i}.test`, username: `${prefix}${i}` }),
+    ),
+  );
+
+describe("the owner's notifications", () => {
+  it("are the owner's only", async () => {
+    for (const path of ["/v1/notifications", "/v2/notifications"]) {
+      for (const token of [null, "wrong"]) {
+        const res = await call(path, token);
+        expect(res.status).toBe(401);
+        expect(await res.json()).toEqual({ error: expect.any(String) });
+      }
+    }
+  });
+
+  it("group 15 likes of a post into one group of 15 with 8 sample accounts", async () => {
+    const note = await seedNote();
+    const likers = await crowd("liker", 15);
+    for (const liker of likers) await send(liker, like(liker, note.id));
+    // A repeated Like and a second Like activity add nothing.
+    await send(likers[0] as RemoteActor, like(likers[0] as RemoteActor, note.id));
+
+    const { body } = await v2("types[]=favourite");
+    const group = body.notification_groups.find((g) => g.status_id === String(note.seq));
+    expect(group).toMatchObject({
+      type: "favourite",
+      notifications_count: 15,
+      group_key: expect.stringMatching(new RegExp(`^favourite-${note.seq}-\\d+$`)),
+    });
+    expect(group?.sample_account_ids).toHaveLength(8);
+    const uriOf = new Map(body.accounts.map((a) => [a.id, a.uri]));
+    // The newest eight, newest first.
+    expect(group?.sample_account_ids.map((id) => uriOf.get(id))).toEqual(
+      likers
+        .slice(-8)
+        .reverse()
+        .map((l) => l.id),
+    );
+    expect(body.statuses.find((s) => s.id === String(note.seq))).toMatchObject({
+      uri: note.id,
+      favourites_count: 15,
+    });
+    // The owner wrote the status: its author is among the accounts too.
+    expect(body.accounts.some((a) => a.id === "owner")).toBe(true);
+
+    // Ungrouped, they are 15 notifications sharing that group key.
+    const { list } = await v1("types[]=favourite&limit=80");
+    const ofNote = list.filter((n) => n.status?.uri === note.id);
+    expect(ofNote).toHaveLength(15);
+    expect(new Set(ofNote.map((n) => n.group_key))).toEqual(new Set([group?.group_key]));
+    expect(ofNote[0]?.id).toBe(group?.most_recent_notification_id);
+    expect(group?.page_max_id).toBe(group?.most_recent_notification_id);
+    expect(group?.page_min_id).toBe(ofNote.at(-1)?.id);
+    expect(group?.latest_page_notification_at).toBe(ofNote[0]?.created_at);
+    expect(ofNote.map((n) => n.account.uri)).toEqual(likers.map((l) => l.id).reverse());
+  });
+
+  it("group boosts per post, apart from likes", async () => {
+    const note = await seedNote();
+    const [one, two] = await crowd("booster", 2);
+    if (one === undefined || two === undefined) throw new Error("no boosters");
+    await send(one, boost(one, note.id));
+    await send(two, boost(two, note.id));
+    await send(one, like(one, note.id));
+    const { body } = await v2("");
+    const about = body.notification_groups.filter((g) => g.status_id === String(note.seq));
+    expect(about.map((g) => [g.type, g.notifications_count])).toEqual([
+      ["favourite", 1],
+      ["reblog", 2],
+    ]);
+    expect(about[1]?.group_key).toMatch(new RegExp(`^reblog-${note.seq}-\\d+$`));
+  });
+
+  it("group follows; a follow request stands alone; an Undo Follow takes its notification away", async () => {
+    const followers = await crowd("follower", 3);
+    for (const follower of followers) await send(follower, follower.activity("Follow", OWNER));
+    // Following again is not news.
+    await send(
+      followers[0] as RemoteActor,
+      (followers[0] as RemoteActor).activity("Follow", OWNER),
+    );
+    const requester = await RemoteActor.create({ host: "asking.test", username: "asker" });
+    await send(requester, requester.activity("Follow", OWNER), {
+      OWNER_MANUALLY_APPROVES_FOLLOWERS: "true",
+    });
+
+    const { body } = await v2("types[]=follow&types[]=follow_request");
+    const [request, follows] = body.notification_groups;
+    expect(body.notification_groups).toHaveLength(2);
+    expect(request).toMatchObject({ type: "follow_request", notifications_count: 1 });
+    expect(request?.group_key).toBe(`ungrouped-${request?.most_recent_notification_id}`);
+    expect(follows).toMatchObject({ type: "follow", notifications_count: 3 });
+    expect(follows?.group_key).toMatch(/^follow-\d+$/);
+    expect(follows).not.toHaveProperty("status_id");
+    const uriOf = new Map(body.accounts.map((a) => [a.id, a.uri]));
+    expect(follows?.sample_account_ids.map((id) => uriOf.get(id))).toEqual(
+      followers.map((f) => f.id).reverse(),
+    );
+
+    const leaving = followers[1] as RemoteActor;
+    const [edge] = (await v1("types[]=follow")).list.filter((n) => n.account.uri === leaving.id);
+    expect(edge).toMatchObject({ type: "follow", group_key: follows?.group_key });
+    expect(edge).not.toHaveProperty("status");
+    await send(leaving, leaving.activity("Undo", leaving.activity("Follow", OWNER)));
+    const after = await v2("types[]=follow");
+    expect(after.body.notification_groups[0]?.notifications_count).toBe(2);
+  });
+
+  it("list mentions and replies to the owner's notes as ungrouped mentions, gone with their note", async () => {
+    const [writer, replier] = await crowd("writer", 2);
+    if (writer === undefined || replier === undefined) throw new Error("no writers");
+    const ours = await seedNote();
+    const mentioning = writer.note("<p>hi @owner</p>", { tag: [mention], cc: [OWNER] });
+    const reply = replier.note("<p>nice</p>", { inReplyTo: ours.id });
+    await send(writer, writer.activity("Create", mentioning));
+    await send(writer, writer.activity("Create", mentioning));
+    await send(replier, replier.activity("Create", reply));
+
+    const { list } = await v1("types[]=mention");
+    const mine = list.filter((n) => [writer.id, replier.id].includes(n.account.uri));
+    expect(mine.map((n) => [n.type, n.account.uri, n.status?.uri])).toEqual([
+      ["mention", replier.id, reply.id],
+      ["mention", writer.id, mentioning.id],
+    ]);
+    for (const n of mine) expect(n.group_key).toBe(`ungrouped-${n.id}`);
+
+    const { body } = await v2("types[]=mention");
+    const groups = body.notification_groups.filter((g) =>
+      mine.some((n) => `ungrouped-${n.id}` === g.group_key),
+    );
+    expect(groups).toHaveLength(2);
+    for (const g of groups) {
+      expect(g).toMatchObject({ type: "mention", notifications_count: 1 });
+      expect(body.statuses.some((s) => s.id === g.status_id)).toBe(true);
+    }
+
+    await send(writer, writer.activity("Delete", { id: mentioning.id, type: "Tombstone" }));
+    const left = (await v1("types[]=mention")).list.map((n) => n.status?.uri);
+    expect(left).toContain(reply.id);
+    expect(left).not.toContain(mentioning.id);
+  });
+
+  it("list a mention sent by URL only once its note is fetched; only its author's Delete frees it", async () => {
+    const [author, stranger] = await crowd("byurl", 2);
+    if (author === undefined || stranger === undefined) throw new Error("no authors");
+    const note = author.note("<p>hello @owner</p>", { tag: [mention], cc: [OWNER] });
+    await serve({ url: note.id, body: { "@context": AS_CONTEXT, ...note } });
+    await send(author, author.activity("Create", note.id));
+    const rows = () =>
+      db()
+        .select({ type: notifications.type })
+        .from(notifications)
+        .where(eq(notifications.target, note.id));
+    expect(await eventually(async () => ((await rows()).length > 0 ? rows() : undefined))).toEqual([
+      { type: "mention" },
+    ]);
+    const listed = (await v1("types[]=mention")).list.map((n) => n.status?.uri);
+    expect(listed).toContain(note.id);
+
+    await send(stranger, stranger.activity("Delete", note.id));
+    expect(await rows()).toHaveLength(1);
+    await send(author, author.activity("Delete", note.id));
+    expect(await rows()).toEqual([]);
+  });
+
+  it("forget a like or boost undone by id or embedded, and everything of a deleted account", async () => {
+    const note = await seedNote();
+    const [dan, eve] = await crowd("undoer", 2);
+    if (dan === undefined || eve === undefined) throw new Error("no undoers");
+    const danLike = like(dan, note.id);
+    const danBoost = boost(dan, note.id);
+    await send(dan, danLike);
+    await send(dan, danBoost);
+    await send(eve, like(eve, note.id));
+    await send(eve, eve.activity("Follow", OWNER));
+    const about = async () =>
+      (await v1("limit=80")).list
+        .filter((n) => n.status?.uri === note.id || n.account.uri === eve.id)
+        .map((n) => [n.type, n.account.uri]);
+    expect(await about()).toEqual([
+      ["follow", eve.id],
+      ["favourite", eve.id],
+      ["reblog", dan.id],
+      ["favourite", dan.id],
+    ]);
+    await send(dan, dan.activity("Undo", danLike.id));
+    await send(dan, dan.activity("Undo", { ...danBoost, id: dan.newId() }));
+    expect(await about()).toEqual([
+      ["follow", eve.id],
+      ["favourite", eve.id],
+    ]);
+    await send(eve, eve.activity("Delete", eve.id));
+    expect(await about()).toEqual([]);
+  });
+});
+
+describe("paging", () => {
+  it("pages the list with max_id, since_id and min_id, and says where with Link", async () => {
+    const author = await RemoteActor.create({ host: "pager.test", username: "pager" });
+    for (let n = 0; n < 5; n++) {
+      await send(author, author.activity("Create", author.note(`<p>${n}</p>`, { tag: [mention] })));
+    }
+    const all = (await v1("types[]=mention&limit=80")).list.map((n) => n.id);
+    expect(all.length).toBeGreaterThanOrEqual(5);
+
+    const first = await v1("types[]=mention&limit=2");
+    expect(first.list.map((n) => n.id)).toEqual(all.slice(0, 2));
+    const next = linkOf(first.res, "next");
+    const prev = linkOf(first.res, "prev");
+    expect(next).toBe(
+      `${ORIGIN}/api/v1/notifications?limit=2&types%5B%5D=mention&max_id=${all[1]}`,
+    );
+    expect(prev).toBe(
+      `${ORIGIN}/api/v1/notifications?limit=2&types%5B%5D=mention&min_id=${all[0]}`,
+    );
+    const second = await v1(next as string);
+    expect(second.list.map((n) => n.id)).toEqual(all.slice(2, 4));
+    const back = await v1(linkOf(second.res, "prev") as string);
+    expect(back.list.map((n) => n.id)).toEqual(all.slice(0, 2));
+
+    // since_id: the newest after it; min_id: those just after it.
+    const since = await v1(`types[]=mention&limit=2&since_id=${all[3]}`);
+    expect(since.list.map((n) => n.id)).toEqual(all.slice(0, 2));
+    const after = await v1(`types[]=mention&limit=2&min_id=${all[3]}`);
+    expect(after.list.map((n) => n.id)).toEqual(all.slice(1, 3));
+
+    // Nothing newer: an empty page, and no Link.
+    const newest = await v1(`types[]=mention&min_id=${all[0]}`);
+    expect(newest.list).toEqual([]);
+    expect(newest.res.headers.get("Link")).toBeNull();
+  });
+
+  it("pages groups: limit counts groups, and Link goes on below the last group's newest", async () => {
+    const notes = [await seedNote(), await seedNote(), await seedNote()];
+    const fans = await crowd("pagefan", 2);
+    for (const note of notes) for (const fan of fans) await send(fan, like(fan, note.id));
+    const keys = (body: Grouped) => body.notification_groups.map((g) => g.group_key);
+    const all = keys((await v2("types[]=favourite&limit=80")).body);
+    const ours = notes.map((n) => all.findIndex((k) => k.startsWith(`favourite-${n.seq}-`)));
+    // Newest first: the last note liked leads.
+    expect(ours).toEqual([2, 1, 0]);
+
+    const first = await v2("types[]=favourite&limit=2");
+    expect(keys(first.body)).toEqual(all.slice(0, 2));
+    expect(first.body.notification_groups.map((g) => g.notifications_count)).toEqual([2, 2]);
+    const [newest, second] = first.body.notification_groups;
+    expect(linkOf(first.res, "next")).toBe(
+      `${ORIGIN}/api/v2/notifications?limit=2&types%5B%5D=favourite&max_id=${second?.most_recent_notification_id}`,
+    );
+    expect(linkOf(first.res, "prev")).toBe(
+      `${ORIGIN}/api/v2/notifications?limit=2&types%5B%5D=favourite&min_id=${newest?.most_recent_notification_id}`,
+    );
+    // As on Mastodon, the next page starts below the last group's newest notification: that
+    // group's older one comes again (counted up to the page), then the next group.
+    const rest = await v2(linkOf(first.res, "next") as string);
+    expect(keys(rest.body)).toEqual(all.slice(1, 3));
+    expect(rest.body.notification_groups.map((g) => g.notifications_count)).toEqual([1, 2]);
+    // The page's range held only the newest of that group; the next page has the older one.
+    expect(second?.page_min_id).toBe(second?.page_max_id);
+    expect(Number(rest.body.notification_groups[0]?.page_max_id)).toBeLessThan(
+      Number(second?.page_min_id),
+    );
+    const back = await v2(linkOf(rest.res, "prev") as string);
+    expect(keys(back.body)).toEqual(all.slice(0, 2));
+  });
+
+  it("leaves the types not in grouped_types[] ungrouped", async () => {
+    const all = (await v1("types[]=favourite&limit=80")).list;
+    const { body } = await v2("types[]=favourite&grouped_types[]=follow&limit=80");
+    expect(body.notification_groups.map((g) => g.group_key)).toEqual(
+      all.map((n) => `ungrouped-${n.id}`),
+    );
+    expect(body.notification_groups.every((g) => g.notifications_count === 1)).toBe(true);
+  });
+
+  it("answers 400 with an error for malformed parameters, and nothing for unknown types", async () => {
+    for (const version of ["v1", "v2"]) {
+      for (const query of [
+        "limit=0",
+        "limit=abc",
+        "max_id=abc",
+        "since_id=-1",
+        "min_id=1.5",
+        "types[]=%3Cb%3E",
+        "exclude_types[]=a%20b",
+      ]) {
+        const res = await call(`/${version}/notifications?${query}`);
+        expect(res.status, `${version} ${query}`).toBe(400);
+        expect(await res.json()).toEqual({ error: expect.any(String) });
+      }
+    }
+    expect((await v1("types[]=poll")).list).toEqual([]);
+    expect((await v2("types[]=poll")).body.notification_groups).toEqual([]);
+    // Everything but mentions.
+    const { list } = await v1("exclude_types[]=mention&limit=80");
+    expect(list.length).toBeGreaterThan(0);
+    expect(list.some((n) => n.type === "mention")).toBe(false);
+    // A limit above 80 is lowered to it.
+    expect((await call("/v1/notifications?limit=500")).status).toBe(200);
+  });
+});
