@@ -4,9 +4,11 @@ import type { AppEnv } from "../../env";
 import { accounts } from "./accounts";
 import { notificationsV1, notificationsV2 } from "./notifications";
 import { statuses } from "./statuses";
+import { timelines } from "./timelines";
 
 export const api = new Hono<AppEnv>();
 api.route("/v1/statuses", statuses);
 api.route("/v1/accounts", accounts);
 api.route("/v1/notifications", notificationsV1);
 api.route("/v2/notifications", notificationsV2);
+api.route("/v1/timelines", timelines);
