@@ -1,0 +1,165 @@
+/**
+ * The cron's housekeeping: idempotency keys expire after a day, actors D1 no longer needs
+ * after 30 days, a bounded batch at a time.
+ */
+import {
+  createExecutionContext,
+  createScheduledController,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { count, eq, like } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import {
+  expireIdempotencyKeys,
+  expireStaleActors,
+  STALE_ACTOR_MS,
+} from "../src/federation/sweeper";
+import worker from "../src/index";
+import { actors, idempotencyKeys, noteTags, notifications, reactions } from "../src/storage/schema";
+import { db, ORIGIN, OWNER, seedFollow, seedNote } from "./helpers";
+
+const TOKEN = "test-owner-token";
+const HOUR = 3600_000;
+
+/** Posts a status with an `Idempotency-Key`; its id. */
+async function postWithKey(key: string, status = `posted with ${key}`): Promise<string> {
+  const res = await exports.default.fetch(`${ORIGIN}/api/v1/statuses`, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${TOKEN}`,
+      "Content-Type": "application/json",
+      "Idempotency-Key": key,
+    },
+    body: JSON.stringify({ status }),
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return ((await res.json()) as { id: string }).id;
+}
+
+/** Makes a key look recorded `ms` ago. */
+async function age(key: string, ms: number): Promise<void> {
+  await db()
+    .update(idempotencyKeys)
+    .set({ createdAt: new Date(Date.now() - ms) })
+    .where(eq(idempotencyKeys.key, key));
+}
+
+async function keys(): Promise<string[]> {
+  const rows = await db().select({ key: idempotencyKeys.key }).from(idempotencyKeys);
+  return rows.map((r) => r.key).sort();
+}
+
+/** One run of the cron trigger, as Cloudflare makes it. */
+async function cron(): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: "*/15 * * * *" }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+describe("idempotency keys", () => {
+  it("expire at the cron once older than a day; younger ones stay", async () => {
+    await postWithKey("day-old");
+    await postWithKey("nearly-day-old");
+    await postWithKey("fresh");
+    await age("day-old", 24 * HOUR + 60_000);
+    await age("nearly-day-old", 23 * HOUR);
+    await cron();
+    expect(await keys()).toEqual(["fresh", "nearly-day-old"]);
+  });
+
+  it("once expired, no longer return the old post: the same key posts anew", async () => {
+    const first = await postWithKey("retried", "hello");
+    const kept = await postWithKey("kept", "hello again");
+    await age("retried", 25 * HOUR);
+    await age("kept", HOUR);
+    await cron();
+    const second = await postWithKey("retried", "hello");
+    expect(second).not.toBe(first);
+    // Both posts exist: the retry made a new one.
+    for (const id of [first, second]) {
+      const res = await exports.default.fetch(`${ORIGIN}/api/v1/statuses/${id}`, {
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      });
+      expect(res.status).toBe(200);
+    }
+    // A key still kept returns its post, as before.
+    expect(await postWithKey("kept", "hello again")).toBe(kept);
+  });
+
+  it("expire at most 1,000 a run; what is left goes at the next", async () => {
+    await expireIdempotencyKeys(env);
+    const { seq } = await seedNote();
+    const old = Date.now() - 2 * 24 * HOUR;
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO idempotency_keys (key, note_seq, created_at) SELECT 'bulk-' || i, ?, ? FROM n`,
+    )
+      .bind(1050, seq, old)
+      .run();
+    const bulk = async () =>
+      (
+        await db()
+          .select({ n: count() })
+          .from(idempotencyKeys)
+          .where(like(idempotencyKeys.key, "bulk-%"))
+      )[0]?.n;
+    expect(await bulk()).toBe(1050);
+    expect(await expireIdempotencyKeys(env)).toBe(1000);
+    expect(await bulk()).toBe(50);
+    await cron();
+    expect(await bulk()).toBe(0);
+    expect(await expireIdempotencyKeys(env)).toBe(0);
+    // Younger keys were never part of it.
+    expect(await keys()).toEqual(expect.arrayContaining(["fresh", "kept"]));
+  });
+});
+
+describe("actors D1 no longer needs", () => {
+  const actorRow = (name: string, fetchedAt: Date) => ({
+    id: `https://stale.test/users/${name}`,
+    type: "Person",
+    preferredUsername: name,
+    domain: "stale.test",
+    inbox: `https://stale.test/users/${name}/inbox`,
+    fetchedAt,
+  });
+
+  it("go after 30 days without a fetch, unless a follow, note, reaction, notification or mention holds them", async () => {
+    const old = new Date(Date.now() - STALE_ACTOR_MS - HOUR);
+    const names = ["idle", "fresh", "follower", "author", "liker", "notifier", "mentioned"];
+    const rows = names.map((n) => actorRow(n, n === "fresh" ? new Date() : old));
+    await db().insert(actors).values(rows);
+    const id = (name: string) => `https://stale.test/users/${name}`;
+    await seedFollow(OWNER, id("follower"));
+    await seedNote({ attributedTo: id("author") });
+    await db()
+      .insert(reactions)
+      .values({
+        id: "https://stale.test/likes/1",
+        type: "Like",
+        actor: id("liker"),
+        object: `${OWNER}/statuses/1`,
+        createdAt: new Date(),
+      });
+    await db()
+      .insert(notifications)
+      .values({ type: "follow", account: id("notifier"), createdAt: new Date() });
+    const { seq } = await seedNote({});
+    await db()
+      .insert(noteTags)
+      .values({ noteSeq: seq, type: "Mention", name: "m", href: id("mentioned") });
+
+    expect(await expireStaleActors(env)).toBe(1);
+    const left = await db()
+      .select({ id: actors.id })
+      .from(actors)
+      .where(like(actors.id, "https://stale.test/%"));
+    expect(left.map((r) => r.id).sort()).toEqual(
+      names
+        .filter((n) => n !== "idle")
+        .map(id)
+        .sort(),
+    );
+  });
+});
