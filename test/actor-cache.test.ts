@@ -173,6 +173,35 @@ describe("signature keys", () => {
   });
 });
 
+describe("what is not verified", () => {
+  it("writes nothing to KV: a forged signature naming a real key costs no write", async () => {
+    const kim = await RemoteActor.create({ host: "junk.cache.test", username: "kim" });
+    const mal = await RemoteActor.create({ host: "junk-sender.cache.test", username: "mal" });
+    const forged = await counted(async () =>
+      kim.send(kim.activity("Like", `${OWNER}/statuses/1`), {
+        signWith: { ...mal.signingKey, keyId: kim.keyId },
+      }),
+    );
+    expect(forged.result.status).toBe(401);
+    expect((await readKeyOwner(env.ACTOR_CACHE, kim.keyId, Date.now())).kind).toBe("miss");
+    // Kim's own signature verifies with the key D1 kept, and only then is it cached.
+    expect((await kim.send(kim.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
+    expect(await gets("junk.cache.test")).toBe(1);
+    const key = await readKeyOwner(env.ACTOR_CACHE, kim.keyId, Date.now());
+    expect(key.kind === "actor" && key.actor.publicKeyPem).toBe(kim.publicKeyPem);
+  });
+
+  it("answers 401, not 500, for a key id too long for a KV key once encoded", async () => {
+    const lea = await RemoteActor.create({ host: "long.cache.test", username: "lea" });
+    const keyId = `https://long.cache.test/${"é".repeat(300)}#main-key`;
+    const res = await lea.send(lea.activity("Like", `${OWNER}/statuses/1`), {
+      signWith: { ...lea.signingKey, keyId },
+    });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: expect.stringMatching(/signature/) });
+  });
+});
+
 describe("an Update of an actor", () => {
   it("signed by that actor replaces the cached copy at once, and its D1 row", async () => {
     const hal = await RemoteActor.create({ host: "update.cache.test", username: "hal" });

@@ -3,7 +3,7 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { readActor, writeActor } from "../src/cache/actor-cache";
+import { actorEntryKey } from "../src/cache/actor-cache";
 import worker from "../src/index";
 import { createDb } from "../src/storage/db";
 import {
@@ -43,19 +43,13 @@ export async function getJson<T = Record<string, unknown>>(path: string): Promis
 export const db = () => createDb(env.DB);
 
 /**
- * Makes the copies we hold of an actor (its D1 row and its KV entry) look fetched `ms` ago,
- * as if time had passed since: a key that fails to verify is then fetched again.
+ * Makes what we hold of an actor look as it does an hour after its fetch: its D1 row old,
+ * its KV entry expired. A key that fails to verify is then fetched again.
  */
-export async function ageActor(id: string, ms = 3600_000): Promise<void> {
-  const fetchedAt = Date.now() - ms;
-  await db()
-    .update(actors)
-    .set({ fetchedAt: new Date(fetchedAt) })
-    .where(eq(actors.id, id));
-  const cached = await readActor(env.ACTOR_CACHE, id, Date.now());
-  if (cached.kind === "actor") {
-    await writeActor(env.ACTOR_CACHE, { ...cached.actor, fetchedAt }, Date.now());
-  }
+export async function ageActor(id: string): Promise<void> {
+  const fetchedAt = new Date(Date.now() - 3600_000);
+  await db().update(actors).set({ fetchedAt }).where(eq(actors.id, id));
+  await env.ACTOR_CACHE.delete(await actorEntryKey(id));
 }
 
 let clock = Date.parse("2026-01-01T00:00:00Z");

@@ -6,7 +6,7 @@
 import { exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { notifications } from "../src/storage/schema";
+import { inbox, notes, notifications } from "../src/storage/schema";
 import { db, seedNote } from "./helpers";
 import {
   AS_CONTEXT,
@@ -256,6 +256,27 @@ describe("the owner's notifications", () => {
     expect(await rows()).toHaveLength(1);
     await send(author, author.activity("Delete", note.id));
     expect(await rows()).toEqual([]);
+  });
+
+  it("take no mention from a Create by URL of a note its sender did not write", async () => {
+    const [writer, impostor] = await crowd("impostor", 2);
+    if (writer === undefined || impostor === undefined) throw new Error("no actors");
+    const note = writer.note("<p>hello @owner</p>", { tag: [mention], cc: [OWNER] });
+    await serve({ url: note.id, body: { "@context": AS_CONTEXT, ...note } });
+    const create = impostor.activity("Create", note.id);
+    await send(impostor, create);
+    // Processed once the queue has looked at it (and left it).
+    await eventually(async () => {
+      const [row] = await db()
+        .select({ processedAt: inbox.processedAt })
+        .from(inbox)
+        .where(eq(inbox.id, create.id));
+      return row?.processedAt ?? undefined;
+    });
+    expect(await db().select().from(notes).where(eq(notes.id, note.id))).toEqual([]);
+    expect(
+      await db().select().from(notifications).where(eq(notifications.target, note.id)),
+    ).toEqual([]);
   });
 
   it("forget a like or boost undone by id or embedded, and everything of a deleted account", async () => {

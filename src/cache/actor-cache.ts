@@ -41,13 +41,17 @@ export type CacheRead =
   | { readonly kind: "gone"; readonly fresh: boolean }
   | { readonly kind: "miss" };
 
-/** KV keys are at most 512 bytes: a longer URL is keyed by its SHA-256. */
+/** KV keys are at most 512 bytes (of UTF-8): a longer URL is keyed by its SHA-256. */
 async function kvKey(prefix: "actor" | "key", url: string): Promise<string> {
-  if (url.length <= 400) return `${prefix}:${url}`;
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(url));
+  const bytes = new TextEncoder().encode(url);
+  if (bytes.byteLength <= 400) return `${prefix}:${url}`;
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
   const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
   return `${prefix}:sha256:${hex}`;
 }
+
+/** The KV key of an actor's entry. */
+export const actorEntryKey = (id: string): Promise<string> => kvKey("actor", id);
 
 /** The actor part of `<actor>#main-key`; the key id itself when it has no fragment. */
 const actorPartOf = (keyId: string): string => keyId.split("#")[0] ?? keyId;
@@ -83,39 +87,50 @@ export async function readKeyOwner(
   return read;
 }
 
-/** Caches an actor (and the pointer from its key id, when its key id needs one). */
-export async function writeActor(
-  kv: KVNamespace,
-  actor: CachedActor,
-  now: number,
-  options: { readonly pointer?: boolean } = {},
-): Promise<void> {
-  const entry: Entry = { v: 1, cachedAt: now, actor };
-  const writes = [
-    kv.put(await kvKey("actor", actor.id), JSON.stringify(entry), {
-      expirationTtl: ACTOR_TTL_SECONDS,
-    }),
-  ];
+/**
+ * Caches an actor (and the pointer from its key id, when its key id needs one) for what is
+ * left of its hour: a copy fetched 50 minutes ago (read from D1) is served 10 more minutes.
+ */
+export async function writeActor(kv: KVNamespace, actor: CachedActor, now: number): Promise<void> {
+  const cachedAt = Math.min(now, actor.fetchedAt);
+  const ttl = ACTOR_TTL_SECONDS - Math.floor((now - cachedAt) / 1000);
+  if (ttl <= 0) return;
+  const entry: Entry = { v: 1, cachedAt, actor };
+  const puts: [string, string][] = [[await kvKey("actor", actor.id), JSON.stringify(entry)]];
   const keyId = actor.publicKeyId;
-  if ((options.pointer ?? true) && keyId != null && actorPartOf(keyId) === keyId) {
+  if (keyId != null && actorPartOf(keyId) === keyId) {
     const pointer: KeyPointer = { v: 1, owner: actor.id };
-    writes.push(
-      kv.put(await kvKey("key", keyId), JSON.stringify(pointer), {
-        expirationTtl: ACTOR_TTL_SECONDS,
-      }),
-    );
+    puts.push([await kvKey("key", keyId), JSON.stringify(pointer)]);
   }
-  await Promise.all(writes);
-  recorder().inc("activitypub_kv_writes_total", {}, writes.length);
+  await put(kv, puts, ttl);
 }
 
 /** Remembers that an actor is gone (its server said so, or it deleted itself). */
 export async function writeGone(kv: KVNamespace, id: string, now: number): Promise<void> {
   const entry: Entry = { v: 1, cachedAt: now, gone: true };
-  await kv.put(await kvKey("actor", id), JSON.stringify(entry), {
-    expirationTtl: GONE_TTL_SECONDS,
-  });
-  recorder().inc("activitypub_kv_writes_total");
+  await put(kv, [[await kvKey("actor", id), JSON.stringify(entry)]], GONE_TTL_SECONDS);
+}
+
+/**
+ * Writes entries, counted. A failed write (the day's quota spent, or one write a second to a
+ * key exceeded) is logged and counted, never thrown: the cache is an optimisation, and what
+ * it would have held is fetched again.
+ */
+async function put(kv: KVNamespace, puts: [string, string][], ttlSeconds: number): Promise<void> {
+  // KV's shortest expiration is 60 seconds.
+  const expirationTtl = Math.max(60, ttlSeconds);
+  const results = await Promise.allSettled(
+    puts.map(([key, value]) => kv.put(key, value, { expirationTtl })),
+  );
+  const failed = results.filter((r) => r.status === "rejected").length;
+  recorder().inc("activitypub_kv_writes_total", {}, puts.length - failed);
+  if (failed > 0) {
+    recorder().inc("activitypub_kv_write_errors_total", {}, failed);
+    const reason = results.find((r) => r.status === "rejected")?.reason;
+    console.warn(
+      `actor cache: ${failed} write(s) failed: ${reason instanceof Error ? reason.message : "error"}`,
+    );
+  }
 }
 
 /** Counts one lookup: served from the cache, not in it, or in it but fetched again. */

@@ -157,12 +157,17 @@ export type CachedKey = Awaited<ReturnType<typeof cachedKeyQuery>>[number];
  * `refresh` (a cached key failed to verify) fetches once more, unless the copy is younger
  * than `REFETCH_AFTER_MS`. `prefetched` is the result of `cachedKeyQuery` when the caller
  * already read it (in a batch with other reads).
+ *
+ * KV is written only by `rememberVerified`, once a signature by the key's owner verified:
+ * whoever sends junk naming keys cannot spend the day's KV writes. (D1 keeps what was
+ * fetched at once, so that a forged signature cannot make us fetch the same key again.)
  */
 export function keyResolver(
   ctx: RemoteContext,
   prefetched?: { readonly keyId: string; readonly row: CachedKey | undefined },
-): KeyResolver {
-  return async (keyId, { refresh }): Promise<KeyResolution> => {
+): KeyCache {
+  let toCache: CachedActor | undefined;
+  const resolveKey: KeyResolver = async (keyId, { refresh }): Promise<KeyResolution> => {
     const now = clock(ctx);
     const cached = await readKeyOwner(ctx.cache, keyId, now);
     if (!refresh && cached.kind !== "miss" && cached.fresh) {
@@ -179,7 +184,8 @@ export function keyResolver(
     if (!refresh && known !== undefined && knownKey !== undefined) {
       if (now - known.fetchedAt < ACTOR_TTL_SECONDS * 1000) {
         countLookup("miss");
-        await writeActor(ctx.cache, known, now);
+        // Cached for what is left of its hour, not a new one.
+        toCache = known;
         return { ok: true, fromCache: true, key: knownKey };
       }
     }
@@ -191,24 +197,37 @@ export function keyResolver(
     countLookup(known === undefined ? "miss" : "refresh");
     const owner = await fetchKeyOwner(ctx, keyId);
     if (!owner.ok) {
-      if (owner.reason === "gone") {
-        await writeGone(ctx.cache, keyId.split("#")[0] ?? keyId, now);
-        return owner;
-      }
       // Its server does not answer: the key we had, if any, for one final verdict.
-      if (knownKey !== undefined) return { ok: true, fromCache: false, key: knownKey };
+      if (owner.reason !== "gone" && knownKey !== undefined) {
+        return { ok: true, fromCache: false, key: knownKey };
+      }
       return owner;
     }
     const actor = toCachedActor(await persistActor(ctx.db, owner.actor, new Date(now)));
-    if (!(cached.kind === "actor" && cached.fresh && !actorChanged(cached.actor, actor))) {
-      await writeActor(ctx.cache, actor, now);
-    }
+    const unchanged = cached.kind === "actor" && cached.fresh && !actorChanged(cached.actor, actor);
+    toCache = unchanged ? undefined : actor;
     const key = keyOf(actor, keyId);
     return key === undefined
       ? { ok: false, reason: "failed" }
       : { ok: true, fromCache: false, key };
   };
+  return {
+    resolveKey,
+    async rememberVerified(owner) {
+      const actor = toCache;
+      toCache = undefined;
+      if (actor?.id === owner) await writeActor(ctx.cache, actor, clock(ctx));
+    },
+  };
 }
+
+/** A key resolver, and what it learnt, to cache once a signature verified. */
+export interface KeyCache {
+  readonly resolveKey: KeyResolver;
+  /** Caches the actor resolving fetched (if any), now that `owner` signed verifiably. */
+  rememberVerified(owner: string): Promise<void>;
+}
+
 
 /** The key with this id, when the actor holds it. */
 function keyOf(actor: CachedActor, keyId: string): ResolvedKey | undefined {

@@ -106,7 +106,12 @@ async function fetchObject(
   }
   const note = parseNote(fetched.document);
   const sameHost = note !== undefined && new URL(note.attributedTo).host === new URL(note.id).host;
-  if (note === undefined || !sameHost) {
+  // A Create given by URL is only the sender's to make: its author, on its host.
+  const bySender =
+    message.purpose !== "create" ||
+    message.sender === undefined ||
+    (note !== undefined && note.attributedTo === message.sender);
+  if (note === undefined || !sameHost || !bySender) {
     await markProcessed(ctx, message.inboxId);
     return ACK;
   }

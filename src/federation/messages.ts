@@ -41,6 +41,11 @@ export interface FetchObjectMessage {
   readonly purpose: "create" | "context";
   /** The id of the received activity waiting for this, if any. */
   readonly inboxId?: string;
+  /**
+   * For `create`: the verified sender of the `Create`, who must be the note's author (a
+   * server may not create notes in another's name by giving only their URL).
+   */
+  readonly sender?: string;
 }
 
 export type QueueMessage = FanoutMessage | DeliverMessage | FetchObjectMessage;
@@ -85,7 +90,8 @@ export function parseQueueMessage(body: unknown): ParseMessageResult {
       if (
         isUrlString(message.id) &&
         (message.purpose === "create" || message.purpose === "context") &&
-        (message.inboxId === undefined || isUrlString(message.inboxId))
+        (message.inboxId === undefined || isUrlString(message.inboxId)) &&
+        (message.sender === undefined || isUrlString(message.sender))
       ) {
         return { ok: true, message: body as FetchObjectMessage };
       }

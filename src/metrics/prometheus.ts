@@ -10,6 +10,7 @@ const HELP: Record<string, string> = {
   activitypub_inbox_activities_total: "Activities received at the inboxes, by type and answer.",
   activitypub_actor_cache_total: "Remote actor lookups, by cache result.",
   activitypub_kv_writes_total: "Writes to the KV actor cache.",
+  activitypub_kv_write_errors_total: "Writes to the KV actor cache that failed (quota, rate).",
   outpost_queue_messages_sent_total: "Queue messages sent, by type.",
   outpost_do_calls_total: "Durable Object calls made, by method.",
   outpost_d1_queries_total: "D1 queries run.",

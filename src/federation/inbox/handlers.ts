@@ -299,7 +299,16 @@ async function onCreate(ctx: InboxContext): Promise<Outcome> {
     // Only a URL: fetching it is slow work, for the queue.
     return {
       statements: [],
-      messages: [{ v: 1, type: "fetchObject", id: object, purpose: "create", inboxId: ctx.id }],
+      messages: [
+        {
+          v: 1,
+          type: "fetchObject",
+          id: object,
+          purpose: "create",
+          inboxId: ctx.id,
+          sender: ctx.actor,
+        },
+      ],
       fanouts: [],
       pending: true,
     };

@@ -146,13 +146,11 @@ async function receive(
     cachedKeyQuery(db, keyId ?? ""),
     db.select({ followUps: inbox.followUps }).from(inbox).where(eq(inbox.id, id)),
   ]);
+  const keys = keyResolver(remote, { keyId: keyId ?? "", row: cachedKey[0] });
   const verified = await verifyRequest(
     { method: request.method, url: new URL(request.url), headers: request.headers },
     body,
-    {
-      resolveKey: keyResolver(remote, { keyId: keyId ?? "", row: cachedKey[0] }),
-      now: options.now?.getTime(),
-    },
+    { resolveKey: keys.resolveKey, now: options.now?.getTime() },
   );
   if (!verified.ok) {
     // An actor that says it deleted itself, signed with its own key, which is gone: believe
@@ -179,6 +177,7 @@ async function receive(
   if (hostOf(id) !== hostOf(actor)) {
     return { status: 403, error: "the activity's id is not on its actor's host" };
   }
+  await keys.rememberVerified(actor);
 
   // The limit per verified host, while the handler reads what it needs (it writes nothing).
   const now = options.now ?? new Date();
