@@ -3,10 +3,10 @@
  * once, undone in both shapes of `Undo`, and shown in the note, its `likes` and `shares`
  * collections and the owner's API.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { notes } from "../src/storage/schema";
+import { notes, reactions } from "../src/storage/schema";
 import { AP, BROWSER, db, get, getJson, seedNote } from "./helpers";
 import { ORIGIN, PUBLIC, RemoteActor } from "./support/remote";
 
@@ -205,5 +205,34 @@ describe("likes and shares collections", () => {
       expect(gone.status).toBe(410);
       expect(await gone.json()).toMatchObject({ id: deleted.id, type: "Tombstone" });
     }
+  });
+});
+
+describe("the counts of notes liked before they were counted", () => {
+  it("are filled in by the migration that backfills them", async () => {
+    const note = await seedNote();
+    const old = (n: number, type: "Like" | "Announce") => ({
+      id: `https://before.test/${type}/${n}`,
+      type,
+      actor: `https://before.test/users/u${n}`,
+      object: note.id,
+      createdAt: new Date(),
+    });
+    // Stored as an instance that predates the counts would have them: with the counts at 0.
+    await db()
+      .insert(reactions)
+      .values([old(1, "Like"), old(2, "Like"), old(3, "Like"), old(4, "Announce")]);
+    const counts = async () =>
+      (
+        await db()
+          .select({ likes: notes.likesCount, shares: notes.sharesCount })
+          .from(notes)
+          .where(eq(notes.id, note.id))
+      )[0];
+    expect(await counts()).toEqual({ likes: 0, shares: 0 });
+    const backfill = env.TEST_MIGRATIONS.find((m) => m.name.includes("backfill_reaction_counts"));
+    if (backfill === undefined) throw new Error("no backfill migration");
+    await env.DB.batch(backfill.queries.map((query) => env.DB.prepare(query)));
+    expect(await counts()).toEqual({ likes: 3, shares: 1 });
   });
 });

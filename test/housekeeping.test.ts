@@ -150,7 +150,7 @@ describe("actors D1 no longer needs", () => {
       .insert(noteTags)
       .values({ noteSeq: seq, type: "Mention", name: "m", href: id("mentioned") });
 
-    expect(await expireStaleActors(env)).toBe(1);
+    expect(await expireStaleActors(db())).toBe(1);
     const left = await db()
       .select({ id: actors.id })
       .from(actors)

@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { expireStaleActors } from "../src/federation/sweeper";
 import { findActor, findActorByHandle } from "../src/storage/actors";
 import { createDb, type Db } from "../src/storage/db";
 import { findFollow, pageFollows } from "../src/storage/follows";
@@ -172,6 +173,14 @@ describe("query plans", () => {
       const [plan] = await plansOf(run);
       expect((plan ?? []).join("\n")).not.toMatch(/TEMP B-TREE/);
     }
+  });
+
+  it("finds the actors the cron may delete by index, not by scanning what refers to them", async () => {
+    const plans = await plansOf((db) => expireStaleActors(db, Date.now()));
+    const detail = plans.flat().join("\n");
+    expect(detail).toMatch(/SEARCH actors USING INDEX actors_fetched_at_idx/);
+    expect(detail).toMatch(/note_tags USING (COVERING )?INDEX note_tags_href_idx/);
+    expect(detail).not.toMatch(/SCAN (follows|notes|reactions|notifications|note_tags)\b/);
   });
 
   it("walks notifications down from the cursor by seq, without a sort step", async () => {

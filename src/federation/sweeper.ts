@@ -6,7 +6,7 @@
  */
 import { and, asc, eq, exists, inArray, isNotNull, lt, not, or, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import { createDb, runBatch } from "../storage/db";
+import { createDb, type Db, runBatch } from "../storage/db";
 import { overdueRetries } from "../storage/deliveries";
 import {
   actors,
@@ -119,8 +119,7 @@ export async function expireIdempotencyKeys(env: Env, now: number = Date.now()):
 export const STALE_ACTOR_MS = 30 * 24 * 3600_000;
 
 /** Deletes, a bounded batch a run, the actors D1 no longer needs (see `STALE_ACTOR_MS`). */
-export async function expireStaleActors(env: Env, now: number = Date.now()): Promise<number> {
-  const db = createDb(env.DB);
+export async function expireStaleActors(db: Db, now: number = Date.now()): Promise<number> {
   const referenced = (table: SQLiteTable, column: SQLiteColumn) =>
     exists(db.select({ one: sql`1` }).from(table).where(eq(column, actors.id)));
   const stale = db
@@ -160,7 +159,7 @@ export async function handleScheduled(
     sweepOverdueRetries(env, now),
     sweepUnsentFanouts(env, createDb(env.DB), now, GRACE_MS),
     expireIdempotencyKeys(env, now),
-    expireStaleActors(env, now),
+    expireStaleActors(createDb(env.DB), now),
   ]);
   if (followUps + retries + fanouts + keys + staleActors > 0) {
     console.info(

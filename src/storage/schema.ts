@@ -73,6 +73,8 @@ export const actors = sqliteTable(
     index("actors_handle_idx").on(t.preferredUsername, t.domain),
     // Signature verification looks keys up by id.
     index("actors_public_key_idx").on(t.publicKeyId),
+    // The cron finds actors not fetched for a long time.
+    index("actors_fetched_at_idx").on(t.fetchedAt),
   ],
 );
 export type ActorRow = typeof actors.$inferSelect;
@@ -160,6 +162,8 @@ export const noteTags = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.noteSeq, t.type, t.name] }),
     index("note_tags_name_type_idx").on(t.name, t.type),
+    // Whether an actor is mentioned (the cron keeps mentioned actors).
+    index("note_tags_href_idx").on(t.href),
   ],
 );
 export type NoteTagRow = typeof noteTags.$inferSelect;
