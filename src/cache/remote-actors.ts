@@ -228,7 +228,6 @@ export interface KeyCache {
   rememberVerified(owner: string): Promise<void>;
 }
 
-
 /** The key with this id, when the actor holds it. */
 function keyOf(actor: CachedActor, keyId: string): ResolvedKey | undefined {
   if (actor.publicKeyId !== keyId || actor.publicKeyPem === null) return undefined;
