@@ -162,8 +162,9 @@ export const noteTags = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.noteSeq, t.type, t.name] }),
     index("note_tags_name_type_idx").on(t.name, t.type),
-    // Whether an actor is mentioned (the cron keeps mentioned actors).
-    index("note_tags_href_idx").on(t.href),
+    // Whether an actor is mentioned (the cron keeps mentioned actors); with the note, whether
+    // a note mentions someone (the home timeline's direct notes).
+    index("note_tags_href_idx").on(t.href, t.noteSeq),
   ],
 );
 export type NoteTagRow = typeof noteTags.$inferSelect;
