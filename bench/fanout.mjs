@@ -12,12 +12,13 @@
  * Outside the Worker it reads: what the fake servers received, the workerd process's CPU
  * time (/proc), and the instance's own /metrics (queue messages, Durable Object calls, D1 rows).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash, webcrypto } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startInstance, wranglerEnv } from "./instance.mjs";
 
 const argv = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -154,12 +155,7 @@ const uniqueInboxesOf = (followers) => new Set(followers.map((f) => f.sharedInbo
 
 // ---------------------------------------------------------------- the local instance
 
-const env = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  OWNER_TOKEN: TOKEN,
-};
+const env = wranglerEnv(TOKEN);
 
 function seed(state, followers) {
   const now = Date.now();
@@ -179,34 +175,6 @@ function seed(state, followers) {
   };
   run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
   run(["d1", "execute", "DB", "--local", "--persist-to", state, "--file", file]);
-}
-
-async function startInstance(state) {
-  const dev = spawn(
-    "wrangler",
-    [
-      "dev",
-      "--port",
-      String(PORT),
-      "--persist-to",
-      state,
-      "--var",
-      `PUBLIC_ORIGIN:${ORIGIN}`,
-      "--var",
-      "DEV_FEDERATION:true",
-      "--show-interactive-dev-session=false",
-    ],
-    { env, stdio: ["ignore", "ignore", "inherit"] },
-  );
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${ORIGIN}/.well-known/nodeinfo`)).ok) return dev;
-    } catch {}
-    await sleep(300);
-  }
-  dev.kill();
-  throw new Error("instance did not start");
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -498,7 +466,7 @@ async function main() {
   let dev;
   try {
     seed(state, followers);
-    dev = await startInstance(state);
+    dev = await startInstance({ port: PORT, state, env });
     const clean = await outpostClean(farm, followers, dev.pid);
     if (ONLY === "clean") {
       console.table({ "Outpost (clean)": clean });

@@ -10,12 +10,13 @@
  *
  * The signer here is written independently of Outpost's own, on Node's Web Crypto.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash, webcrypto } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startInstance, wranglerEnv } from "./instance.mjs";
 
 const args = Object.fromEntries(
   process.argv
@@ -140,44 +141,15 @@ async function post(actor) {
   return { status: res.status, ms: performance.now() - start };
 }
 
-async function startInstance(state) {
-  const env = {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    OWNER_TOKEN: "bench",
-  };
+async function startOutpost(state) {
+  const env = wranglerEnv("bench");
   const migrate = spawnSync(
     "wrangler",
     ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
     { env, stdio: "ignore" },
   );
   if (migrate.status !== 0) throw new Error("migrations failed");
-  const dev = spawn(
-    "wrangler",
-    [
-      "dev",
-      "--port",
-      String(PORT),
-      "--persist-to",
-      state,
-      "--var",
-      `PUBLIC_ORIGIN:${ORIGIN}`,
-      "--var",
-      "DEV_FEDERATION:true",
-      "--show-interactive-dev-session=false",
-    ],
-    { env, stdio: ["ignore", process.env.BENCH_LOG ? "inherit" : "ignore", "inherit"] },
-  );
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${ORIGIN}/.well-known/nodeinfo`)).ok) return dev;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  dev.kill();
-  throw new Error("instance did not start");
+  return startInstance({ port: PORT, state, env, log: Boolean(process.env.BENCH_LOG) });
 }
 
 const percentile = (sorted, p) =>
@@ -186,7 +158,7 @@ const percentile = (sorted, p) =>
 async function main() {
   const state = mkdtempSync(join(tmpdir(), "outpost-bench-"));
   const { servers, actors } = await startRemotes();
-  const dev = await startInstance(state);
+  const dev = await startOutpost(state);
   try {
     // Warm-up: one activity per actor, so each key is fetched and cached once.
     await Promise.all(actors.map((a) => post(a)));

@@ -3,14 +3,12 @@
  * once, undone in both shapes of `Undo`, and shown in the note, its `likes` and `shares`
  * collections and the owner's API.
  */
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { notes, reactions } from "../src/storage/schema";
-import { AP, BROWSER, db, get, getJson, seedNote } from "./helpers";
+import { AP, api, BROWSER, db, get, getJson, seedNote } from "./helpers";
 import { ORIGIN, PUBLIC, RemoteActor } from "./support/remote";
-
-const TOKEN = "test-owner-token";
 
 const HOST = "fans.test";
 const alice = await RemoteActor.create({ host: HOST, username: "alice" });
@@ -42,11 +40,10 @@ async function shownCounts(note: { id: string; seq: number }) {
   }>(note.id);
   const likes = await getJson<{ type: string; totalItems: number }>(`${note.id}/likes`);
   const shares = await getJson<{ type: string; totalItems: number }>(`${note.id}/shares`);
-  const status = (await (
-    await exports.default.fetch(`${ORIGIN}/api/v1/statuses/${note.seq}`, {
-      headers: { Authorization: `Bearer ${TOKEN}` },
-    })
-  ).json()) as { favourites_count: number; reblogs_count: number };
+  const status = (await (await api(`/v1/statuses/${note.seq}`)).json()) as {
+    favourites_count: number;
+    reblogs_count: number;
+  };
   expect(document.likes).toEqual({
     id: `${note.id}/likes`,
     type: "Collection",
@@ -137,11 +134,7 @@ describe("like and boost counts", () => {
 
   it("counts the owner's own like and boost, and their undoing", async () => {
     const note = await seedNote();
-    const action = (path: string) =>
-      exports.default.fetch(`${ORIGIN}/api/v1/statuses/${note.seq}/${path}`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${TOKEN}` },
-      });
+    const action = (path: string) => api(`/v1/statuses/${note.seq}/${path}`, { method: "POST" });
     expect(await (await action("favourite")).json()).toMatchObject({
       favourited: true,
       favourites_count: 1,

@@ -40,6 +40,31 @@ export async function getJson<T = Record<string, unknown>>(path: string): Promis
   return (await res.json()) as T;
 }
 
+/** The owner token the tests run with (vitest.config.ts). */
+export const OWNER_TOKEN = "test-owner-token";
+
+export interface ApiInit {
+  readonly method?: string;
+  /** Sent as JSON; the method defaults to POST with a body, GET without. */
+  readonly body?: unknown;
+  /** Another token, or null for none; the owner's by default. */
+  readonly token?: string | null;
+  readonly headers?: Record<string, string>;
+}
+
+/** A call to the owner's API: a path under `/api`, or a whole URL (from a `Link` header). */
+export function api(path: string, init: ApiInit = {}): Promise<Response> {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.token !== null) headers.Authorization = `Bearer ${init.token ?? OWNER_TOKEN}`;
+  if (init.body !== undefined) headers["Content-Type"] = "application/json";
+  const url = path.startsWith("http") ? path : `${ORIGIN}/api${path}`;
+  return exports.default.fetch(url, {
+    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+}
+
 export const db = () => createDb(env.DB);
 
 /**

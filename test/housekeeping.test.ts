@@ -7,7 +7,7 @@ import {
   createScheduledController,
   waitOnExecutionContext,
 } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { count, eq, like } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import {
@@ -17,22 +17,13 @@ import {
 } from "../src/federation/sweeper";
 import worker from "../src/index";
 import { actors, idempotencyKeys, noteTags, notifications, reactions } from "../src/storage/schema";
-import { db, ORIGIN, OWNER, seedFollow, seedNote } from "./helpers";
+import { api, db, OWNER, seedFollow, seedNote } from "./helpers";
 
-const TOKEN = "test-owner-token";
 const HOUR = 3600_000;
 
 /** Posts a status with an `Idempotency-Key`; its id. */
 async function postWithKey(key: string, status = `posted with ${key}`): Promise<string> {
-  const res = await exports.default.fetch(`${ORIGIN}/api/v1/statuses`, {
-    method: "POST",
-    headers: {
-      Authorization: `Bearer ${TOKEN}`,
-      "Content-Type": "application/json",
-      "Idempotency-Key": key,
-    },
-    body: JSON.stringify({ status }),
-  });
+  const res = await api("/v1/statuses", { body: { status }, headers: { "Idempotency-Key": key } });
   expect(res.status, await res.clone().text()).toBe(200);
   return ((await res.json()) as { id: string }).id;
 }
@@ -78,9 +69,7 @@ describe("idempotency keys", () => {
     expect(second).not.toBe(first);
     // Both posts exist: the retry made a new one.
     for (const id of [first, second]) {
-      const res = await exports.default.fetch(`${ORIGIN}/api/v1/statuses/${id}`, {
-        headers: { Authorization: `Bearer ${TOKEN}` },
-      });
+      const res = await api(`/v1/statuses/${id}`);
       expect(res.status).toBe(200);
     }
     // A key still kept returns its post, as before.

@@ -1,10 +1,9 @@
 /** Follow, Undo(Follow), Accept and Reject of the owner's requests, Block. */
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { type KeyResolver, verifyRequest } from "../src/signatures/verify";
 import { follows, outbox } from "../src/storage/schema";
 import { db, getJson, seedFollow } from "./helpers";
-import { eventually, OWNER, RemoteActor, received } from "./support/remote";
+import { deliveriesAt, eventually, OWNER, RemoteActor } from "./support/remote";
 
 const edge = async (actor: string, follower: string) =>
   (
@@ -14,27 +13,8 @@ const edge = async (actor: string, follower: string) =>
       .where(and(eq(follows.actor, actor), eq(follows.follower, follower)))
   )[0];
 
-/** The Accepts the fake fediverse received at an inbox, with their signatures checked. */
-async function acceptsAt(actor: RemoteActor): Promise<Record<string, unknown>[]> {
-  const owner = await getJson<{ publicKey: { id: string; publicKeyPem: string } }>("/users/owner");
-  const resolveKey: KeyResolver = async (keyId) => ({
-    ok: true,
-    fromCache: false,
-    key: { id: keyId, owner: OWNER, publicKeyPem: owner.publicKey.publicKeyPem },
-  });
-  const posts = (await received(actor.host, "POST")).filter((r) => r.url === actor.inbox);
-  const out: Record<string, unknown>[] = [];
-  for (const post of posts) {
-    const verified = await verifyRequest(
-      { method: "POST", url: new URL(post.url), headers: new Headers(post.headers) },
-      new TextEncoder().encode(post.body),
-      { resolveKey },
-    );
-    expect(verified).toMatchObject({ ok: true, keyId: owner.publicKey.id, owner: OWNER });
-    out.push(JSON.parse(post.body) as Record<string, unknown>);
-  }
-  return out;
-}
+/** What reached the actor's inbox from the owner, signatures checked (the Accepts). */
+const acceptsAt = (actor: RemoteActor) => deliveriesAt(actor.inbox);
 
 describe("Follow", () => {
   it("is accepted at once, and a signed Accept reaches the follower's inbox", async () => {

@@ -3,11 +3,10 @@
  * and listed like Mastodon does, ungrouped (`/api/v1/notifications`) and grouped
  * (`/api/v2/notifications`), with paging and `Link` headers.
  */
-import { exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { inbox, notes, notifications } from "../src/storage/schema";
-import { db, seedNote } from "./helpers";
+import { api, db, seedNote } from "./helpers";
 import {
   AS_CONTEXT,
   eventually,
@@ -17,8 +16,6 @@ import {
   RemoteActor,
   serve,
 } from "./support/remote";
-
-const TOKEN = "test-owner-token";
 
 interface Account {
   id: string;
@@ -55,13 +52,6 @@ interface Grouped {
   notification_groups: Group[];
 }
 
-function call(path: string, token: string | null = TOKEN) {
-  const url = path.startsWith("http") ? path : `${ORIGIN}/api${path}`;
-  return exports.default.fetch(url, {
-    headers: token === null ? {} : { Authorization: `Bearer ${token}` },
-  });
-}
-
 /** The URL of a `Link` relation, if the header has it. */
 function linkOf(res: Response, rel: "next" | "prev"): string | undefined {
   const header = res.headers.get("Link") ?? "";
@@ -69,13 +59,13 @@ function linkOf(res: Response, rel: "next" | "prev"): string | undefined {
 }
 
 async function v1(query: string) {
-  const res = await call(query.startsWith("http") ? query : `/v1/notifications?${query}`);
+  const res = await api(query.startsWith("http") ? query : `/v1/notifications?${query}`);
   expect(res.status, await res.clone().text()).toBe(200);
   return { res, list: (await res.json()) as Notification[] };
 }
 
 async function v2(query: string) {
-  const res = await call(query.startsWith("http") ? query : `/v2/notifications?${query}`);
+  const res = await api(query.startsWith("http") ? query : `/v2/notifications?${query}`);
   expect(res.status, await res.clone().text()).toBe(200);
   return { res, body: (await res.json()) as Grouped };
 }
@@ -101,7 +91,7 @@ describe("the owner's notifications", () => {
   it("are the owner's only", async () => {
     for (const path of ["/v1/notifications", "/v2/notifications"]) {
       for (const token of [null, "wrong"]) {
-        const res = await call(path, token);
+        const res = await api(path, { token });
         expect(res.status).toBe(401);
         expect(await res.json()).toEqual({ error: expect.any(String) });
       }
@@ -400,7 +390,7 @@ describe("paging", () => {
         "types[]=%3Cb%3E",
         "exclude_types[]=a%20b",
       ]) {
-        const res = await call(`/${version}/notifications?${query}`);
+        const res = await api(`/${version}/notifications?${query}`);
         expect(res.status, `${version} ${query}`).toBe(400);
         expect(await res.json()).toEqual({ error: expect.any(String) });
       }
@@ -412,6 +402,6 @@ describe("paging", () => {
     expect(list.length).toBeGreaterThan(0);
     expect(list.some((n) => n.type === "mention")).toBe(false);
     // A limit above 80 is lowered to it.
-    expect((await call("/v1/notifications?limit=500")).status).toBe(200);
+    expect((await api("/v1/notifications?limit=500")).status).toBe(200);
   });
 });

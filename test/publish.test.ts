@@ -3,7 +3,7 @@ import { exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { follows, notes, outbox } from "../src/storage/schema";
-import { AP, db, fetchWithVars, get } from "./helpers";
+import { AP, api, db, fetchWithVars, get, OWNER_TOKEN } from "./helpers";
 import {
   deliveriesAt,
   eventually,
@@ -14,26 +14,7 @@ import {
   serve,
 } from "./support/remote";
 
-const TOKEN = "test-owner-token";
-
-function api(
-  path: string,
-  init: {
-    method?: string;
-    body?: unknown;
-    token?: string | null;
-    headers?: Record<string, string>;
-  } = {},
-) {
-  const headers: Record<string, string> = { ...init.headers };
-  if (init.token !== null) headers.Authorization = `Bearer ${init.token ?? TOKEN}`;
-  if (init.body !== undefined) headers["Content-Type"] = "application/json";
-  return exports.default.fetch(`${ORIGIN}/api${path}`, {
-    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-}
+const TOKEN = OWNER_TOKEN;
 
 async function post(body: Record<string, unknown>, headers?: Record<string, string>) {
   const res = await api("/v1/statuses", { body, headers });

@@ -2,16 +2,15 @@
  * The owner's home timeline (`GET /api/v1/timelines/home`): whose notes are in it, Mastodon's
  * paging (`max_id`, `since_id`, `min_id`, `limit`, `Link`), bad parameters, and its query plan.
  */
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDb, type Db } from "../src/storage/db";
 import { notes } from "../src/storage/schema";
 import { homeTimeline } from "../src/storage/timeline";
-import { db, seedNote } from "./helpers";
+import { api, db, seedNote } from "./helpers";
 import { ORIGIN, OWNER, PUBLIC, RemoteActor, serve } from "./support/remote";
 
-const TOKEN = "test-owner-token";
 const HOME = `${ORIGIN}/api/v1/timelines/home`;
 
 interface Status {
@@ -19,18 +18,6 @@ interface Status {
   uri: string;
   visibility: string;
   account: { id: string; acct: string };
-}
-
-function api(path: string, init: { method?: string; body?: unknown; token?: string | null } = {}) {
-  const headers: Record<string, string> = {};
-  if (init.token !== null) headers.Authorization = `Bearer ${init.token ?? TOKEN}`;
-  if (init.body !== undefined) headers["Content-Type"] = "application/json";
-  const url = path.startsWith("http") ? path : `${ORIGIN}/api${path}`;
-  return exports.default.fetch(url, {
-    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
 }
 
 /** The owner posts through the API; the status's id. */

@@ -138,8 +138,8 @@ export function countLookup(result: "hit" | "miss" | "refresh"): void {
   recorder().inc("activitypub_actor_cache_total", { result });
 }
 
-/** The cached shape of an actor row (or of a parsed actor whose summary is sanitised). */
-export function toCachedActor(row: NewActorRow | ParsedActorWithTime): CachedActor {
+/** The cached shape of an actor row. */
+export function toCachedActor(row: NewActorRow): CachedActor {
   return {
     id: row.id,
     type: row.type,
@@ -163,8 +163,6 @@ export function toCachedActor(row: NewActorRow | ParsedActorWithTime): CachedAct
     fetchedAt: row.fetchedAt?.getTime() ?? Date.now(),
   };
 }
-
-type ParsedActorWithTime = ParsedActor & { readonly fetchedAt: Date };
 
 /** The row the cached actor stands for (for D1). */
 export function fromCachedActor(actor: CachedActor): NewActorRow {

@@ -19,6 +19,7 @@ import {
   ACTOR_TTL_SECONDS,
   actorChanged,
   type CachedActor,
+  type CacheRead,
   countLookup,
   fromCachedActor,
   readActor,
@@ -155,29 +156,27 @@ export type CachedKey = Awaited<ReturnType<typeof cachedKeyQuery>>[number];
  * server. The key must be listed by the actor that owns it, in that actor's own document
  * (fetched by its id), so a server cannot publish a key in another server's actor's name.
  * `refresh` (a cached key failed to verify) fetches once more, unless the copy is younger
- * than `REFETCH_AFTER_MS`. `prefetched` is the result of `cachedKeyQuery` when the caller
- * already read it (in a batch with other reads).
+ * than `REFETCH_AFTER_MS`. `prefetched` holds what the caller already read for the key it
+ * expects (`readCachedKey` and `cachedKeyQuery`, alongside its own reads): nothing is read
+ * twice, not even when a refresh follows.
  *
  * KV is written only by `rememberVerified`, once a signature by the key's owner verified:
  * whoever sends junk naming keys cannot spend the day's KV writes. (D1 keeps what was
  * fetched at once, so that a forged signature cannot make us fetch the same key again.)
  */
-export function keyResolver(
-  ctx: RemoteContext,
-  prefetched?: { readonly keyId: string; readonly row: CachedKey | undefined },
-): KeyCache {
+export function keyResolver(ctx: RemoteContext, prefetched?: PrefetchedKey): KeyCache {
   let toCache: CachedActor | undefined;
   const resolveKey: KeyResolver = async (keyId, { refresh }): Promise<KeyResolution> => {
     const now = clock(ctx);
-    const cached = await readKeyOwner(ctx.cache, keyId, now);
+    const read = prefetched?.keyId === keyId ? prefetched : undefined;
+    const cached = read?.cached ?? (await readKeyOwner(ctx.cache, keyId, now));
     if (!refresh && cached.kind !== "miss" && cached.fresh) {
       const key = cached.kind === "gone" ? undefined : keyOf(cached.actor, keyId);
       if (cached.kind === "gone" || key !== undefined) countLookup("hit");
       if (cached.kind === "gone") return { ok: false, reason: "gone" };
       if (key !== undefined) return { ok: true, fromCache: true, key };
     }
-    const row =
-      prefetched?.keyId === keyId ? prefetched.row : (await cachedKeyQuery(ctx.db, keyId))[0];
+    const row = read !== undefined ? read.row : (await cachedKeyQuery(ctx.db, keyId))[0];
     const stored = row === undefined ? undefined : toCachedActor(row);
     const known = cached.kind === "actor" ? newest(cached.actor, stored) : stored;
     const knownKey = known === undefined ? undefined : keyOf(known, keyId);
@@ -219,6 +218,18 @@ export function keyResolver(
       if (actor?.id === owner) await writeActor(ctx.cache, actor, clock(ctx));
     },
   };
+}
+
+/** What a caller read for a key before verifying: its KV entry and its D1 row. */
+export interface PrefetchedKey {
+  readonly keyId: string;
+  readonly cached: CacheRead;
+  readonly row: CachedKey | undefined;
+}
+
+/** The KV entry of a key's owner (to read alongside other reads, for `keyResolver`). */
+export function readCachedKey(ctx: RemoteContext, keyId: string): Promise<CacheRead> {
+  return readKeyOwner(ctx.cache, keyId, clock(ctx));
 }
 
 /** A key resolver, and what it learnt, to cache once a signature verified. */

@@ -94,7 +94,33 @@ export async function listNotifications(
 ): Promise<ListedNotification[]> {
   if (request.types?.length === 0) return [];
   const ascending = request.minId !== undefined;
-  const rows = await db
+  const rows = await shownBetween(db, request, {
+    // `min_id` wins over `since_id`, as on Mastodon.
+    lower: request.minId ?? request.sinceId,
+    upper: request.maxId,
+    ascending,
+    limit: request.limit,
+  });
+  const listed = rows.map(({ statusSeq, ...notification }) => ({ notification, statusSeq }));
+  return ascending ? listed.reverse() : listed;
+}
+
+/**
+ * The notifications the owner is shown (of the types asked, about a live note if any, by an
+ * account we know) between two exclusive `seq` bounds, newest first unless `ascending`, each
+ * with the `seq` of the status it is about.
+ */
+function shownBetween(
+  db: Db,
+  request: NotificationRequest,
+  bounds: {
+    readonly lower: number | undefined;
+    readonly upper: number | undefined;
+    readonly ascending: boolean;
+    readonly limit: number;
+  },
+) {
+  return db
     .select({
       seq: notifications.seq,
       type: notifications.type,
@@ -111,14 +137,11 @@ export async function listNotifications(
         ofTypes(request),
         aboutLiveNote(),
         byKnownAccount(db),
-        // `min_id` wins over `since_id`, as on Mastodon.
-        between(request.minId ?? request.sinceId, request.maxId),
+        between(bounds.lower, bounds.upper),
       ),
     )
-    .orderBy(ascending ? asc(notifications.seq) : desc(notifications.seq))
-    .limit(request.limit);
-  const listed = rows.map(({ statusSeq, ...notification }) => ({ notification, statusSeq }));
-  return ascending ? listed.reverse() : listed;
+    .orderBy(bounds.ascending ? asc(notifications.seq) : desc(notifications.seq))
+    .limit(bounds.limit);
 }
 
 /** Accounts shown per group (Mastodon's `SAMPLE_ACCOUNTS_SIZE`). */
@@ -163,27 +186,12 @@ export async function pageGroups(
   let cursor = ascending ? request.minId : request.maxId;
   let step = Math.max(FIRST_STEP, limit * 2);
   for (let more = request.types?.length !== 0; more; ) {
-    const rows = await db
-      .select({
-        seq: notifications.seq,
-        type: notifications.type,
-        account: notifications.account,
-        groupKey: notifications.groupKey,
-        createdAt: notifications.createdAt,
-        statusSeq: statusSeq(),
-      })
-      .from(notifications)
-      .leftJoin(notes, eq(notes.id, notifications.target))
-      .where(
-        and(
-          ofTypes(request),
-          aboutLiveNote(),
-          byKnownAccount(db),
-          ascending ? between(cursor, request.maxId) : between(request.sinceId, cursor),
-        ),
-      )
-      .orderBy(ascending ? asc(notifications.seq) : desc(notifications.seq))
-      .limit(step);
+    const rows = await shownBetween(db, request, {
+      lower: ascending ? cursor : request.sinceId,
+      upper: ascending ? request.maxId : cursor,
+      ascending,
+      limit: step,
+    });
     for (const row of rows) {
       const grouped = row.groupKey !== null && groupedTypes.includes(row.type);
       const groupKey = grouped ? (row.groupKey as string) : `ungrouped-${row.seq}`;

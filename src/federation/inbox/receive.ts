@@ -12,6 +12,7 @@ import {
   fetchRemote,
   keyResolver,
   type RemoteContext,
+  readCachedKey,
 } from "../../cache/remote-actors";
 import type { Config } from "../../env";
 import { verifyRequest } from "../../signatures/verify";
@@ -141,12 +142,16 @@ async function receive(
   const known = selfDelete ? await findActor(db, actor) : undefined;
   if (selfDelete && known === undefined) return { status: 202 };
 
-  // One round trip for what verification and idempotency both need to read.
-  const [cachedKey, seen] = await db.batch([
-    cachedKeyQuery(db, keyId ?? ""),
-    db.select({ followUps: inbox.followUps }).from(inbox).where(eq(inbox.id, id)),
+  // What verification and idempotency need, read at once: the key in KV, and one D1 round
+  // trip for the key's row (when KV has not caught up) and the activity, if seen before.
+  const [cached, [cachedKey, seen]] = await Promise.all([
+    readCachedKey(remote, keyId ?? ""),
+    db.batch([
+      cachedKeyQuery(db, keyId ?? ""),
+      db.select({ followUps: inbox.followUps }).from(inbox).where(eq(inbox.id, id)),
+    ]),
   ]);
-  const keys = keyResolver(remote, { keyId: keyId ?? "", row: cachedKey[0] });
+  const keys = keyResolver(remote, { keyId: keyId ?? "", cached, row: cachedKey[0] });
   const verified = await verifyRequest(
     { method: request.method, url: new URL(request.url), headers: request.headers },
     body,
