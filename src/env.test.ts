@@ -31,6 +31,7 @@ describe("parseConfig", () => {
       indexable: false,
     });
     expect(config.devFederation).toBe(false);
+    expect(config.retryBaseMs).toBe(30_000);
     expect(config.ownerToken).toBeUndefined();
     expect(config.urls.owner.id).toBe("https://social.example/users/owner");
   });
@@ -67,6 +68,36 @@ describe("parseConfig", () => {
     expect(errors({ ...base, DEV_FEDERATION: "true" })).toMatch(/DEV_FEDERATION/);
     expect(errors({ ...base, DEV_FEDERATION: "yes" })).toMatch(/DEV_FEDERATION must be/);
   });
+
+  it("shortens the delivery backoff with DEV_RETRY_BASE_MS on a development instance", () => {
+    const dev = { PUBLIC_ORIGIN: "http://localhost:8787", DEV_FEDERATION: "true" };
+    expect(ok({ ...dev, DEV_RETRY_BASE_MS: "1000" }).retryBaseMs).toBe(1000);
+    expect(ok({ ...dev, DEV_RETRY_BASE_MS: " 250 " }).retryBaseMs).toBe(250);
+    expect(ok({ ...dev, DEV_RETRY_BASE_MS: "" }).retryBaseMs).toBe(30_000);
+  });
+
+  it("refuses DEV_RETRY_BASE_MS without DEV_FEDERATION", () => {
+    expect(errors({ ...base, DEV_RETRY_BASE_MS: "1000" })).toMatch(
+      /DEV_RETRY_BASE_MS is only allowed with DEV_FEDERATION/,
+    );
+    expect(
+      errors({
+        PUBLIC_ORIGIN: "http://localhost:8787",
+        DEV_FEDERATION: "false",
+        DEV_RETRY_BASE_MS: "1000",
+      }),
+    ).toMatch(/only allowed with DEV_FEDERATION/);
+  });
+
+  it.each(["0", "-5", "1.5", "1e3", "fast", "0x10", "99999999999999999999"])(
+    "refuses DEV_RETRY_BASE_MS %j",
+    (value) => {
+      const dev = { PUBLIC_ORIGIN: "http://localhost:8787", DEV_FEDERATION: "true" };
+      expect(errors({ ...dev, DEV_RETRY_BASE_MS: value })).toMatch(
+        /DEV_RETRY_BASE_MS must be a positive whole number/,
+      );
+    },
+  );
 
   it("reads the owner's profile", () => {
     const config = ok({

@@ -3,6 +3,7 @@
  * configuration parsed and validated from its vars once per request (cheap, no I/O).
  */
 import { type LocalUrls, localUrls } from "./activitypub/urls";
+import { BASE_BACKOFF_MS } from "./hosts/policy";
 
 export type AppEnv = {
   Bindings: Env;
@@ -47,6 +48,11 @@ export interface Config {
   readonly urls: LocalUrls;
   /** `DEV_FEDERATION`: fetch from and deliver to plain-http loopback hosts. */
   readonly devFederation: boolean;
+  /**
+   * The delivery backoff's base, in ms: 30 s, unless `DEV_RETRY_BASE_MS` shortens it on a
+   * development instance, so that a breaker opens, parks and drains within seconds.
+   */
+  readonly retryBaseMs: number;
   /** `OWNER_TOKEN` secret; owner routes refuse every request while it is unset. */
   readonly ownerToken: string | undefined;
 }
@@ -102,6 +108,7 @@ export function parseConfig(vars: Partial<Record<keyof Env, unknown>>): ConfigRe
   if (devFederation && origin !== undefined && !isLoopbackHostname(new URL(origin).hostname)) {
     errors.push("DEV_FEDERATION is only allowed when PUBLIC_ORIGIN is a loopback origin");
   }
+  const retryBaseMs = parseRetryBase(str("DEV_RETRY_BASE_MS"), devFederation, errors);
 
   const username = str("OWNER_USERNAME") || "owner";
   if (!USERNAME.test(username)) {
@@ -141,6 +148,7 @@ export function parseConfig(vars: Partial<Record<keyof Env, unknown>>): ConfigRe
       owner,
       urls: localUrls(origin, username, hostname),
       devFederation,
+      retryBaseMs,
       ownerToken: ownerToken === "" ? undefined : ownerToken,
     },
   };
@@ -169,6 +177,23 @@ function parseOrigin(value: string, errors: string[]): string | undefined {
     return undefined;
   }
   return url.origin;
+}
+
+/**
+ * `DEV_RETRY_BASE_MS`: a whole number of milliseconds. Only a development instance may
+ * shorten its backoff: a deployed one retrying every second would hammer a struggling host.
+ */
+function parseRetryBase(value: string, devFederation: boolean, errors: string[]): number {
+  if (value === "") return BASE_BACKOFF_MS;
+  const ms = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(ms) || ms < 1) {
+    errors.push("DEV_RETRY_BASE_MS must be a positive whole number of milliseconds");
+  } else if (!devFederation) {
+    errors.push("DEV_RETRY_BASE_MS is only allowed with DEV_FEDERATION");
+  } else {
+    return ms;
+  }
+  return BASE_BACKOFF_MS;
 }
 
 function parseFields(value: string, errors: string[]): ProfileField[] {

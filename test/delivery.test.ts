@@ -12,7 +12,7 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../src/env";
 import { classifyResponse, parseRetryAfter } from "../src/federation/deliver";
 import {
@@ -22,9 +22,14 @@ import {
   MAX_INBOXES_PER_MESSAGE,
   packInboxes,
 } from "../src/federation/fanout";
-import type { DeliverMessage, FanoutMessage, QueueMessage } from "../src/federation/messages";
-import type { HostState } from "../src/hosts/host-state";
-import { BREAKER_THRESHOLD, backoffMs, MAX_BACKOFF_MS } from "../src/hosts/policy";
+import type {
+  DeliverMessage,
+  FanoutMessage,
+  FetchObjectMessage,
+  QueueMessage,
+} from "../src/federation/messages";
+import { type DeliveryResult, HostState } from "../src/hosts/host-state";
+import { BREAKER_THRESHOLD, backoffMs, backoffSeconds, MAX_BACKOFF_MS } from "../src/hosts/policy";
 import worker from "../src/index";
 import { actors, deliveryBatches, deliveryFailures, follows, outbox } from "../src/storage/schema";
 import { db } from "./helpers";
@@ -63,11 +68,32 @@ async function storedActivity(extra: Record<string, unknown> = {}): Promise<stri
   return id;
 }
 
+/** A queue that records what is sent to it, instead of sending it. */
+function recordingQueue(): { queue: Queue; enqueued: MessageSendRequest[] } {
+  const enqueued: MessageSendRequest[] = [];
+  const queue = {
+    send: async (body: unknown, options?: QueueSendOptions) =>
+      void enqueued.push({ body, ...options }),
+    sendBatch: async (messages: Iterable<MessageSendRequest>) => void enqueued.push(...messages),
+  } as unknown as Queue;
+  return { queue, enqueued };
+}
+
+/** The vars of a development instance on loopback whose backoff starts at `ms`. */
+const devVars = (ms: number) => ({
+  PUBLIC_ORIGIN: "http://localhost:8787",
+  DEV_FEDERATION: "true",
+  DEV_RETRY_BASE_MS: String(ms),
+});
+
 /**
  * Runs the consumer on messages, as the queue would. What it enqueues (retries) is recorded
  * instead of sent, so that a test sees it, and it does not run behind the test's back.
  */
-async function consume(queue: string, ...bodies: QueueMessage[]) {
+const consume = (queue: string, ...bodies: QueueMessage[]) => consumeWith({}, queue, bodies);
+
+/** The same, as an instance configured with other vars. */
+async function consumeWith(vars: Partial<Env>, queue: string, bodies: readonly QueueMessage[]) {
   const batch = createMessageBatch<unknown>(
     queue,
     bodies.map((body, i) => ({
@@ -77,15 +103,13 @@ async function consume(queue: string, ...bodies: QueueMessage[]) {
       body,
     })),
   );
+  // The plugin's result leaves out the delay of each retry: it is read from the calls.
+  const retries = batch.messages.map((message) => vi.spyOn(message, "retry"));
   const ctx = createExecutionContext();
-  const enqueued: MessageSendRequest[] = [];
-  const recorder = {
-    send: async (body: unknown, options?: QueueSendOptions) =>
-      void enqueued.push({ body, ...options }),
-    sendBatch: async (messages: Iterable<MessageSendRequest>) => void enqueued.push(...messages),
-  } as unknown as Queue;
-  await worker.queue(batch, { ...env, DELIVERY_QUEUE: recorder }, ctx);
-  return { ...(await getQueueResult(batch, ctx)), enqueued };
+  const { queue: recorder, enqueued } = recordingQueue();
+  await worker.queue(batch, { ...env, ...vars, DELIVERY_QUEUE: recorder }, ctx);
+  const retryDelays = retries.flatMap((spy) => spy.mock.calls.map(([o]) => o?.delaySeconds));
+  return { ...(await getQueueResult(batch, ctx)), enqueued, retryDelays };
 }
 
 const hostState = (host: string) => env.HOST_STATE.get(env.HOST_STATE.idFromName(host));
@@ -141,11 +165,19 @@ describe("backoff", () => {
   it("grows exponentially, within half and all of 30 s × 2^(n-1), capped at a day", () => {
     for (let failures = 1; failures <= 20; failures++) {
       const ceiling = Math.min(MAX_BACKOFF_MS, 30_000 * 2 ** (failures - 1));
-      expect(backoffMs(failures, () => 0)).toBe(ceiling / 2);
-      expect(backoffMs(failures, () => 0.999999)).toBeLessThanOrEqual(ceiling);
-      expect(backoffMs(failures, () => 0.999999)).toBeGreaterThan(ceiling * 0.99);
+      expect(backoffMs(failures, { random: () => 0 })).toBe(ceiling / 2);
+      expect(backoffMs(failures, { random: () => 0.999999 })).toBeLessThanOrEqual(ceiling);
+      expect(backoffMs(failures, { random: () => 0.999999 })).toBeGreaterThan(ceiling * 0.99);
     }
-    expect(backoffMs(30, () => 1)).toBe(MAX_BACKOFF_MS);
+    expect(backoffMs(30, { random: () => 1 })).toBe(MAX_BACKOFF_MS);
+  });
+
+  it("scales with its base, and as a queue delay is whole seconds, never zero", () => {
+    expect(backoffMs(3, { baseMs: 1000, random: () => 0 })).toBe(2000);
+    expect(backoffMs(3, { baseMs: 1000, random: () => 0.999999 })).toBeLessThanOrEqual(4000);
+    expect(backoffSeconds(1, { baseMs: 100, random: () => 0 })).toBe(1);
+    expect(backoffSeconds(2, { baseMs: 1000, random: () => 0.5 })).toBe(2);
+    expect(backoffSeconds(1, { random: () => 0 })).toBe(15);
   });
 
   it("spreads retries (jitter): many draws differ", () => {
@@ -333,6 +365,124 @@ describe("a failing host", () => {
         .where(eq(deliveryFailures.host, host));
       return rows.every((r) => r.state !== "parked") ? true : undefined;
     });
+  });
+
+  it("backs off on DEV_RETRY_BASE_MS's base on a development instance: seconds, not minutes", async () => {
+    const failure = (host: string) => ({
+      host,
+      activityId: `${OWNER}/statuses/backoff/activity`,
+      results: [
+        { inbox: `https://${host}/inbox`, kind: "hostFailure", status: 500, error: "HTTP 500" },
+      ] satisfies DeliveryResult[],
+    });
+    /** Fails a host up to the breaker, through an object built over its storage with `vars`. */
+    const failUntilOpen = (host: string, vars: Partial<Env>) =>
+      runInDurableObject(hostState(host), async (_instance: HostState, state) => {
+        const object = new HostState(state, { ...env, ...vars });
+        const answers = [];
+        for (let i = 0; i < BREAKER_THRESHOLD; i++)
+          answers.push(await object.report(failure(host)));
+        return {
+          delays: answers.map((a) => a.retry[0]?.delaySeconds),
+          status: await object.status(),
+        };
+      });
+
+    const deployed = await failUntilOpen("slow-backoff.delivery.test", {});
+    const dev = await failUntilOpen("fast-backoff.delivery.test", devVars(1000));
+    // Failures 1 to 4 are retried after 30 s × 2^(n-1) (at least half of it), or 1 s × 2^(n-1).
+    deployed.delays.slice(0, -1).forEach((delay, i) => {
+      expect(delay).toBeGreaterThanOrEqual(15 * 2 ** i);
+    });
+    dev.delays.slice(0, -1).forEach((delay, i) => {
+      expect(delay).toBeGreaterThanOrEqual(1);
+      expect(delay).toBeLessThanOrEqual(2 ** i);
+    });
+    // The fifth opens the breaker: for at least 240 s, or at most 16 s.
+    expect(deployed.status.circuit).toBe("open");
+    expect(dev.status.circuit).toBe("open");
+    expect((deployed.status.nextAttemptAt ?? 0) - Date.now()).toBeGreaterThan(230_000);
+    expect((dev.status.nextAttemptAt ?? 0) - Date.now()).toBeLessThanOrEqual(16_000);
+  });
+
+  it("retries a failed queue message on DEV_RETRY_BASE_MS's base on a development instance", async () => {
+    const url = "https://flaky.fetch.delivery.test/notes/1";
+    await serve({ url, status: 500, body: {} });
+    const message: FetchObjectMessage = { v: 1, type: "fetchObject", id: url, purpose: "context" };
+    const deployed = await consume("outpost-delivery", message);
+    const dev = await consumeWith(devVars(1000), "outpost-delivery", [message]);
+    expect(deployed.retryDelays).toHaveLength(1);
+    expect(deployed.retryDelays[0]).toBeGreaterThanOrEqual(15);
+    expect(dev.retryDelays).toEqual([1]);
+  });
+
+  it("probes with, and drains from, the earliest published of what was parked, whatever order it was parked in", {
+    timeout: 30_000,
+  }, async () => {
+    const host = "reordered.delivery.test";
+    const inbox = `https://${host}/inbox`;
+    await serve({ url: inbox, status: 202, body: {} });
+    const a = await storedActivity();
+    const b = await storedActivity({ type: "Update" });
+    const c = await storedActivity({ type: "Delete" });
+    const stub = hostState(host);
+    // The host is down; each activity's retries gave up at their own moment: B parked first.
+    await runInDurableObject(stub, (_instance: HostState, state) => {
+      state.storage.sql.exec(
+        "UPDATE state SET host = ?, failures = ?, open_until = ? WHERE k = 1",
+        host,
+        BREAKER_THRESHOLD,
+        Date.now() + 3600_000,
+      );
+    });
+    for (const activityId of [b, a, c]) {
+      expect(await stub.admit({ host, activityId, inboxes: [inbox] })).toMatchObject({
+        send: false,
+      });
+    }
+    expect((await stub.status()).parked).toBe(3);
+
+    // The window passes with the host back: the probe is A, and B and C follow it.
+    await runInDurableObject(stub, (_instance: HostState, state) => {
+      state.storage.sql.exec("UPDATE state SET open_until = ? WHERE k = 1", Date.now() - 1);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const delivered = await eventually(async () => {
+      const got = await deliveriesAt(inbox);
+      return got.length >= 3 ? got : undefined;
+    }, 20_000);
+    expect(delivered.map((activity) => activity.id)).toEqual([a, b, c]);
+    expect(await stub.status()).toMatchObject({ failures: 0, circuit: "closed", parked: 0 });
+  });
+
+  it("drains in publication order across more activities than one D1 query may name", async () => {
+    const host = "many-parked.delivery.test";
+    const inbox = `https://${host}/inbox`;
+    const published: string[] = [];
+    for (let i = 0; i < 120; i++) published.push(await storedActivity());
+    const { queue, enqueued } = recordingQueue();
+    await runInDurableObject(hostState(host), async (_instance: HostState, state) => {
+      // Parked newest first, with one activity that is no longer in the outbox.
+      for (const activityId of [`${OWNER}/statuses/gone/activity`, ...published.toReversed()]) {
+        state.storage.sql.exec(
+          "INSERT INTO parked (activity_id, inbox, parked_at) VALUES (?, ?, ?)",
+          activityId,
+          inbox,
+          Date.now(),
+        );
+      }
+      // Another activity reaches the host: it is back, and what was parked drains.
+      await new HostState(state, { ...env, DELIVERY_QUEUE: queue }).report({
+        host,
+        activityId: `${OWNER}/statuses/fresh/activity`,
+        results: [{ inbox, kind: "delivered", status: 202 }],
+      });
+    });
+    expect(enqueued.map((m) => (m.body as DeliverMessage).activityId)).toEqual([
+      ...published,
+      `${OWNER}/statuses/gone/activity`,
+    ]);
+    expect((await hostState(host).status()).parked).toBe(0);
   });
 
   it("is marked unavailable after failing on seven separate days, and only a delivery resets it", async () => {

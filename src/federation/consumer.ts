@@ -6,8 +6,8 @@ import { eq } from "drizzle-orm";
 import { hostOf } from "../activitypub/parse";
 import { parseNote, visibilityOf } from "../activitypub/remote-note";
 import { fetchActor, fetchRemote, type RemoteContext } from "../cache/remote-actors";
-import { parseConfig } from "../env";
-import { backoffMs } from "../hosts/policy";
+import { type Config, parseConfig } from "../env";
+import { backoffSeconds } from "../hosts/policy";
 import { findActor } from "../storage/actors";
 import { createDb, runBatch } from "../storage/db";
 import { recordFailures } from "../storage/deliveries";
@@ -78,7 +78,7 @@ export async function handleQueueBatch(
         console.error(
           `queue: ${parsed.message.type} ${message.id} failed: ${error instanceof Error ? error.message : "unknown error"}`,
         );
-        settled = { ack: false, delaySeconds: retryDelay(message.attempts) };
+        settled = { ack: false, delaySeconds: retryDelay(remote.config, message.attempts) };
       }
       if (settled.ack) message.ack();
       else message.retry({ delaySeconds: settled.delaySeconds });
@@ -99,7 +99,7 @@ async function fetchObject(
       fetched.reason === "network" ||
       (fetched.status ?? 0) >= 500
     ) {
-      return { ack: false, delaySeconds: retryDelay(attempts) };
+      return { ack: false, delaySeconds: retryDelay(ctx.config, attempts) };
     }
     await markProcessed(ctx, message.inboxId);
     return ACK;
@@ -154,7 +154,9 @@ async function markProcessed(ctx: RemoteContext, inboxId: string | undefined): P
   await runBatch(ctx.db, processedStatements(ctx, inboxId, new Date()));
 }
 
-const retryDelay = (attempts: number) => Math.ceil(backoffMs(attempts) / 1000);
+/** A message's next try, on the configured base (shortened on a development instance). */
+const retryDelay = (config: Config, attempts: number) =>
+  backoffSeconds(attempts, { baseMs: config.retryBaseMs });
 
 /** A message that used up its retries: recorded, and what waited on it is released. */
 async function recordDeadLetter(

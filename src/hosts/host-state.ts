@@ -9,16 +9,20 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
+import { parseConfig } from "../env";
 import type { DeliverMessage } from "../federation/messages";
 import { enqueue } from "../federation/queue";
 import { flush, recording } from "../metrics/recorder";
 import type { SignatureFlavour } from "../signatures/verify";
 import { createDb } from "../storage/db";
 import { recordFailures } from "../storage/deliveries";
+import { publicationSeqs } from "../storage/outbox";
 import { hostStates } from "../storage/schema";
 import {
+  BASE_BACKOFF_MS,
   BREAKER_THRESHOLD,
   backoffMs,
+  backoffSeconds,
   dayOf,
   PARK_RETENTION_MS,
   PROBE_TIMEOUT_MS,
@@ -86,15 +90,25 @@ interface StateRow extends Record<string, SqlStorageValue> {
   flavour: string;
 }
 
+interface ParkedRow extends Record<string, SqlStorageValue> {
+  seq: number;
+  activity_id: string;
+  inbox: string;
+}
+
 /** Inboxes per drained message, as the fan-out packs them. */
 const DRAIN_CHUNK = 30;
-
 export class HostState extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** The backoff's base: shortened on a development instance (`DEV_RETRY_BASE_MS`). */
+  private readonly retryBaseMs: number;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    const parsed = parseConfig(env);
+    // A misconfigured Worker refuses its requests and messages; here the default is safe.
+    this.retryBaseMs = parsed.ok ? parsed.config.retryBaseMs : BASE_BACKOFF_MS;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS state (
         k INTEGER PRIMARY KEY CHECK (k = 1),
@@ -240,7 +254,7 @@ export class HostState extends DurableObject<Env> {
         .filter((r) => r.kind === "hostFailure" || r.kind === "retry")
         .map((r) => ({
           inbox: r.inbox,
-          delaySeconds: Math.max(r.retryAfter ?? 0, Math.ceil(backoffMs(1) / 1000)),
+          delaySeconds: Math.max(r.retryAfter ?? 0, this.backoffSeconds(1)),
         }));
       return { retry, parked: [], failures: 0 };
     }
@@ -249,10 +263,7 @@ export class HostState extends DurableObject<Env> {
     if (!hostDown) {
       // Only "try later" answers (429, 503, 401...): not a failure of the host.
       this.sql.exec("UPDATE state SET probe_started_at = NULL WHERE k = 1");
-      const delay = Math.max(
-        ...waits.map((r) => r.retryAfter ?? 0),
-        Math.ceil(backoffMs(1) / 1000),
-      );
+      const delay = Math.max(...waits.map((r) => r.retryAfter ?? 0), this.backoffSeconds(1));
       if (state.open_until !== null || state.unavailable === 1) {
         this.park(
           report.activityId,
@@ -273,7 +284,7 @@ export class HostState extends DurableObject<Env> {
     const days = new Set<number>(JSON.parse(state.failure_days) as number[]);
     days.add(dayOf(now));
     const unavailable = state.unavailable === 1 || days.size >= UNAVAILABLE_AFTER_DAYS;
-    const wait = backoffMs(failures);
+    const wait = backoffMs(failures, { baseMs: this.retryBaseMs });
     const failing = report.results.filter((r) => r.kind === "hostFailure" || r.kind === "retry");
     if (failures >= BREAKER_THRESHOLD || unavailable || state.open_until !== null) {
       // The circuit opens (or stays open): park, and probe once the backoff has passed.
@@ -298,8 +309,13 @@ export class HostState extends DurableObject<Env> {
       failures,
       JSON.stringify([...days]),
     );
-    const delaySeconds = Math.ceil(wait / 1000);
+    const delaySeconds = Math.max(1, Math.ceil(wait / 1000));
     return { retry: failing.map((r) => ({ inbox: r.inbox, delaySeconds })), parked: [], failures };
+  }
+
+  /** The backoff after `failures`, as a queue delay, on this instance's base. */
+  private backoffSeconds(failures: number): number {
+    return backoffSeconds(failures, { baseMs: this.retryBaseMs });
   }
 
   async status(): Promise<HostStatus> {
@@ -324,22 +340,21 @@ export class HostState extends DurableObject<Env> {
     const now = Date.now();
     await this.expireParked(now);
     const state = this.state();
-    const oldest = this.sql
-      .exec<{ activity_id: string; inbox: string }>(
-        "SELECT activity_id, inbox FROM parked ORDER BY seq LIMIT 1",
-      )
-      .toArray()[0];
-    if (oldest === undefined) return;
+    if (this.parkedCount() === 0) return;
     const probeInFlight =
       state.probe_started_at !== null && now - state.probe_started_at < PROBE_TIMEOUT_MS;
     const due = state.open_until === null || now >= state.open_until;
     if (due && !probeInFlight) {
+      // The earliest published goes first: were it drained after later ones, a host could
+      // get a `Delete` before its `Create`.
+      const [first] = await this.parkedInOrder();
+      if (first === undefined) return;
       this.sql.exec("UPDATE state SET probe_started_at = ? WHERE k = 1", now);
       const probe: DeliverMessage = {
         v: 1,
         type: "deliver",
-        activityId: oldest.activity_id,
-        inboxes: [oldest.inbox],
+        activityId: first.activity_id,
+        inboxes: [first.inbox],
         probe: true,
       };
       await enqueue(this.env.DELIVERY_QUEUE, [{ body: probe }]);
@@ -364,13 +379,26 @@ export class HostState extends DurableObject<Env> {
     }
   }
 
-  /** Sends everything parked back to the queue, oldest first, grouped by activity. */
-  private async drain(): Promise<void> {
+  /**
+   * What is parked, in the order the activities were published (then parked): a host that
+   * fails while the owner posts parks each activity when its own retries give up, not in
+   * the order they were written. Activities no longer in the outbox go last.
+   */
+  private async parkedInOrder(): Promise<ParkedRow[]> {
     const rows = this.sql
-      .exec<{ seq: number; activity_id: string; inbox: string }>(
-        "SELECT seq, activity_id, inbox FROM parked ORDER BY seq",
-      )
+      .exec<ParkedRow>("SELECT seq, activity_id, inbox FROM parked ORDER BY seq")
       .toArray();
+    if (rows.length === 0) return rows;
+    const published = await publicationSeqs(createDb(this.env.DB), [
+      ...new Set(rows.map((r) => r.activity_id)),
+    ]);
+    const rank = (r: ParkedRow) => published.get(r.activity_id) ?? Number.MAX_SAFE_INTEGER;
+    return rows.sort((a, b) => rank(a) - rank(b) || a.seq - b.seq);
+  }
+
+  /** Sends everything parked back to the queue, in publication order, grouped by activity. */
+  private async drain(): Promise<void> {
+    const rows = await this.parkedInOrder();
     if (rows.length === 0) return;
     const messages: DeliverMessage[] = [];
     for (const row of rows) {
@@ -389,7 +417,9 @@ export class HostState extends DurableObject<Env> {
       this.env.DELIVERY_QUEUE,
       messages.map((body) => ({ body })),
     );
-    this.sql.exec("DELETE FROM parked WHERE seq <= ?", rows.at(-1)?.seq ?? 0);
+    // Rows parked while this ran have higher seqs: they stay, for the next drain.
+    const lastRead = rows.reduce((max, r) => Math.max(max, r.seq), 0);
+    this.sql.exec("DELETE FROM parked WHERE seq <= ?", lastRead);
   }
 
   /** Parked longer than the retention: recorded as failed (in D1), never dropped silently. */

@@ -13,15 +13,29 @@ export const PARK_RETENTION_MS = 7 * 24 * 3600_000;
 export const PROBE_TIMEOUT_MS = 10 * 60_000;
 /** Backoff ceiling (DESIGN.md: capped at 24 hours). */
 export const MAX_BACKOFF_MS = 24 * 3600_000;
-const BASE_BACKOFF_MS = 30_000;
+/** The first backoff's ceiling; `DEV_RETRY_BASE_MS` shortens it on a development instance. */
+export const BASE_BACKOFF_MS = 30_000;
+
+export interface BackoffOptions {
+  /** The first wait's ceiling, in ms; later ones double. Default `BASE_BACKOFF_MS` (30 s). */
+  readonly baseMs?: number;
+  /** Default `Math.random`; tests pin it. */
+  readonly random?: () => number;
+}
 
 /**
- * Exponential backoff with jitter: between half and all of 30 s × 2^(failures-1), capped at
+ * Exponential backoff with jitter: between half and all of base × 2^(failures-1), capped at
  * a day. The jitter keeps retries to many hosts, or from many senders, from coming in waves.
  */
-export function backoffMs(failures: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, failures - 1));
+export function backoffMs(failures: number, options: BackoffOptions = {}): number {
+  const { baseMs = BASE_BACKOFF_MS, random = Math.random } = options;
+  const ceiling = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, failures - 1));
   return Math.round(ceiling * (0.5 + random() / 2));
+}
+
+/** The backoff as a queue delay, which is whole seconds: rounded up, and never zero. */
+export function backoffSeconds(failures: number, options: BackoffOptions = {}): number {
+  return Math.max(1, Math.ceil(backoffMs(failures, options) / 1000));
 }
 
 /** The day number (UTC) of a time: failures are counted per separate day. */
