@@ -225,6 +225,17 @@ describe("the owner's notifications", () => {
     expect(left).not.toContain(mentioning.id);
   });
 
+  it("take a mention whose tag has no name (as Fedify sends it): the href says who", async () => {
+    const [writer] = await crowd("nameless", 1);
+    if (writer === undefined) throw new Error("no writer");
+    const note = writer.note("<p>hi</p>", { tag: { type: "Mention", href: OWNER }, to: OWNER });
+    await send(writer, writer.activity("Create", note));
+    const { list } = await v1("types[]=mention");
+    expect(list.filter((n) => n.status?.uri === note.id).map((n) => n.account.uri)).toEqual([
+      writer.id,
+    ]);
+  });
+
   it("list a mention sent by URL only once its note is fetched; only its author's Delete frees it", async () => {
     const [author, stranger] = await crowd("byurl", 2);
     if (author === undefined || stranger === undefined) throw new Error("no authors");

@@ -53,13 +53,17 @@ function parseTags(value: Json | undefined): ParsedTag[] {
   for (const tag of asArray(value)) {
     if (!isObject(tag)) continue;
     const type = typeOf(tag);
-    const name = asString(tag.name)?.trim();
-    if (name === undefined || name === "") continue;
-    if (type === "Hashtag") {
+    const name = asString(tag.name)?.trim() || undefined;
+    if (type === "Mention") {
+      // The href says who is mentioned; the name is only a label, and Fedify leaves it out.
+      const href = asUrl(tag.href);
+      const label = name?.replace(/^@/, "") || href;
+      if (label !== undefined) tags.push({ type, name: label, href: href ?? null });
+    } else if (name === undefined) {
+      continue;
+    } else if (type === "Hashtag") {
       const bare = name.replace(/^#/, "").toLowerCase();
       if (bare !== "") tags.push({ type, name: bare, href: asUrl(tag.href) ?? null });
-    } else if (type === "Mention") {
-      tags.push({ type, name: name.replace(/^@/, ""), href: asUrl(tag.href) ?? null });
     } else if (type === "Emoji") {
       const icon = isObject(tag.icon) ? firstLink(tag.icon.url) : undefined;
       tags.push({ type, name, href: icon ?? null });
