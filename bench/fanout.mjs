@@ -18,7 +18,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startInstance, wranglerEnv } from "./instance.mjs";
+import { migrate, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
 
 const argv = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -173,7 +173,7 @@ function seed(state, followers) {
     const r = spawnSync("wrangler", args, { env, stdio: ["ignore", "ignore", "pipe"] });
     if (r.status !== 0) throw new Error(`wrangler ${args.join(" ")}: ${r.stderr}`);
   };
-  run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
+  migrate(state, env);
   run(["d1", "execute", "DB", "--local", "--persist-to", state, "--file", file]);
 }
 
@@ -477,7 +477,7 @@ async function main() {
       console.log(JSON.stringify({ clean, faults }, null, 1));
       return;
     }
-    dev.kill("SIGTERM");
+    await stopInstance(dev);
     dev = undefined;
     const fedify = await fedifySender(farm, followers);
     const naive = await naiveLoop(farm, followers);
@@ -536,9 +536,8 @@ async function main() {
     };
     if (JSON_FILE) writeFileSync(JSON_FILE, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
-    dev?.kill("SIGTERM");
+    if (dev !== undefined) await stopInstance(dev);
     await farm.close();
-    await sleep(500);
     rmSync(state, { recursive: true, force: true });
   }
 }

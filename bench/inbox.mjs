@@ -10,13 +10,12 @@
  *
  * The signer here is written independently of Outpost's own, on Node's Web Crypto.
  */
-import { spawnSync } from "node:child_process";
 import { createHash, webcrypto } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startInstance, wranglerEnv } from "./instance.mjs";
+import { migrate, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
 
 const args = Object.fromEntries(
   process.argv
@@ -143,12 +142,7 @@ async function post(actor) {
 
 async function startOutpost(state) {
   const env = wranglerEnv("bench");
-  const migrate = spawnSync(
-    "wrangler",
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
-    { env, stdio: "ignore" },
-  );
-  if (migrate.status !== 0) throw new Error("migrations failed");
+  migrate(state, env);
   return startInstance({ port: PORT, state, env, log: Boolean(process.env.BENCH_LOG) });
 }
 
@@ -207,9 +201,8 @@ async function main() {
     });
     if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
-    dev.kill("SIGTERM");
+    await stopInstance(dev);
     for (const server of servers) server.close();
-    await new Promise((r) => setTimeout(r, 500));
     rmSync(state, { recursive: true, force: true });
   }
 }

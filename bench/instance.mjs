@@ -1,8 +1,9 @@
 /**
- * A local Outpost for the benchmarks: `wrangler dev` on a port, its state in a folder, with
- * development federation on (plain-http loopback remotes), ready once NodeInfo answers.
+ * A local Outpost for the benchmarks and the interop suite: `wrangler dev` on a port, its
+ * state in a folder, with development federation on (plain-http loopback remotes), ready
+ * once NodeInfo answers.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 
 /** The environment wrangler runs in: no telemetry, no account, a known owner token. */
 export function wranglerEnv(token) {
@@ -14,32 +15,70 @@ export function wranglerEnv(token) {
   };
 }
 
-/** Starts `wrangler dev` (migrations already applied to `state`); resolves once it answers. */
-export async function startInstance({ port, state, env, log = false }) {
-  const origin = `http://localhost:${port}`;
+/** Applies the D1 migrations to the local state in `state`. */
+export function migrate(state, env) {
+  const run = spawnSync(
+    "wrangler",
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
+    {
+      env,
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  if (run.status !== 0) throw new Error(`migrations failed: ${run.stderr}`);
+}
+
+/**
+ * Starts `wrangler dev` (migrations already applied to `state`); resolves once it answers.
+ * It runs in its own process group, so that `stopInstance` also ends the workerd it starts.
+ */
+export async function startInstance({
+  port,
+  state,
+  env,
+  hostname = "localhost",
+  vars = {},
+  log = false,
+}) {
+  const origin = `http://${hostname}:${port}`;
+  const settings = { PUBLIC_ORIGIN: origin, DEV_FEDERATION: "true", ...vars };
   const dev = spawn(
     "wrangler",
     [
       "dev",
+      ...(hostname === "localhost" ? [] : ["--ip", hostname]),
       "--port",
       String(port),
       "--persist-to",
       state,
-      "--var",
-      `PUBLIC_ORIGIN:${origin}`,
-      "--var",
-      "DEV_FEDERATION:true",
+      ...Object.entries(settings).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
       "--show-interactive-dev-session=false",
     ],
-    { env, stdio: ["ignore", log ? "inherit" : "ignore", "inherit"] },
+    { env, detached: true, stdio: ["ignore", log ? "inherit" : "ignore", "inherit"] },
   );
   const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && dev.exitCode === null) {
     try {
       if ((await fetch(`${origin}/.well-known/nodeinfo`)).ok) return dev;
     } catch {}
     await new Promise((r) => setTimeout(r, 300));
   }
-  dev.kill();
+  await stopInstance(dev);
   throw new Error("instance did not start");
+}
+
+/** Ends `wrangler dev` and everything it started; resolves once it has exited. */
+export async function stopInstance(dev) {
+  if (dev.exitCode !== null || dev.signalCode !== null) return;
+  const exited = new Promise((resolve) => dev.once("exit", resolve));
+  const signal = (name) => {
+    try {
+      process.kill(-dev.pid, name);
+    } catch {}
+  };
+  signal("SIGTERM");
+  const timer = setTimeout(() => signal("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+  signal("SIGKILL");
 }

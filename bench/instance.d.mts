@@ -1,0 +1,13 @@
+import type { ChildProcess } from "node:child_process";
+
+export function wranglerEnv(token: string): NodeJS.ProcessEnv;
+export function migrate(state: string, env: NodeJS.ProcessEnv): void;
+export function startInstance(options: {
+  port: number;
+  state: string;
+  env: NodeJS.ProcessEnv;
+  hostname?: string;
+  vars?: Record<string, string>;
+  log?: boolean;
+}): Promise<ChildProcess>;
+export function stopInstance(dev: ChildProcess): Promise<void>;
