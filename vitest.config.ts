@@ -7,45 +7,80 @@ export const TEST_ORIGIN = "https://outpost.test";
 // Wrangler reads required secrets from process.env; tests use a fixed owner token.
 process.env.OWNER_TOKEN ??= "test-owner-token";
 
+/**
+ * Two projects. `workers`: every unit and integration test, inside workerd against the real
+ * local D1, KV, Queues and Durable Objects, with remote servers faked on loopback. `interop`:
+ * Outpost as a real `wrangler dev` server (one per file) talking to independent ActivityPub
+ * servers (Fedify) on loopback; it runs after the first, so the two do not compete for the
+ * machine's cores.
+ */
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
-    plugins: [
-      cloudflareTest(({ inject }) => {
-        const port = inject("fediversePort");
-        return {
-          wrangler: { configPath: "./wrangler.toml" },
-          miniflare: {
-            bindings: { TEST_MIGRATIONS: migrations, PUBLIC_ORIGIN: TEST_ORIGIN },
-            // The corpus replay sends hundreds of activities from a few hosts (example.com):
-            // the per-host limit is a little higher here than deployed.
-            ratelimits: {
-              INBOX_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 400, period: 60 } },
-              INBOX_IP_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 1200, period: 60 } },
-            },
-            // Every outbound request of the Worker (and of the tests) goes to the fake
-            // fediverse on loopback, which answers for any host.
-            outboundService: (request: Request) => {
-              const url = new URL(request.url);
-              const headers = new Headers(request.headers);
-              headers.set("x-forwarded-host", url.host);
-              headers.set("x-forwarded-proto", url.protocol.slice(0, -1));
-              return fetch(`http://127.0.0.1:${port}${url.pathname}${url.search}`, {
-                method: request.method,
-                headers,
-                body: request.body,
-                redirect: "manual",
-                duplex: "half",
-              } as RequestInit);
-            },
-          },
-        };
-      }),
-    ],
     test: {
-      globalSetup: ["./test/global-setup.ts"],
-      setupFiles: ["./test/setup.ts"],
       expect: { requireAssertions: true },
+      projects: [
+        {
+          plugins: [
+            cloudflareTest(({ inject }) => {
+              const port = inject("fediversePort");
+              return {
+                wrangler: { configPath: "./wrangler.toml" },
+                miniflare: {
+                  bindings: { TEST_MIGRATIONS: migrations, PUBLIC_ORIGIN: TEST_ORIGIN },
+                  // The corpus replay sends hundreds of activities from a few hosts
+                  // (example.com): the per-host limit is a little higher here than deployed.
+                  ratelimits: {
+                    INBOX_RATE_LIMITER: {
+                      namespace_id: "1001",
+                      simple: { limit: 400, period: 60 },
+                    },
+                    INBOX_IP_RATE_LIMITER: {
+                      namespace_id: "1002",
+                      simple: { limit: 1200, period: 60 },
+                    },
+                  },
+                  // Every outbound request of the Worker (and of the tests) goes to the fake
+                  // fediverse on loopback, which answers for any host.
+                  outboundService: (request: Request) => {
+                    const url = new URL(request.url);
+                    const headers = new Headers(request.headers);
+                    headers.set("x-forwarded-host", url.host);
+                    headers.set("x-forwarded-proto", url.protocol.slice(0, -1));
+                    return fetch(`http://127.0.0.1:${port}${url.pathname}${url.search}`, {
+                      method: request.method,
+                      headers,
+                      body: request.body,
+                      redirect: "manual",
+                      duplex: "half",
+                    } as RequestInit);
+                  },
+                },
+              };
+            }),
+          ],
+          test: {
+            name: "workers",
+            include: ["src/**/*.test.ts", "test/*.test.ts"],
+            globalSetup: ["./test/global-setup.ts"],
+            setupFiles: ["./test/setup.ts"],
+            sequence: { groupOrder: 0 },
+          },
+        },
+        {
+          test: {
+            name: "interop",
+            environment: "node",
+            include: ["test/interop/**/*.test.ts"],
+            globalSetup: ["./test/interop/global-setup.ts"],
+            setupFiles: ["./test/interop/setup.ts"],
+            sequence: { groupOrder: 1 },
+            fileParallelism: false,
+            testTimeout: 60_000,
+            hookTimeout: 120_000,
+          },
+        },
+      ],
     },
   };
 });

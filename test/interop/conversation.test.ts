@@ -1,0 +1,159 @@
+/**
+ * Peers talk to the owner: mentions and replies, likes and boosts and their undos, edits and
+ * deletes, a renamed profile, a deleted account. What the owner's API shows must follow.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api, eventually, items, ownerId, sleep, total } from "./outpost";
+import { Peer } from "./peer";
+
+interface Notification {
+  id: string;
+  type: string;
+  account: { acct: string; display_name: string };
+  status?: { id: string; uri: string; content: string };
+}
+
+const notifications = (type: string) =>
+  api<Notification[]>(`/api/v1/notifications?types[]=${type}&limit=40`);
+
+describe("peers talk to the owner", () => {
+  let peer: Peer;
+  let fan: Peer;
+  let ownerNote: { id: string; uri: string };
+  beforeAll(async () => {
+    [peer, fan] = await Promise.all([
+      Peer.start({ actors: [{ username: "erin", displayName: "Erin" }] }),
+      Peer.start({ firstKnock: "rfc9421", actors: [{ username: "finn" }] }),
+    ]);
+    ownerNote = await api(`/api/v1/statuses`, { body: { status: "What do you think?" } });
+  });
+  afterAll(() => Promise.all([peer.close(), fan.close()]));
+
+  it("a mention and a reply show in notifications, sanitised", async () => {
+    const mention = await peer.post("erin", {
+      content: `<p><span class="h-card"><a href="${ownerId}" class="u-url mention">@owner</a></span> hi <script>alert(1)</script><a href="javascript:alert(2)" onclick="x()">click</a></p>`,
+      to: [ownerId],
+      mention: [ownerId],
+    });
+    const reply = await peer.post("erin", {
+      content: "<p>I agree</p>",
+      to: [ownerId],
+      mention: [ownerId],
+      inReplyTo: ownerNote.uri,
+    });
+    const shown = await eventually(
+      async () => {
+        const list = await notifications("mention");
+        return list.length === 2 && list;
+      },
+      { what: "two mention notifications" },
+    );
+    const byUri = new Map(shown.map((n) => [n.status?.uri, n]));
+    const m = byUri.get(mention);
+    expect(m?.account.acct).toBe(peer.handle("erin"));
+    expect(m?.status?.content).toContain("hi");
+    expect(m?.status?.content).not.toMatch(/script|onclick|javascript:/i);
+    const r = byUri.get(reply);
+    expect(r?.status?.content).toContain("I agree");
+    const status = await api(`/api/v1/statuses/${r?.status?.id}`);
+    expect(status.in_reply_to_id).toBe(ownerNote.id);
+  });
+
+  it("likes, boosts and their undos change the counts", async () => {
+    const counts = async () => {
+      const s = await api(`/api/v1/statuses/${ownerNote.id}`);
+      return [s.favourites_count, s.reblogs_count];
+    };
+    const like = await peer.like("erin", ownerNote.uri, ownerId);
+    const boost = await peer.boost("erin", ownerNote.uri, ownerId);
+    await fan.like("finn", ownerNote.uri, ownerId);
+    await eventually(async () => String(await counts()) === "2,1", { what: "2 likes, 1 boost" });
+    // The same Like again (a retry) counts once.
+    await peer.like("erin", ownerNote.uri, ownerId);
+    await sleep(300);
+    expect(await counts()).toEqual([2, 1]);
+    expect((await notifications("favourite")).length).toBeGreaterThan(0);
+
+    await peer.undo("erin", like, ownerId);
+    await peer.undo("erin", boost, ownerId);
+    await eventually(async () => String(await counts()) === "1,0", { what: "the undos" });
+  });
+
+  it("an edit and a delete of a peer's note are reflected", async () => {
+    const note = await peer.post("erin", {
+      content: "<p>tpyo</p>",
+      to: [ownerId],
+      mention: [ownerId],
+    });
+    const seen = await eventually(
+      async () => (await notifications("mention")).find((n) => n.status?.uri === note),
+      { what: "the note" },
+    );
+    const id = seen.status?.id;
+    await peer.edit("erin", note, "<p>typo</p>", [ownerId]);
+    const edited = await eventually(
+      async () => {
+        const status = await api(`/api/v1/statuses/${id}`);
+        return status.content.includes("typo") && status;
+      },
+      { what: "the edit" },
+    );
+    expect(edited.content).not.toContain("tpyo");
+    expect(edited.edited_at).not.toBeNull();
+    await peer.deleteNote("erin", note, [ownerId]);
+    expect(
+      await eventually(async () => (await statusCode(`/api/v1/statuses/${id}`)) === 404, {
+        what: "the delete",
+      }),
+    ).toBe(true);
+    const mentions = await notifications("mention");
+    expect(mentions.map((n) => n.status?.uri)).not.toContain(note);
+  });
+
+  it("a renamed profile shows at once", async () => {
+    const account = await api(`/api/v1/accounts/lookup?acct=${peer.handle("erin")}`);
+    expect(account.display_name).toBe("Erin");
+    await peer.rename("erin", "Erin Renamed", [ownerId]);
+    const after = await api(`/api/v1/accounts/${account.id}`);
+    expect(after.display_name).toBe("Erin Renamed");
+    const looked = await api(`/api/v1/accounts/lookup?acct=${peer.handle("erin")}`);
+    expect(looked.display_name).toBe("Erin Renamed");
+  });
+
+  it("a deleted account leaves the followers, with no refetch loop", async () => {
+    await fan.follow("finn", ownerId);
+    await eventually(() => fan.followingState("finn", ownerId) === "accepted", {
+      what: "the follow",
+    });
+    const followers = await total("followers");
+    expect(await items("followers")).toContain(fan.actorId("finn"));
+    await fan.deleteSelf("finn", [ownerId]);
+    await eventually(async () => (await total("followers")) === followers - 1, {
+      what: "the follower to go",
+    });
+    expect(await items("followers")).not.toContain(fan.actorId("finn"));
+    // Late activities of the deleted account change nothing, and its server, which now
+    // answers 410 for it, is asked at most once.
+    const fetches = () => fan.log.filter((r) => r.method === "GET" && r.path === "/users/finn");
+    const likes = async () => (await api(`/api/v1/statuses/${ownerNote.id}`)).favourites_count;
+    const [before, likesBefore] = [fetches().length, await likes()];
+    const lateLike = () => fan.like("finn", ownerNote.uri, ownerId).catch(() => undefined);
+    await lateLike();
+    const afterFirst = fetches().length;
+    await lateLike();
+    await lateLike();
+    await sleep(500);
+    expect(afterFirst - before).toBeLessThanOrEqual(1);
+    expect(fetches().length).toBe(afterFirst);
+    expect(await likes()).toBe(likesBefore);
+  });
+});
+
+async function statusCode(path: string): Promise<number> {
+  try {
+    await api(path);
+    return 200;
+  } catch (error) {
+    return Number(String(error).match(/: (\d{3}) /)?.[1] ?? 0);
+  }
+}
