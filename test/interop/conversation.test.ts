@@ -79,6 +79,54 @@ describe("peers talk to the owner", () => {
     await eventually(async () => String(await counts()) === "1,0", { what: "the undos" });
   });
 
+  it("the owner replies to, likes and boosts a peer's note, then takes them back", async () => {
+    const note = await peer.post("erin", {
+      content: "<p>Anyone?</p>",
+      to: [ownerId],
+      mention: [ownerId],
+    });
+    const seen = await eventually(
+      async () => (await notifications("mention")).find((n) => n.status?.uri === note),
+      { what: "the note" },
+    );
+    const id = seen.status?.id;
+    const reply = await api("/api/v1/statuses", {
+      body: { status: `@${peer.handle("erin")} Me!`, in_reply_to_id: id },
+    });
+    await api(`/api/v1/statuses/${id}/favourite`, { body: {} });
+    await api(`/api/v1/statuses/${id}/reblog`, { body: {} });
+    const about = (r: { json: Record<string, unknown> }) => {
+      const object = r.json.object as string | { id?: string; object?: string };
+      return typeof object === "string" ? object : (object.object ?? object.id);
+    };
+    const created = await eventually(
+      () => peer.inbox("Create").find((r) => (r.json.object as { id?: string }).id === reply.uri),
+      { what: "the reply" },
+    );
+    expect((created.json.object as { inReplyTo?: string }).inReplyTo).toBe(note);
+    await eventually(() => peer.inbox("Like").some((r) => about(r) === note), { what: "the Like" });
+    await eventually(() => peer.inbox("Announce").some((r) => about(r) === note), {
+      what: "the Announce",
+    });
+    for (const r of [...peer.inbox("Like"), ...peer.inbox("Announce")]) {
+      expect(r.json.actor).toBe(ownerId);
+    }
+
+    await api(`/api/v1/statuses/${id}/unfavourite`, { body: {} });
+    await api(`/api/v1/statuses/${id}/unreblog`, { body: {} });
+    const undone = await eventually(
+      () => {
+        const undos = peer.inbox("Undo").filter((r) => about(r) === note);
+        return undos.length === 2 && undos;
+      },
+      { what: "the two Undos" },
+    );
+    expect(undone.map((r) => (r.json.object as { type?: string }).type).sort()).toEqual([
+      "Announce",
+      "Like",
+    ]);
+  });
+
   it("an edit and a delete of a peer's note are reflected", async () => {
     const note = await peer.post("erin", {
       content: "<p>tpyo</p>",
