@@ -29,6 +29,16 @@ describe("peers talk to the owner", () => {
   });
   afterAll(() => Promise.all([peer.close(), fan.close()]));
 
+  /** Erin mentions the owner: the note's id, and its status id once Outpost shows it. */
+  async function mentionOwner(content: string) {
+    const note = await peer.post("erin", { content, to: [ownerId], mention: [ownerId] });
+    const seen = await eventually(
+      async () => (await notifications("mention")).find((n) => n.status?.uri === note),
+      { what: "the note" },
+    );
+    return { note, id: seen.status?.id };
+  }
+
   it("a mention and a reply show in notifications, sanitised", async () => {
     const mention = await peer.post("erin", {
       content: `<p><span class="h-card"><a href="${ownerId}" class="u-url mention">@owner</a></span> hi <script>alert(1)</script><a href="javascript:alert(2)" onclick="x()">click</a></p>`,
@@ -80,16 +90,7 @@ describe("peers talk to the owner", () => {
   });
 
   it("the owner replies to, likes and boosts a peer's note, then takes them back", async () => {
-    const note = await peer.post("erin", {
-      content: "<p>Anyone?</p>",
-      to: [ownerId],
-      mention: [ownerId],
-    });
-    const seen = await eventually(
-      async () => (await notifications("mention")).find((n) => n.status?.uri === note),
-      { what: "the note" },
-    );
-    const id = seen.status?.id;
+    const { note, id } = await mentionOwner("<p>Anyone?</p>");
     const reply = await api("/api/v1/statuses", {
       body: { status: `@${peer.handle("erin")} Me!`, in_reply_to_id: id },
     });
@@ -128,16 +129,7 @@ describe("peers talk to the owner", () => {
   });
 
   it("an edit and a delete of a peer's note are reflected", async () => {
-    const note = await peer.post("erin", {
-      content: "<p>tpyo</p>",
-      to: [ownerId],
-      mention: [ownerId],
-    });
-    const seen = await eventually(
-      async () => (await notifications("mention")).find((n) => n.status?.uri === note),
-      { what: "the note" },
-    );
-    const id = seen.status?.id;
+    const { note, id } = await mentionOwner("<p>tpyo</p>");
     await peer.edit("erin", note, "<p>typo</p>", [ownerId]);
     const edited = await eventually(
       async () => {
