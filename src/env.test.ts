@@ -99,6 +99,12 @@ describe("parseConfig", () => {
     },
   );
 
+  it("refuses a DEV_RETRY_BASE_MS longer than the deployed base: it only shortens", () => {
+    const dev = { PUBLIC_ORIGIN: "http://localhost:8787", DEV_FEDERATION: "true" };
+    expect(errors({ ...dev, DEV_RETRY_BASE_MS: "30001" })).toMatch(/may not exceed 30000/);
+    expect(ok({ ...dev, DEV_RETRY_BASE_MS: "30000" }).retryBaseMs).toBe(30_000);
+  });
+
   it("reads the owner's profile", () => {
     const config = ok({
       ...base,

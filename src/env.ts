@@ -188,6 +188,9 @@ function parseRetryBase(value: string, devFederation: boolean, errors: string[])
   const ms = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(ms) || ms < 1) {
     errors.push("DEV_RETRY_BASE_MS must be a positive whole number of milliseconds");
+  } else if (ms > BASE_BACKOFF_MS) {
+    // Shortening only: a longer base would push delays past what Queues accept (12 h).
+    errors.push(`DEV_RETRY_BASE_MS may not exceed ${BASE_BACKOFF_MS}`);
   } else if (!devFederation) {
     errors.push("DEV_RETRY_BASE_MS is only allowed with DEV_FEDERATION");
   } else {

@@ -68,6 +68,13 @@ async function storedActivity(extra: Record<string, unknown> = {}): Promise<stri
   return id;
 }
 
+/** The outbox position of a stored activity. */
+async function seqOf(id: string): Promise<number> {
+  const [row] = await db().select({ seq: outbox.seq }).from(outbox).where(eq(outbox.id, id));
+  if (row === undefined) throw new Error(`no activity ${id}`);
+  return row.seq;
+}
+
 /** A queue that records what is sent to it, instead of sending it. */
 function recordingQueue(): { queue: Queue; enqueued: MessageSendRequest[] } {
   const enqueued: MessageSendRequest[] = [];
@@ -436,7 +443,8 @@ describe("a failing host", () => {
       );
     });
     for (const activityId of [b, a, c]) {
-      expect(await stub.admit({ host, activityId, inboxes: [inbox] })).toMatchObject({
+      const activitySeq = await seqOf(activityId);
+      expect(await stub.admit({ host, activityId, activitySeq, inboxes: [inbox] })).toMatchObject({
         send: false,
       });
     }
@@ -455,20 +463,28 @@ describe("a failing host", () => {
     expect(await stub.status()).toMatchObject({ failures: 0, circuit: "closed", parked: 0 });
   });
 
-  it("drains in publication order across more activities than one D1 query may name", async () => {
+  it("drains many parked activities in publication order; rows parked before it was kept go first", async () => {
     const host = "many-parked.delivery.test";
     const inbox = `https://${host}/inbox`;
     const published: string[] = [];
-    for (let i = 0; i < 120; i++) published.push(await storedActivity());
+    for (let i = 0; i < 40; i++) published.push(await storedActivity());
+    const old = `${OWNER}/statuses/old/activity`;
     const { queue, enqueued } = recordingQueue();
     await runInDurableObject(hostState(host), async (_instance: HostState, state) => {
-      // Parked newest first, with one activity that is no longer in the outbox.
-      for (const activityId of [`${OWNER}/statuses/gone/activity`, ...published.toReversed()]) {
+      // Parked newest first, after one row parked before activity_seq existed.
+      state.storage.sql.exec(
+        "INSERT INTO parked (activity_id, inbox, parked_at) VALUES (?, ?, ?)",
+        old,
+        inbox,
+        Date.now(),
+      );
+      for (const activityId of published.toReversed()) {
         state.storage.sql.exec(
-          "INSERT INTO parked (activity_id, inbox, parked_at) VALUES (?, ?, ?)",
+          "INSERT INTO parked (activity_id, inbox, parked_at, activity_seq) VALUES (?, ?, ?, ?)",
           activityId,
           inbox,
           Date.now(),
+          await seqOf(activityId),
         );
       }
       // Another activity reaches the host: it is back, and what was parked drains.
@@ -478,11 +494,48 @@ describe("a failing host", () => {
         results: [{ inbox, kind: "delivered", status: 202 }],
       });
     });
-    expect(enqueued.map((m) => (m.body as DeliverMessage).activityId)).toEqual([
-      ...published,
-      `${OWNER}/statuses/gone/activity`,
-    ]);
+    expect(enqueued.map((m) => (m.body as DeliverMessage).activityId)).toEqual([old, ...published]);
     expect((await hostState(host).status()).parked).toBe(0);
+  });
+
+  it("parks a delivery that comes after the backoff window while earlier ones wait, and probes with those", async () => {
+    const host = "late-comer.delivery.test";
+    const inbox = `https://${host}/inbox`;
+    const [first, later] = [await storedActivity(), await storedActivity()];
+    const stub = hostState(host);
+    await runInDurableObject(stub, (_instance: HostState, state) => {
+      state.storage.sql.exec(
+        "UPDATE state SET host = ?, failures = ?, open_until = ? WHERE k = 1",
+        host,
+        BREAKER_THRESHOLD,
+        Date.now() + 3600_000,
+      );
+    });
+    await stub.admit({
+      host,
+      activityId: first,
+      activitySeq: await seqOf(first),
+      inboxes: [inbox],
+    });
+    await runInDurableObject(stub, (_instance: HostState, state) => {
+      state.storage.sql.exec("UPDATE state SET open_until = ? WHERE k = 1", Date.now() - 1);
+    });
+    // The window is over, but `first` waits: `later` may not overtake it as the probe.
+    const admission = await stub.admit({
+      host,
+      activityId: later,
+      activitySeq: await seqOf(later),
+      inboxes: [inbox],
+    });
+    expect(admission.send).toBe(false);
+    expect((await stub.status()).parked).toBe(2);
+    const { queue, enqueued } = recordingQueue();
+    await runInDurableObject(stub, (_instance: HostState, state) =>
+      new HostState(state, { ...env, DELIVERY_QUEUE: queue }).alarm(),
+    );
+    expect(enqueued.map((m) => m.body)).toEqual([
+      { v: 1, type: "deliver", activityId: first, inboxes: [inbox], probe: true },
+    ]);
   });
 
   it("is marked unavailable after failing on seven separate days, and only a delivery resets it", async () => {

@@ -249,6 +249,7 @@ export async function deliver(ctx: DeliverContext, message: DeliverMessage): Pro
         const admission = await stub().admit({
           host,
           activityId: message.activityId,
+          activitySeq: activityRow.seq,
           inboxes,
           probe: message.probe,
         });
@@ -284,6 +285,7 @@ export async function deliver(ctx: DeliverContext, message: DeliverMessage): Pro
       const answer = await stub().report({
         host,
         activityId: message.activityId,
+        activitySeq: activityRow.seq,
         results,
         flavour: worked,
       });

@@ -16,7 +16,6 @@ import { flush, recording } from "../metrics/recorder";
 import type { SignatureFlavour } from "../signatures/verify";
 import { createDb } from "../storage/db";
 import { recordFailures } from "../storage/deliveries";
-import { publicationSeqs } from "../storage/outbox";
 import { hostStates } from "../storage/schema";
 import {
   BASE_BACKOFF_MS,
@@ -67,6 +66,8 @@ export interface HostStatus {
 export interface AdmitRequest {
   readonly host: string;
   readonly activityId: string;
+  /** The activity's place in the outbox: what is parked drains in publication order. */
+  readonly activitySeq?: number;
   readonly inboxes: readonly string[];
   readonly probe?: boolean;
 }
@@ -74,6 +75,7 @@ export interface AdmitRequest {
 export interface ReportRequest {
   readonly host: string;
   readonly activityId: string;
+  readonly activitySeq?: number;
   readonly results: readonly DeliveryResult[];
   /** The flavour the host accepted, when it is not the one it was asked with. */
   readonly flavour?: SignatureFlavour;
@@ -93,7 +95,9 @@ interface StateRow extends Record<string, SqlStorageValue> {
 interface ParkedRow extends Record<string, SqlStorageValue> {
   seq: number;
   activity_id: string;
+  activity_seq: number | null;
   inbox: string;
+  parked_at: number;
 }
 
 /** Inboxes per drained message, as the fan-out packs them. */
@@ -130,6 +134,13 @@ export class HostState extends DurableObject<Env> {
         UNIQUE (activity_id, inbox)
       );
     `);
+    // Added after the table: where the activity stands in the outbox (null: parked before).
+    const columns = this.sql
+      .exec<{ name: string }>("SELECT name FROM pragma_table_info('parked')")
+      .toArray();
+    if (!columns.some((c) => c.name === "activity_seq")) {
+      this.sql.exec("ALTER TABLE parked ADD COLUMN activity_seq INTEGER");
+    }
   }
 
   private state(): StateRow {
@@ -212,14 +223,16 @@ export class HostState extends DurableObject<Env> {
     const open = state.open_until !== null || state.unavailable === 1;
     if (!open) return { send: true, flavour, probe: false };
     // A probe the alarm sent, or the first delivery after the backoff window: it goes, alone.
+    // Not when others are parked: they were published first, and the alarm probes with those.
     const probeInFlight =
       state.probe_started_at !== null && now - state.probe_started_at < PROBE_TIMEOUT_MS;
-    if (request.probe || (!probeInFlight && now >= (state.open_until ?? 0))) {
+    const due = !probeInFlight && now >= (state.open_until ?? 0);
+    if (request.probe || (due && this.parkedCount() === 0)) {
       this.sql.exec("UPDATE state SET probe_started_at = ? WHERE k = 1", now);
       return { send: true, flavour, probe: true };
     }
-    this.park(request.activityId, request.inboxes, now);
-    const nextAttemptAt = state.open_until ?? now;
+    this.park(request, request.inboxes, now);
+    const nextAttemptAt = due ? now : (state.open_until ?? now);
     await this.scheduleAlarm(nextAttemptAt);
     return { send: false, nextAttemptAt };
   }
@@ -266,7 +279,7 @@ export class HostState extends DurableObject<Env> {
       const delay = Math.max(...waits.map((r) => r.retryAfter ?? 0), this.backoffSeconds(1));
       if (state.open_until !== null || state.unavailable === 1) {
         this.park(
-          report.activityId,
+          report,
           waits.map((r) => r.inbox),
           now,
         );
@@ -297,7 +310,7 @@ export class HostState extends DurableObject<Env> {
         unavailable ? 1 : 0,
       );
       this.park(
-        report.activityId,
+        report,
         failing.map((r) => r.inbox),
         now,
       );
@@ -347,7 +360,7 @@ export class HostState extends DurableObject<Env> {
     if (due && !probeInFlight) {
       // The earliest published goes first: were it drained after later ones, a host could
       // get a `Delete` before its `Create`.
-      const [first] = await this.parkedInOrder();
+      const [first] = this.parkedInOrder(1);
       if (first === undefined) return;
       this.sql.exec("UPDATE state SET probe_started_at = ? WHERE k = 1", now);
       const probe: DeliverMessage = {
@@ -368,13 +381,18 @@ export class HostState extends DurableObject<Env> {
     );
   }
 
-  private park(activityId: string, inboxes: readonly string[], now: number): void {
+  private park(
+    { activityId, activitySeq }: { activityId: string; activitySeq?: number },
+    inboxes: readonly string[],
+    now: number,
+  ): void {
     for (const inbox of inboxes) {
       this.sql.exec(
-        "INSERT OR IGNORE INTO parked (activity_id, inbox, parked_at) VALUES (?, ?, ?)",
+        "INSERT OR IGNORE INTO parked (activity_id, inbox, parked_at, activity_seq) VALUES (?, ?, ?, ?)",
         activityId,
         inbox,
         now,
+        activitySeq ?? null,
       );
     }
   }
@@ -382,24 +400,26 @@ export class HostState extends DurableObject<Env> {
   /**
    * What is parked, in the order the activities were published (then parked): a host that
    * fails while the owner posts parks each activity when its own retries give up, not in
-   * the order they were written. Activities no longer in the outbox go last.
+   * the order they were written. Rows parked before the order was kept go first.
    */
-  private async parkedInOrder(): Promise<ParkedRow[]> {
-    const rows = this.sql
-      .exec<ParkedRow>("SELECT seq, activity_id, inbox FROM parked ORDER BY seq")
+  private parkedInOrder(limit = -1): ParkedRow[] {
+    return this.sql
+      .exec<ParkedRow>(
+        "SELECT seq, activity_id, activity_seq, inbox, parked_at FROM parked ORDER BY coalesce(activity_seq, 0), seq LIMIT ?",
+        limit,
+      )
       .toArray();
-    if (rows.length === 0) return rows;
-    const published = await publicationSeqs(createDb(this.env.DB), [
-      ...new Set(rows.map((r) => r.activity_id)),
-    ]);
-    const rank = (r: ParkedRow) => published.get(r.activity_id) ?? Number.MAX_SAFE_INTEGER;
-    return rows.sort((a, b) => rank(a) - rank(b) || a.seq - b.seq);
   }
 
-  /** Sends everything parked back to the queue, in publication order, grouped by activity. */
+  /**
+   * Sends everything parked back to the queue, in publication order, grouped by activity.
+   * The rows go before the first await, so a report arriving meanwhile cannot send them
+   * twice; if the queue refuses them, they are parked again.
+   */
   private async drain(): Promise<void> {
-    const rows = await this.parkedInOrder();
+    const rows = this.parkedInOrder();
     if (rows.length === 0) return;
+    this.sql.exec("DELETE FROM parked");
     const messages: DeliverMessage[] = [];
     for (const row of rows) {
       const last = messages.at(-1);
@@ -413,13 +433,24 @@ export class HostState extends DurableObject<Env> {
         messages.push({ v: 1, type: "deliver", activityId: row.activity_id, inboxes: [row.inbox] });
       }
     }
-    await enqueue(
-      this.env.DELIVERY_QUEUE,
-      messages.map((body) => ({ body })),
-    );
-    // Rows parked while this ran have higher seqs: they stay, for the next drain.
-    const lastRead = rows.reduce((max, r) => Math.max(max, r.seq), 0);
-    this.sql.exec("DELETE FROM parked WHERE seq <= ?", lastRead);
+    try {
+      await enqueue(
+        this.env.DELIVERY_QUEUE,
+        messages.map((body) => ({ body })),
+      );
+    } catch (error) {
+      for (const row of rows) {
+        this.sql.exec(
+          "INSERT OR IGNORE INTO parked (seq, activity_id, inbox, parked_at, activity_seq) VALUES (?, ?, ?, ?, ?)",
+          row.seq,
+          row.activity_id,
+          row.inbox,
+          row.parked_at,
+          row.activity_seq,
+        );
+      }
+      throw error;
+    }
   }
 
   /** Parked longer than the retention: recorded as failed (in D1), never dropped silently. */

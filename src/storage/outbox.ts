@@ -46,26 +46,3 @@ export async function findOutboxActivity(db: Db, id: string): Promise<OutboxRow 
   const [row] = await db.select().from(outbox).where(eq(outbox.id, id));
   return row;
 }
-
-/** Bound parameters per D1 statement are limited to 100: ids are looked up in slices. */
-const IDS_PER_QUERY = 100;
-
-/** The publication order (outbox `seq`) of activities, by id, read in one D1 batch. */
-export async function publicationSeqs(
-  db: Db,
-  ids: readonly string[],
-): Promise<Map<string, number>> {
-  const slices = [];
-  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
-    slices.push(
-      db
-        .select({ id: outbox.id, seq: outbox.seq })
-        .from(outbox)
-        .where(inArray(outbox.id, ids.slice(i, i + IDS_PER_QUERY))),
-    );
-  }
-  const [first, ...rest] = slices;
-  if (first === undefined) return new Map();
-  const results = await db.batch([first, ...rest]);
-  return new Map(results.flat().map((row) => [row.id, row.seq]));
-}
