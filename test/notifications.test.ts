@@ -228,11 +228,21 @@ describe("the owner's notifications", () => {
   it("take a mention whose tag has no name (as Fedify sends it): the href says who", async () => {
     const [writer] = await crowd("nameless", 1);
     if (writer === undefined) throw new Error("no writer");
-    const note = writer.note("<p>hi</p>", { tag: { type: "Mention", href: OWNER }, to: OWNER });
+    const stranger = "https://elsewhere.test/users/zed";
+    const note = writer.note("<p>hi</p>", {
+      tag: [{ type: "Mention", href: OWNER }, mention, { type: "Mention", href: stranger }],
+      to: OWNER,
+    });
     await send(writer, writer.activity("Create", note));
     const { list } = await v1("types[]=mention");
-    expect(list.filter((n) => n.status?.uri === note.id).map((n) => n.account.uri)).toEqual([
-      writer.id,
+    const mine = list.filter((n) => n.status?.uri === note.id);
+    expect(mine.map((n) => n.account.uri)).toEqual([writer.id]);
+    // Named or not, the owner is mentioned once; an unknown account gets a handle from its URL.
+    const mentions = (mine[0]?.status as unknown as { mentions: { acct: string; url: string }[] })
+      .mentions;
+    expect(mentions.map((m) => [m.acct, m.url]).sort()).toEqual([
+      ["owner", "https://outpost.test/@owner"],
+      ["zed@elsewhere.test", stranger],
     ]);
   });
 

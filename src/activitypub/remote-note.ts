@@ -70,8 +70,12 @@ function parseTags(value: Json | undefined): ParsedTag[] {
     }
     if (tags.length >= MAX_TAGS) break;
   }
-  // One row per (type, name): servers repeat a mention when it appears twice.
-  return tags.filter((t, i) => tags.findIndex((u) => u.type === t.type && u.name === t.name) === i);
+  // One row per (type, name), and one mention per account: servers repeat a mention when it
+  // appears twice, with or without its name.
+  const same = (t: ParsedTag, u: ParsedTag) =>
+    t.type === u.type &&
+    (t.name === u.name || (t.type === "Mention" && t.href !== null && t.href === u.href));
+  return tags.filter((t, i) => tags.findIndex((u) => same(t, u)) === i);
 }
 
 function parseAttachments(value: Json | undefined): NoteAttachment[] {

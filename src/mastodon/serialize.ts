@@ -227,12 +227,12 @@ export function serializeStatus(ctx: StatusContext, item: NoteWithRelations) {
     .filter((t) => t.type === "Mention")
     .map((t) => {
       const account = t.href === null ? undefined : accountOf(t.href);
-      const username = t.name.split("@")[0] ?? t.name;
+      const acct = account?.acct ?? handleOfMention(t.name);
       return {
         id: account?.id ?? "",
-        username,
+        username: acct.split("@")[0] ?? acct,
         url: account?.url ?? t.href ?? "",
-        acct: account?.acct ?? t.name,
+        acct,
       };
     });
   return {
@@ -295,3 +295,18 @@ export function serializeStatus(ctx: StatusContext, item: NoteWithRelations) {
 }
 
 export type MastodonStatus = ReturnType<typeof serializeStatus>;
+
+/**
+ * `user@host` of a mention whose account we do not know: its name, or, for a mention that
+ * came without one (stored by its href), a guess from the URL's last segment and host.
+ */
+function handleOfMention(name: string): string {
+  const url = URL.parse(name);
+  if (url === null) return name;
+  const last =
+    url.pathname
+      .split("/")
+      .filter((s) => s !== "")
+      .at(-1) ?? "";
+  return `${last.replace(/^@/, "")}@${url.host}`;
+}
