@@ -11,3 +11,4 @@ export function startInstance(options: {
   log?: boolean;
 }): Promise<ChildProcess>;
 export function stopInstance(dev: ChildProcess): Promise<void>;
+export function stopOnExit(dev: ChildProcess): () => void;

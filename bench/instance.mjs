@@ -56,29 +56,48 @@ export async function startInstance({
     ],
     { env, detached: true, stdio: ["ignore", log ? "inherit" : "ignore", "inherit"] },
   );
+  let failed;
+  dev.once("error", (error) => {
+    failed = error;
+  });
   const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && dev.exitCode === null) {
+  while (Date.now() < deadline && dev.exitCode === null && failed === undefined) {
     try {
       if ((await fetch(`${origin}/.well-known/nodeinfo`)).ok) return dev;
     } catch {}
     await new Promise((r) => setTimeout(r, 300));
   }
   await stopInstance(dev);
-  throw new Error("instance did not start");
+  throw new Error(`instance did not start${failed ? `: ${failed.message}` : ""}`);
 }
 
-/** Ends `wrangler dev` and everything it started; resolves once it has exited. */
+/**
+ * Ends `wrangler dev` and everything it started (workerd may outlive wrangler); resolves once
+ * wrangler has exited. Safe to call twice, or on a process that never started.
+ */
 export async function stopInstance(dev) {
-  if (dev.exitCode !== null || dev.signalCode !== null) return;
-  const exited = new Promise((resolve) => dev.once("exit", resolve));
-  const signal = (name) => {
+  const group = (name) => {
     try {
-      process.kill(-dev.pid, name);
+      if (dev.pid !== undefined) process.kill(-dev.pid, name);
+    } catch {} // ESRCH: the group is gone already
+  };
+  if (dev.exitCode === null && dev.signalCode === null && dev.pid !== undefined) {
+    const exited = new Promise((resolve) => dev.once("exit", resolve));
+    group("SIGTERM");
+    const timer = setTimeout(() => group("SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  group("SIGKILL");
+}
+
+/** Kills the instance's process group when this process exits, however it exits. */
+export function stopOnExit(dev) {
+  const kill = () => {
+    try {
+      if (dev.pid !== undefined) process.kill(-dev.pid, "SIGKILL");
     } catch {}
   };
-  signal("SIGTERM");
-  const timer = setTimeout(() => signal("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-  signal("SIGKILL");
+  process.once("exit", kill);
+  return () => process.off("exit", kill);
 }

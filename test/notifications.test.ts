@@ -238,9 +238,8 @@ describe("the owner's notifications", () => {
     const mine = list.filter((n) => n.status?.uri === note.id);
     expect(mine.map((n) => n.account.uri)).toEqual([writer.id]);
     // Named or not, the owner is mentioned once; an unknown account gets a handle from its URL.
-    const mentions = (mine[0]?.status as unknown as { mentions: { acct: string; url: string }[] })
-      .mentions;
-    expect(mentions.map((m) => [m.acct, m.url]).sort()).toEqual([
+    const status = mine[0]?.status as unknown as { mentions: { acct: string; url: string }[] };
+    expect(status.mentions.map((m) => [m.acct, m.url]).sort()).toEqual([
       ["owner", "https://outpost.test/@owner"],
       ["zed@elsewhere.test", stranger],
     ]);

@@ -81,10 +81,12 @@ describe("the owner follows an open and a locked peer", () => {
     // Following again is idempotent (nothing is sent) and answers the relationship.
     const relationship = (id: string) => api(`/api/v1/accounts/${id}/follow`, { body: {} });
     expect((await relationship(olive.account.id)).following).toBe(true);
-    await sleep(1_000);
     const laraNow = await relationship(lara.account.id);
     expect(laraNow.following).toBe(false);
     expect(laraNow.requested).toBe(true);
+    await sleep(1_500);
+    await Promise.all([open.idle(), locked.idle()]);
+    expect(open.inbox("Follow")).toHaveLength(1);
     expect(locked.inbox("Follow")).toHaveLength(1);
     expect(await items("following")).not.toContain(locked.actorId("lara"));
 

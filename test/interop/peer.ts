@@ -165,6 +165,11 @@ export class Peer {
     return [...this.state(username).pending.values()].map((f) => f.actorId?.href ?? "");
   }
 
+  /** Resolves once no request to this peer is being answered. */
+  idle(): Promise<void> {
+    return this.server.idle();
+  }
+
   /** The host goes down (connections refused) and comes back on the same port. */
   down(): Promise<void> {
     return this.server.down();
@@ -200,6 +205,13 @@ export class Peer {
     this.state(username).following.set(target, "requested");
     await this.send(username, [await this.lookup(target)], follow);
     return follow.id?.href ?? "";
+  }
+
+  /** Sends an activity again, unchanged, as a sender retrying a delivery does. */
+  async resend(username: string, activityId: string, to: string): Promise<void> {
+    const activity = this.sent.get(activityId);
+    if (activity === undefined) throw new Error(`never sent ${activityId}`);
+    await this.send(username, [await this.lookup(to)], activity);
   }
 
   /** Undoes an activity this peer sent (a Follow, Like or Announce). */

@@ -54,6 +54,8 @@ export class LoopbackServer {
   readonly log: LoggedRequest[] = [];
   private server: Server | undefined;
   private port = 0;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly handler: Handler) {}
 
@@ -70,6 +72,15 @@ export class LoopbackServer {
     this.server = server;
   }
 
+  /**
+   * Resolves once no request is being answered: what a handler changed and the log entry of
+   * its request are both there (the entry is written after the handler returns).
+   */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   /** Stops listening and drops open connections: the host refuses connections. */
   async down(): Promise<void> {
     const server = this.server;
@@ -82,6 +93,15 @@ export class LoopbackServer {
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight++;
+    try {
+      await this.respond(req, res);
+    } finally {
+      if (--this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  private async respond(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let response: Response;
     let request: Request | undefined;
     try {

@@ -9,7 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, inject } from "vitest";
-import { startInstance, stopInstance, wranglerEnv } from "../../bench/instance.mjs";
+import { startInstance, stopInstance, stopOnExit, wranglerEnv } from "../../bench/instance.mjs";
 
 export interface OutpostUnderTest {
   readonly origin: string;
@@ -42,10 +42,16 @@ const dev = await startInstance({
   hostname: "127.0.0.1",
   vars: { DEV_RETRY_BASE_MS: "500" },
   log: Boolean(process.env.INTEROP_LOG),
+}).catch((error: unknown) => {
+  rmSync(state, { recursive: true, force: true });
+  throw error;
 });
+// Should the test process end before afterAll (a crash, a killed worker), workerd goes too.
+const forget = stopOnExit(dev);
 globalThis.outpostUnderTest = { origin: `http://127.0.0.1:${port}`, token };
 
 afterAll(async () => {
   await stopInstance(dev);
+  forget();
   rmSync(state, { recursive: true, force: true });
 });

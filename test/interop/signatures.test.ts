@@ -36,6 +36,7 @@ describe("signatures between Outpost and Fedify", () => {
 
   it("signs its deliveries so that Fedify verifies them (the Accepts above)", async () => {
     for (const peer of [cavage, rfc9421]) {
+      await peer.idle();
       const accepts = peer.log.filter((r) => r.method === "POST");
       expect(accepts.length).toBeGreaterThan(0);
       expect(accepts.every((r) => r.status === 202 && r.signature !== "none")).toBe(true);
@@ -45,6 +46,7 @@ describe("signatures between Outpost and Fedify", () => {
 
   it("knocks again with RFC 9421 when a server refuses draft-cavage, and remembers it", async () => {
     await followed(strict, "jo");
+    await strict.idle();
     const posts = () => strict.log.filter((r) => r.method === "POST");
     // The Accept: refused with draft-cavage, then taken with RFC 9421.
     expect(posts().map((r) => [r.signature, r.status])).toEqual([
@@ -54,6 +56,7 @@ describe("signatures between Outpost and Fedify", () => {
     // What follows goes out in RFC 9421 at once.
     await api("/api/v1/statuses", { body: { status: "for a strict server" } });
     await eventually(() => strict.inbox("Create").length === 1, { what: "the Create" });
+    await strict.idle();
     expect(
       posts()
         .slice(2)
