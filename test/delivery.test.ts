@@ -120,6 +120,17 @@ async function consumeWith(vars: Partial<Env>, queue: string, bodies: readonly Q
 }
 
 const hostState = (host: string) => env.HOST_STATE.get(env.HOST_STATE.idFromName(host));
+
+/** Puts a host's object in the open-circuit state, for an hour: what it is asked now parks. */
+const openCircuit = (stub: ReturnType<typeof hostState>, host: string) =>
+  runInDurableObject(stub, (_instance: HostState, state) => {
+    state.storage.sql.exec(
+      "UPDATE state SET host = ?, failures = ?, open_until = ? WHERE k = 1",
+      host,
+      BREAKER_THRESHOLD,
+      Date.now() + 3600_000,
+    );
+  });
 const deliver = (
   activityId: string,
   inboxes: string[],
@@ -434,14 +445,7 @@ describe("a failing host", () => {
     const c = await storedActivity({ type: "Delete" });
     const stub = hostState(host);
     // The host is down; each activity's retries gave up at their own moment: B parked first.
-    await runInDurableObject(stub, (_instance: HostState, state) => {
-      state.storage.sql.exec(
-        "UPDATE state SET host = ?, failures = ?, open_until = ? WHERE k = 1",
-        host,
-        BREAKER_THRESHOLD,
-        Date.now() + 3600_000,
-      );
-    });
+    await openCircuit(stub, host);
     for (const activityId of [b, a, c]) {
       const activitySeq = await seqOf(activityId);
       expect(await stub.admit({ host, activityId, activitySeq, inboxes: [inbox] })).toMatchObject({
@@ -503,14 +507,7 @@ describe("a failing host", () => {
     const inbox = `https://${host}/inbox`;
     const [first, later] = [await storedActivity(), await storedActivity()];
     const stub = hostState(host);
-    await runInDurableObject(stub, (_instance: HostState, state) => {
-      state.storage.sql.exec(
-        "UPDATE state SET host = ?, failures = ?, open_until = ? WHERE k = 1",
-        host,
-        BREAKER_THRESHOLD,
-        Date.now() + 3600_000,
-      );
-    });
+    await openCircuit(stub, host);
     await stub.admit({
       host,
       activityId: first,

@@ -102,23 +102,20 @@ describe("the owner publishes to peers", () => {
     await api(`/api/v1/statuses/${posted.id}`, { method: "PUT", body: { status: "Second draft" } });
     const about = (type: string) => (peer: Peer) =>
       peer.inbox(type).filter((r) => JSON.stringify(r.json.object).includes(posted.uri));
-    const [update] = await eventually(
-      () =>
-        about("Update")(mastodon).length === 1 &&
-        about("Update")(shared).length === 1 &&
-        about("Update")(shared),
-      { what: "the Updates" },
-    );
+    /** Waits for one `type` about the note at each follower's peer; the shared peer's. */
+    const reachedBoth = (type: string) =>
+      eventually(
+        () =>
+          about(type)(mastodon).length === 1 &&
+          about(type)(shared).length === 1 &&
+          about(type)(shared),
+        { what: `the ${type}s` },
+      );
+    const [update] = await reachedBoth("Update");
     expect(update?.json.object).toMatchObject({ content: expect.stringContaining("Second draft") });
 
     await api(`/api/v1/statuses/${posted.id}`, { method: "DELETE" });
-    const [deleted] = await eventually(
-      () =>
-        about("Delete")(mastodon).length === 1 &&
-        about("Delete")(shared).length === 1 &&
-        about("Delete")(shared),
-      { what: "the Deletes" },
-    );
+    const [deleted] = await reachedBoth("Delete");
     await shared.idle();
     expect(postsToShared(update?.id ?? "")).toEqual(["/inbox"]);
     expect(postsToShared(deleted?.id ?? "")).toEqual(["/inbox"]);
