@@ -29,6 +29,7 @@ import type {
   QueueMessage,
 } from "../src/federation/messages";
 import { type DeliveryResult, HostState } from "../src/hosts/host-state";
+import { Parked } from "../src/hosts/parked";
 import { BREAKER_THRESHOLD, backoffMs, backoffSeconds, MAX_BACKOFF_MS } from "../src/hosts/policy";
 import worker from "../src/index";
 import { actors, deliveryBatches, deliveryFailures, follows, outbox } from "../src/storage/schema";
@@ -500,6 +501,28 @@ describe("a failing host", () => {
     });
     expect(enqueued.map((m) => (m.body as DeliverMessage).activityId)).toEqual([old, ...published]);
     expect((await hostState(host).status()).parked).toBe(0);
+  });
+
+  it("adds the publication order to a parked table made before it, keeping its rows", async () => {
+    await runInDurableObject(hostState("old-table.delivery.test"), (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec(`
+        DROP TABLE parked;
+        CREATE TABLE parked (seq INTEGER PRIMARY KEY AUTOINCREMENT, activity_id TEXT NOT NULL,
+          inbox TEXT NOT NULL, parked_at INTEGER NOT NULL, UNIQUE (activity_id, inbox));
+        INSERT INTO parked (activity_id, inbox, parked_at) VALUES ('https://o.test/a/old', 'https://h.test/inbox', 1);
+      `);
+      const parked = new Parked(sql);
+      parked.add(
+        { activityId: "https://o.test/a/new", activitySeq: 7 },
+        ["https://h.test/inbox"],
+        2,
+      );
+      expect(parked.inOrder().map((r) => [r.activity_id, r.activity_seq])).toEqual([
+        ["https://o.test/a/old", null],
+        ["https://o.test/a/new", 7],
+      ]);
+    });
   });
 
   it("parks a delivery that comes after the backoff window while earlier ones wait, and probes with those", async () => {

@@ -17,6 +17,7 @@ import type { SignatureFlavour } from "../signatures/verify";
 import { createDb } from "../storage/db";
 import { recordFailures } from "../storage/deliveries";
 import { hostStates } from "../storage/schema";
+import { Parked } from "./parked";
 import {
   BASE_BACKOFF_MS,
   BREAKER_THRESHOLD,
@@ -92,18 +93,9 @@ interface StateRow extends Record<string, SqlStorageValue> {
   flavour: string;
 }
 
-interface ParkedRow extends Record<string, SqlStorageValue> {
-  seq: number;
-  activity_id: string;
-  activity_seq: number | null;
-  inbox: string;
-  parked_at: number;
-}
-
-/** Inboxes per drained message, as the fan-out packs them. */
-const DRAIN_CHUNK = 30;
 export class HostState extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly parked: Parked;
   /** The backoff's base: shortened on a development instance (`DEV_RETRY_BASE_MS`). */
   private readonly retryBaseMs: number;
 
@@ -126,29 +118,12 @@ export class HostState extends DurableObject<Env> {
         reported_health TEXT
       );
       INSERT OR IGNORE INTO state (k) VALUES (1);
-      CREATE TABLE IF NOT EXISTS parked (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        activity_id TEXT NOT NULL,
-        inbox TEXT NOT NULL,
-        parked_at INTEGER NOT NULL,
-        UNIQUE (activity_id, inbox)
-      );
     `);
-    // Added after the table: where the activity stands in the outbox (null: parked before).
-    const columns = this.sql
-      .exec<{ name: string }>("SELECT name FROM pragma_table_info('parked')")
-      .toArray();
-    if (!columns.some((c) => c.name === "activity_seq")) {
-      this.sql.exec("ALTER TABLE parked ADD COLUMN activity_seq INTEGER");
-    }
+    this.parked = new Parked(this.sql);
   }
 
   private state(): StateRow {
     return this.sql.exec<StateRow>("SELECT * FROM state WHERE k = 1").one();
-  }
-
-  private parkedCount(): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM parked").one().n;
   }
 
   /** May these deliveries go now? If not, they are parked here. */
@@ -227,11 +202,11 @@ export class HostState extends DurableObject<Env> {
     const probeInFlight =
       state.probe_started_at !== null && now - state.probe_started_at < PROBE_TIMEOUT_MS;
     const due = !probeInFlight && now >= (state.open_until ?? 0);
-    if (request.probe || (due && this.parkedCount() === 0)) {
+    if (request.probe || (due && this.parked.count() === 0)) {
       this.sql.exec("UPDATE state SET probe_started_at = ? WHERE k = 1", now);
       return { send: true, flavour, probe: true };
     }
-    this.park(request, request.inboxes, now);
+    this.parked.add(request, request.inboxes, now);
     const nextAttemptAt = due ? now : (state.open_until ?? now);
     await this.scheduleAlarm(nextAttemptAt);
     return { send: false, nextAttemptAt };
@@ -255,13 +230,10 @@ export class HostState extends DurableObject<Env> {
       this.sql.exec(
         "UPDATE state SET failures = 0, failure_days = '[]', open_until = NULL, probe_started_at = NULL, unavailable = 0 WHERE k = 1",
       );
-      for (const r of report.results) {
-        this.sql.exec(
-          "DELETE FROM parked WHERE activity_id = ? AND inbox = ?",
-          report.activityId,
-          r.inbox,
-        );
-      }
+      this.parked.remove(
+        report.activityId,
+        report.results.map((r) => r.inbox),
+      );
       await this.drain();
       const retry = report.results
         .filter((r) => r.kind === "hostFailure" || r.kind === "retry")
@@ -278,7 +250,7 @@ export class HostState extends DurableObject<Env> {
       this.sql.exec("UPDATE state SET probe_started_at = NULL WHERE k = 1");
       const delay = Math.max(...waits.map((r) => r.retryAfter ?? 0), this.backoffSeconds(1));
       if (state.open_until !== null || state.unavailable === 1) {
-        this.park(
+        this.parked.add(
           report,
           waits.map((r) => r.inbox),
           now,
@@ -309,7 +281,7 @@ export class HostState extends DurableObject<Env> {
         openUntil,
         unavailable ? 1 : 0,
       );
-      this.park(
+      this.parked.add(
         report,
         failing.map((r) => r.inbox),
         now,
@@ -344,7 +316,7 @@ export class HostState extends DurableObject<Env> {
       circuit: !open ? "closed" : probing ? "halfOpen" : "open",
       unavailable: state.unavailable === 1,
       nextAttemptAt: state.open_until,
-      parked: this.parkedCount(),
+      parked: this.parked.count(),
       flavour: state.flavour as SignatureFlavour,
     };
   }
@@ -353,14 +325,14 @@ export class HostState extends DurableObject<Env> {
     const now = Date.now();
     await this.expireParked(now);
     const state = this.state();
-    if (this.parkedCount() === 0) return;
+    if (this.parked.count() === 0) return;
     const probeInFlight =
       state.probe_started_at !== null && now - state.probe_started_at < PROBE_TIMEOUT_MS;
     const due = state.open_until === null || now >= state.open_until;
     if (due && !probeInFlight) {
       // The earliest published goes first: were it drained after later ones, a host could
       // get a `Delete` before its `Create`.
-      const [first] = this.parkedInOrder(1);
+      const [first] = this.parked.inOrder(1);
       if (first === undefined) return;
       this.sql.exec("UPDATE state SET probe_started_at = ? WHERE k = 1", now);
       const probe: DeliverMessage = {
@@ -381,95 +353,30 @@ export class HostState extends DurableObject<Env> {
     );
   }
 
-  private park(
-    { activityId, activitySeq }: { activityId: string; activitySeq?: number },
-    inboxes: readonly string[],
-    now: number,
-  ): void {
-    for (const inbox of inboxes) {
-      this.sql.exec(
-        "INSERT OR IGNORE INTO parked (activity_id, inbox, parked_at, activity_seq) VALUES (?, ?, ?, ?)",
-        activityId,
-        inbox,
-        now,
-        activitySeq ?? null,
-      );
-    }
-  }
-
-  /**
-   * What is parked, in the order the activities were published (then parked): a host that
-   * fails while the owner posts parks each activity when its own retries give up, not in
-   * the order they were written. Rows parked before the order was kept go first.
-   */
-  private parkedInOrder(limit = -1): ParkedRow[] {
-    return this.sql
-      .exec<ParkedRow>(
-        "SELECT seq, activity_id, activity_seq, inbox, parked_at FROM parked ORDER BY coalesce(activity_seq, 0), seq LIMIT ?",
-        limit,
-      )
-      .toArray();
-  }
-
-  /**
-   * Sends everything parked back to the queue, in publication order, grouped by activity.
-   * The rows go before the first await, so a report arriving meanwhile cannot send them
-   * twice; if the queue refuses them, they are parked again.
-   */
+  /** Sends everything parked back to the queue, in publication order. */
   private async drain(): Promise<void> {
-    const rows = this.parkedInOrder();
-    if (rows.length === 0) return;
-    this.sql.exec("DELETE FROM parked");
-    const messages: DeliverMessage[] = [];
-    for (const row of rows) {
-      const last = messages.at(-1);
-      if (
-        last !== undefined &&
-        last.activityId === row.activity_id &&
-        last.inboxes.length < DRAIN_CHUNK
-      ) {
-        (last.inboxes as string[]).push(row.inbox);
-      } else {
-        messages.push({ v: 1, type: "deliver", activityId: row.activity_id, inboxes: [row.inbox] });
-      }
-    }
+    const { rows, messages } = this.parked.take();
+    if (messages.length === 0) return;
     try {
       await enqueue(
         this.env.DELIVERY_QUEUE,
         messages.map((body) => ({ body })),
       );
     } catch (error) {
-      for (const row of rows) {
-        this.sql.exec(
-          "INSERT OR IGNORE INTO parked (seq, activity_id, inbox, parked_at, activity_seq) VALUES (?, ?, ?, ?, ?)",
-          row.seq,
-          row.activity_id,
-          row.inbox,
-          row.parked_at,
-          row.activity_seq,
-        );
-      }
+      this.parked.restore(rows);
       throw error;
     }
   }
 
   /** Parked longer than the retention: recorded as failed (in D1), never dropped silently. */
   private async expireParked(now: number): Promise<void> {
-    const expired = this.sql
-      .exec<{ activity_id: string; inbox: string }>(
-        "SELECT activity_id, inbox FROM parked WHERE parked_at < ?",
-        now - PARK_RETENTION_MS,
-      )
-      .toArray();
-    if (expired.length === 0) return;
-    const host = this.state().host ?? new URL(expired[0]?.inbox ?? "https://unknown").host;
-    const byActivity = new Map<string, string[]>();
-    for (const row of expired) {
-      byActivity.set(row.activity_id, [...(byActivity.get(row.activity_id) ?? []), row.inbox]);
-    }
+    const expired = this.parked.olderThan(now - PARK_RETENTION_MS);
+    if (expired.size === 0) return;
+    const anyInbox = [...expired.values()][0]?.[0] ?? "https://unknown";
+    const host = this.state().host ?? new URL(anyInbox).host;
     await recordFailures(
       createDb(this.env.DB),
-      [...byActivity].map(([activityId, inboxes]) => ({
+      [...expired].map(([activityId, inboxes]) => ({
         activityId,
         host,
         state: "failed" as const,
@@ -478,7 +385,7 @@ export class HostState extends DurableObject<Env> {
       })),
       new Date(now),
     );
-    this.sql.exec("DELETE FROM parked WHERE parked_at < ?", now - PARK_RETENTION_MS);
+    this.parked.removeOlderThan(now - PARK_RETENTION_MS);
   }
 
   private async scheduleAlarm(at: number): Promise<void> {
