@@ -217,8 +217,8 @@ describe("paging", () => {
     const ids = expected();
     expect(first.ids).toEqual(ids.slice(0, 5));
     expect(first.links).toEqual({
-      next: `${HOME}?max_id=${ids[4]}&limit=5`,
-      prev: `${HOME}?min_id=${ids[0]}&limit=5`,
+      next: `${HOME}?limit=5&max_id=${ids[4]}`,
+      prev: `${HOME}?limit=5&min_id=${ids[0]}`,
     });
     // Without a limit, the links carry none.
     expect((await page("")).links.next).toBe(`${HOME}?max_id=${ids[19]}`);
@@ -234,7 +234,7 @@ describe("paging", () => {
     const last = pages.at(-1);
     expect(last?.ids.length).toBeGreaterThan(0);
     expect(last?.links.next).toBeUndefined();
-    expect(last?.links.prev).toBe(`${HOME}?min_id=${last?.ids[0]}&limit=7`);
+    expect(last?.links.prev).toBe(`${HOME}?limit=7&min_id=${last?.ids[0]}`);
   });
 
   it("max_id answers the notes older than it, newest first", async () => {

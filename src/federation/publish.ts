@@ -12,7 +12,7 @@ import type { ParsedNote } from "../activitypub/remote-note";
 import { newObjectId } from "../activitypub/urls";
 import { fetchActor, type RemoteContext } from "../cache/remote-actors";
 import type { Config } from "../env";
-import { type Db, runBatch } from "../storage/db";
+import { type Db, runBatch, type Statement } from "../storage/db";
 import { findFollow } from "../storage/follows";
 import { recountReactions } from "../storage/reactions";
 import {
@@ -27,7 +27,7 @@ import {
   type Visibility,
 } from "../storage/schema";
 import { startFanouts } from "./outbox";
-import { editStatements, noteColumns, noteStatements, type Statement } from "./remote-notes";
+import { editStatements, noteColumns, noteStatements } from "./remote-notes";
 import { resolveHandle } from "./resolve";
 
 export interface PublishContext {

@@ -4,15 +4,12 @@
  * them in one batch with the received activity.
  */
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { ParsedNote } from "../activitypub/remote-note";
 import { sanitizeHtml } from "../activitypub/sanitize";
 import type { Config } from "../env";
-import type { Db } from "../storage/db";
+import type { Db, Statement } from "../storage/db";
 import { findFollow } from "../storage/follows";
 import { noteRecipients, notes, noteTags, type Visibility } from "../storage/schema";
-
-export type Statement = BatchItem<"sqlite">;
 
 /**
  * A note concerns the owner when it is addressed to them, mentions them, replies to one of

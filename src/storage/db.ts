@@ -5,6 +5,9 @@ import { meterD1 } from "./meter";
 
 export type Db = DrizzleD1Database;
 
+/** A statement to run in a D1 batch with others (`runBatch`). */
+export type Statement = BatchItem<"sqlite">;
+
 export interface DbOptions {
   /** Sees every statement with its parameters (tests check query plans with it). */
   readonly logger?: Logger;
@@ -16,7 +19,7 @@ export function createDb(d1: D1Database, options: DbOptions = {}): Db {
 }
 
 /** Runs statements in one D1 batch: one round trip, all or nothing. */
-export async function runBatch(db: Db, statements: readonly BatchItem<"sqlite">[]): Promise<void> {
+export async function runBatch(db: Db, statements: readonly Statement[]): Promise<void> {
   const [first, ...rest] = statements;
   if (first === undefined) return;
   await db.batch([first, ...rest]);

@@ -10,11 +10,9 @@ import {
   desc,
   eq,
   exists,
-  gt,
   inArray,
   isNotNull,
   isNull,
-  lt,
   lte,
   or,
   type SQL,
@@ -22,6 +20,7 @@ import {
 } from "drizzle-orm";
 import type { Db } from "./db";
 import { GROUPABLE_TYPES } from "./notifications";
+import { type PageRequest, pageBySeq, seqBetween } from "./pages";
 import {
   type ActorRow,
   actors,
@@ -31,15 +30,8 @@ import {
   notifications,
 } from "./schema";
 
-/** Mastodon's cursors (exclusive `seq`s) and filters. */
-export interface NotificationRequest {
-  /** Older than this. */
-  readonly maxId?: number;
-  /** Newer than this, newest first (a gap may remain below the page). */
-  readonly sinceId?: number;
-  /** Newer than this, the oldest of them first (the page just after it). Wins over `sinceId`. */
-  readonly minId?: number;
-  readonly limit: number;
+/** Mastodon's cursors and filters. */
+export interface NotificationRequest extends PageRequest {
   /** Only these types; undefined for every type. */
   readonly types?: readonly NotificationType[];
 }
@@ -68,13 +60,6 @@ const ofTypes = (request: NotificationRequest) =>
     ? undefined
     : inArray(sql`+${notifications.type}`, [...request.types]);
 
-/** Between two exclusive cursors, either of which may be missing. */
-const between = (above: number | undefined, below: number | undefined) =>
-  and(
-    above === undefined ? undefined : gt(notifications.seq, above),
-    below === undefined ? undefined : lt(notifications.seq, below),
-  );
-
 /**
  * The `seq` of the note a notification is about (with `notes` left-joined on the target),
  * under a name of its own: a result must not name a column twice (see `meter.ts`).
@@ -93,32 +78,22 @@ export async function listNotifications(
   request: NotificationRequest,
 ): Promise<ListedNotification[]> {
   if (request.types?.length === 0) return [];
-  const ascending = request.minId !== undefined;
-  const rows = await shownBetween(db, request, {
-    // `min_id` wins over `since_id`, as on Mastodon.
-    lower: request.minId ?? request.sinceId,
-    upper: request.maxId,
-    ascending,
-    limit: request.limit,
-  });
-  const listed = rows.map(({ statusSeq, ...notification }) => ({ notification, statusSeq }));
-  return ascending ? listed.reverse() : listed;
+  const page = await pageBySeq(notifications.seq, request, (where, orderBy, limit) =>
+    shown(db, request, where, orderBy, limit),
+  );
+  return page.items.map(({ statusSeq, ...notification }) => ({ notification, statusSeq }));
 }
 
 /**
  * The notifications the owner is shown (of the types asked, about a live note if any, by an
- * account we know) between two exclusive `seq` bounds, newest first unless `ascending`, each
- * with the `seq` of the status it is about.
+ * account we know) within `where`, each with the `seq` of the status it is about.
  */
-function shownBetween(
+function shown(
   db: Db,
   request: NotificationRequest,
-  bounds: {
-    readonly lower: number | undefined;
-    readonly upper: number | undefined;
-    readonly ascending: boolean;
-    readonly limit: number;
-  },
+  where: SQL | undefined,
+  orderBy: SQL,
+  limit: number,
 ) {
   return db
     .select({
@@ -132,16 +107,9 @@ function shownBetween(
     })
     .from(notifications)
     .leftJoin(notes, eq(notes.id, notifications.target))
-    .where(
-      and(
-        ofTypes(request),
-        aboutLiveNote(),
-        byKnownAccount(db),
-        between(bounds.lower, bounds.upper),
-      ),
-    )
-    .orderBy(bounds.ascending ? asc(notifications.seq) : desc(notifications.seq))
-    .limit(bounds.limit);
+    .where(and(ofTypes(request), aboutLiveNote(), byKnownAccount(db), where))
+    .orderBy(orderBy)
+    .limit(limit);
 }
 
 /** Accounts shown per group (Mastodon's `SAMPLE_ACCOUNTS_SIZE`). */
@@ -186,12 +154,15 @@ export async function pageGroups(
   let cursor = ascending ? request.minId : request.maxId;
   let step = Math.max(FIRST_STEP, limit * 2);
   for (let more = request.types?.length !== 0; more; ) {
-    const rows = await shownBetween(db, request, {
-      lower: ascending ? cursor : request.sinceId,
-      upper: ascending ? request.maxId : cursor,
-      ascending,
-      limit: step,
-    });
+    const rows = await shown(
+      db,
+      request,
+      ascending
+        ? seqBetween(notifications.seq, cursor, request.maxId)
+        : seqBetween(notifications.seq, request.sinceId, cursor),
+      ascending ? asc(notifications.seq) : desc(notifications.seq),
+      step,
+    );
     for (const row of rows) {
       const grouped = row.groupKey !== null && groupedTypes.includes(row.type);
       const groupKey = grouped ? (row.groupKey as string) : `ungrouped-${row.seq}`;

@@ -8,11 +8,8 @@
  * each their own group, `ungrouped-<id>`.
  */
 import { and, desc, eq, exists, inArray, or, type SQL, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import type { Db } from "./db";
+import type { Db, Statement } from "./db";
 import { type NotificationType, notifications, reactions } from "./schema";
-
-type Statement = BatchItem<"sqlite">;
 
 /** The types Mastodon groups (`GROUPABLE_NOTIFICATION_TYPES`). */
 export const GROUPABLE_TYPES: readonly NotificationType[] = ["favourite", "reblog", "follow"];

@@ -4,11 +4,8 @@
  * a repeated, reordered or concurrent delivery leaves them exact.
  */
 import { and, eq, inArray, not, type SQL, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import type { Db } from "./db";
+import type { Db, Statement } from "./db";
 import { notes, reactions } from "./schema";
-
-type Statement = BatchItem<"sqlite">;
 
 /** The `reactions` rows of one type about the note being updated, minus those `except` names. */
 function counted(type: "Like" | "Announce", except?: SQL) {

@@ -24,7 +24,7 @@ import { type ActorCacheChange, toCachedActor } from "../../cache/actor-cache";
 import { toActorRow, upsertActor } from "../../cache/remote-actors";
 import type { Config } from "../../env";
 import { findActor } from "../../storage/actors";
-import type { Db } from "../../storage/db";
+import type { Db, Statement } from "../../storage/db";
 import {
   forgetAccountNotifications,
   forgetFollowNotifications,
@@ -39,12 +39,7 @@ import {
 import { recountBeforeRemoving, recountReactions } from "../../storage/reactions";
 import { actors, follows, notes, outbox, reactions } from "../../storage/schema";
 import type { QueueMessage } from "../messages";
-import {
-  concernsOwner,
-  type Statement,
-  storeNoteStatements,
-  updateNoteStatements,
-} from "../remote-notes";
+import { concernsOwner, storeNoteStatements, updateNoteStatements } from "../remote-notes";
 
 export interface InboxContext {
   readonly db: Db;

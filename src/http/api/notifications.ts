@@ -27,6 +27,7 @@ import { GROUPABLE_TYPES } from "../../storage/notifications";
 import { NOTIFICATION_TYPES, type NotificationType } from "../../storage/schema";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
+import { linkHeader, type Paging, parsePaging } from "./paging";
 import { statusesOf } from "./views";
 
 /** Notifications (v1) or groups (v2) per page: Mastodon's default, and its maximum. */
@@ -38,10 +39,9 @@ interface ListQuery {
   /** The types grouped (v2 `grouped_types[]`); undefined for Mastodon's default. */
   readonly groupedTypes: readonly NotificationType[] | undefined;
   /** What the `Link` URLs repeat: the limit when given, and the type filters. */
-  readonly kept: readonly (readonly [string, string])[];
+  readonly kept: Paging["kept"];
 }
 
-const CURSOR = /^\d{1,15}$/;
 /** Mastodon's type names (`admin.sign_up`, `severed_relationships`...): unknown ones match nothing. */
 const TYPE_NAME = /^[a-z][a-z_.]{0,39}$/;
 
@@ -59,24 +59,14 @@ function typeList(
 
 /** Reads paging and filters; an error message when a parameter is malformed. */
 function parseListQuery(c: Context, grouped: boolean): ListQuery | string {
-  const query = c.req.query();
+  const paging = parsePaging(
+    c.req.query(),
+    { fallback: DEFAULT_LIMIT, max: MAX_LIMIT },
+    "notification",
+  );
+  if (typeof paging === "string") return paging;
   const queries = c.req.queries();
-  const cursors: Record<string, number | undefined> = {};
-  for (const name of ["max_id", "since_id", "min_id"]) {
-    const value = query[name];
-    if (value === undefined || value === "") continue;
-    if (!CURSOR.test(value)) return `${name} must be a notification id`;
-    cursors[name] = Number(value);
-  }
-  let limit = DEFAULT_LIMIT;
-  const kept: [string, string][] = [];
-  if (query.limit !== undefined && query.limit !== "") {
-    if (!/^\d{1,6}$/.test(query.limit) || Number(query.limit) < 1) {
-      return "limit must be a positive integer";
-    }
-    limit = Math.min(Number(query.limit), MAX_LIMIT);
-    kept.push(["limit", String(limit)]);
-  }
+  const kept: (readonly [string, string])[] = [...paging.kept];
   const types = typeList(queries, "types");
   const excluded = typeList(queries, "exclude_types");
   const groupedList = grouped ? typeList(queries, "grouped_types") : { given: false, values: [] };
@@ -97,10 +87,7 @@ function parseListQuery(c: Context, grouped: boolean): ListQuery | string {
   );
   return {
     request: {
-      maxId: cursors.max_id,
-      sinceId: cursors.since_id,
-      minId: cursors.min_id,
-      limit,
+      ...paging.request,
       types: wanted.length === NOTIFICATION_TYPES.length ? undefined : wanted,
     },
     groupedTypes: groupedList.given
@@ -108,25 +95,6 @@ function parseListQuery(c: Context, grouped: boolean): ListQuery | string {
       : undefined,
     kept,
   };
-}
-
-interface LinkInput {
-  readonly origin: string;
-  readonly path: string;
-  readonly kept: ListQuery["kept"];
-  /** The `seq`s of the page's first and last items; none for an empty page. */
-  readonly newest: number | undefined;
-  readonly oldest: number | undefined;
-}
-
-/** Mastodon's `Link` header: `next` older (`max_id`), `prev` newer (`min_id`); none when empty. */
-function linkHeader({ origin, path, kept, newest, oldest }: LinkInput): Record<string, string> {
-  if (newest === undefined || oldest === undefined) return {};
-  const link = (rel: "next" | "prev", cursor: "max_id" | "min_id", seq: number) => {
-    const params = new URLSearchParams([...kept, [cursor, String(seq)]]);
-    return `<${origin}${path}?${params}>; rel="${rel}"`;
-  };
-  return { Link: [link("next", "max_id", oldest), link("prev", "min_id", newest)].join(", ") };
 }
 
 /** The statuses notifications are about, by `seq`. */
@@ -171,8 +139,7 @@ notificationsV1.get("/", async (c) => {
     list,
     200,
     linkHeader({
-      origin: config.origin,
-      path: "/api/v1/notifications",
+      url: `${config.origin}/api/v1/notifications`,
       kept: query.kept,
       newest: rows[0]?.notification.seq,
       oldest: rows.at(-1)?.notification.seq,
@@ -235,8 +202,7 @@ notificationsV2.get("/", async (c) => {
     },
     200,
     linkHeader({
-      origin: config.origin,
-      path: "/api/v2/notifications",
+      url: `${config.origin}/api/v2/notifications`,
       kept: query.kept,
       newest: page.leads[0]?.seq,
       oldest: page.leads.at(-1)?.seq,

@@ -1,6 +1,5 @@
 /** The owner's timelines, shaped like Mastodon's client API (`/api/v1/timelines`). */
 import { Hono } from "hono";
-import * as v from "valibot";
 import type { AppEnv, Config } from "../../env";
 import {
   loadStatusContext,
@@ -10,9 +9,10 @@ import {
 } from "../../mastodon/serialize";
 import { createDb, type Db } from "../../storage/db";
 import type { NoteRow } from "../../storage/schema";
-import { homeTimeline, type TimelineRequest } from "../../storage/timeline";
+import { homeTimeline } from "../../storage/timeline";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
+import { linkHeader, parsePaging } from "./paging";
 import { ownerAccount } from "./views";
 
 /** Statuses per page: Mastodon's default and maximum (a larger `limit` is lowered to it). */
@@ -21,50 +21,6 @@ export const MAX_LIMIT = 40;
 
 export const timelines = new Hono<AppEnv>();
 timelines.use("*", requireOwner());
-
-const Cursor = v.optional(
-  v.pipe(
-    v.string(),
-    v.regex(/^\d{1,15}$/, "must be a status id"),
-    v.transform((id) => Number(id)),
-  ),
-);
-const Query = v.object({
-  max_id: Cursor,
-  since_id: Cursor,
-  min_id: Cursor,
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d{1,6}$/, "must be a positive integer"),
-      v.transform((n) => Number(n)),
-      v.minValue(1, "must be a positive integer"),
-      v.transform((n) => Math.min(n, MAX_LIMIT)),
-    ),
-    String(DEFAULT_LIMIT),
-  ),
-});
-
-type PageQuery =
-  | { readonly ok: true; readonly request: TimelineRequest; readonly limitGiven: boolean }
-  | { readonly ok: false; readonly error: string };
-
-/** The paging parameters; an empty one counts as absent, as Mastodon's `present?` has it. */
-function parsePageQuery(query: Record<string, string>): PageQuery {
-  const given = Object.fromEntries(Object.entries(query).filter(([, value]) => value !== ""));
-  const parsed = v.safeParse(Query, given);
-  if (!parsed.success) {
-    const issue = parsed.issues[0];
-    const key = issue?.path?.map((p) => String(p.key)).join(".") ?? "parameter";
-    return { ok: false, error: `${key} ${issue?.message ?? "is invalid"}` };
-  }
-  const { max_id, since_id, min_id, limit } = parsed.output;
-  return {
-    ok: true,
-    request: { maxId: max_id, sinceId: since_id, minId: min_id, limit },
-    limitGiven: given.limit !== undefined,
-  };
-}
 
 /** Statuses for rows already read (`statusesOf` would read them again by `seq`). */
 async function serializeRows(
@@ -85,27 +41,25 @@ async function serializeRows(
  * out when the page is known to be the oldest.
  */
 timelines.get("/home", async (c) => {
-  const page = parsePageQuery(c.req.query());
-  if (!page.ok) return jsonError(c, 400, page.error);
+  const paging = parsePaging(c.req.query(), { fallback: DEFAULT_LIMIT, max: MAX_LIMIT }, "status");
+  if (typeof paging === "string") return jsonError(c, 400, paging);
   const config = c.var.config;
   const db = createDb(c.env.DB);
   // The owner's account is read while the page is: serialising needs both.
   const [owner, { items, hasOlder }] = await Promise.all([
     ownerAccount(db, config),
-    homeTimeline(db, config.urls.owner.id, page.request),
+    homeTimeline(db, config.urls.owner.id, paging.request),
   ]);
   const statuses = await serializeRows(db, config, owner, items);
-  const newest = items[0];
-  const oldest = items[items.length - 1];
-  if (newest === undefined || oldest === undefined) return c.json(statuses);
-  const link = (rel: "next" | "prev", cursor: "max_id" | "min_id", seq: number) => {
-    const params = new URLSearchParams({ [cursor]: String(seq) });
-    if (page.limitGiven) params.set("limit", String(page.request.limit));
-    return `<${config.origin}/api/v1/timelines/home?${params}>; rel="${rel}"`;
-  };
-  const links = [
-    ...(hasOlder ? [link("next", "max_id", oldest.seq)] : []),
-    link("prev", "min_id", newest.seq),
-  ];
-  return c.json(statuses, 200, { Link: links.join(", ") });
+  return c.json(
+    statuses,
+    200,
+    linkHeader({
+      url: `${config.origin}/api/v1/timelines/home`,
+      kept: paging.kept,
+      newest: items[0]?.seq,
+      oldest: items.at(-1)?.seq,
+      hasOlder,
+    }),
+  );
 });

@@ -1,0 +1,88 @@
+/**
+ * Mastodon's paging for the owner's lists: `max_id`, `since_id`, `min_id` and `limit` in
+ * (an empty parameter counts as absent, as Mastodon's `present?` has it), and a `Link` header
+ * out: `next` goes older with `max_id`, `prev` newer with `min_id`.
+ */
+import * as v from "valibot";
+import type { PageRequest } from "../../storage/pages";
+
+export interface Limits {
+  /** When `limit` is not given. */
+  readonly fallback: number;
+  /** A larger `limit` is lowered to this. */
+  readonly max: number;
+}
+
+export interface Paging {
+  readonly request: PageRequest;
+  /** What the `Link` URLs repeat: the limit, when it was given. */
+  readonly kept: readonly (readonly [string, string])[];
+}
+
+const cursor = (noun: string) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,15}$/, `must be a ${noun} id`),
+      v.transform((id) => Number(id)),
+    ),
+  );
+
+/** The paging parameters of `query`; an error message when one is malformed. */
+export function parsePaging(query: Record<string, string>, limits: Limits, noun: string) {
+  const given = Object.fromEntries(
+    ["max_id", "since_id", "min_id", "limit"].flatMap((k) =>
+      query[k] === undefined || query[k] === "" ? [] : [[k, query[k]]],
+    ),
+  );
+  const schema = v.object({
+    max_id: cursor(noun),
+    since_id: cursor(noun),
+    min_id: cursor(noun),
+    limit: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^\d{1,6}$/, "must be a positive integer"),
+        v.transform((n) => Number(n)),
+        v.minValue(1, "must be a positive integer"),
+        v.transform((n) => Math.min(n, limits.max)),
+      ),
+    ),
+  });
+  const parsed = v.safeParse(schema, given);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const key = issue?.path?.map((p) => String(p.key)).join(".") ?? "parameter";
+    return `${key} ${issue?.message ?? "is invalid"}`;
+  }
+  const { max_id, since_id, min_id, limit } = parsed.output;
+  const paging: Paging = {
+    request: { maxId: max_id, sinceId: since_id, minId: min_id, limit: limit ?? limits.fallback },
+    kept: limit === undefined ? [] : [["limit", String(limit)]],
+  };
+  return paging;
+}
+
+export interface LinkInput {
+  /** The list's URL, without a query. */
+  readonly url: string;
+  readonly kept: Paging["kept"];
+  /** The `seq`s of the page's first and last items; none for an empty page. */
+  readonly newest: number | undefined;
+  readonly oldest: number | undefined;
+  /** False when the page is known to be the oldest: no `next` then. */
+  readonly hasOlder?: boolean;
+}
+
+/** The `Link` header of a page; none for an empty page. */
+export function linkHeader(input: LinkInput): Record<string, string> {
+  const { url, kept, newest, oldest, hasOlder = true } = input;
+  if (newest === undefined || oldest === undefined) return {};
+  const link = (rel: "next" | "prev", cursor: "max_id" | "min_id", seq: number) =>
+    `<${url}?${new URLSearchParams([...kept, [cursor, String(seq)]])}>; rel="${rel}"`;
+  const links = [
+    ...(hasOlder ? [link("next", "max_id", oldest)] : []),
+    link("prev", "min_id", newest),
+  ];
+  return { Link: links.join(", ") };
+}
