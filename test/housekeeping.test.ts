@@ -77,7 +77,7 @@ describe("idempotency keys", () => {
   });
 
   it("expire at most 1,000 a run; what is left goes at the next", async () => {
-    await expireIdempotencyKeys(env);
+    await expireIdempotencyKeys(db());
     const { seq } = await seedNote();
     const old = Date.now() - 2 * 24 * HOUR;
     await env.DB.prepare(
@@ -94,11 +94,11 @@ describe("idempotency keys", () => {
           .where(like(idempotencyKeys.key, "bulk-%"))
       )[0]?.n;
     expect(await bulk()).toBe(1050);
-    expect(await expireIdempotencyKeys(env)).toBe(1000);
+    expect(await expireIdempotencyKeys(db())).toBe(1000);
     expect(await bulk()).toBe(50);
     await cron();
     expect(await bulk()).toBe(0);
-    expect(await expireIdempotencyKeys(env)).toBe(0);
+    expect(await expireIdempotencyKeys(db())).toBe(0);
     // Younger keys were never part of it.
     expect(await keys()).toEqual(expect.arrayContaining(["fresh", "kept"]));
   });

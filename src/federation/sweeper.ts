@@ -89,8 +89,7 @@ const EXPIRE_BATCHES_PER_RUN = 10;
  * Deletes the idempotency keys older than the TTL, a bounded batch at a time, so that one
  * run stays short whatever has piled up; what is left goes at the next run.
  */
-export async function expireIdempotencyKeys(env: Env, now: number = Date.now()): Promise<number> {
-  const db = createDb(env.DB);
+export async function expireIdempotencyKeys(db: Db, now: number = Date.now()): Promise<number> {
   const cutoff = new Date(now - IDEMPOTENCY_KEY_TTL_MS);
   let expired = 0;
   for (let n = 0; n < EXPIRE_BATCHES_PER_RUN; n++) {
@@ -154,12 +153,13 @@ export async function handleScheduled(
   _ctx: ExecutionContext,
 ): Promise<void> {
   const now = Date.now();
+  const db = createDb(env.DB);
   const [followUps, retries, fanouts, keys, staleActors] = await Promise.all([
     sweepFollowUps(env, now),
     sweepOverdueRetries(env, now),
-    sweepUnsentFanouts(env, createDb(env.DB), now, GRACE_MS),
-    expireIdempotencyKeys(env, now),
-    expireStaleActors(createDb(env.DB), now),
+    sweepUnsentFanouts(env, db, now, GRACE_MS),
+    expireIdempotencyKeys(db, now),
+    expireStaleActors(db, now),
   ]);
   if (followUps + retries + fanouts + keys + staleActors > 0) {
     console.info(

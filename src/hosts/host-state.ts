@@ -19,6 +19,7 @@ import { recordFailures } from "../storage/deliveries";
 import { hostStates } from "../storage/schema";
 import { Parked } from "./parked";
 import {
+  asQueueDelay,
   BASE_BACKOFF_MS,
   BREAKER_THRESHOLD,
   backoffMs,
@@ -92,6 +93,10 @@ interface StateRow extends Record<string, SqlStorageValue> {
   unavailable: number;
   flavour: string;
 }
+
+/** Whether a probe was sent and has not yet been reported back, or given up on. */
+const probing = (state: StateRow, now: number): boolean =>
+  state.probe_started_at !== null && now - state.probe_started_at < PROBE_TIMEOUT_MS;
 
 export class HostState extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -199,8 +204,7 @@ export class HostState extends DurableObject<Env> {
     if (!open) return { send: true, flavour, probe: false };
     // A probe the alarm sent, or the first delivery after the backoff window: it goes, alone.
     // Not when others are parked: they were published first, and the alarm probes with those.
-    const probeInFlight =
-      state.probe_started_at !== null && now - state.probe_started_at < PROBE_TIMEOUT_MS;
+    const probeInFlight = probing(state, now);
     const due = !probeInFlight && now >= (state.open_until ?? 0);
     if (request.probe || (due && this.parked.count() === 0)) {
       this.sql.exec("UPDATE state SET probe_started_at = ? WHERE k = 1", now);
@@ -294,7 +298,7 @@ export class HostState extends DurableObject<Env> {
       failures,
       JSON.stringify([...days]),
     );
-    const delaySeconds = Math.max(1, Math.ceil(wait / 1000));
+    const delaySeconds = asQueueDelay(wait);
     return { retry: failing.map((r) => ({ inbox: r.inbox, delaySeconds })), parked: [], failures };
   }
 
@@ -307,13 +311,12 @@ export class HostState extends DurableObject<Env> {
     const state = this.state();
     const now = Date.now();
     const open = state.open_until !== null || state.unavailable === 1;
-    const probing =
-      state.probe_started_at !== null && now - state.probe_started_at < PROBE_TIMEOUT_MS;
+    const inFlight = probing(state, now);
     return {
       host: state.host,
       failures: state.failures,
       failureDays: (JSON.parse(state.failure_days) as number[]).length,
-      circuit: !open ? "closed" : probing ? "halfOpen" : "open",
+      circuit: !open ? "closed" : inFlight ? "halfOpen" : "open",
       unavailable: state.unavailable === 1,
       nextAttemptAt: state.open_until,
       parked: this.parked.count(),
@@ -326,8 +329,7 @@ export class HostState extends DurableObject<Env> {
     await this.expireParked(now);
     const state = this.state();
     if (this.parked.count() === 0) return;
-    const probeInFlight =
-      state.probe_started_at !== null && now - state.probe_started_at < PROBE_TIMEOUT_MS;
+    const probeInFlight = probing(state, now);
     const due = state.open_until === null || now >= state.open_until;
     if (due && !probeInFlight) {
       // The earliest published goes first: were it drained after later ones, a host could

@@ -33,9 +33,12 @@ export function backoffMs(failures: number, options: BackoffOptions = {}): numbe
   return Math.round(ceiling * (0.5 + random() / 2));
 }
 
-/** The backoff as a queue delay, which is whole seconds: rounded up, and never zero. */
+/** A wait as a queue delay, which is whole seconds: rounded up, and never zero. */
+export const asQueueDelay = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+
+/** The backoff after `failures`, as a queue delay. */
 export function backoffSeconds(failures: number, options: BackoffOptions = {}): number {
-  return Math.max(1, Math.ceil(backoffMs(failures, options) / 1000));
+  return asQueueDelay(backoffMs(failures, options));
 }
 
 /** The day number (UTC) of a time: failures are counted per separate day. */

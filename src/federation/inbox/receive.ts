@@ -168,7 +168,8 @@ async function receive(
       (await isGone(remote, actor))
     ) {
       await runBatch(db, deleteActorStatements(db, actor));
-      await applyActorChange(env.ACTOR_CACHE, { kind: "gone", id: actor }, Date.now());
+      const at = options.now?.getTime() ?? Date.now();
+      await applyActorChange(env.ACTOR_CACHE, { kind: "gone", id: actor }, at);
       return { status: 202 };
     }
     return { status: 401, error: `signature not accepted: ${verified.reason}` };
