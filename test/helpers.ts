@@ -1,11 +1,16 @@
 /** Shared by the integration tests: requests to the instance, and rows seeded in real D1. */
 
-import { createExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createScheduledController,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
+import { expect } from "vitest";
 import { actorEntryKey } from "../src/cache/actor-cache";
 import worker from "../src/index";
-import { createDb } from "../src/storage/db";
+import { createDb, type Db } from "../src/storage/db";
 import {
   actors,
   follows,
@@ -186,5 +191,41 @@ export function fetchWithVars(
     req as Parameters<typeof worker.fetch>[0],
     { ...env, ...vars } as Env,
     createExecutionContext(),
+  );
+}
+
+/** The URLs of a response's `Link` header, by relation (`next`, `prev`). */
+export function linksOf(res: Response): Record<string, string> {
+  const header = res.headers.get("Link") ?? "";
+  return Object.fromEntries(
+    [...header.matchAll(/<([^>]+)>;\s*rel="(\w+)"/g)].map((m) => [m[2], m[1]]),
+  );
+}
+
+/** One run of the cron trigger, as Cloudflare makes it, awaited to the end. */
+export async function runCron(): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: "*/15 * * * *" }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+/**
+ * The query plans (EXPLAIN QUERY PLAN, one line per step) of the statements `run` makes:
+ * each is captured through drizzle's logger and explained on real D1.
+ */
+export async function plansOf(run: (db: Db) => Promise<unknown>): Promise<string[][]> {
+  const statements: { sql: string; params: unknown[] }[] = [];
+  const logged = createDb(env.DB, {
+    logger: { logQuery: (sql, params) => statements.push({ sql, params }) },
+  });
+  await run(logged);
+  expect(statements.length).toBeGreaterThan(0);
+  return Promise.all(
+    statements.map(async ({ sql, params }) => {
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .bind(...params)
+        .all<{ detail: string }>();
+      return results.map((r) => r.detail);
+    }),
   );
 }

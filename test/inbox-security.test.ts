@@ -11,7 +11,6 @@ const alice = await RemoteActor.create({ host: HOST, username: "alice" });
 const mallory = await RemoteActor.create({ host: "evil.test", username: "mallory" });
 
 /** Makes the cached key of an actor look fetched long ago (time passing, in short). */
-const ageCachedKey = (actor: string) => ageActor(actor);
 
 const stored = async (id: string) =>
   (await db().select().from(inbox).where(eq(inbox.id, id))).length;
@@ -181,7 +180,7 @@ describe("signatures", () => {
     const bob = await RemoteActor.create({ host: "rotate.sec.test", username: "bob" });
     expect((await bob.send(bob.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
     const fetchesBefore = (await received("rotate.sec.test", "GET")).length;
-    await ageCachedKey(bob.id);
+    await ageActor(bob.id);
     await bob.rotateKey();
     expect((await bob.send(bob.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
     const fetchesAfter = (await received("rotate.sec.test", "GET")).length;
@@ -192,7 +191,7 @@ describe("signatures", () => {
     const res = await bob.send(forged, { signWith: { ...mallory.signingKey, keyId: bob.keyId } });
     await expectError(res, 401, /invalidSignature/);
     expect((await received("rotate.sec.test", "GET")).length).toBe(fetchesAfter);
-    await ageCachedKey(bob.id);
+    await ageActor(bob.id);
     const again = await bob.send(forged, { signWith: { ...mallory.signingKey, keyId: bob.keyId } });
     await expectError(again, 401, /invalidSignature/);
     expect((await received("rotate.sec.test", "GET")).length - fetchesAfter).toBe(1);
@@ -256,7 +255,7 @@ describe("Delete of an actor", () => {
     expect(await db().select().from(follows).where(eq(follows.follower, carol.id))).toHaveLength(1);
     // Some time later Carol's server deletes her: her documents answer 410 Gone, and her
     // Delete is signed with a key we can no longer fetch (here: a rotated one).
-    await ageCachedKey(carol.id);
+    await ageActor(carol.id);
     await carol.rotateKey();
     await serve({ url: carol.id, status: 410, body: { error: "gone" } });
     const res = await carol.send(carol.activity("Delete", carol.id));
@@ -289,7 +288,7 @@ describe("a forged Delete of a known actor", () => {
       keyStyle: "path",
     });
     await victim.send(victim.activity("Follow", OWNER));
-    await ageCachedKey(victim.id);
+    await ageActor(victim.id);
     await serve({ url: victim.keyId, status: 404, body: {} });
     const res = await victim.send(victim.activity("Delete", victim.id), {
       signWith: { ...mallory.signingKey, keyId: victim.keyId },

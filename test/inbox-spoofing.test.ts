@@ -2,17 +2,15 @@
  * What one remote server must not be able to do to another's actors and notes, or to us;
  * inputs that once caused a 500; and accepted work that must not be lost.
  */
-import { createExecutionContext, createScheduledController } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
 import { signWith } from "../src/signatures/algorithms";
 import { cavageSigningString, serializeCavageSignature } from "../src/signatures/cavage";
 import { toBase64 } from "../src/signatures/keys";
 import { signMessage } from "../src/signatures/sign";
 import { follows, inbox, notes, outbox, reactions } from "../src/storage/schema";
-import { AP, db, get, seedNote } from "./helpers";
+import { AP, db, get, runCron, seedNote } from "./helpers";
 import { eventually, ORIGIN, OWNER, RemoteActor, received, serve } from "./support/remote";
 
 const attacker = await RemoteActor.create({ host: "attacker.spoof.test", username: "mallory" });
@@ -241,8 +239,7 @@ describe("follow-up messages of an accepted activity", () => {
     const sender = await RemoteActor.create({ host: "sweep.spoof.test", username: "b" });
     const follow = await storedUnsent(sender, new Date(Date.now() - 3600_000));
     const fresh = await storedUnsent(sender, new Date());
-    const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: "*/15 * * * *" }), env, ctx);
+    await runCron();
     await eventually(async () => (await acceptsAt(sender)).length === 1);
     const rows = await db().select().from(inbox).where(eq(inbox.sender, sender.id));
     expect(rows.find((r) => r.id === follow.id)?.followUps).toBeNull();

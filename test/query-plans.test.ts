@@ -22,31 +22,7 @@ import { forgetAccountNotifications, latestGroupQuery } from "../src/storage/not
 import { recountBeforeRemoving, recountReactions } from "../src/storage/reactions";
 import { recipientInboxes } from "../src/storage/recipients";
 import { notifications, reactions } from "../src/storage/schema";
-import { OWNER, seedFollow, seedNote } from "./helpers";
-
-interface PlanRow {
-  id: number;
-  parent: number;
-  detail: string;
-}
-
-/** Runs `run` against D1, then explains every statement it sent. */
-async function plansOf(run: (db: Db) => Promise<unknown>): Promise<string[][]> {
-  const statements: { sql: string; params: unknown[] }[] = [];
-  const db = createDb(env.DB, {
-    logger: { logQuery: (sql, params) => statements.push({ sql, params }) },
-  });
-  await run(db);
-  expect(statements.length).toBeGreaterThan(0);
-  return Promise.all(
-    statements.map(async ({ sql, params }) => {
-      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
-        .bind(...params)
-        .all<PlanRow>();
-      return results.map((r) => r.detail);
-    }),
-  );
-}
+import { OWNER, plansOf, seedFollow, seedNote } from "./helpers";
 
 const ownerFollowersPage = { limit: 20 };
 

@@ -3,7 +3,7 @@
  * deletes, a renamed profile, a deleted account. What the owner's API shows must follow.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, eventually, items, ownerId, sleep, total } from "./outpost";
+import { api, eventually, followOwner, items, ownerId, sleep, total } from "./outpost";
 import { Peer } from "./peer";
 
 interface Notification {
@@ -84,7 +84,9 @@ describe("peers talk to the owner", () => {
     await peer.like("erin", ownerNote.uri, ownerId);
     await sleep(300);
     expect(await counts()).toEqual([2, 1]);
-    expect((await notifications("favourite")).length).toBeGreaterThan(0);
+    expect((await notifications("favourite")).map((n) => n.account.acct).sort()).toEqual(
+      [peer.handle("erin"), fan.handle("finn")].sort(),
+    );
 
     await peer.undo("erin", like, ownerId);
     await peer.undo("erin", boost, ownerId);
@@ -163,10 +165,7 @@ describe("peers talk to the owner", () => {
   });
 
   it("a deleted account leaves the followers, with no refetch loop", async () => {
-    await fan.follow("finn", ownerId);
-    await eventually(() => fan.followingState("finn", ownerId) === "accepted", {
-      what: "the follow",
-    });
+    await followOwner(fan, "finn");
     const followers = await total("followers");
     expect(await items("followers")).toContain(fan.actorId("finn"));
     await fan.deleteSelf("finn", [ownerId]);

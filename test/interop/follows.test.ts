@@ -2,7 +2,7 @@
  * Follows, both ways, between Outpost and Fedify peers over real HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, eventually, items, ownerId, sleep, total } from "./outpost";
+import { api, eventually, followOwner, items, ownerId, sleep, total } from "./outpost";
 import { Peer } from "./peer";
 
 describe("a peer follows the owner", () => {
@@ -19,10 +19,7 @@ describe("a peer follows the owner", () => {
     const alice = peer.actorId("alice");
     expect(await total("followers")).toBe(0);
 
-    const follow = await peer.follow("alice", ownerId);
-    await eventually(() => peer.followingState("alice", ownerId) === "accepted", {
-      what: "the Accept",
-    });
+    const follow = await followOwner(peer, "alice");
     const [accept] = peer.inbox("Accept");
     expect(accept?.json.actor).toBe(ownerId);
     // The Follow is embedded, so that the follower need not look it up.

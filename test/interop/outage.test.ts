@@ -4,17 +4,14 @@
  * The instance runs with DEV_RETRY_BASE_MS=500 (see setup.ts), so this takes seconds.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, eventually, ownerId, sleep } from "./outpost";
+import { api, eventually, followOwner, sleep } from "./outpost";
 import { Peer } from "./peer";
 
 describe("a peer that goes down and comes back", () => {
   let peer: Peer;
   beforeAll(async () => {
     peer = await Peer.start({ actors: [{ username: "kim" }] });
-    await peer.follow("kim", ownerId);
-    await eventually(() => peer.followingState("kim", ownerId) === "accepted", {
-      what: "the follow",
-    });
+    await followOwner(peer, "kim");
   });
   afterAll(() => peer.close());
 

@@ -2,6 +2,8 @@
  * The Outpost under test, seen from outside: its origin, the owner's API with the token, and
  * fetches of its ActivityPub documents, as a remote server or a client would make them.
  */
+import type { Peer } from "./peer";
+
 const instance = globalThis.outpostUnderTest;
 if (instance === undefined) throw new Error("test/interop/setup.ts starts the instance");
 
@@ -79,3 +81,12 @@ export async function eventually<T>(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A peer's actor follows the owner and gets the Accept; the Follow's id. */
+export async function followOwner(peer: Peer, username: string): Promise<string> {
+  const follow = await peer.follow(username, ownerId);
+  await eventually(() => peer.followingState(username, ownerId) === "accepted", {
+    what: `${username}'s follow to be accepted`,
+  });
+  return follow;
+}

@@ -3,7 +3,7 @@
  * addressing allows. Two actors behind one shared inbox get one POST per activity.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, eventually, ownerId } from "./outpost";
+import { api, eventually, followOwner, ownerId } from "./outpost";
 import { Peer } from "./peer";
 
 describe("the owner publishes to peers", () => {
@@ -16,16 +16,9 @@ describe("the owner publishes to peers", () => {
       Peer.start({ firstKnock: "rfc9421", actors: [{ username: "bob" }, { username: "carol" }] }),
       Peer.start({ authorizedFetch: true, actors: [{ username: "dave" }] }),
     ]);
-    await mastodon.follow("alice", ownerId);
-    await shared.follow("bob", ownerId);
-    await shared.follow("carol", ownerId);
-    await eventually(
-      () =>
-        mastodon.followingState("alice", ownerId) === "accepted" &&
-        shared.followingState("bob", ownerId) === "accepted" &&
-        shared.followingState("carol", ownerId) === "accepted",
-      { what: "the follows to be accepted" },
-    );
+    await followOwner(mastodon, "alice");
+    await followOwner(shared, "bob");
+    await followOwner(shared, "carol");
   });
   afterAll(() => Promise.all([mastodon.close(), shared.close(), stranger.close()]));
 

@@ -3,7 +3,7 @@
  * what Outpost sends is verified by Fedify, and a server that wants RFC 9421 gets it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, eventually, origin, ownerId } from "./outpost";
+import { api, eventually, followOwner, origin } from "./outpost";
 import { Peer } from "./peer";
 
 describe("signatures between Outpost and Fedify", () => {
@@ -19,16 +19,9 @@ describe("signatures between Outpost and Fedify", () => {
   });
   afterAll(() => Promise.all([cavage.close(), rfc9421.close(), strict.close()]));
 
-  const followed = async (peer: Peer, username: string) => {
-    await peer.follow(username, ownerId);
-    await eventually(() => peer.followingState(username, ownerId) === "accepted", {
-      what: `${username}'s follow to be accepted`,
-    });
-  };
-
   it("takes each peer's first knock: draft-cavage from one, RFC 9421 from the other", async () => {
-    await followed(cavage, "hana");
-    await followed(rfc9421, "ivan");
+    await followOwner(cavage, "hana");
+    await followOwner(rfc9421, "ivan");
     // Fedify remembers the format a server took; it keeps the first one only if it worked.
     expect(await cavage.signatureSpecFor(origin)).toBe("draft-cavage-http-signatures-12");
     expect(await rfc9421.signatureSpecFor(origin)).toBe("rfc9421");
@@ -45,7 +38,7 @@ describe("signatures between Outpost and Fedify", () => {
   });
 
   it("knocks again with RFC 9421 when a server refuses draft-cavage, and remembers it", async () => {
-    await followed(strict, "jo");
+    await followOwner(strict, "jo");
     await strict.idle();
     const posts = () => strict.log.filter((r) => r.method === "POST");
     // The Accept: refused with draft-cavage, then taken with RFC 9421.

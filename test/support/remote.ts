@@ -4,6 +4,7 @@
  */
 
 import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
 import { importPrivateKey } from "../../src/signatures/algorithms";
 import { fromBase64, generateRsaKeyPair } from "../../src/signatures/keys";
 import { type SigningKey, signMessage } from "../../src/signatures/sign";
@@ -197,6 +198,25 @@ export class RemoteActor {
     return { "@context": AS_CONTEXT, id: this.newId(), type, actor: this.id, object, ...extra };
   }
 
+  /** A `Like` of `object` by this actor. */
+  like(object: string): Doc {
+    return this.activity("Like", object);
+  }
+
+  /** A public boost (`Announce`) of `object` by this actor. */
+  boost(object: string): Doc {
+    return this.activity("Announce", object, { to: [PUBLIC], cc: [`${this.id}/followers`] });
+  }
+
+  /** Actors on their own hosts (`<prefix><n>.test`), created at once (each makes a key pair). */
+  static crowd(prefix: string, n: number): Promise<RemoteActor[]> {
+    return Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        RemoteActor.create({ host: `${prefix}${i}.test`, username: `${prefix}${i}` }),
+      ),
+    );
+  }
+
   /** A public note by this actor. */
   note(content: string, extra: Record<string, unknown> = {}): Doc {
     return {
@@ -241,4 +261,13 @@ export async function deliveriesAt(inbox: string): Promise<Record<string, unknow
     out.push(JSON.parse(post.body) as Record<string, unknown>);
   }
   return out;
+}
+
+/** Sends an activity and expects the inbox to accept it (202). */
+export async function accepted(
+  actor: RemoteActor,
+  activity: unknown,
+  options?: SendOptions,
+): Promise<void> {
+  expect((await actor.send(activity, options)).status).toBe(202);
 }
