@@ -148,6 +148,15 @@ describe("signature keys", () => {
     expect(await gets("keys.cache.test")).toBe(1);
   });
 
+  it("come from D1 while KV has not caught up: a fresh row costs no fetch", async () => {
+    const fia = await RemoteActor.create({ host: "lag.cache.test", username: "fia" });
+    expect((await fia.send(fia.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
+    // KV is eventually consistent: another location may not see the entry yet.
+    await env.ACTOR_CACHE.delete(await actorEntryKey(fia.id));
+    expect((await fia.send(fia.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
+    expect(await gets("lag.cache.test")).toBe(1);
+  });
+
   it("are found through a pointer for GoToSocial's <actor>/main-key ids", async () => {
     const fay = await RemoteActor.create({
       host: "gts.cache.test",

@@ -37,13 +37,17 @@ export interface FetchDocumentOptions {
   readonly origin: string;
   /** Whether `id` must equal the URL asked (after the redirect). Default true. */
   readonly checkId?: boolean;
-  /** Default 10 s. */
+  /** Default `FETCH_TIMEOUT_MS`. */
   readonly timeoutMs?: number;
-  /** Default 1 MiB. */
+  /** Default `MAX_DOCUMENT_BYTES`. */
   readonly maxBytes?: number;
 }
 
 const MAX_REDIRECTS = 1;
+/** How long a remote server has to answer (Mastodon: 10 s). */
+export const FETCH_TIMEOUT_MS = 10_000;
+/** The largest document read (Mastodon: 1 MiB). */
+export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
 export async function fetchDocument(
   target: string,
@@ -77,7 +81,7 @@ export async function fetchDocument(
       await response.body?.cancel();
       return { ok: false, reason: "httpError", status: response.status };
     }
-    const bytes = await readCapped(response, options.maxBytes ?? 1024 * 1024);
+    const bytes = await readCapped(response, options.maxBytes ?? MAX_DOCUMENT_BYTES);
     if (bytes === undefined) return { ok: false, reason: "tooLarge" };
     let document: unknown;
     try {
@@ -103,7 +107,7 @@ async function get(url: URL, options: FetchDocumentOptions): Promise<Response> {
   return fetch(url, {
     headers,
     redirect: "manual",
-    signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+    signal: AbortSignal.timeout(options.timeoutMs ?? FETCH_TIMEOUT_MS),
   });
 }
 

@@ -1,0 +1,58 @@
+/**
+ * How remote documents are fetched (actors, keys, notes): signed by the instance actor, with
+ * the ActivityPub Accept header, within a time limit and a size cap.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { fetchRemote } from "../src/cache/remote-actors";
+import { parseConfig } from "../src/env";
+import {
+  AP_ACCEPT,
+  FETCH_TIMEOUT_MS,
+  fetchDocument,
+  MAX_DOCUMENT_BYTES,
+} from "../src/federation/fetch-document";
+import { db } from "./helpers";
+import { received, serve } from "./support/remote";
+
+const parsed = parseConfig(env);
+if (!parsed.ok) throw new Error("test configuration is invalid");
+const config = parsed.config;
+const remote = () => ({ db: db(), config, cache: env.ACTOR_CACHE });
+
+describe("fetching a remote document", () => {
+  it("is a GET signed as the instance actor, asking for ActivityPub JSON", async () => {
+    const url = "https://signed.fetch.test/users/amy";
+    await serve({ url, body: { id: url, type: "Person" } });
+    expect(await fetchRemote(remote(), url)).toMatchObject({ ok: true, url });
+    const [get] = await received("signed.fetch.test", "GET");
+    expect(get?.headers.accept).toBe(AP_ACCEPT);
+    expect(get?.headers.signature).toContain(`keyId="${config.urls.instance.keyId}"`);
+    expect(config.urls.instance.keyId).toBe("https://outpost.test/actor#main-key");
+  });
+
+  it("gives up on a server slower than the time limit (10 s by default)", async () => {
+    expect(FETCH_TIMEOUT_MS).toBe(10_000);
+    const url = "https://slow.fetch.test/users/bo";
+    await serve({ url, body: { id: url }, delayMs: 2_000 });
+    const options = { devFederation: false, origin: config.origin };
+    expect(await fetchDocument(url, { ...options, timeoutMs: 200 })).toEqual({
+      ok: false,
+      reason: "timeout",
+    });
+    expect(await fetchDocument(url, { ...options, timeoutMs: 5_000 })).toMatchObject({ ok: true });
+  });
+
+  it("refuses a document over the size cap (1 MiB)", async () => {
+    expect(MAX_DOCUMENT_BYTES).toBe(1024 * 1024);
+    const big = "https://big.fetch.test/users/cy";
+    const small = "https://big.fetch.test/users/di";
+    const padding = (n: number) => "x".repeat(n);
+    await serve(
+      { url: big, body: { id: big, padding: padding(MAX_DOCUMENT_BYTES) } },
+      { url: small, body: { id: small, padding: padding(MAX_DOCUMENT_BYTES - 100) } },
+    );
+    expect(await fetchRemote(remote(), big)).toEqual({ ok: false, reason: "tooLarge" });
+    expect(await fetchRemote(remote(), small)).toMatchObject({ ok: true });
+  });
+});
