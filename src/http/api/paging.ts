@@ -5,6 +5,7 @@
  */
 import * as v from "valibot";
 import type { PageRequest } from "../../storage/pages";
+import { firstIssue } from "./input";
 
 export interface Limits {
   /** When `limit` is not given. */
@@ -51,9 +52,8 @@ export function parsePaging(query: Record<string, string>, limits: Limits, noun:
   });
   const parsed = v.safeParse(schema, given);
   if (!parsed.success) {
-    const issue = parsed.issues[0];
-    const key = issue?.path?.map((p) => String(p.key)).join(".") ?? "parameter";
-    return `${key} ${issue?.message ?? "is invalid"}`;
+    const { key, message } = firstIssue(parsed.issues);
+    return `${key || "parameter"} ${message}`;
   }
   const { max_id, since_id, min_id, limit } = parsed.output;
   const paging: Paging = {
