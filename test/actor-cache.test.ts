@@ -12,26 +12,15 @@ import {
   readActor,
   readKeyOwner,
 } from "../src/cache/actor-cache";
-import { fetchActor, type RemoteContext } from "../src/cache/remote-actors";
-import { parseConfig } from "../src/env";
+import { fetchActor } from "../src/cache/remote-actors";
 import { type Recorder, recording } from "../src/metrics/recorder";
 import { importPrivateKey } from "../src/signatures/algorithms";
 import { fromBase64, generateRsaKeyPair } from "../src/signatures/keys";
 import { actors } from "../src/storage/schema";
-import { ageActor, db } from "./helpers";
+import { ageActor, db, remoteContext } from "./helpers";
 import { OWNER, RemoteActor, received, serve } from "./support/remote";
 
-const parsed = parseConfig(env);
-if (!parsed.ok) throw new Error("test configuration is invalid");
-const config = parsed.config;
-
-/** A context whose clock is `offset` seconds ahead of now. */
-const remote = (offsetSeconds = 0): RemoteContext => ({
-  db: db(),
-  config,
-  cache: env.ACTOR_CACHE,
-  now: () => Date.now() + offsetSeconds * 1000,
-});
+const remote = remoteContext;
 
 const gets = async (host: string) => (await received(host, "GET")).length;
 const cached = (id: string) => readActor(env.ACTOR_CACHE, id, Date.now());

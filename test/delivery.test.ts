@@ -13,7 +13,6 @@ import {
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
-import { parseConfig } from "../src/env";
 import { classifyResponse, parseRetryAfter } from "../src/federation/deliver";
 import {
   FANOUT_PAGE,
@@ -33,14 +32,10 @@ import { Parked } from "../src/hosts/parked";
 import { BREAKER_THRESHOLD, backoffMs, backoffSeconds, MAX_BACKOFF_MS } from "../src/hosts/policy";
 import worker from "../src/index";
 import { actors, deliveryBatches, deliveryFailures, follows, outbox } from "../src/storage/schema";
-import { db } from "./helpers";
+import { db, testConfig } from "./helpers";
 import { deliveriesAt, eventually, OWNER, PUBLIC, received, serve } from "./support/remote";
 
-const config = (() => {
-  const parsed = parseConfig(env);
-  if (!parsed.ok) throw new Error("test config");
-  return parsed.config;
-})();
+const config = testConfig();
 
 let sequence = 0;
 /** Stores a public activity of the owner, as publishing would, and returns its id. */

@@ -2,23 +2,19 @@
  * How remote documents are fetched (actors, keys, notes): signed by the instance actor, with
  * the ActivityPub Accept header, within a time limit and a size cap.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { fetchRemote } from "../src/cache/remote-actors";
-import { parseConfig } from "../src/env";
 import {
   AP_ACCEPT,
   FETCH_TIMEOUT_MS,
   fetchDocument,
   MAX_DOCUMENT_BYTES,
 } from "../src/federation/fetch-document";
-import { db } from "./helpers";
+import { remoteContext, testConfig } from "./helpers";
 import { received, serve } from "./support/remote";
 
-const parsed = parseConfig(env);
-if (!parsed.ok) throw new Error("test configuration is invalid");
-const config = parsed.config;
-const remote = () => ({ db: db(), config, cache: env.ACTOR_CACHE });
+const config = testConfig();
+const remote = () => remoteContext();
 
 describe("fetching a remote document", () => {
   it("is a GET signed as the instance actor, asking for ActivityPub JSON", async () => {

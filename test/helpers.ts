@@ -9,6 +9,8 @@ import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { expect } from "vitest";
 import { actorEntryKey } from "../src/cache/actor-cache";
+import type { RemoteContext } from "../src/cache/remote-actors";
+import { type Config, parseConfig } from "../src/env";
 import worker from "../src/index";
 import { createDb, type Db } from "../src/storage/db";
 import {
@@ -71,6 +73,21 @@ export function api(path: string, init: ApiInit = {}): Promise<Response> {
 }
 
 export const db = () => createDb(env.DB);
+
+/** The configuration the tests' instance runs with. */
+export function testConfig(): Config {
+  const parsed = parseConfig(env);
+  if (!parsed.ok) throw new Error(`test configuration is invalid: ${parsed.errors.join("; ")}`);
+  return parsed.config;
+}
+
+/** What remote lookups need, with a clock `offsetSeconds` ahead of now. */
+export const remoteContext = (offsetSeconds = 0): RemoteContext => ({
+  db: db(),
+  config: testConfig(),
+  cache: env.ACTOR_CACHE,
+  now: () => Date.now() + offsetSeconds * 1000,
+});
 
 /**
  * Makes what we hold of an actor look as it does an hour after its fetch: its D1 row old,
