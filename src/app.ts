@@ -9,7 +9,7 @@ import { collections } from "./http/collections";
 import { inboxes } from "./http/inbox";
 import { media } from "./http/media";
 import { metrics } from "./http/metrics";
-import { withConfig } from "./http/middleware/config";
+import { withContext } from "./http/middleware/context";
 import { nodeinfo } from "./http/nodeinfo";
 import { objects } from "./http/objects";
 import { jsonError } from "./http/responses";
@@ -27,7 +27,7 @@ export function createApp(): Hono<AppEnv> {
         }),
     }),
   );
-  app.use(withConfig());
+  app.use(withContext());
 
   app.route("/.well-known", wellKnown);
   app.route("/nodeinfo", nodeinfo);

@@ -1,14 +1,16 @@
 /**
  * The Worker's environment as the app sees it: the generated `Env` bindings, and the
- * configuration parsed and validated from its vars once per request (cheap, no I/O).
+ * configuration parsed and validated from its vars once per invocation (cheap, no I/O).
  */
 import { type LocalUrls, localUrls } from "./activitypub/urls";
-import { BASE_BACKOFF_MS } from "./hosts/policy";
+import type { AppContext } from "./context";
+import { BASE_BACKOFF_MS } from "./federation/delivery/policy";
 
+/** What every route sees: the bindings, and the request's context (`http/middleware/context.ts`). */
 export type AppEnv = {
   Bindings: Env;
   Variables: {
-    config: Config;
+    ctx: AppContext;
   };
 };
 

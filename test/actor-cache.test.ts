@@ -12,18 +12,18 @@ import {
   readActor,
   readKeyOwner,
 } from "../src/cache/actor-cache";
-import { fetchActor } from "../src/cache/remote-actors";
+import { fetchActor } from "../src/cache/actors";
 import { type Recorder, recording } from "../src/metrics/recorder";
 import { importPrivateKey } from "../src/signatures/algorithms";
 import { fromBase64, generateRsaKeyPair } from "../src/signatures/keys";
 import { actors } from "../src/storage/schema";
-import { ageActor, db, remoteContext } from "./helpers";
+import { ageActor, appContext, db } from "./helpers";
 import { OWNER, RemoteActor, received, serve } from "./support/remote";
 
-const remote = remoteContext;
+const remote = appContext;
 
 const gets = async (host: string) => (await received(host, "GET")).length;
-const cached = (id: string) => readActor(env.ACTOR_CACHE, id, Date.now());
+const cached = (id: string) => readActor(env.ACTOR_CACHE, id, new Date());
 const storedRow = async (id: string) =>
   (await db().select().from(actors).where(eq(actors.id, id)))[0];
 
@@ -129,7 +129,7 @@ describe("signature keys", () => {
     const eli = await RemoteActor.create({ host: "keys.cache.test", username: "eli" });
     expect((await eli.send(eli.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
     expect(await gets("keys.cache.test")).toBe(1);
-    const key = await readKeyOwner(env.ACTOR_CACHE, eli.keyId, Date.now());
+    const key = await readKeyOwner(env.ACTOR_CACHE, eli.keyId, new Date());
     expect(key.kind === "actor" && key.actor.publicKeyPem).toBe(eli.publicKeyPem);
 
     await db().delete(actors).where(eq(actors.id, eli.id));
@@ -166,7 +166,7 @@ describe("signature keys", () => {
     await gus.rotateKey();
     expect((await gus.send(gus.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
     expect(await gets("rotate.cache.test")).toBe(2);
-    const key = await readKeyOwner(env.ACTOR_CACHE, gus.keyId, Date.now());
+    const key = await readKeyOwner(env.ACTOR_CACHE, gus.keyId, new Date());
     expect(key.kind === "actor" && key.actor.publicKeyPem).toBe(gus.publicKeyPem);
     // From now on, the new key is a hit.
     expect((await gus.send(gus.activity("Like", `${OWNER}/statuses/3`))).status).toBe(202);
@@ -182,11 +182,11 @@ describe("what is not verified", () => {
       signWith: { ...mal.signingKey, keyId: kim.keyId },
     });
     expect(forged.status).toBe(401);
-    expect((await readKeyOwner(env.ACTOR_CACHE, kim.keyId, Date.now())).kind).toBe("miss");
+    expect((await readKeyOwner(env.ACTOR_CACHE, kim.keyId, new Date())).kind).toBe("miss");
     // Kim's own signature verifies with the key D1 kept, and only then is it cached.
     expect((await kim.send(kim.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
     expect(await gets("junk.cache.test")).toBe(1);
-    const key = await readKeyOwner(env.ACTOR_CACHE, kim.keyId, Date.now());
+    const key = await readKeyOwner(env.ACTOR_CACHE, kim.keyId, new Date());
     expect(key.kind === "actor" && key.actor.publicKeyPem).toBe(kim.publicKeyPem);
   });
 

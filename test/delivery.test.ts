@@ -1,210 +1,36 @@
 /**
- * The delivery pipeline: classification, backoff, the per-host breaker with parking and
- * drain, double-knock, redelivery, retries of failed inboxes alone, the dead-letter record,
- * and fan-out to many followers within the platform's limits.
+ * The delivery pipeline: redelivery, retries of failed inboxes alone, Retry-After, 404/410,
+ * double-knock, the dead-letter record, and fan-out to many followers within the platform's
+ * limits. (The policy's decisions on their own: `src/federation/delivery/policy.test.ts`;
+ * the per-host breaker: `host-state.test.ts`.)
  */
-import {
-  createExecutionContext,
-  createMessageBatch,
-  getQueueResult,
-  runDurableObjectAlarm,
-  runInDurableObject,
-} from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { describe, expect, it, vi } from "vitest";
-import { classifyResponse, parseRetryAfter } from "../src/federation/deliver";
+import { describe, expect, it } from "vitest";
 import {
   FANOUT_PAGE,
   fanOut,
   MAX_HOSTS_PER_MESSAGE,
   MAX_INBOXES_PER_MESSAGE,
   packInboxes,
-} from "../src/federation/fanout";
+} from "../src/federation/delivery/fanout";
 import type {
   DeliverMessage,
   FanoutMessage,
   FetchObjectMessage,
   QueueMessage,
-} from "../src/federation/messages";
-import { type DeliveryResult, HostState } from "../src/hosts/host-state";
-import { Parked } from "../src/hosts/parked";
-import { BREAKER_THRESHOLD, backoffMs, backoffSeconds, MAX_BACKOFF_MS } from "../src/hosts/policy";
-import worker from "../src/index";
-import { actors, deliveryBatches, deliveryFailures, follows, outbox } from "../src/storage/schema";
-import { db, testConfig } from "./helpers";
-import { deliveriesAt, eventually, OWNER, PUBLIC, received, serve } from "./support/remote";
-
-const config = testConfig();
-
-let sequence = 0;
-/** Stores a public activity of the owner, as publishing would, and returns its id. */
-async function storedActivity(extra: Record<string, unknown> = {}): Promise<string> {
-  const id = `${OWNER}/statuses/${9_000_000 + ++sequence}/activity`;
-  await db()
-    .insert(outbox)
-    .values({
-      id,
-      actor: OWNER,
-      type: "Create",
-      objectId: id.replace("/activity", ""),
-      visibility: "public",
-      payload: {
-        id,
-        type: "Create",
-        actor: OWNER,
-        to: [PUBLIC],
-        cc: [`${OWNER}/followers`],
-        object: { id: id.replace("/activity", ""), type: "Note", content: `<p>${sequence}</p>` },
-        ...extra,
-      },
-      published: new Date(),
-      fannedOutAt: new Date(),
-    });
-  return id;
-}
-
-/** The outbox position of a stored activity. */
-async function seqOf(id: string): Promise<number> {
-  const [row] = await db().select({ seq: outbox.seq }).from(outbox).where(eq(outbox.id, id));
-  if (row === undefined) throw new Error(`no activity ${id}`);
-  return row.seq;
-}
-
-/** A queue that records what is sent to it, instead of sending it. */
-function recordingQueue(): { queue: Queue; enqueued: MessageSendRequest[] } {
-  const enqueued: MessageSendRequest[] = [];
-  const queue = {
-    send: async (body: unknown, options?: QueueSendOptions) =>
-      void enqueued.push({ body, ...options }),
-    sendBatch: async (messages: Iterable<MessageSendRequest>) => void enqueued.push(...messages),
-  } as unknown as Queue;
-  return { queue, enqueued };
-}
-
-/** The vars of a development instance on loopback whose backoff starts at `ms`. */
-const devVars = (ms: number) => ({
-  PUBLIC_ORIGIN: "http://localhost:8787",
-  DEV_FEDERATION: "true",
-  DEV_RETRY_BASE_MS: String(ms),
-});
-
-/**
- * Runs the consumer on messages, as the queue would. What it enqueues (retries) is recorded
- * instead of sent, so that a test sees it, and it does not run behind the test's back.
- */
-const consume = (queue: string, ...bodies: QueueMessage[]) => consumeWith({}, queue, bodies);
-
-/** The same, as an instance configured with other vars. */
-async function consumeWith(vars: Partial<Env>, queue: string, bodies: readonly QueueMessage[]) {
-  const batch = createMessageBatch<unknown>(
-    queue,
-    bodies.map((body, i) => ({
-      id: `m${++sequence}-${i}`,
-      timestamp: new Date(),
-      attempts: 1,
-      body,
-    })),
-  );
-  // The plugin's result leaves out the delay of each retry: it is read from the calls.
-  const retries = batch.messages.map((message) => vi.spyOn(message, "retry"));
-  const ctx = createExecutionContext();
-  const { queue: recorder, enqueued } = recordingQueue();
-  await worker.queue(batch, { ...env, ...vars, DELIVERY_QUEUE: recorder }, ctx);
-  const retryDelays = retries.flatMap((spy) => spy.mock.calls.map(([o]) => o?.delaySeconds));
-  return { ...(await getQueueResult(batch, ctx)), enqueued, retryDelays };
-}
-
-const hostState = (host: string) => env.HOST_STATE.get(env.HOST_STATE.idFromName(host));
-
-/** Ends a host's backoff window now, as if its time had passed. */
-const endWindow = (stub: ReturnType<typeof hostState>) =>
-  runInDurableObject(stub, (_instance: HostState, state) => {
-    state.storage.sql.exec("UPDATE state SET open_until = ? WHERE k = 1", Date.now() - 1);
-  });
-
-/** Puts a host's object in the open-circuit state, for an hour: what it is asked now parks. */
-const openCircuit = (stub: ReturnType<typeof hostState>, host: string) =>
-  runInDurableObject(stub, (_instance: HostState, state) => {
-    state.storage.sql.exec(
-      "UPDATE state SET host = ?, failures = ?, open_until = ? WHERE k = 1",
-      host,
-      BREAKER_THRESHOLD,
-      Date.now() + 3600_000,
-    );
-  });
-const deliver = (
-  activityId: string,
-  inboxes: string[],
-  extra: Partial<DeliverMessage> = {},
-): DeliverMessage => ({
-  v: 1,
-  type: "deliver",
-  activityId,
-  inboxes,
-  ...extra,
-});
-const posts = async (inbox: string) =>
-  (await received(new URL(inbox).host, "POST")).filter((r) => r.url === inbox);
-
-describe("classification", () => {
-  it.each([
-    [200, "delivered"],
-    [202, "delivered"],
-    [404, "gone"],
-    [410, "gone"],
-    [429, "retry"],
-    [503, "retry"],
-    [401, "retry"],
-    [408, "retry"],
-    [400, "rejected"],
-    [403, "rejected"],
-    [422, "rejected"],
-    [500, "hostFailure"],
-    [502, "hostFailure"],
-  ])("HTTP %d is %s", (status, kind) => {
-    expect(classifyResponse(new Response(null, { status })).kind).toBe(kind);
-  });
-
-  it("reads Retry-After as seconds or as a date", () => {
-    const now = Date.parse("2026-11-24T10:00:00Z");
-    expect(parseRetryAfter("120", now)).toBe(120);
-    expect(parseRetryAfter("Tue, 24 Nov 2026 10:05:00 GMT", now)).toBe(300);
-    expect(parseRetryAfter("soon", now)).toBeUndefined();
-    expect(
-      classifyResponse(new Response(null, { status: 429, headers: { "Retry-After": "77" } })),
-    ).toEqual({
-      kind: "retry",
-      status: 429,
-      retryAfter: 77,
-    });
-  });
-});
-
-describe("backoff", () => {
-  it("grows exponentially, within half and all of 30 s × 2^(n-1), capped at a day", () => {
-    for (let failures = 1; failures <= 20; failures++) {
-      const ceiling = Math.min(MAX_BACKOFF_MS, 30_000 * 2 ** (failures - 1));
-      expect(backoffMs(failures, { random: () => 0 })).toBe(ceiling / 2);
-      expect(backoffMs(failures, { random: () => 0.999999 })).toBeLessThanOrEqual(ceiling);
-      expect(backoffMs(failures, { random: () => 0.999999 })).toBeGreaterThan(ceiling * 0.99);
-    }
-    expect(backoffMs(30, { random: () => 1 })).toBe(MAX_BACKOFF_MS);
-  });
-
-  it("scales with its base, and as a queue delay is whole seconds, never zero", () => {
-    expect(backoffMs(3, { baseMs: 1000, random: () => 0 })).toBe(2000);
-    expect(backoffMs(3, { baseMs: 1000, random: () => 0.999999 })).toBeLessThanOrEqual(4000);
-    expect(backoffSeconds(1, { baseMs: 100, random: () => 0 })).toBe(1);
-    expect(backoffSeconds(2, { baseMs: 1000, random: () => 0.5 })).toBe(2);
-    expect(backoffSeconds(1, { random: () => 0 })).toBe(15);
-  });
-
-  it("spreads retries (jitter): many draws differ", () => {
-    const draws = new Set(Array.from({ length: 50 }, () => backoffMs(5)));
-    expect(draws.size).toBeGreaterThan(40);
-  });
-});
+} from "../src/federation/queue/messages";
+import { actors, deliveryBatches, deliveryFailures, follows } from "../src/storage/schema";
+import { appContext, db } from "./helpers";
+import {
+  consume,
+  consumeWith,
+  deliver,
+  devVars,
+  hostState,
+  posts,
+  storedActivity,
+} from "./support/delivery";
+import { deliveriesAt, OWNER, serve } from "./support/remote";
 
 describe("delivery", () => {
   it("a redelivered message does not deliver again to inboxes that already have it", async () => {
@@ -313,116 +139,6 @@ describe("delivery", () => {
     expect(await posts(inbox)).toHaveLength(3);
     expect(await deliveriesAt(inbox)).toHaveLength(3);
   });
-});
-
-describe("a failing host", () => {
-  it("opens its breaker after repeated failures, parks deliveries, probes once per window, and drains in order on recovery", {
-    timeout: 30_000,
-  }, async () => {
-    const host = "down.delivery.test";
-    const inbox = `https://${host}/inbox`;
-    await serve({ url: inbox, status: 500, body: {} });
-    const stub = hostState(host);
-    const ids: string[] = [];
-    for (let i = 0; i < BREAKER_THRESHOLD; i++) {
-      ids.push(await storedActivity());
-      await consume("outpost-delivery", deliver(ids[i] as string, [inbox]));
-    }
-    let status = await stub.status();
-    expect(status).toMatchObject({ failures: BREAKER_THRESHOLD, circuit: "open", parked: 1 });
-    expect(status.nextAttemptAt).toBeGreaterThan(Date.now());
-
-    // While open, deliveries are parked, not sent.
-    const before = (await posts(inbox)).length;
-    for (let i = 0; i < 3; i++) {
-      ids.push(await storedActivity());
-      await consume("outpost-delivery", deliver(ids.at(-1) as string, [inbox]));
-    }
-    expect((await posts(inbox)).length).toBe(before);
-    status = await stub.status();
-    expect(status.parked).toBe(4);
-    const parkedRows = await db()
-      .select()
-      .from(deliveryFailures)
-      .where(eq(deliveryFailures.host, host));
-    expect(parkedRows.filter((r) => r.state === "parked")).toHaveLength(4);
-
-    // The window passes while the host is still down: one probe, which fails; it stays open.
-    await endWindow(stub);
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    await eventually(async () => (await posts(inbox)).length === before + 1);
-    await eventually(async () => (await stub.status()).failures === BREAKER_THRESHOLD + 1);
-    expect((await stub.status()).circuit).toBe("open");
-    expect((await stub.status()).parked).toBe(4);
-
-    // The host recovers; the next probe succeeds and everything parked drains, in order.
-    const failedPosts = (await posts(inbox)).length;
-    await serve({ url: inbox, status: 202, body: {} });
-    await runInDurableObject(stub, (_instance: HostState, state) => {
-      state.storage.sql.exec(
-        "UPDATE state SET open_until = ?, probe_started_at = NULL WHERE k = 1",
-        Date.now() - 1,
-      );
-    });
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const delivered = await eventually(async () => {
-      const got = (await deliveriesAt(inbox)).slice(failedPosts);
-      return got.length >= 4 ? got : undefined;
-    }, 20_000);
-    // In the order they were parked (the probe's own delivery first, then the rest).
-    expect(delivered.map((a) => a.id)).toEqual([
-      ids[BREAKER_THRESHOLD - 1],
-      ...ids.slice(BREAKER_THRESHOLD),
-    ]);
-    status = await stub.status();
-    expect(status).toMatchObject({ failures: 0, circuit: "closed", parked: 0 });
-    await eventually(async () => {
-      const rows = await db()
-        .select()
-        .from(deliveryFailures)
-        .where(eq(deliveryFailures.host, host));
-      return rows.every((r) => r.state !== "parked") ? true : undefined;
-    });
-  });
-
-  it("backs off on DEV_RETRY_BASE_MS's base on a development instance: seconds, not minutes", async () => {
-    const failure = (host: string) => ({
-      host,
-      activityId: `${OWNER}/statuses/backoff/activity`,
-      results: [
-        { inbox: `https://${host}/inbox`, kind: "hostFailure", status: 500, error: "HTTP 500" },
-      ] satisfies DeliveryResult[],
-    });
-    /** Fails a host up to the breaker, through an object built over its storage with `vars`. */
-    const failUntilOpen = (host: string, vars: Partial<Env>) =>
-      runInDurableObject(hostState(host), async (_instance: HostState, state) => {
-        const object = new HostState(state, { ...env, ...vars });
-        const answers = [];
-        for (let i = 0; i < BREAKER_THRESHOLD; i++)
-          answers.push(await object.report(failure(host)));
-        return {
-          delays: answers.map((a) => a.retry[0]?.delaySeconds),
-          status: await object.status(),
-        };
-      });
-
-    const deployed = await failUntilOpen("slow-backoff.delivery.test", {});
-    const dev = await failUntilOpen("fast-backoff.delivery.test", devVars(1000));
-    // Failures 1 to 4 are retried after 30 s × 2^(n-1) (at least half of it), or 1 s × 2^(n-1).
-    deployed.delays.slice(0, -1).forEach((delay, i) => {
-      expect(delay).toBeGreaterThanOrEqual(15 * 2 ** i);
-    });
-    dev.delays.slice(0, -1).forEach((delay, i) => {
-      expect(delay).toBeGreaterThanOrEqual(1);
-      expect(delay).toBeLessThanOrEqual(2 ** i);
-    });
-    // The fifth opens the breaker: for at least 240 s, or at most 16 s.
-    expect(deployed.status.circuit).toBe("open");
-    expect(dev.status.circuit).toBe("open");
-    expect((deployed.status.nextAttemptAt ?? 0) - Date.now()).toBeGreaterThan(230_000);
-    expect(dev.status.nextAttemptAt).not.toBeNull();
-    expect((dev.status.nextAttemptAt ?? 0) - Date.now()).toBeLessThanOrEqual(16_000);
-  });
 
   it("retries a failed queue message on DEV_RETRY_BASE_MS's base on a development instance", async () => {
     const url = "https://flaky.fetch.delivery.test/notes/1";
@@ -433,188 +149,6 @@ describe("a failing host", () => {
     expect(deployed.retryDelays).toHaveLength(1);
     expect(deployed.retryDelays[0]).toBeGreaterThanOrEqual(15);
     expect(dev.retryDelays).toEqual([1]);
-  });
-
-  it("probes with, and drains from, the earliest published of what was parked, whatever order it was parked in", {
-    timeout: 30_000,
-  }, async () => {
-    const host = "reordered.delivery.test";
-    const inbox = `https://${host}/inbox`;
-    await serve({ url: inbox, status: 202, body: {} });
-    const a = await storedActivity();
-    const b = await storedActivity({ type: "Update" });
-    const c = await storedActivity({ type: "Delete" });
-    const stub = hostState(host);
-    // The host is down; each activity's retries gave up at their own moment: B parked first.
-    await openCircuit(stub, host);
-    for (const activityId of [b, a, c]) {
-      const activitySeq = await seqOf(activityId);
-      expect(await stub.admit({ host, activityId, activitySeq, inboxes: [inbox] })).toMatchObject({
-        send: false,
-      });
-    }
-    expect((await stub.status()).parked).toBe(3);
-
-    // The window passes with the host back: the probe is A, and B and C follow it.
-    await endWindow(stub);
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const delivered = await eventually(async () => {
-      const got = await deliveriesAt(inbox);
-      return got.length >= 3 ? got : undefined;
-    }, 20_000);
-    expect(delivered.map((activity) => activity.id)).toEqual([a, b, c]);
-    expect(await stub.status()).toMatchObject({ failures: 0, circuit: "closed", parked: 0 });
-  });
-
-  it("drains many parked activities in publication order; rows parked before it was kept go first", async () => {
-    const host = "many-parked.delivery.test";
-    const inbox = `https://${host}/inbox`;
-    const published: string[] = [];
-    for (let i = 0; i < 40; i++) published.push(await storedActivity());
-    const old = `${OWNER}/statuses/old/activity`;
-    const { queue, enqueued } = recordingQueue();
-    await runInDurableObject(hostState(host), async (_instance: HostState, state) => {
-      // Parked newest first, after one row parked before activity_seq existed.
-      state.storage.sql.exec(
-        "INSERT INTO parked (activity_id, inbox, parked_at) VALUES (?, ?, ?)",
-        old,
-        inbox,
-        Date.now(),
-      );
-      for (const activityId of published.toReversed()) {
-        state.storage.sql.exec(
-          "INSERT INTO parked (activity_id, inbox, parked_at, activity_seq) VALUES (?, ?, ?, ?)",
-          activityId,
-          inbox,
-          Date.now(),
-          await seqOf(activityId),
-        );
-      }
-      // Another activity reaches the host: it is back, and what was parked drains.
-      await new HostState(state, { ...env, DELIVERY_QUEUE: queue }).report({
-        host,
-        activityId: `${OWNER}/statuses/fresh/activity`,
-        results: [{ inbox, kind: "delivered", status: 202 }],
-      });
-    });
-    expect(enqueued.map((m) => (m.body as DeliverMessage).activityId)).toEqual([old, ...published]);
-    expect((await hostState(host).status()).parked).toBe(0);
-  });
-
-  it("adds the publication order to a parked table made before it, keeping its rows", async () => {
-    await runInDurableObject(hostState("old-table.delivery.test"), (_instance, state) => {
-      const sql = state.storage.sql;
-      sql.exec(`
-        DROP TABLE parked;
-        CREATE TABLE parked (seq INTEGER PRIMARY KEY AUTOINCREMENT, activity_id TEXT NOT NULL,
-          inbox TEXT NOT NULL, parked_at INTEGER NOT NULL, UNIQUE (activity_id, inbox));
-        INSERT INTO parked (activity_id, inbox, parked_at) VALUES ('https://o.test/a/old', 'https://h.test/inbox', 1);
-      `);
-      const parked = new Parked(sql);
-      parked.add(
-        { activityId: "https://o.test/a/new", activitySeq: 7 },
-        ["https://h.test/inbox"],
-        2,
-      );
-      expect(parked.inOrder().map((r) => [r.activity_id, r.activity_seq])).toEqual([
-        ["https://o.test/a/old", null],
-        ["https://o.test/a/new", 7],
-      ]);
-    });
-  });
-
-  it("parks a delivery that comes after the backoff window while earlier ones wait, and probes with those", async () => {
-    const host = "late-comer.delivery.test";
-    const inbox = `https://${host}/inbox`;
-    const [first, later] = [await storedActivity(), await storedActivity()];
-    const stub = hostState(host);
-    await openCircuit(stub, host);
-    await stub.admit({
-      host,
-      activityId: first,
-      activitySeq: await seqOf(first),
-      inboxes: [inbox],
-    });
-    await endWindow(stub);
-    // The window is over, but `first` waits: `later` may not overtake it as the probe.
-    const admission = await stub.admit({
-      host,
-      activityId: later,
-      activitySeq: await seqOf(later),
-      inboxes: [inbox],
-    });
-    expect(admission.send).toBe(false);
-    expect((await stub.status()).parked).toBe(2);
-    const { queue, enqueued } = recordingQueue();
-    await runInDurableObject(stub, (_instance: HostState, state) =>
-      new HostState(state, { ...env, DELIVERY_QUEUE: queue }).alarm(),
-    );
-    expect(enqueued.map((m) => m.body)).toEqual([
-      { v: 1, type: "deliver", activityId: first, inboxes: [inbox], probe: true },
-    ]);
-  });
-
-  it("is marked unavailable after failing on seven separate days, and only a delivery resets it", async () => {
-    const host = "dying.delivery.test";
-    const stub = hostState(host);
-    await runInDurableObject(stub, (_instance: HostState, state) => {
-      const days = Array.from({ length: 6 }, (_, i) => Math.floor(Date.now() / 86_400_000) - 7 + i);
-      state.storage.sql.exec(
-        "UPDATE state SET host = ?, failures = 1, failure_days = ? WHERE k = 1",
-        host,
-        JSON.stringify(days),
-      );
-    });
-    const answer = await stub.report({
-      host,
-      activityId: "https://outpost.test/a/1",
-      results: [{ inbox: `https://${host}/inbox`, kind: "hostFailure", error: "timeout" }],
-    });
-    expect(answer.parked).toEqual([`https://${host}/inbox`]);
-    expect(await stub.status()).toMatchObject({
-      unavailable: true,
-      failureDays: 7,
-      circuit: "open",
-    });
-    // Traffic from the host (an inbound activity) changes nothing here; a delivery does.
-    await stub.report({
-      host,
-      activityId: "https://outpost.test/a/2",
-      results: [{ inbox: `https://${host}/inbox`, kind: "delivered", status: 202 }],
-    });
-    expect(await stub.status()).toMatchObject({
-      unavailable: false,
-      failures: 0,
-      circuit: "closed",
-    });
-  });
-
-  it("records as failed what stayed parked past the retention", async () => {
-    const host = "expired.delivery.test";
-    const stub = hostState(host);
-    const activityId = await storedActivity();
-    await runInDurableObject(stub, (_instance: HostState, state) => {
-      state.storage.sql.exec(
-        "UPDATE state SET host = ?, failures = 9, open_until = ? WHERE k = 1",
-        host,
-        Date.now() + 3600_000,
-      );
-      state.storage.sql.exec(
-        "INSERT INTO parked (activity_id, inbox, parked_at) VALUES (?, ?, ?)",
-        activityId,
-        `https://${host}/inbox`,
-        Date.now() - 8 * 24 * 3600_000,
-      );
-    });
-    await stub.admit({ host, activityId, inboxes: [`https://${host}/inbox2`] });
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const [row] = await db().select().from(deliveryFailures).where(eq(deliveryFailures.host, host));
-    expect(row).toMatchObject({
-      state: "failed",
-      activityId,
-      lastError: expect.stringMatching(/retention/),
-    });
-    expect((await stub.status()).parked).toBe(1);
   });
 });
 
@@ -705,7 +239,7 @@ describe("fan-out", () => {
     let pages = 0;
     while (next !== undefined) {
       pages++;
-      await fanOut({ db: db(), config, queue }, next);
+      await fanOut({ ...appContext(), queue }, next);
       const continuation = sent.find(
         (m) => (m.body as QueueMessage).type === "fanout" && !sentSeen.has(m),
       );

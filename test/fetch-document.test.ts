@@ -3,18 +3,18 @@
  * the ActivityPub Accept header, within a time limit and a size cap.
  */
 import { describe, expect, it } from "vitest";
-import { fetchRemote } from "../src/cache/remote-actors";
 import {
   AP_ACCEPT,
   FETCH_TIMEOUT_MS,
   fetchDocument,
+  fetchRemote,
   MAX_DOCUMENT_BYTES,
-} from "../src/federation/fetch-document";
-import { remoteContext, testConfig } from "./helpers";
+} from "../src/outbound/fetch-document";
+import { appContext, testConfig } from "./helpers";
 import { received, serve } from "./support/remote";
 
 const config = testConfig();
-const remote = () => remoteContext();
+const remote = () => appContext();
 
 describe("fetching a remote document", () => {
   it("is a GET signed as the instance actor, asking for ActivityPub JSON", async () => {

@@ -9,7 +9,7 @@ import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { expect } from "vitest";
 import { actorEntryKey } from "../src/cache/actor-cache";
-import type { RemoteContext } from "../src/cache/remote-actors";
+import { type AppContext, createContext } from "../src/context";
 import { type Config, parseConfig } from "../src/env";
 import worker from "../src/index";
 import { createDb, type Db } from "../src/storage/db";
@@ -81,13 +81,9 @@ export function testConfig(): Config {
   return parsed.config;
 }
 
-/** What remote lookups need, with a clock `offsetSeconds` ahead of now. */
-export const remoteContext = (offsetSeconds = 0): RemoteContext => ({
-  db: db(),
-  config: testConfig(),
-  cache: env.ACTOR_CACHE,
-  now: () => Date.now() + offsetSeconds * 1000,
-});
+/** The context the instance's code runs with, its clock `offsetSeconds` ahead of now. */
+export const appContext = (offsetSeconds = 0): AppContext =>
+  createContext(env, testConfig(), () => new Date(Date.now() + offsetSeconds * 1000));
 
 /**
  * Makes what we hold of an actor look as it does an hour after its fetch: its D1 row old,
@@ -227,15 +223,36 @@ export async function runCron(): Promise<void> {
 }
 
 /**
- * The query plans (EXPLAIN QUERY PLAN, one line per step) of the statements `run` makes:
- * each is captured through drizzle's logger and explained on real D1.
+ * The query plans (EXPLAIN QUERY PLAN, one line per step) of the statements `run` makes,
+ * alone or in a batch: each is captured as D1 binds it, and explained on real D1.
  */
 export async function plansOf(run: (db: Db) => Promise<unknown>): Promise<string[][]> {
   const statements: { sql: string; params: unknown[] }[] = [];
-  const logged = createDb(env.DB, {
-    logger: { logQuery: (sql, params) => statements.push({ sql, params }) },
-  });
-  await run(logged);
+  const recorded = <T extends object>(target: T, wrap: (prop: string | symbol) => unknown) =>
+    new Proxy(target, {
+      get(t, prop) {
+        const wrapped = wrap(prop);
+        if (wrapped !== undefined) return wrapped;
+        const value = Reflect.get(t, prop, t);
+        return typeof value === "function" ? value.bind(t) : value;
+      },
+    });
+  const d1 = recorded(env.DB, (prop) =>
+    prop === "prepare"
+      ? (sql: string) => {
+          const statement = env.DB.prepare(sql);
+          return recorded(statement, (p) =>
+            p === "bind"
+              ? (...params: unknown[]) => {
+                  statements.push({ sql, params });
+                  return statement.bind(...params);
+                }
+              : undefined,
+          );
+        }
+      : undefined,
+  );
+  await run(createDb(d1));
   expect(statements.length).toBeGreaterThan(0);
   return Promise.all(
     statements.map(async ({ sql, params }) => {

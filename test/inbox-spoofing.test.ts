@@ -167,8 +167,7 @@ describe("odd input answers 401, not 500", () => {
         headers: new Headers({ "content-type": "application/activity+json" }),
         body,
       },
-      victim.signingKey,
-      "rfc9421",
+      { key: victim.signingKey, flavour: "rfc9421" },
     );
     headers.set(
       "signature-input",

@@ -24,7 +24,7 @@ describe("the owner's key pair", () => {
   it("is the one every concurrent caller gets, and is never regenerated", async () => {
     const before = await storedOwner();
     const states = await Promise.all(
-      Array.from({ length: 5 }, () => ensureLocalActor(db(), "owner")),
+      Array.from({ length: 5 }, () => ensureLocalActor(db(), { role: "owner", now: new Date() })),
     );
     const after = await storedOwner();
     expect(new Set(states.map((s) => s.publicKeyPem)).size).toBe(1);
@@ -36,7 +36,9 @@ describe("the owner's key pair", () => {
 
   it("is created race-safely for the instance actor too, as a different pair", async () => {
     const results = await Promise.all(
-      Array.from({ length: 3 }, () => ensureLocalActor(db(), "instance")),
+      Array.from({ length: 3 }, () =>
+        ensureLocalActor(db(), { role: "instance", now: new Date() }),
+      ),
     );
     expect(new Set(results.map((s) => s.publicKeyPem)).size).toBe(1);
     const rows = await db().select().from(localActors);

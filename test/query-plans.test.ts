@@ -5,23 +5,24 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { expireStaleActors } from "../src/federation/sweeper";
-import { findActor, findActorByHandle } from "../src/storage/actors";
-import { createDb, type Db } from "../src/storage/db";
-import { findFollow, pageFollows } from "../src/storage/follows";
-import { recentInbox } from "../src/storage/inbox";
 import {
-  findNote,
-  notesAddressedTo,
-  notesByTag,
-  recentPublicNotes,
-  repliesTo,
-} from "../src/storage/notes";
+  expireStaleActors,
+  findActor,
+  findActorByHandle,
+  keyHolderQuery,
+} from "../src/storage/actors";
+import { createDb, type Db } from "../src/storage/db";
+import { deliveriesOf, overdueRetries } from "../src/storage/deliveries";
+import { findFollow, pageFollows } from "../src/storage/follows";
+import { findReceived, unsentFollowUps } from "../src/storage/inbox";
+import { findNote, recentPublicNotes } from "../src/storage/notes";
 import { listNotifications, pageGroups, summarizeGroups } from "../src/storage/notification-pages";
 import { forgetAccountNotifications, latestGroupQuery } from "../src/storage/notifications";
+import { unsentFanouts } from "../src/storage/outbox";
 import { recountBeforeRemoving, recountReactions } from "../src/storage/reactions";
 import { recipientInboxes } from "../src/storage/recipients";
 import { notifications, reactions } from "../src/storage/schema";
+import { loadStatusData } from "../src/storage/statuses";
 import { OWNER, plansOf, seedFollow, seedNote } from "./helpers";
 
 const ownerFollowersPage = { limit: 20 };
@@ -31,6 +32,7 @@ describe("query plans", () => {
   beforeAll(async () => {
     for (let n = 0; n < 5; n++) {
       await seedNote({ tags: ["fediverse"] });
+      if (n === 0) await seedNote({ id: "query-plan-reply", inReplyTo: `${OWNER}/statuses/1` });
       await seedFollow(OWNER, `https://remote.test/users/f${n}`);
       await seedFollow(`https://remote.test/users/f${n}`, OWNER);
       await createDb(env.DB)
@@ -51,44 +53,55 @@ describe("query plans", () => {
       "notes",
       "notes_author_published_idx",
     ],
-    [
-      "replies to a note",
-      (db) => repliesTo(db, `${OWNER}/statuses/1`, 20),
-      "notes",
-      "notes_in_reply_to_idx",
-    ],
-    [
-      "notes by hashtag",
-      (db) => notesByTag(db, "fediverse", 20),
-      "note_tags",
-      "note_tags_name_type_idx",
-    ],
-    [
-      "notes addressed to X",
-      (db) => notesAddressedTo(db, OWNER, 20),
-      "note_recipients",
-      "note_recipients_recipient_idx",
-    ],
     ["object by id", (db) => findNote(db, `${OWNER}/statuses/1`), "notes", "notes_id_unique"],
     [
       "followers of the owner",
-      (db) => pageFollows(db, "followers", OWNER, ownerFollowersPage),
+      (db) => pageFollows(db, { side: "followers", actor: OWNER }, ownerFollowersPage),
       "follows",
       "follows_actor_idx",
     ],
     [
       "whom the owner follows",
-      (db) => pageFollows(db, "following", OWNER, ownerFollowersPage),
+      (db) => pageFollows(db, { side: "following", actor: OWNER }, ownerFollowersPage),
       "follows",
       "follows_follower_idx",
     ],
     [
       "one follow edge",
-      (db) => findFollow(db, OWNER, "https://remote.test/users/a"),
+      (db) => findFollow(db, { actor: OWNER, follower: "https://remote.test/users/a" }),
       "follows",
       "follows_edge_unique",
     ],
-    ["inbox, newest first", (db) => recentInbox(db, OWNER, 20), "inbox", "inbox_actor_created_idx"],
+    [
+      "an activity received before",
+      (db) => findReceived(db, "https://remote.test/activities/1"),
+      "inbox",
+      "inbox_id_unique",
+    ],
+    [
+      "received activities whose follow-ups were not sent",
+      (db) => unsentFollowUps(db, { before: new Date(), limit: 100 }),
+      "inbox",
+      "inbox_follow_ups_idx",
+    ],
+    [
+      "published activities whose fan-out was not queued",
+      (db) => unsentFanouts(db, { before: new Date(), limit: 100 }),
+      "outbox",
+      "outbox_unsent_idx",
+    ],
+    [
+      "deliveries whose retry is overdue",
+      (db) => overdueRetries(db, { before: new Date(), limit: 100 }),
+      "delivery_failures",
+      "delivery_failures_due_idx",
+    ],
+    [
+      "the actor holding a key",
+      (db) => keyHolderQuery(db, "https://remote.test/users/a#main-key"),
+      "actors",
+      "actors_public_key_idx",
+    ],
     [
       "actor by id",
       (db) => findActor(db, "https://remote.test/users/a"),
@@ -97,7 +110,7 @@ describe("query plans", () => {
     ],
     [
       "actor by handle",
-      (db) => findActorByHandle(db, "a", "remote.test"),
+      (db) => findActorByHandle(db, { username: "a", host: "remote.test" }),
       "actors",
       "actors_handle_idx",
     ],
@@ -141,18 +154,32 @@ describe("query plans", () => {
     expect(detail).not.toMatch(/^SCAN \w+$/m);
   });
 
-  it("orders an author's notes and the inbox by their index, without a sort step", async () => {
-    for (const run of [
-      (db: Db) => recentPublicNotes(db, OWNER, 20),
-      (db: Db) => recentInbox(db, OWNER, 20),
-    ]) {
-      const [plan] = await plansOf(run);
-      expect((plan ?? []).join("\n")).not.toMatch(/TEMP B-TREE/);
-    }
+  it("orders an author's notes by their index, without a sort step", async () => {
+    const [plan] = await plansOf((db) => recentPublicNotes(db, OWNER, 20));
+    expect((plan ?? []).join("\n")).not.toMatch(/TEMP B-TREE/);
+  });
+
+  it("counts the replies of a page of statuses through the in-reply-to index", async () => {
+    const note = await findNote(createDb(env.DB), `${OWNER}/statuses/query-plan-reply`);
+    const plans = await plansOf((db) =>
+      loadStatusData(db, { rows: note ? [note] : [], owner: OWNER }),
+    );
+    const detail = plans.flat().join("\n");
+    expect(detail).toMatch(/SEARCH notes USING (COVERING )?INDEX notes_in_reply_to_idx/);
+    expect(detail).not.toMatch(/^SCAN (notes|reactions|note_tags|note_recipients)$/m);
+  });
+
+  it("reads a post's deliveries by activity, not by scanning", async () => {
+    const plans = await plansOf((db) => deliveriesOf(db, [`${OWNER}/statuses/1/activity`]));
+    const detail = plans.flat().join("\n");
+    expect(detail).toMatch(/SEARCH delivery_batches USING INDEX delivery_batches_activity_idx/);
+    expect(detail).toMatch(
+      /SEARCH delivery_failures USING INDEX sqlite_autoindex_delivery_failures_1/,
+    );
   });
 
   it("finds the actors the cron may delete by index, not by scanning what refers to them", async () => {
-    const plans = await plansOf((db) => expireStaleActors(db, Date.now()));
+    const plans = await plansOf((db) => expireStaleActors(db, { before: new Date(), limit: 100 }));
     const detail = plans.flat().join("\n");
     expect(detail).toMatch(/SEARCH actors USING INDEX actors_fetched_at_idx/);
     expect(detail).toMatch(/note_tags USING (COVERING )?INDEX note_tags_href_idx/);

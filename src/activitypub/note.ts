@@ -1,17 +1,18 @@
-/** Builders of note documents from stored rows. */
-import type { NoteRecipientRow, NoteRow, NoteTagRow } from "../storage/schema";
+/** Builders of note documents, from stored rows or from the owner's post about to be stored. */
+import type { NoteColumns, NoteRow, NoteTagRow } from "../storage/schema";
 import { CONTEXT } from "./context";
 
+export type NoteTag = Pick<NoteTagRow, "type" | "name" | "href">;
+
+/** A note's published lists (never `bto` and `bcc`, which are kept for delivery only). */
 export interface NoteRelations {
-  readonly recipients: readonly Pick<NoteRecipientRow, "recipient" | "field">[];
-  readonly tags: readonly Pick<NoteTagRow, "type" | "name" | "href">[];
+  readonly to: readonly string[];
+  readonly cc: readonly string[];
+  readonly tags: readonly NoteTag[];
 }
 
 /** A note as an ActivityStreams object, without `@context` (for embedding). */
-export function toNote(row: NoteRow, relations: NoteRelations) {
-  // `bto` and `bcc` are blind: they are kept for delivery and never published.
-  const to = relations.recipients.filter((r) => r.field === "to").map((r) => r.recipient);
-  const cc = relations.recipients.filter((r) => r.field === "cc").map((r) => r.recipient);
+export function toNote(row: NoteColumns, relations: NoteRelations) {
   return {
     id: row.id,
     type: row.type,
@@ -24,8 +25,8 @@ export function toNote(row: NoteRow, relations: NoteRelations) {
     published: row.published.toISOString(),
     updated: row.updated?.toISOString(),
     url: row.url ?? row.id,
-    to,
-    cc,
+    to: relations.to,
+    cc: relations.cc,
     attachment: row.attachments ?? [],
     tag: relations.tags.map((t) => ({
       type: t.type,

@@ -4,21 +4,21 @@
  * Link; `@context` may be anything. Nothing here throws on odd input: it returns undefined.
  */
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+/** A JSON object as received: its values are looked at with the readers below. */
+export type JsonObject = { readonly [key: string]: unknown };
 
 export function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** A property as a list, whatever shape it came in. */
-export function asArray(value: Json | undefined): Json[] {
+export function asArray(value: unknown): unknown[] {
   if (value === undefined || value === null) return [];
   return Array.isArray(value) ? value : [value];
 }
 
 /** An http(s) URL string, or undefined. */
-export function asUrl(value: Json | undefined): string | undefined {
+export function asUrl(value: unknown): string | undefined {
   if (typeof value !== "string") return undefined;
   const url = URL.parse(value);
   return url !== null && (url.protocol === "https:" || url.protocol === "http:")
@@ -27,25 +27,25 @@ export function asUrl(value: Json | undefined): string | undefined {
 }
 
 /** The id of a reference: the string itself, or the `id` of an embedded object. */
-export function idOf(value: Json | undefined): string | undefined {
+export function idOf(value: unknown): string | undefined {
   if (Array.isArray(value)) return idOf(value[0]);
   if (isObject(value)) return asUrl(value.id);
   return asUrl(value);
 }
 
 /** Every id in a property that may hold one reference or many. */
-export function idsOf(value: Json | undefined): string[] {
+export function idsOf(value: unknown): string[] {
   return asArray(value).flatMap((v) => idOf(v) ?? []);
 }
 
 /** The first type of an object (`type` may be an array: `["Person", "vcard:individual"]`). */
-export function typeOf(value: Json | undefined): string | undefined {
+export function typeOf(value: unknown): string | undefined {
   if (!isObject(value)) return undefined;
   const type = asArray(value.type).find((t) => typeof t === "string");
   return typeof type === "string" ? type : undefined;
 }
 
-export function asString(value: Json | undefined): string | undefined {
+export function asString(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
@@ -67,7 +67,7 @@ export function localized(object: JsonObject, key: string): { text?: string; lan
  * The page for people: `url` may be a string, a Link (`href`), or a list of them where the
  * HTML one is the right one to show.
  */
-export function firstLink(value: Json | undefined): string | undefined {
+export function firstLink(value: unknown): string | undefined {
   const links = asArray(value);
   const html = links.find((l) => isObject(l) && asString(l.mediaType)?.startsWith("text/html"));
   for (const link of html === undefined ? links : [html, ...links]) {
@@ -77,7 +77,7 @@ export function firstLink(value: Json | undefined): string | undefined {
   return undefined;
 }
 
-export function asDate(value: Json | undefined): Date | undefined {
+export function asDate(value: unknown): Date | undefined {
   if (typeof value !== "string") return undefined;
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : new Date(time);

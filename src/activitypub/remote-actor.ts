@@ -9,7 +9,6 @@ import {
   firstLink,
   hostOf,
   isObject,
-  type Json,
   type JsonObject,
   typeOf,
 } from "./parse";
@@ -17,7 +16,7 @@ import {
 /** An actor as we keep it: the fields we use, not the whole remote payload. */
 export type ParsedActor = Omit<NewActorRow, "seq" | "fetchedAt">;
 
-function imageUrl(value: Json | undefined): string | undefined {
+function imageUrl(value: unknown): string | undefined {
   for (const image of asArray(value)) {
     const url = isObject(image) ? firstLink(image.url) : asUrl(image);
     if (url !== undefined) return url;

@@ -10,7 +10,6 @@ import {
   idOf,
   idsOf,
   isObject,
-  type Json,
   type JsonObject,
   localized,
   NOTE_TYPES,
@@ -43,12 +42,12 @@ const MAX_ATTACHMENTS = 16;
 const MAX_TAGS = 64;
 
 /** `Public`, `as:Public` and the full IRI all mean the public collection. */
-function normaliseAudience(ids: string[], raw: Json | undefined): string[] {
+function normaliseAudience(ids: string[], raw: unknown): string[] {
   const shortForms = asArray(raw).filter((v) => v === "Public" || v === "as:Public");
   return [...ids, ...shortForms.map(() => PUBLIC_COLLECTION)];
 }
 
-function parseTags(value: Json | undefined): ParsedTag[] {
+function parseTags(value: unknown): ParsedTag[] {
   const tags: ParsedTag[] = [];
   for (const tag of asArray(value)) {
     if (!isObject(tag)) continue;
@@ -78,7 +77,7 @@ function parseTags(value: Json | undefined): ParsedTag[] {
   return tags.filter((t, i) => tags.findIndex((u) => same(t, u)) === i);
 }
 
-function parseAttachments(value: Json | undefined): NoteAttachment[] {
+function parseAttachments(value: unknown): NoteAttachment[] {
   const attachments: NoteAttachment[] = [];
   for (const item of asArray(value)) {
     if (!isObject(item)) continue;

@@ -4,12 +4,14 @@ import { localUrls, newObjectId } from "./urls";
 describe("newObjectId", () => {
   it("sorts by creation time and differs within a millisecond", () => {
     const ids = [
-      newObjectId(1_700_000_000_000),
-      newObjectId(1_700_000_000_001),
-      newObjectId(1_800_000_000_000),
+      newObjectId(new Date(1_700_000_000_000)),
+      newObjectId(new Date(1_700_000_000_001)),
+      newObjectId(new Date(1_800_000_000_000)),
     ];
     expect(ids.map(BigInt)).toEqual([...ids.map(BigInt)].sort((a, b) => (a < b ? -1 : 1)));
-    expect(new Set(Array.from({ length: 50 }, () => newObjectId(1))).size).toBeGreaterThan(1);
+    expect(
+      new Set(Array.from({ length: 50 }, () => newObjectId(new Date(1)))).size,
+    ).toBeGreaterThan(1);
     expect(ids[0]).toMatch(/^\d+$/);
   });
 });

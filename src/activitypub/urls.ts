@@ -77,7 +77,7 @@ export function localUrls(origin: string, username: string, hostname: string): L
  * A new local object id: milliseconds since the epoch shifted left 16 bits plus 16 random
  * bits, in decimal, like Mastodon's. Sorts by creation time and does not reveal a count.
  */
-export function newObjectId(now: number = Date.now()): string {
+export function newObjectId(at: Date): string {
   const random = crypto.getRandomValues(new Uint16Array(1))[0] ?? 0;
-  return ((BigInt(now) << 16n) | BigInt(random)).toString();
+  return ((BigInt(at.getTime()) << 16n) | BigInt(random)).toString();
 }

@@ -12,6 +12,7 @@
  * check finds the actor in at most two reads.
  */
 import type { ParsedActor } from "../activitypub/remote-actor";
+import { sha256Hex } from "../lib/hash";
 import { recorder } from "../metrics/recorder";
 import type { NewActorRow } from "../storage/schema";
 
@@ -43,11 +44,8 @@ export type CacheRead =
 
 /** KV keys are at most 512 bytes (of UTF-8): a longer URL is keyed by its SHA-256. */
 async function kvKey(prefix: "actor" | "key", url: string): Promise<string> {
-  const bytes = new TextEncoder().encode(url);
-  if (bytes.byteLength <= 400) return `${prefix}:${url}`;
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `${prefix}:sha256:${hex}`;
+  if (new TextEncoder().encode(url).byteLength <= 400) return `${prefix}:${url}`;
+  return `${prefix}:sha256:${await sha256Hex(url)}`;
 }
 
 /** The KV key of an actor's entry. */
@@ -57,7 +55,8 @@ export const actorEntryKey = (id: string): Promise<string> => kvKey("actor", id)
 const actorPartOf = (keyId: string): string => keyId.split("#")[0] ?? keyId;
 
 /** What the cache holds for an actor id, and whether it is still within its TTL. */
-export async function readActor(kv: KVNamespace, id: string, now: number): Promise<CacheRead> {
+export async function readActor(kv: KVNamespace, id: string, at: Date): Promise<CacheRead> {
+  const now = at.getTime();
   const entry = await kv.get<Entry>(await kvKey("actor", id), "json");
   if (entry?.v !== 1) return { kind: "miss" };
   if ("gone" in entry) {
@@ -71,18 +70,14 @@ export async function readActor(kv: KVNamespace, id: string, now: number): Promi
 }
 
 /** What the cache holds for the actor owning a key id; a cached actor must list that key. */
-export async function readKeyOwner(
-  kv: KVNamespace,
-  keyId: string,
-  now: number,
-): Promise<CacheRead> {
+export async function readKeyOwner(kv: KVNamespace, keyId: string, at: Date): Promise<CacheRead> {
   let owner = actorPartOf(keyId);
   if (owner === keyId) {
     const pointer = await kv.get<KeyPointer>(await kvKey("key", keyId), "json");
     // Without a pointer, the key's own URL may be remembered as gone.
     if (pointer?.v === 1) owner = pointer.owner;
   }
-  const read = await readActor(kv, owner, now);
+  const read = await readActor(kv, owner, at);
   if (read.kind === "actor" && read.actor.publicKeyId !== keyId) return { kind: "miss" };
   return read;
 }
@@ -91,7 +86,8 @@ export async function readKeyOwner(
  * Caches an actor (and the pointer from its key id, when its key id needs one) for what is
  * left of its hour: a copy fetched 50 minutes ago (read from D1) is served 10 more minutes.
  */
-export async function writeActor(kv: KVNamespace, actor: CachedActor, now: number): Promise<void> {
+export async function writeActor(kv: KVNamespace, actor: CachedActor, at: Date): Promise<void> {
+  const now = at.getTime();
   const cachedAt = Math.min(now, actor.fetchedAt);
   const ttl = ACTOR_TTL_SECONDS - Math.floor((now - cachedAt) / 1000);
   if (ttl <= 0) return;
@@ -106,8 +102,8 @@ export async function writeActor(kv: KVNamespace, actor: CachedActor, now: numbe
 }
 
 /** Remembers that an actor is gone (its server said so, or it deleted itself). */
-export async function writeGone(kv: KVNamespace, id: string, now: number): Promise<void> {
-  const entry: Entry = { v: 1, cachedAt: now, gone: true };
+export async function writeGone(kv: KVNamespace, id: string, at: Date): Promise<void> {
+  const entry: Entry = { v: 1, cachedAt: at.getTime(), gone: true };
   await put(kv, [[await kvKey("actor", id), JSON.stringify(entry)]], GONE_TTL_SECONDS);
 }
 
@@ -160,7 +156,7 @@ export function toCachedActor(row: NewActorRow): CachedActor {
     imageUrl: row.imageUrl ?? null,
     manuallyApprovesFollowers: row.manuallyApprovesFollowers ?? false,
     published: row.published?.getTime() ?? null,
-    fetchedAt: row.fetchedAt?.getTime() ?? Date.now(),
+    fetchedAt: row.fetchedAt.getTime(),
   };
 }
 
@@ -194,7 +190,7 @@ export type ActorCacheChange =
 export async function applyActorChange(
   kv: KVNamespace,
   change: ActorCacheChange,
-  now: number,
+  now: Date,
 ): Promise<void> {
   try {
     if (change.kind === "gone") {

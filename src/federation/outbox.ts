@@ -1,26 +1,21 @@
 /**
  * Starting the delivery of our own activities: one fan-out message per stored activity,
- * recorded as queued once the queue took it; the sweeper queues what was stored but not.
+ * recorded as queued once the queue took it; the housekeeping queues what was stored but not.
  */
-import { and, asc, inArray, isNull, lt } from "drizzle-orm";
-import type { Db } from "../storage/db";
-import { outbox } from "../storage/schema";
-import type { FanoutMessage } from "./messages";
-import { enqueue } from "./queue";
+import type { AppContext } from "../context";
+import { markFannedOut, unsentFanouts } from "../storage/outbox";
+import { enqueue } from "./queue/send";
 
-/** Queues the fan-out of stored activities. A failure is logged: the sweeper retries it. */
+/** Queues the fan-out of stored activities. A failure is logged: the housekeeping retries it. */
 export async function startFanouts(
-  env: Env,
-  db: Db,
+  ctx: Pick<AppContext, "db" | "queue" | "now">,
   activityIds: readonly string[],
 ): Promise<boolean> {
   if (activityIds.length === 0) return true;
   try {
     await enqueue(
-      env.DELIVERY_QUEUE,
-      activityIds.map((activityId) => ({
-        body: { v: 1, type: "fanout", activityId } satisfies FanoutMessage,
-      })),
+      ctx,
+      activityIds.map((activityId) => ({ body: { v: 1, type: "fanout", activityId } })),
     );
   } catch (error) {
     console.error(
@@ -28,29 +23,19 @@ export async function startFanouts(
     );
     return false;
   }
-  await db
-    .update(outbox)
-    .set({ fannedOutAt: new Date() })
-    .where(inArray(outbox.id, [...activityIds]));
+  await markFannedOut(ctx.db, { ids: activityIds, at: ctx.now() });
   return true;
 }
 
-/** Activities stored more than `graceMs` ago whose fan-out was never queued. */
+/** Queues the fan-outs of activities stored more than `graceMs` ago and never queued. */
 export async function sweepUnsentFanouts(
-  env: Env,
-  db: Db,
-  now: number,
+  ctx: Pick<AppContext, "db" | "queue" | "now">,
   graceMs: number,
 ): Promise<number> {
-  const unsent = await db
-    .select({ id: outbox.id })
-    .from(outbox)
-    .where(and(isNull(outbox.fannedOutAt), lt(outbox.published, new Date(now - graceMs))))
-    .orderBy(asc(outbox.published))
-    .limit(100);
+  const before = new Date(ctx.now().getTime() - graceMs);
+  const unsent = await unsentFanouts(ctx.db, { before, limit: 100 });
   await startFanouts(
-    env,
-    db,
+    ctx,
     unsent.map((r) => r.id),
   );
   return unsent.length;

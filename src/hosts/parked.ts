@@ -1,10 +1,10 @@
 /**
  * The deliveries a host's object holds while the host is down, in the object's own SQLite
- * table, handed back in the order their activities were published: a host that fails while
- * the owner posts parks each activity when its own retries give up, not in the order they
- * were written, and must not get a `Delete` before its `Create`.
+ * table (`schema.ts`), handed back in the order their activities were published: a host that
+ * fails while the owner posts parks each activity when its own retries give up, not in the
+ * order they were written, and must not get a `Delete` before its `Create`.
  */
-import type { DeliverMessage } from "../federation/messages";
+import type { DeliverMessage } from "../federation/queue/messages";
 
 export interface ParkedRow extends Record<string, SqlStorageValue> {
   seq: number;
@@ -24,34 +24,19 @@ export interface ParkedActivity {
 const DRAIN_CHUNK = 30;
 
 export class Parked {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(`
-      CREATE TABLE IF NOT EXISTS parked (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        activity_id TEXT NOT NULL,
-        inbox TEXT NOT NULL,
-        parked_at INTEGER NOT NULL,
-        UNIQUE (activity_id, inbox)
-      );
-    `);
-    // Added after the table was first deployed.
-    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('parked')");
-    if (!columns.toArray().some((c) => c.name === "activity_seq")) {
-      sql.exec("ALTER TABLE parked ADD COLUMN activity_seq INTEGER");
-    }
-  }
+  constructor(private readonly sql: SqlStorage) {}
 
   count(): number {
     return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM parked").one().n;
   }
 
-  add({ activityId, activitySeq }: ParkedActivity, inboxes: readonly string[], now: number) {
+  add({ activityId, activitySeq }: ParkedActivity, inboxes: readonly string[], now: Date) {
     for (const inbox of inboxes) {
       this.sql.exec(
         "INSERT OR IGNORE INTO parked (activity_id, inbox, parked_at, activity_seq) VALUES (?, ?, ?, ?)",
         activityId,
         inbox,
-        now,
+        now.getTime(),
         activitySeq ?? null,
       );
     }
@@ -81,16 +66,16 @@ export class Parked {
   take(): { rows: ParkedRow[]; messages: DeliverMessage[] } {
     const rows = this.inOrder();
     this.sql.exec("DELETE FROM parked");
-    const messages: DeliverMessage[] = [];
+    const messages: { activityId: string; inboxes: string[] }[] = [];
     for (const row of rows) {
       const last = messages.at(-1);
       if (last?.activityId === row.activity_id && last.inboxes.length < DRAIN_CHUNK) {
-        (last.inboxes as string[]).push(row.inbox);
+        last.inboxes.push(row.inbox);
       } else {
-        messages.push({ v: 1, type: "deliver", activityId: row.activity_id, inboxes: [row.inbox] });
+        messages.push({ activityId: row.activity_id, inboxes: [row.inbox] });
       }
     }
-    return { rows, messages };
+    return { rows, messages: messages.map((m) => ({ v: 1, type: "deliver", ...m })) };
   }
 
   restore(rows: readonly ParkedRow[]): void {
@@ -106,20 +91,19 @@ export class Parked {
     }
   }
 
-  /** Rows parked before `before`, grouped by activity. */
-  olderThan(before: number): Map<string, string[]> {
-    const rows = this.sql.exec<{ activity_id: string; inbox: string }>(
-      "SELECT activity_id, inbox FROM parked WHERE parked_at < ?",
-      before,
-    );
-    const byActivity = new Map<string, string[]>();
-    for (const row of rows) {
-      byActivity.set(row.activity_id, [...(byActivity.get(row.activity_id) ?? []), row.inbox]);
-    }
-    return byActivity;
+  /** The inboxes parked before `before`, by activity. */
+  olderThan(before: Date): Map<string, string[]> {
+    const rows = this.sql
+      .exec<{ activity_id: string; inbox: string }>(
+        "SELECT activity_id, inbox FROM parked WHERE parked_at < ?",
+        before.getTime(),
+      )
+      .toArray();
+    const byActivity = Map.groupBy(rows, (row) => row.activity_id);
+    return new Map([...byActivity].map(([id, group]) => [id, group.map((row) => row.inbox)]));
   }
 
-  removeOlderThan(before: number): void {
-    this.sql.exec("DELETE FROM parked WHERE parked_at < ?", before);
+  removeOlderThan(before: Date): void {
+    this.sql.exec("DELETE FROM parked WHERE parked_at < ?", before.getTime());
   }
 }

@@ -7,7 +7,6 @@ import { toActor, toInstanceActor } from "../activitypub/actor";
 import { prefersActivityJson } from "../activitypub/negotiation";
 import type { AppEnv } from "../env";
 import { profilePage } from "../pages/profile";
-import { createDb } from "../storage/db";
 import { ensureLocalActor } from "../storage/local-actors";
 import { profileSummary } from "../storage/profile";
 import { activityJson, jsonError } from "./responses";
@@ -16,16 +15,16 @@ const RECENT_NOTES = 20;
 
 export const actor = new Hono<AppEnv>();
 
-actor.get("/", (c) => c.redirect(c.var.config.urls.owner.profile));
+actor.get("/", (c) => c.redirect(c.var.ctx.config.urls.owner.profile));
 
 actor.get("/users/:username", async (c) => {
-  const config = c.var.config;
+  const { config, db } = c.var.ctx;
   if (c.req.param("username") !== config.owner.username) {
     return jsonError(c, 404, "no such actor");
   }
   c.header("Vary", "Accept");
   if (prefersActivityJson(c.req.header("Accept"))) {
-    const state = await ensureLocalActor(createDb(c.env.DB), "owner");
+    const state = await ensureLocalActor(db, { role: "owner", now: c.var.ctx.now() });
     return activityJson(c, toActor(config, state));
   }
   return renderProfile(c);
@@ -33,7 +32,7 @@ actor.get("/users/:username", async (c) => {
 
 /** The profile page URL (the actor's `url`); servers asking it for JSON go to the actor. */
 actor.get("/:handle{@[^/]+}", async (c) => {
-  const config = c.var.config;
+  const { config } = c.var.ctx;
   if (c.req.param("handle") !== `@${config.owner.username}`) {
     return jsonError(c, 404, "no such actor");
   }
@@ -45,17 +44,17 @@ actor.get("/:handle{@[^/]+}", async (c) => {
 });
 
 actor.get("/actor", async (c) => {
-  const config = c.var.config;
+  const { config, db } = c.var.ctx;
   c.header("Vary", "Accept");
   if (!prefersActivityJson(c.req.header("Accept"))) {
     return c.redirect(config.urls.owner.profile);
   }
-  const state = await ensureLocalActor(createDb(c.env.DB), "instance");
+  const state = await ensureLocalActor(db, { role: "instance", now: c.var.ctx.now() });
   return activityJson(c, toInstanceActor(config, state));
 });
 
 async function renderProfile(c: Context<AppEnv>) {
-  const config = c.var.config;
-  const summary = await profileSummary(createDb(c.env.DB), config.urls.owner.id, RECENT_NOTES);
+  const { config, db } = c.var.ctx;
+  const summary = await profileSummary(db, config.urls.owner.id, RECENT_NOTES);
   return c.html(profilePage(config, summary));
 }

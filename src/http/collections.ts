@@ -7,7 +7,6 @@ import { type Context, Hono } from "hono";
 import { toOrderedCollection, toOrderedCollectionPage } from "../activitypub/collection";
 import { toNote } from "../activitypub/note";
 import type { AppEnv } from "../env";
-import { createDb } from "../storage/db";
 import { countFollows, type FollowSide, pageFollows } from "../storage/follows";
 import { pinnedNotes, withRelations } from "../storage/notes";
 import { countOutbox, pageOutbox } from "../storage/outbox";
@@ -40,14 +39,16 @@ function parsePageParams(c: Context): PageParams | string {
   return { page: true, request: { maxId: max, minId: min, limit: PAGE_SIZE } };
 }
 
+interface CollectionSource<T> {
+  readonly id: string;
+  readonly count: () => Promise<number>;
+  readonly page: (request: PageRequest) => Promise<Page<T & { seq: number }>>;
+  readonly toItem: (item: T) => unknown;
+}
+
 /** Serves a collection or one of its pages from a counter and a pager. */
-async function serveCollection<T>(
-  c: Context<AppEnv>,
-  id: string,
-  count: () => Promise<number>,
-  page: (request: PageRequest) => Promise<Page<T & { seq: number }>>,
-  toItem: (item: T) => unknown,
-) {
+async function serveCollection<T>(c: Context<AppEnv>, source: CollectionSource<T>) {
+  const { id, count, page, toItem } = source;
   const params = parsePageParams(c);
   if (typeof params === "string") return jsonError(c, 400, params);
   if (!params.page) return activityJson(c, toOrderedCollection(id, await count()));
@@ -68,34 +69,32 @@ async function serveCollection<T>(
 }
 
 function isOwner(c: Context<AppEnv>): boolean {
-  return c.req.param("username") === c.var.config.owner.username;
+  return c.req.param("username") === c.var.ctx.config.owner.username;
 }
 
 collections.get("/users/:username/outbox", async (c) => {
   if (!isOwner(c)) return jsonError(c, 404, "no such actor");
-  const db = createDb(c.env.DB);
-  const owner = c.var.config.urls.owner;
-  return serveCollection(
-    c,
-    owner.outbox,
-    () => countOutbox(db, owner.id),
-    (request) => pageOutbox(db, owner.id, request),
-    (row) => row.payload,
-  );
+  const { db, config } = c.var.ctx;
+  const owner = config.urls.owner;
+  return serveCollection(c, {
+    id: owner.outbox,
+    count: () => countOutbox(db, owner.id),
+    page: (request) => pageOutbox(db, owner.id, request),
+    toItem: (row) => row.payload,
+  });
 });
 
 for (const side of ["followers", "following"] as const satisfies FollowSide[]) {
   collections.get(`/users/:username/${side}`, async (c) => {
     if (!isOwner(c)) return jsonError(c, 404, "no such actor");
-    const db = createDb(c.env.DB);
-    const owner = c.var.config.urls.owner;
-    return serveCollection(
-      c,
-      owner[side],
-      () => countFollows(db, side, owner.id),
-      (request) => pageFollows(db, side, owner.id, request),
-      (item) => item.actor,
-    );
+    const { db, config } = c.var.ctx;
+    const owner = config.urls.owner;
+    return serveCollection(c, {
+      id: owner[side],
+      count: () => countFollows(db, side, owner.id),
+      page: (request) => pageFollows(db, { side, actor: owner.id }, request),
+      toItem: (item) => item.actor,
+    });
   });
 }
 
@@ -130,8 +129,8 @@ async function serveSinglePage(
 
 collections.get("/users/:username/featured", async (c) => {
   if (!isOwner(c)) return jsonError(c, 404, "no such actor");
-  const owner = c.var.config.urls.owner;
-  const db = createDb(c.env.DB);
+  const { db, config } = c.var.ctx;
+  const owner = config.urls.owner;
   return serveSinglePage(c, owner.featured, async () => {
     const pinned = await withRelations(db, await pinnedNotes(db, owner.id, MAX_FEATURED));
     return pinned.map(({ note, relations }) => toNote(note, relations));
@@ -139,5 +138,5 @@ collections.get("/users/:username/featured", async (c) => {
 });
 
 collections.get("/actor/outbox", (c) =>
-  serveSinglePage(c, c.var.config.urls.instance.outbox, async () => []),
+  serveSinglePage(c, c.var.ctx.config.urls.instance.outbox, async () => []),
 );

@@ -2,7 +2,6 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv, Config } from "../env";
-import { createDb } from "../storage/db";
 import { countNotes } from "../storage/notes";
 import { SOFTWARE } from "../version";
 
@@ -12,8 +11,8 @@ nodeinfo.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"] }
 
 nodeinfo.get("/:version{2\\.[01]}", async (c) => {
   const version = c.req.param("version") as "2.0" | "2.1";
-  const config = c.var.config;
-  const localPosts = await countNotes(createDb(c.env.DB), config.urls.owner.id);
+  const { config, db } = c.var.ctx;
+  const localPosts = await countNotes(db, config.urls.owner.id);
   return c.body(JSON.stringify(toNodeInfo(version, config, localPosts)), 200, {
     "Content-Type": `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/${version}#"`,
   });

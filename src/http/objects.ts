@@ -9,7 +9,6 @@ import { prefersActivityJson } from "../activitypub/negotiation";
 import { toNoteDocument, toReactionCollection, toTombstone } from "../activitypub/note";
 import type { AppEnv } from "../env";
 import { notePage } from "../pages/note";
-import { createDb } from "../storage/db";
 import { findNote, withRelations } from "../storage/notes";
 import { findOutboxActivity } from "../storage/outbox";
 import type { NoteRow, Visibility } from "../storage/schema";
@@ -25,9 +24,9 @@ type Lookup =
 
 /** Finds one of the owner's notes by its path, if anyone may see it. */
 async function lookupNote(c: Context<AppEnv>, username: string, id: string): Promise<Lookup> {
-  const config = c.var.config;
+  const { config, db } = c.var.ctx;
   if (username !== config.owner.username) return { found: false, status: 404 };
-  const note = await findNote(createDb(c.env.DB), config.urls.note(id));
+  const note = await findNote(db, config.urls.note(id));
   // Only the owner's notes live under the owner's paths.
   if (
     note === undefined ||
@@ -52,9 +51,9 @@ objects.get("/users/:username/statuses/:id{[0-9]+}", async (c) => {
   const lookup = await lookupNote(c, c.req.param("username"), c.req.param("id"));
   if (!lookup.found) return notFound(c, lookup);
   if (!prefersActivityJson(c.req.header("Accept"))) {
-    return c.html(notePage(c.var.config, lookup.note));
+    return c.html(notePage(c.var.ctx.config, lookup.note));
   }
-  const [withRel] = await withRelations(createDb(c.env.DB), [lookup.note]);
+  const [withRel] = await withRelations(c.var.ctx.db, [lookup.note]);
   if (withRel === undefined) return jsonError(c, 404, "no such object");
   return activityJson(c, toNoteDocument(withRel.note, withRel.relations));
 });
@@ -81,22 +80,22 @@ objects.get("/:handle{@[^/]+}/:id{[0-9]+}", async (c) => {
   const lookup = await lookupNote(c, c.req.param("handle").slice(1), c.req.param("id"));
   if (!lookup.found) return notFound(c, lookup);
   if (prefersActivityJson(c.req.header("Accept"))) return c.redirect(lookup.note.id);
-  return c.html(notePage(c.var.config, lookup.note));
+  return c.html(notePage(c.var.ctx.config, lookup.note));
 });
 
 /** The `Create` that published a note, at `<note>/activity` as on Mastodon. */
 objects.get("/users/:username/statuses/:id{[0-9]+}/activity", async (c) => {
   const lookup = await lookupNote(c, c.req.param("username"), c.req.param("id"));
   if (!lookup.found) return notFound(c, lookup);
-  return serveActivity(c, c.var.config.urls.noteActivity(c.req.param("id")));
+  return serveActivity(c, c.var.ctx.config.urls.noteActivity(c.req.param("id")));
 });
 
 objects.get("/activities/:id{[0-9]+}", (c) =>
-  serveActivity(c, c.var.config.urls.activity(c.req.param("id"))),
+  serveActivity(c, c.var.ctx.config.urls.activity(c.req.param("id"))),
 );
 
 async function serveActivity(c: Context<AppEnv>, id: string) {
-  const row = await findOutboxActivity(createDb(c.env.DB), id);
+  const row = await findOutboxActivity(c.var.ctx.db, id);
   if (row === undefined || !isListed(row.visibility)) return jsonError(c, 404, "no such activity");
   return activityJson(c, withContext(row.payload));
 }

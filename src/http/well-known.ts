@@ -19,7 +19,7 @@ wellKnown.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"] 
 wellKnown.get("/webfinger", (c) => {
   const parsed = parseResource(c.req.query("resource"));
   if (!parsed.ok) return jsonError(c, 400, parsed.error);
-  const jrd = findLocalJrd(c.var.config, parsed.resource);
+  const jrd = findLocalJrd(c.var.ctx.config, parsed.resource);
   if (jrd === undefined) return jsonError(c, 404, "no such account on this server");
   return c.body(JSON.stringify(filterLinks(jrd, c.req.queries("rel") ?? [])), 200, {
     "Content-Type": "application/jrd+json; charset=utf-8",
@@ -27,7 +27,7 @@ wellKnown.get("/webfinger", (c) => {
 });
 
 wellKnown.get("/host-meta", (c) => {
-  const template = `${c.var.config.urls.webfinger}?resource={uri}`;
+  const template = `${c.var.ctx.config.urls.webfinger}?resource={uri}`;
   const xml = `<?xml version="1.0" encoding="UTF-8"?>
 <XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">
   <Link rel="lrdd" type="application/jrd+json" template="${escapeXml(template)}"/>
@@ -37,7 +37,7 @@ wellKnown.get("/host-meta", (c) => {
 });
 
 wellKnown.get("/nodeinfo", (c) => {
-  const { urls } = c.var.config;
+  const { urls } = c.var.ctx.config;
   return c.json({
     links: [
       { rel: "http://nodeinfo.diaspora.software/ns/schema/2.0", href: urls.nodeinfo20 },

@@ -2,20 +2,13 @@
  * Mastodon client API entities (Account, Status, Relationship) from our rows, so that a later
  * OAuth layer and real apps fit on top. Ids are strings: `seq` of notes and actors, and
  * "owner" for the owner (Mastodon's docs say ids are strings, not necessarily numbers).
+ * Pure: what they need is read beforehand (`storage/statuses.ts`).
  */
-import { and, count, eq, inArray, isNull } from "drizzle-orm";
 import { fieldValueToHtml, textToHtml } from "../activitypub/text";
 import type { Config } from "../env";
-import type { Db } from "../storage/db";
-import { type NoteWithRelations, withRelations } from "../storage/notes";
-import {
-  type ActorRow,
-  actors,
-  type FollowRow,
-  type NoteRow,
-  notes,
-  reactions,
-} from "../storage/schema";
+import type { NoteWithRelations } from "../storage/notes";
+import type { ActorRow, FollowRow } from "../storage/schema";
+import type { StatusData } from "../storage/statuses";
 
 export const OWNER_ACCOUNT_ID = "owner";
 
@@ -119,110 +112,25 @@ export function serializeRelationship(
   };
 }
 
-/** Everything statuses need besides their own rows, read in one round trip. */
-export interface StatusContext {
+/** What serialising statuses needs: the instance, the owner's account, and the notes' data. */
+export interface StatusView {
   readonly config: Config;
   readonly owner: MastodonAccount;
-  readonly items: readonly NoteWithRelations[];
-  readonly authors: ReadonlyMap<string, ActorRow>;
-  readonly mentioned: ReadonlyMap<string, ActorRow>;
-  readonly parents: ReadonlyMap<string, Pick<NoteRow, "seq" | "attributedTo">>;
-  readonly counts: ReadonlyMap<
-    string,
-    { likes: number; boosts: number; liked: boolean; boosted: boolean }
-  >;
-  readonly replies: ReadonlyMap<string, number>;
+  readonly data: StatusData;
 }
 
-export async function loadStatusContext(
-  db: Db,
-  config: Config,
-  owner: MastodonAccount,
-  rows: readonly NoteRow[],
-): Promise<StatusContext> {
-  const items = await withRelations(db, rows);
-  const ids = rows.map((r) => r.id);
-  const ownerId = config.urls.owner.id;
-  const authorIds = [...new Set(rows.map((r) => r.attributedTo).filter((a) => a !== ownerId))];
-  const parentIds = [...new Set(rows.flatMap((r) => (r.inReplyTo === null ? [] : [r.inReplyTo])))];
-  const mentionIds = [
-    ...new Set(
-      items.flatMap((i) =>
-        i.relations.tags
-          .filter((t) => t.type === "Mention" && t.href !== null)
-          .map((t) => t.href as string),
-      ),
-    ),
-  ];
-  const any = (list: string[]) => (list.length > 0 ? list : [""]);
-  const [authors, mentioned, parents, mine, replies] = await db.batch([
-    db
-      .select()
-      .from(actors)
-      .where(inArray(actors.id, any(authorIds))),
-    db
-      .select()
-      .from(actors)
-      .where(inArray(actors.id, any(mentionIds))),
-    db
-      .select({ id: notes.id, seq: notes.seq, attributedTo: notes.attributedTo })
-      .from(notes)
-      .where(inArray(notes.id, any(parentIds))),
-    // The counts are columns of the notes; only whether the owner reacted is looked up.
-    db
-      .select({ object: reactions.object, type: reactions.type })
-      .from(reactions)
-      .where(and(inArray(reactions.object, any(ids)), eq(reactions.actor, ownerId))),
-    db
-      .select({ parent: notes.inReplyTo, n: count() })
-      .from(notes)
-      .where(and(inArray(notes.inReplyTo, any(ids)), isNull(notes.deletedAt)))
-      .groupBy(notes.inReplyTo),
-  ]);
-  const counts = new Map<
-    string,
-    { likes: number; boosts: number; liked: boolean; boosted: boolean }
-  >();
-  for (const row of rows) {
-    counts.set(row.id, {
-      likes: row.likesCount,
-      boosts: row.sharesCount,
-      liked: false,
-      boosted: false,
-    });
-  }
-  for (const own of mine) {
-    const entry = counts.get(own.object);
-    if (entry === undefined) continue;
-    counts.set(
-      own.object,
-      own.type === "Like" ? { ...entry, liked: true } : { ...entry, boosted: true },
-    );
-  }
-  return {
-    config,
-    owner,
-    items,
-    authors: new Map(authors.map((a) => [a.id, a])),
-    mentioned: new Map(mentioned.map((a) => [a.id, a])),
-    parents: new Map(parents.map((p) => [p.id, p])),
-    counts,
-    replies: new Map(replies.flatMap((r) => (r.parent === null ? [] : [[r.parent, r.n] as const]))),
-  };
-}
-
-export function serializeStatus(ctx: StatusContext, item: NoteWithRelations) {
+export function serializeStatus(view: StatusView, item: NoteWithRelations) {
   const { note, relations } = item;
-  const { config } = ctx;
+  const { config, data } = view;
   const ownerId = config.urls.owner.id;
   const accountOf = (id: string): MastodonAccount | undefined => {
-    if (id === ownerId) return ctx.owner;
-    const row = ctx.authors.get(id) ?? ctx.mentioned.get(id);
+    if (id === ownerId) return view.owner;
+    const row = data.accounts.get(id);
     return row === undefined ? undefined : serializeActor(config, row);
   };
-  const author = accountOf(note.attributedTo) ?? ctx.owner;
-  const parent = note.inReplyTo === null ? undefined : ctx.parents.get(note.inReplyTo);
-  const counts = ctx.counts.get(note.id);
+  const author = accountOf(note.attributedTo) ?? view.owner;
+  const parent = note.inReplyTo === null ? undefined : data.parents.get(note.inReplyTo);
+  const reacted = data.reacted.get(note.id);
   const mentions = relations.tags
     .filter((t) => t.type === "Mention")
     .map((t) => {
@@ -271,9 +179,9 @@ export function serializeStatus(ctx: StatusContext, item: NoteWithRelations) {
         url: t.href ?? `${config.origin}/tags/${encodeURIComponent(t.name)}`,
       })),
     emojis: [],
-    reblogs_count: counts?.boosts ?? 0,
-    favourites_count: counts?.likes ?? 0,
-    replies_count: ctx.replies.get(note.id) ?? 0,
+    reblogs_count: note.sharesCount,
+    favourites_count: note.likesCount,
+    replies_count: data.replies.get(note.id) ?? 0,
     in_reply_to_id: parent === undefined ? null : String(parent.seq),
     in_reply_to_account_id:
       parent === undefined
@@ -286,8 +194,8 @@ export function serializeStatus(ctx: StatusContext, item: NoteWithRelations) {
     card: null,
     language: note.language,
     text: null,
-    favourited: counts?.liked ?? false,
-    reblogged: counts?.boosted ?? false,
+    favourited: reacted?.liked ?? false,
+    reblogged: reacted?.boosted ?? false,
     muted: false,
     bookmarked: false,
     pinned: note.pinnedAt !== null,

@@ -3,9 +3,18 @@
  * what they counted, once each; `/metrics` reads them.
  */
 import { DurableObject } from "cloudflare:workers";
+import { type Migration, migrate } from "../lib/do-migrations";
+
+/** The object's SQLite schema, as numbered steps (`lib/do-migrations.ts`); append only. */
+export const METRICS_MIGRATIONS: readonly Migration[] = [
+  // 1. Counters by series key (`name{labels}`).
+  (sql) =>
+    sql.exec("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value REAL NOT NULL)"),
+];
 
 export interface MetricsSnapshot {
-  readonly counters: readonly [string, number][];
+  /** Every series (`name{labels}`) with its value. */
+  readonly counters: readonly { readonly key: string; readonly value: number }[];
 }
 
 export class Metrics extends DurableObject<Env> {
@@ -14,9 +23,7 @@ export class Metrics extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value REAL NOT NULL);
-    `);
+    migrate(ctx.storage, METRICS_MIGRATIONS);
   }
 
   async add(entries: readonly [string, number][]): Promise<void> {
@@ -32,8 +39,7 @@ export class Metrics extends DurableObject<Env> {
   async snapshot(): Promise<MetricsSnapshot> {
     const counters = this.sql
       .exec<{ key: string; value: number }>("SELECT key, value FROM counters ORDER BY key")
-      .toArray()
-      .map((r) => [r.key, r.value] as [string, number]);
+      .toArray();
     return { counters };
   }
 }

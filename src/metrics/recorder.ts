@@ -64,6 +64,20 @@ export function recorder(): Recorder {
   return storage.getStore() ?? new Recorder();
 }
 
+/**
+ * Runs an invocation (a request, a queue batch, a cron run, a Durable Object call) with its
+ * own metrics, handed to the Metrics object once it is done, without holding up the answer.
+ */
+export async function counted<T>(
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  work: () => Promise<T>,
+): Promise<T> {
+  const { result, recorder } = await recording(work);
+  ctx.waitUntil(flush(env, recorder));
+  return result;
+}
+
 /** Sends what the invocation counted to the Metrics object; never fails the invocation. */
 export async function flush(env: Env, counted: Recorder): Promise<void> {
   if (counted.empty) return;

@@ -3,6 +3,7 @@
  * (SPKI PEM, which nearly everyone publishes, and PKCS#1 `RSA PUBLIC KEY`, which a few do).
  * RSA-2048 for our own keys because every fediverse server verifies it.
  */
+import { toHex } from "../lib/hash";
 
 export interface GeneratedKeyPair {
   /** SPKI, PEM-armoured: what the actor document publishes. */
@@ -98,9 +99,6 @@ function readTlv(der: Uint8Array, offset: number): Tlv | undefined {
   return { tag, body: der.subarray(start, end), end };
 }
 
-const hex = (bytes: Uint8Array) =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-
 function readSpkiAlgorithm(der: Uint8Array): { oid: string; params?: string } | undefined {
   const spki = readTlv(der, 0);
   if (spki?.tag !== 0x30) return undefined;
@@ -109,7 +107,7 @@ function readSpkiAlgorithm(der: Uint8Array): { oid: string; params?: string } | 
   const oid = readTlv(algorithm.body, 0);
   if (oid?.tag !== 0x06) return undefined;
   const params = readTlv(algorithm.body, oid.end);
-  return { oid: hex(oid.body), params: params?.tag === 0x06 ? hex(params.body) : undefined };
+  return { oid: toHex(oid.body), params: params?.tag === 0x06 ? toHex(params.body) : undefined };
 }
 
 function derLength(length: number): number[] {

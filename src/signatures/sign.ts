@@ -47,18 +47,25 @@ export async function bodyDigests(body: Uint8Array): Promise<BodyDigests> {
   return { digest, contentDigest };
 }
 
+export interface SignOptions {
+  readonly key: SigningKey;
+  readonly flavour: SignatureFlavour;
+  /** When it is signed; default now. */
+  readonly now?: Date;
+}
+
 /**
  * Returns the headers to send: the given ones plus `Date`, a digest of the body, and the
  * signature. `Host` is covered but not returned: fetch sets it from the URL.
  */
 export async function signMessage(
   message: OutgoingMessage,
-  key: SigningKey,
-  flavour: SignatureFlavour,
-  now: number = Date.now(),
+  options: SignOptions,
 ): Promise<Headers> {
+  const { key, flavour } = options;
+  const now = options.now ?? new Date();
   const headers = new Headers(message.headers);
-  headers.set("date", new Date(now).toUTCString());
+  headers.set("date", now.toUTCString());
   const signed = { method: message.method, url: message.url, headers: new Headers(headers) };
   signed.headers.set("host", message.url.host);
   const algorithm = key.algorithm ?? "rsa-v1_5-sha256";
@@ -100,7 +107,7 @@ export async function signMessage(
     components.push("content-digest");
   }
   const input = signatureInput(components, {
-    created: Math.floor(now / 1000),
+    created: Math.floor(now.getTime() / 1000),
     keyid: key.keyId,
     alg: algorithm,
   });

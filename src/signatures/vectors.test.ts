@@ -120,7 +120,7 @@ describe("a real Mastodon 4.0 signature", () => {
     expect(parsed && cavageSigningString(msg, parsed)).toBe(MASTODON_2022.signingString);
     const result = await verifyRequest(msg, undefined, {
       resolveKey,
-      now: MASTODON_2022.signedAt + 60_000,
+      now: new Date(MASTODON_2022.signedAt + 60_000),
     });
     expect(result).toEqual({
       ok: true,
@@ -134,7 +134,7 @@ describe("a real Mastodon 4.0 signature", () => {
     const msg = message(MASTODON_2022.request);
     msg.headers.set("date", "Wed, 09 Nov 2022 18:40:37 GMT");
     expect(
-      await verifyRequest(msg, undefined, { resolveKey, now: MASTODON_2022.signedAt }),
+      await verifyRequest(msg, undefined, { resolveKey, now: new Date(MASTODON_2022.signedAt) }),
     ).toMatchObject({
       ok: false,
       reason: "invalidSignature",

@@ -55,9 +55,11 @@ async function signed(
       headers: new Headers({ "content-type": "application/activity+json" }),
       body: options.body === null ? undefined : (options.body ?? body),
     },
-    options.key ?? keyA.signing,
-    flavour,
-    options.now,
+    {
+      key: options.key ?? keyA.signing,
+      flavour,
+      now: options.now === undefined ? undefined : new Date(options.now),
+    },
   );
   headers.set("host", url.host);
   return { method: "POST", url, headers };
@@ -89,14 +91,16 @@ describe.each(["cavage", "rfc9421"] as const)("verifyRequest (%s)", (flavour) =>
     const now = Date.now();
     const resolveKey = resolverFor(keyA.pem);
     const old = await signed(flavour, { now: now - 66 * 60_000 });
-    expect(await verifyRequest(old, body, { resolveKey, now })).toMatchObject({
+    expect(await verifyRequest(old, body, { resolveKey, now: new Date(now) })).toMatchObject({
       ok: false,
       reason: "expired",
     });
     const recent = await signed(flavour, { now: now - 50 * 60_000 });
-    expect(await verifyRequest(recent, body, { resolveKey, now })).toMatchObject({ ok: true });
+    expect(await verifyRequest(recent, body, { resolveKey, now: new Date(now) })).toMatchObject({
+      ok: true,
+    });
     const future = await signed(flavour, { now: now + 61 * 60_000 });
-    expect(await verifyRequest(future, body, { resolveKey, now })).toMatchObject({
+    expect(await verifyRequest(future, body, { resolveKey, now: new Date(now) })).toMatchObject({
       ok: false,
       reason: "notYetValid",
     });
@@ -259,7 +263,7 @@ describe("verifyRequest, flavour-specific", () => {
     const now = Date.now();
     const input = msg.headers.get("signature-input") ?? "";
     msg.headers.set("signature-input", `${input};expires=${Math.floor(now / 1000) - 600}`);
-    expect(await verifyRequest(msg, body, { resolveKey, now })).toMatchObject({
+    expect(await verifyRequest(msg, body, { resolveKey, now: new Date(now) })).toMatchObject({
       reason: "expired",
     });
   });

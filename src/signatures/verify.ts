@@ -66,8 +66,8 @@ export type KeyResolver = (keyId: string, options: { refresh: boolean }) => Prom
 
 export interface VerifyOptions {
   readonly resolveKey: KeyResolver;
-  /** Milliseconds since the epoch; default now. */
-  readonly now?: number;
+  /** Default now. */
+  readonly now?: Date;
   /** How long after signing a signature is accepted. Default one hour. */
   readonly maxAgeSeconds?: number;
   /** Tolerated clock difference. Default five minutes. */
@@ -104,7 +104,7 @@ export async function verifyRequest(
   });
 
   if (candidate.signedAt === undefined || !candidate.coversTarget) return fail("notCovered");
-  const now = (options.now ?? Date.now()) / 1000;
+  const now = (options.now?.getTime() ?? Date.now()) / 1000;
   const skew = options.clockSkewSeconds ?? 300;
   if (candidate.signedAt > now + (options.maxFutureSeconds ?? 3600)) return fail("notYetValid");
   if (now > candidate.signedAt + (options.maxAgeSeconds ?? 3600) + skew) return fail("expired");

@@ -1,22 +1,142 @@
-/** Queries over remote actors. */
-import { and, eq } from "drizzle-orm";
-import type { Db } from "./db";
-import { type ActorRow, actors } from "./schema";
+/** Remote actors we have a relationship with: found, stored, refreshed, forgotten. */
+import { and, eq, exists, inArray, lt, not, or, type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { type Db, readInSlices, type Statement } from "./db";
+import { deleteEdgesOfStatement } from "./follows";
+import { deleteNotesByStatement } from "./notes";
+import { forgetAccountNotifications } from "./notifications";
+import { removeReactionsStatements } from "./reactions";
+import {
+  type ActorRow,
+  actors,
+  follows,
+  type NewActorRow,
+  notes,
+  noteTags,
+  notifications,
+  reactions,
+} from "./schema";
 
 export async function findActor(db: Db, id: string): Promise<ActorRow | undefined> {
   const [row] = await db.select().from(actors).where(eq(actors.id, id));
   return row;
 }
 
+/** By the Mastodon API's account id (the actor's `seq`). */
+export async function actorBySeq(db: Db, seq: number): Promise<ActorRow | undefined> {
+  const [row] = await db.select().from(actors).where(eq(actors.seq, seq));
+  return row;
+}
+
 /** By handle: `preferredUsername` as the actor spells it, and the lower-cased host. */
 export async function findActorByHandle(
   db: Db,
-  username: string,
-  domain: string,
+  handle: { username: string; host: string },
 ): Promise<ActorRow | undefined> {
   const [row] = await db
     .select()
     .from(actors)
-    .where(and(eq(actors.preferredUsername, username), eq(actors.domain, domain.toLowerCase())));
+    .where(
+      and(
+        eq(actors.preferredUsername, handle.username),
+        eq(actors.domain, handle.host.toLowerCase()),
+      ),
+    );
   return row;
+}
+
+/** Actors by id, in one round trip. */
+export async function actorsById(db: Db, ids: readonly string[]): Promise<Map<string, ActorRow>> {
+  const rows = await readInSlices(db, ids, (slice) =>
+    db.select().from(actors).where(inArray(actors.id, slice)),
+  );
+  return new Map(rows.map((a) => [a.id, a]));
+}
+
+/**
+ * The stored actor holding this key id (a query, to run alone or in a batch). Only an actor
+ * on the key's own host can hold it.
+ */
+export function keyHolderQuery(db: Db, keyId: string) {
+  const host = URL.parse(keyId)?.host ?? "";
+  return db
+    .select()
+    .from(actors)
+    .where(and(eq(actors.publicKeyId, keyId), eq(actors.domain, host)))
+    .limit(1);
+}
+
+/** The statement that stores (or refreshes) an actor, returning its row. */
+export function upsertActorStatement(db: Db, row: NewActorRow) {
+  return db
+    .insert(actors)
+    .values(row)
+    .onConflictDoUpdate({ target: actors.id, set: row })
+    .returning();
+}
+
+/** Stores (or refreshes) an actor. */
+export async function storeActor(db: Db, row: NewActorRow): Promise<ActorRow> {
+  const [stored] = await upsertActorStatement(db, row);
+  if (stored === undefined) throw new Error("actor not stored");
+  return stored;
+}
+
+/** Stores an actor only when D1 has no copy, or an older one; the stored row either way. */
+export async function storeIfNewer(db: Db, row: NewActorRow): Promise<ActorRow> {
+  const current = await findActor(db, row.id);
+  if (current !== undefined && current.fetchedAt.getTime() >= row.fetchedAt.getTime()) {
+    return current;
+  }
+  return storeActor(db, row);
+}
+
+/**
+ * An actor that deleted itself: its follows both ways, its reactions (the notes they were
+ * about recounted), its notifications, its notes, itself.
+ */
+export function forgetActorStatements(db: Db, actor: string): Statement[] {
+  return [
+    deleteEdgesOfStatement(db, actor),
+    ...removeReactionsStatements(db, { actor }),
+    forgetAccountNotifications(db, actor),
+    deleteNotesByStatement(db, actor),
+    db.delete(actors).where(eq(actors.id, actor)),
+  ];
+}
+
+/**
+ * Deletes, a bounded batch at a time, the actors not fetched since `before` that nothing
+ * holds: no follow either way, no stored note, reaction, notification or mention.
+ */
+export async function expireStaleActors(
+  db: Db,
+  query: { before: Date; limit: number },
+): Promise<number> {
+  const referenced = (table: SQLiteTable, column: SQLiteColumn) =>
+    exists(db.select({ one: sql`1` }).from(table).where(eq(column, actors.id)));
+  const stale = db
+    .select({ seq: actors.seq })
+    .from(actors)
+    .where(
+      and(
+        lt(actors.fetchedAt, query.before),
+        not(
+          or(
+            referenced(follows, follows.actor),
+            referenced(follows, follows.follower),
+            referenced(notes, notes.attributedTo),
+            referenced(reactions, reactions.actor),
+            referenced(notifications, notifications.account),
+            referenced(noteTags, noteTags.href),
+          ) as SQL,
+        ),
+      ),
+    )
+    .limit(query.limit);
+  const gone = await db
+    .delete(actors)
+    .where(inArray(actors.seq, stale))
+    .returning({ seq: actors.seq });
+  return gone.length;
 }

@@ -1,4 +1,4 @@
-import type { Logger } from "drizzle-orm";
+/** The D1 handle the storage modules query through, and how they run several statements. */
 import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { meterD1 } from "./meter";
@@ -8,14 +8,9 @@ export type Db = DrizzleD1Database;
 /** A statement to run in a D1 batch with others (`runBatch`). */
 export type Statement = BatchItem<"sqlite">;
 
-export interface DbOptions {
-  /** Sees every statement with its parameters (tests check query plans with it). */
-  readonly logger?: Logger;
-}
-
-/** A drizzle handle on the (metered) D1 binding; cheap, so built per request or batch. */
-export function createDb(d1: D1Database, options: DbOptions = {}): Db {
-  return drizzle(meterD1(d1), options.logger === undefined ? {} : { logger: options.logger });
+/** A drizzle handle on the (metered) D1 binding; cheap, so built per invocation. */
+export function createDb(d1: D1Database): Db {
+  return drizzle(meterD1(d1));
 }
 
 /** Runs statements in one D1 batch: one round trip, all or nothing. */
@@ -23,4 +18,26 @@ export async function runBatch(db: Db, statements: readonly Statement[]): Promis
   const [first, ...rest] = statements;
   if (first === undefined) return;
   await db.batch([first, ...rest]);
+}
+
+/** D1 binds at most 100 parameters a statement; a list of ids is read this many at a time. */
+export const IDS_PER_QUERY = 90;
+
+/**
+ * Reads a list of any length in one round trip: one query per slice of `IDS_PER_QUERY`
+ * distinct ids, in one batch, their rows together.
+ */
+export async function readInSlices<
+  Id extends string | number,
+  Query extends BatchItem<"sqlite"> & PromiseLike<unknown[]>,
+>(db: Db, ids: readonly Id[], query: (slice: Id[]) => Query): Promise<Awaited<Query>> {
+  const unique = [...new Set(ids)];
+  const queries: Query[] = [];
+  for (let i = 0; i < unique.length; i += IDS_PER_QUERY) {
+    queries.push(query(unique.slice(i, i + IDS_PER_QUERY)));
+  }
+  const [first, ...rest] = queries;
+  if (first === undefined) return [] as unknown[] as Awaited<Query>;
+  const results: Awaited<Query>[] = await db.batch([first, ...rest]);
+  return results.flat() as Awaited<Query>;
 }

@@ -1,10 +1,20 @@
-/** Queries over follow edges. */
-import { and, count, eq } from "drizzle-orm";
-import type { Db } from "./db";
+/** Follow edges, both ways: `follower` follows `actor`, pending until accepted. */
+import { and, count, eq, or, sql } from "drizzle-orm";
+import type { Db, Statement } from "./db";
 import { type Page, type PageRequest, pageBySeq } from "./pages";
-import { follows } from "./schema";
+import { actors, type FollowRow, type FollowState, follows } from "./schema";
 
 export type FollowSide = "followers" | "following";
+
+/** One edge, named by its two ends. */
+export interface Edge {
+  /** The followed actor. */
+  readonly actor: string;
+  readonly follower: string;
+}
+
+const isEdge = (edge: Edge) =>
+  and(eq(follows.actor, edge.actor), eq(follows.follower, edge.follower));
 
 /** Accepted edges on one side of an actor: who follows it, or whom it follows. */
 function acceptedOn(side: FollowSide, actor: string) {
@@ -29,8 +39,7 @@ export interface FollowItem {
 
 export function pageFollows(
   db: Db,
-  side: FollowSide,
-  actor: string,
+  { side, actor }: { side: FollowSide; actor: string },
   request: PageRequest,
 ): Promise<Page<FollowItem>> {
   const other = side === "followers" ? follows.follower : follows.actor;
@@ -44,11 +53,104 @@ export function pageFollows(
   );
 }
 
-/** One edge, whatever its state: `follower` follows `actor`. */
-export async function findFollow(db: Db, actor: string, follower: string) {
+/** One edge, whatever its state (a query, to run alone or in a batch). */
+export function edgeQuery(db: Db, edge: Edge) {
+  return db.select().from(follows).where(isEdge(edge));
+}
+
+export async function findFollow(db: Db, edge: Edge): Promise<FollowRow | undefined> {
+  const [row] = await edgeQuery(db, edge);
+  return row;
+}
+
+/** The edge a `Follow` activity made, if the follower is the one who sent it. */
+export async function findFollowByActivity(
+  db: Db,
+  follow: { activityId: string; follower: string },
+): Promise<FollowRow | undefined> {
   const [row] = await db
     .select()
     .from(follows)
-    .where(and(eq(follows.actor, actor), eq(follows.follower, follower)));
+    .where(and(eq(follows.activityId, follow.activityId), eq(follows.follower, follow.follower)));
   return row;
+}
+
+/**
+ * A received `Follow`: the edge in its state, learning the newest `Follow`'s id. A repeated
+ * one keeps the edge; `previous` is the state it had, if any.
+ */
+export function followedStatement(
+  db: Db,
+  follow: Edge & { state: FollowState; activityId: string; at: Date; previous?: FollowState },
+): Statement {
+  const acceptedAt = follow.state === "accepted" ? follow.at : null;
+  const { state, activityId } = follow;
+  return db
+    .insert(follows)
+    .values({
+      actor: follow.actor,
+      follower: follow.follower,
+      state,
+      activityId,
+      createdAt: follow.at,
+      acceptedAt,
+    })
+    .onConflictDoUpdate({
+      target: [follows.actor, follows.follower],
+      set: follow.previous === state ? { activityId } : { activityId, state, acceptedAt },
+    });
+}
+
+/** The owner asks to follow: a pending edge, unless there is one already. */
+export function requestFollowStatement(
+  db: Db,
+  follow: Edge & { activityId: string; at: Date },
+): Statement {
+  return db
+    .insert(follows)
+    .values({
+      actor: follow.actor,
+      follower: follow.follower,
+      state: "pending",
+      activityId: follow.activityId,
+      createdAt: follow.at,
+    })
+    .onConflictDoNothing();
+}
+
+/** A pending request was accepted. */
+export function acceptFollowStatement(db: Db, accepted: Edge & { at: Date }): Statement {
+  return db
+    .update(follows)
+    .set({ state: "accepted", acceptedAt: accepted.at })
+    .where(and(isEdge(accepted), eq(follows.state, "pending")));
+}
+
+export function deleteEdgeStatement(db: Db, edge: Edge): Statement {
+  return db.delete(follows).where(isEdge(edge));
+}
+
+export function deleteEdgeBySeqStatement(db: Db, seq: number): Statement {
+  return db.delete(follows).where(eq(follows.seq, seq));
+}
+
+/** Neither follows the other any more (a block). */
+export function deleteEdgesBetweenStatement(db: Db, a: string, b: string): Statement {
+  return db
+    .delete(follows)
+    .where(or(isEdge({ actor: a, follower: b }), isEdge({ actor: b, follower: a })));
+}
+
+/** Every edge of an actor, either way (the actor is gone). */
+export function deleteEdgesOfStatement(db: Db, actor: string): Statement {
+  return db.delete(follows).where(or(eq(follows.actor, actor), eq(follows.follower, actor)));
+}
+
+/** How many servers the actor's accepted followers are on: the hosts we deliver to. */
+export function followerHostsQuery(db: Db, actor: string) {
+  return db
+    .select({ n: sql<number>`count(distinct ${actors.domain})` })
+    .from(follows)
+    .innerJoin(actors, eq(actors.id, follows.follower))
+    .where(acceptedOn("followers", actor));
 }

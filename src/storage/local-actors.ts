@@ -13,12 +13,15 @@ const publicColumns = {
 };
 
 /**
- * Returns the stored actor, creating its key pair on first use. Two first requests may both
- * generate a pair; `ON CONFLICT DO NOTHING` keeps the first one written, and both read it
- * back, so every caller sees the same key. The private key is not returned.
+ * Returns the stored actor, creating its key pair on first use (at `now`). Two first requests
+ * may both generate a pair; `ON CONFLICT DO NOTHING` keeps the first one written, and both
+ * read it back, so every caller sees the same key. The private key is not returned.
  */
-export async function ensureLocalActor(db: Db, role: LocalActorRole): Promise<LocalActorState> {
-  const byRole = eq(localActors.role, role);
+export async function ensureLocalActor(
+  db: Db,
+  actor: { role: LocalActorRole; now: Date },
+): Promise<LocalActorState> {
+  const byRole = eq(localActors.role, actor.role);
   const [existing] = await db.select(publicColumns).from(localActors).where(byRole);
   if (existing !== undefined) return existing;
 
@@ -26,30 +29,34 @@ export async function ensureLocalActor(db: Db, role: LocalActorRole): Promise<Lo
   const [, [stored]] = await db.batch([
     db
       .insert(localActors)
-      .values({ role, ...pair, createdAt: new Date() })
+      .values({ role: actor.role, ...pair, createdAt: actor.now })
       .onConflictDoNothing(),
     db.select(publicColumns).from(localActors).where(byRole),
   ]);
-  if (stored === undefined) throw new Error(`local actor ${role} could not be stored`);
+  if (stored === undefined) throw new Error(`local actor ${actor.role} could not be stored`);
   return stored;
 }
 
 const importedKeys = new Map<string, Promise<CryptoKey>>();
 
+export interface SigningKeyRequest {
+  readonly role: LocalActorRole;
+  /** The key's id as published (`<actor>#main-key`). */
+  readonly keyId: string;
+  readonly now: Date;
+  /** The stored key, when the caller already read it (with `privateKeyQuery`, in a batch). */
+  readonly known?: { readonly pkcs8: string };
+}
+
 /**
  * The key a local actor signs with, imported once per isolate. Creates the key pair when it
  * does not exist yet (the instance actor's is made on its first signed fetch).
  */
-export async function loadSigningKey(
-  db: Db,
-  role: LocalActorRole,
-  keyId: string,
-  /** The stored key, when the caller already read it (with `privateKeyQuery`, in a batch). */
-  known?: { pkcs8: string },
-): Promise<SigningKey> {
-  let row = known ?? (await privateKeyQuery(db, role))[0];
+export async function loadSigningKey(db: Db, request: SigningKeyRequest): Promise<SigningKey> {
+  const { role } = request;
+  let row = request.known ?? (await privateKeyQuery(db, role))[0];
   if (row === undefined) {
-    await ensureLocalActor(db, role);
+    await ensureLocalActor(db, request);
     [row] = await privateKeyQuery(db, role);
     if (row === undefined) throw new Error(`local actor ${role} has no key`);
   }
@@ -58,7 +65,7 @@ export async function loadSigningKey(
     privateKey = importPrivateKey(fromBase64(row.pkcs8), "rsa-v1_5-sha256");
     importedKeys.set(row.pkcs8, privateKey);
   }
-  return { keyId, privateKey: await privateKey };
+  return { keyId: request.keyId, privateKey: await privateKey };
 }
 
 /** A local actor's private key (a query, to run alone or in a batch). Stays server-side. */

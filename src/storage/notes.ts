@@ -1,8 +1,8 @@
-/** Queries over notes and the tables that hold their lists (recipients, tags). */
-import { and, count, desc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
+/** Notes and the tables that hold their lists (recipients, tags): read, stored, edited, deleted. */
+import { and, count, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { NoteRelations } from "../activitypub/note";
-import type { Db } from "./db";
-import { type NoteRow, noteRecipients, notes, noteTags } from "./schema";
+import { type Db, readInSlices, type Statement } from "./db";
+import { type NoteColumns, type NoteRow, noteRecipients, notes, noteTags } from "./schema";
 
 /** Notes anyone may see: public and unlisted, not deleted. */
 const listed = () =>
@@ -24,18 +24,49 @@ export async function withRelations(
     db.select().from(noteRecipients).where(inArray(noteRecipients.noteSeq, seqs)),
     db.select().from(noteTags).where(inArray(noteTags.noteSeq, seqs)),
   ]);
-  return rows.map((note) => ({
-    note,
-    relations: {
-      recipients: recipients.filter((r) => r.noteSeq === note.seq),
-      tags: tags.filter((t) => t.noteSeq === note.seq),
-    },
-  }));
+  const recipientsOf = Map.groupBy(recipients, (r) => r.noteSeq);
+  const tagsOf = Map.groupBy(tags, (t) => t.noteSeq);
+  return rows.map((note) => {
+    const mine = recipientsOf.get(note.seq) ?? [];
+    // `bto` and `bcc` are blind: kept for delivery, never shown.
+    const field = (name: "to" | "cc") =>
+      mine.filter((r) => r.field === name).map((r) => r.recipient);
+    return {
+      note,
+      relations: { to: field("to"), cc: field("cc"), tags: tagsOf.get(note.seq) ?? [] },
+    };
+  });
 }
 
 export async function findNote(db: Db, id: string): Promise<NoteRow | undefined> {
   const [row] = await db.select().from(notes).where(eq(notes.id, id));
   return row;
+}
+
+/** A note that is not deleted, by its Mastodon API id (`seq`). */
+export async function noteBySeq(db: Db, seq: number): Promise<NoteRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(notes)
+    .where(and(eq(notes.seq, seq), isNull(notes.deletedAt)));
+  return row;
+}
+
+/** A note of this author that is not deleted (a query, to run alone or in a batch). */
+export function liveNoteOfQuery(db: Db, which: { id: string; author: string }) {
+  return db
+    .select({ seq: notes.seq })
+    .from(notes)
+    .where(
+      and(eq(notes.id, which.id), eq(notes.attributedTo, which.author), isNull(notes.deletedAt)),
+    );
+}
+
+/** Notes by `seq`, deleted ones too, in one round trip. */
+export function notesBySeq(db: Db, seqs: readonly number[]): Promise<NoteRow[]> {
+  return readInSlices(db, seqs, (slice) =>
+    db.select().from(notes).where(inArray(notes.seq, slice)),
+  );
 }
 
 /** Notes by the author that are not deleted. */
@@ -57,6 +88,11 @@ export function countNotesQuery(db: Db, author: string) {
   return db.select({ n: count() }).from(notes).where(authoredBy(author));
 }
 
+export async function countNotes(db: Db, author: string): Promise<number> {
+  const [row] = await countNotesQuery(db, author);
+  return row?.n ?? 0;
+}
+
 /** Pinned notes that anyone may see, newest pin first. */
 export function pinnedNotes(db: Db, author: string, limit: number): Promise<NoteRow[]> {
   return db
@@ -67,39 +103,105 @@ export function pinnedNotes(db: Db, author: string, limit: number): Promise<Note
     .limit(limit);
 }
 
-export async function countNotes(db: Db, author: string): Promise<number> {
-  const [row] = await countNotesQuery(db, author);
-  return row?.n ?? 0;
+/** A note's new content and lists, for an edit (its HTML already safe). */
+export interface NoteEdit {
+  readonly note: Omit<NoteColumns, "visibility">;
+  readonly relations: NoteRelations;
 }
 
-/** Visible replies to a note, oldest first (the order of a conversation). */
-export function repliesTo(db: Db, noteId: string, limit: number) {
-  return db
-    .select()
-    .from(notes)
-    .where(and(eq(notes.inReplyTo, noteId), listed()))
-    .orderBy(notes.published)
-    .limit(limit);
+/** A note and its lists, as stored (its HTML already safe). */
+export interface NoteInput extends NoteEdit {
+  readonly note: NoteColumns;
 }
 
-/** Visible notes carrying a hashtag (name without `#`, lower-cased), newest first. */
-export function notesByTag(db: Db, name: string, limit: number) {
-  return db
-    .select({ note: notes })
-    .from(noteTags)
-    .innerJoin(notes, eq(notes.seq, noteTags.noteSeq))
-    .where(and(eq(noteTags.name, name), eq(noteTags.type, "Hashtag"), listed()))
-    .orderBy(desc(notes.published))
-    .limit(limit);
+/** The stored note a note input may write to: same id, same author. */
+const sameNote = (note: NoteEdit["note"]) =>
+  and(eq(notes.id, note.id), eq(notes.attributedTo, note.attributedTo));
+
+/** The recipient and tag rows of a note, inserted by the note's id (its seq is not known yet). */
+function relationInserts(db: Db, { note, relations }: NoteEdit): Statement[] {
+  const statements: Statement[] = [];
+  const seen = new Set<string>();
+  for (const [field, recipients] of [
+    ["to", relations.to],
+    ["cc", relations.cc],
+  ] as const) {
+    for (const recipient of recipients) {
+      if (seen.has(recipient)) continue;
+      seen.add(recipient);
+      const row = db
+        .select({
+          noteSeq: notes.seq,
+          recipient: sql<string>`${recipient}`.as("recipient"),
+          field: sql<"to" | "cc">`${field}`.as("field"),
+        })
+        .from(notes)
+        .where(sameNote(note));
+      statements.push(db.insert(noteRecipients).select(row).onConflictDoNothing());
+    }
+  }
+  for (const tag of relations.tags) {
+    const row = db
+      .select({
+        noteSeq: notes.seq,
+        type: sql<"Hashtag" | "Mention" | "Emoji">`${tag.type}`.as("type"),
+        name: sql<string>`${tag.name}`.as("name"),
+        href: sql<string | null>`${tag.href}`.as("href"),
+      })
+      .from(notes)
+      .where(sameNote(note));
+    statements.push(db.insert(noteTags).select(row).onConflictDoNothing());
+  }
+  return statements;
 }
 
-/** Notes addressed to a recipient (an actor or a collection), newest first. */
-export function notesAddressedTo(db: Db, recipient: string, limit: number) {
+/** Statements that store a new note, once (a repeated id changes nothing). */
+export function insertNoteStatements(db: Db, input: NoteInput): Statement[] {
+  const { note } = input;
+  return [
+    db
+      .insert(notes)
+      .values({ ...note, attachments: [...(note.attachments ?? [])] })
+      .onConflictDoNothing(),
+    ...relationInserts(db, input),
+  ];
+}
+
+/** Statements that apply an edit, only to a note its author wrote and did not delete. */
+export function editNoteStatements(db: Db, input: NoteEdit): Statement[] {
+  const { note } = input;
+  const mine = and(sameNote(note), isNull(notes.deletedAt));
+  const seqs = db.select({ seq: notes.seq }).from(notes).where(mine);
+  return [
+    db
+      .update(notes)
+      .set({
+        content: note.content,
+        summary: note.summary,
+        sensitive: note.sensitive,
+        language: note.language,
+        attachments: [...(note.attachments ?? [])],
+        updated: note.updated,
+      })
+      .where(mine),
+    db.delete(noteRecipients).where(inArray(noteRecipients.noteSeq, seqs)),
+    db.delete(noteTags).where(inArray(noteTags.noteSeq, seqs)),
+    ...relationInserts(db, input),
+  ];
+}
+
+/** A note deleted by its author: a tombstone stays (its id answers 410, and is never reused). */
+export function tombstoneStatement(
+  db: Db,
+  deleted: { id: string; author: string; at: Date },
+): Statement {
   return db
-    .select({ note: notes })
-    .from(noteRecipients)
-    .innerJoin(notes, eq(notes.seq, noteRecipients.noteSeq))
-    .where(and(eq(noteRecipients.recipient, recipient), isNull(notes.deletedAt)))
-    .orderBy(desc(notes.published))
-    .limit(limit);
+    .update(notes)
+    .set({ deletedAt: deleted.at, content: "", summary: null, attachments: [], pinnedAt: null })
+    .where(and(eq(notes.id, deleted.id), eq(notes.attributedTo, deleted.author)));
+}
+
+/** Every note of an author (the author is gone). */
+export function deleteNotesByStatement(db: Db, author: string): Statement {
+  return db.delete(notes).where(eq(notes.attributedTo, author));
 }

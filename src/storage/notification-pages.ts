@@ -22,7 +22,6 @@ import type { Db } from "./db";
 import { GROUPABLE_TYPES } from "./notifications";
 import { type PageRequest, pageBySeq, seqBetween } from "./pages";
 import {
-  type ActorRow,
   actors,
   type NotificationRow,
   type NotificationType,
@@ -255,25 +254,4 @@ export async function summarizeGroups(
     });
   }
   return summaries;
-}
-
-/** Bound parameters per D1 statement are limited (100): lists are read in slices. */
-const IDS_PER_QUERY = 90;
-
-/** Actors by id, read in one batch. */
-export async function actorsById(db: Db, ids: readonly string[]): Promise<Map<string, ActorRow>> {
-  const unique = [...new Set(ids)];
-  const slices = [];
-  for (let i = 0; i < unique.length; i += IDS_PER_QUERY) {
-    slices.push(
-      db
-        .select()
-        .from(actors)
-        .where(inArray(actors.id, unique.slice(i, i + IDS_PER_QUERY))),
-    );
-  }
-  const [first, ...rest] = slices;
-  if (first === undefined) return new Map();
-  const results = await db.batch([first, ...rest]);
-  return new Map(results.flat().map((a) => [a.id, a]));
 }

@@ -135,7 +135,10 @@ export function forgetFollowRequestNotification(db: Db, account: string): Statem
  * Forgets the favourite and boost notifications of the reactions `removed` matches: to run
  * before the statement that deletes those reactions, in the same batch.
  */
-export function forgetReactionNotifications(db: Db, account: string, removed: SQL): Statement {
+export function forgetReactionNotifications(
+  db: Db,
+  { account, removed }: { account: string; removed: SQL },
+): Statement {
   const kindMatches = or(
     and(eq(notifications.type, "favourite"), eq(reactions.type, "Like")),
     and(eq(notifications.type, "reblog"), eq(reactions.type, "Announce")),

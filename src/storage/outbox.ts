@@ -1,8 +1,8 @@
-/** Queries over the activities this instance published. */
-import { and, count, eq, inArray, isNull, or } from "drizzle-orm";
-import type { Db } from "./db";
+/** The activities this instance published, exactly as published. */
+import { and, asc, count, eq, inArray, isNull, lt, or } from "drizzle-orm";
+import type { Db, Statement } from "./db";
 import { type Page, type PageRequest, pageBySeq } from "./pages";
-import { notes, type OutboxRow, outbox } from "./schema";
+import { notes, type OutboxRow, outbox, type Visibility } from "./schema";
 
 /**
  * What the outbox collection shows anyone: public and unlisted posts and boosts, minus the
@@ -42,7 +42,85 @@ export function pageOutbox(
   );
 }
 
+/** One stored activity (a query, to run alone or in a batch). */
+export function outboxActivityQuery(db: Db, id: string) {
+  return db.select().from(outbox).where(eq(outbox.id, id));
+}
+
 export async function findOutboxActivity(db: Db, id: string): Promise<OutboxRow | undefined> {
-  const [row] = await db.select().from(outbox).where(eq(outbox.id, id));
+  const [row] = await outboxActivityQuery(db, id);
   return row;
+}
+
+/** An activity as we publish it: its id, type and actor, and whatever else it says. */
+export type ActivityPayload = Record<string, unknown> & {
+  readonly id: string;
+  readonly type: string;
+  readonly actor: string;
+};
+
+export interface NewActivity {
+  readonly payload: ActivityPayload;
+  /** What it is about: a note, an account, the activity it undoes. */
+  readonly objectId: string;
+  readonly visibility: Visibility;
+  readonly published: Date;
+}
+
+/** Stores one of our activities, to be fetched by id and delivered as it is. */
+export function insertActivityStatement(db: Db, activity: NewActivity): Statement {
+  const { payload } = activity;
+  return db.insert(outbox).values({
+    id: payload.id,
+    actor: payload.actor,
+    type: payload.type,
+    objectId: activity.objectId,
+    visibility: activity.visibility,
+    payload,
+    published: activity.published,
+  });
+}
+
+/** The outbox shows a post as it is now: its `Create` carries the edited note. */
+export function replacePayloadStatement(
+  db: Db,
+  activity: { id: string; payload: Record<string, unknown> },
+): Statement {
+  return db.update(outbox).set({ payload: activity.payload }).where(eq(outbox.id, activity.id));
+}
+
+/** The owner's activities about an object, of these types, in publication order. */
+export function activitiesAbout(
+  db: Db,
+  about: { actor: string; objectId: string; types: readonly string[] },
+) {
+  return db
+    .select({ id: outbox.id, type: outbox.type, published: outbox.published })
+    .from(outbox)
+    .where(
+      and(
+        eq(outbox.actor, about.actor),
+        inArray(outbox.type, [...about.types]),
+        eq(outbox.objectId, about.objectId),
+      ),
+    )
+    .orderBy(outbox.seq);
+}
+
+/** The fan-out of these activities was queued. */
+export async function markFannedOut(db: Db, fanned: { ids: readonly string[]; at: Date }) {
+  await db
+    .update(outbox)
+    .set({ fannedOutAt: fanned.at })
+    .where(inArray(outbox.id, [...fanned.ids]));
+}
+
+/** Activities stored before `before` whose fan-out was never queued, oldest first. */
+export function unsentFanouts(db: Db, query: { before: Date; limit: number }) {
+  return db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(and(isNull(outbox.fannedOutAt), lt(outbox.published, query.before)))
+    .orderBy(asc(outbox.published))
+    .limit(query.limit);
 }

@@ -1,14 +1,18 @@
 /**
- * The like and boost counts kept on `notes`. They are never incremented: each statement
- * recounts the `reactions` rows of the notes it touches, in the batch that changes them, so
- * a repeated, reordered or concurrent delivery leaves them exact.
+ * Likes and announces (boosts), once per actor, type and note, and the counts kept on
+ * `notes`. The counts are never incremented: each statement recounts the `reactions` rows of
+ * the notes it touches, in the batch that changes them, so a repeated, reordered or
+ * concurrent delivery leaves them exact.
  */
-import { and, eq, inArray, not, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, not, or, type SQL, sql } from "drizzle-orm";
 import type { Db, Statement } from "./db";
-import { notes, reactions } from "./schema";
+import { forgetReactionNotifications } from "./notifications";
+import { notes, type ReactionRow, reactions } from "./schema";
+
+export type ReactionType = ReactionRow["type"];
 
 /** The `reactions` rows of one type about the note being updated, minus those `except` names. */
-function counted(type: "Like" | "Announce", except?: SQL) {
+function counted(type: ReactionType, except?: SQL) {
   const conditions = and(
     eq(reactions.object, notes.id),
     eq(reactions.type, type),
@@ -37,4 +41,73 @@ export function recountBeforeRemoving(db: Db, removed: SQL): Statement {
     .where(
       inArray(notes.id, db.select({ object: reactions.object }).from(reactions).where(removed)),
     );
+}
+
+/** One reaction, with its activity's id (which an `Undo` may name alone). */
+export interface NewReaction {
+  readonly id: string;
+  readonly type: ReactionType;
+  readonly actor: string;
+  readonly object: string;
+  readonly at: Date;
+}
+
+/** Stores a reaction once, and recounts its note in the same batch. */
+export function reactStatements(db: Db, reaction: NewReaction): Statement[] {
+  const { at, ...row } = reaction;
+  return [
+    db
+      .insert(reactions)
+      .values({ ...row, createdAt: at })
+      .onConflictDoNothing(),
+    recountReactions(db, reaction.object),
+  ];
+}
+
+/** An actor's reaction of a type to a note, if there is one. */
+export async function findReaction(
+  db: Db,
+  which: { actor: string; type: ReactionType; object: string },
+): Promise<ReactionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(reactions)
+    .where(
+      and(
+        eq(reactions.actor, which.actor),
+        eq(reactions.type, which.type),
+        eq(reactions.object, which.object),
+      ),
+    );
+  return row;
+}
+
+/**
+ * The reactions of an actor to remove: the one its activity `id` made, or its reaction of a
+ * type to a note (`target`), or either; all of them when neither is given.
+ */
+export interface ReactionMatch {
+  readonly actor: string;
+  readonly id?: string;
+  readonly target?: { readonly type: ReactionType; readonly object: string };
+}
+
+/**
+ * Removes reactions with what they made: the counts of their notes, and the owner's
+ * notifications of them.
+ */
+export function removeReactionsStatements(db: Db, match: ReactionMatch): Statement[] {
+  const { id, target } = match;
+  const which = or(
+    id === undefined ? undefined : eq(reactions.id, id),
+    target === undefined
+      ? undefined
+      : and(eq(reactions.type, target.type), eq(reactions.object, target.object)),
+  );
+  const removed = and(eq(reactions.actor, match.actor), which) ?? eq(reactions.actor, match.actor);
+  return [
+    recountBeforeRemoving(db, removed),
+    forgetReactionNotifications(db, { account: match.actor, removed }),
+    db.delete(reactions).where(removed),
+  ];
 }

@@ -17,6 +17,7 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/sqlite-core";
+import type { QueueMessage } from "../federation/queue/messages";
 
 const timestamp = (name: string) => integer(name, { mode: "timestamp_ms" });
 
@@ -124,6 +125,23 @@ export const notes = sqliteTable(
 );
 export type NoteRow = typeof notes.$inferSelect;
 export type NewNoteRow = typeof notes.$inferInsert;
+/** What a note says, stored or about to be: a row without its bookkeeping. */
+export type NoteColumns = Pick<
+  NoteRow,
+  | "id"
+  | "type"
+  | "attributedTo"
+  | "inReplyTo"
+  | "content"
+  | "summary"
+  | "sensitive"
+  | "language"
+  | "visibility"
+  | "url"
+  | "attachments"
+  | "published"
+  | "updated"
+>;
 export interface NoteAttachment {
   readonly type: string;
   readonly mediaType?: string;
@@ -215,7 +233,7 @@ export const inbox = sqliteTable(
      * Queue messages the activity still has to send (JSON), cleared once sent: if sending
      * fails after the activity was stored, a repeat delivery or the sweeper sends them.
      */
-    followUps: text("follow_ups", { mode: "json" }).$type<unknown[]>(),
+    followUps: text("follow_ups", { mode: "json" }).$type<QueueMessage[]>(),
   },
   (t) => [
     uniqueIndex("inbox_id_unique").on(t.id),

@@ -182,9 +182,11 @@ export class RemoteActor {
         }),
         body,
       },
-      options.signWith ?? this.signing,
-      options.flavour ?? "cavage",
-      options.now,
+      {
+        key: options.signWith ?? this.signing,
+        flavour: options.flavour ?? "cavage",
+        now: options.now === undefined ? undefined : new Date(options.now),
+      },
     );
     // Each remote host sends from its own address, as servers do (rate limits are per address).
     headers.set("cf-connecting-ip", addressOf(this.host));

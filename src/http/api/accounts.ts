@@ -1,13 +1,12 @@
 /** Accounts, shaped like Mastodon's client API (`/api/v1/accounts`). */
-import { eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
-import { followAccount, type PublishContext, unfollowAccount } from "../../federation/publish";
+import { followAccount, unfollowAccount } from "../../federation/publish/follows";
 import { parseHandle, resolveHandle } from "../../federation/resolve";
 import { serializeActor, serializeRelationship } from "../../mastodon/serialize";
-import { createDb } from "../../storage/db";
+import { actorBySeq } from "../../storage/actors";
 import { findFollow } from "../../storage/follows";
-import { type ActorRow, actors } from "../../storage/schema";
+import type { ActorRow } from "../../storage/schema";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { parseId } from "./input";
@@ -17,8 +16,9 @@ export const accounts = new Hono<AppEnv>();
 accounts.use("*", requireOwner());
 
 accounts.get("/verify_credentials", async (c) => {
-  const account = await ownerAccount(createDb(c.env.DB), c.var.config);
-  const { owner } = c.var.config;
+  const { ctx } = c.var;
+  const account = await ownerAccount(ctx);
+  const { owner } = ctx.config;
   return c.json({
     ...account,
     source: {
@@ -37,15 +37,15 @@ accounts.get("/lookup", async (c) => {
   const acct = c.req.query("acct");
   if (acct === undefined || acct.trim() === "")
     return jsonError(c, 400, "the acct parameter is required");
-  const config = c.var.config;
-  const db = createDb(c.env.DB);
+  const { ctx } = c.var;
+  const { config } = ctx;
   const local = acct.trim().replace(/^@/, "");
   if (local === config.owner.username || local === `${config.owner.username}@${config.host}`) {
-    return c.json(await ownerAccount(db, config));
+    return c.json(await ownerAccount(ctx));
   }
   const handle = parseHandle(acct);
   if (handle === undefined) return jsonError(c, 400, "acct must be user@host");
-  const resolved = await resolveHandle({ db, config, cache: c.env.ACTOR_CACHE }, handle);
+  const resolved = await resolveHandle(ctx, handle);
   if (!resolved.ok) {
     return resolved.reason === "notFound"
       ? jsonError(c, 404, "Record not found")
@@ -54,28 +54,22 @@ accounts.get("/lookup", async (c) => {
   return c.json(serializeActor(config, resolved.actor));
 });
 
-async function bySeq(c: Context<AppEnv>): Promise<ActorRow | undefined> {
-  const seq = parseId(c.req.param("id"));
-  if (seq === undefined) return undefined;
-  const [row] = await createDb(c.env.DB).select().from(actors).where(eq(actors.seq, seq));
-  return row;
-}
-
 accounts.get("/:id", async (c) => {
-  if (c.req.param("id") === "owner")
-    return c.json(await ownerAccount(createDb(c.env.DB), c.var.config));
-  const row = await bySeq(c);
+  const { ctx } = c.var;
+  if (c.req.param("id") === "owner") return c.json(await ownerAccount(ctx));
+  const seq = parseId(c.req.param("id"));
+  const row = seq === undefined ? undefined : await actorBySeq(ctx.db, seq);
   return row === undefined
     ? jsonError(c, 404, "Record not found")
-    : c.json(serializeActor(c.var.config, row));
+    : c.json(serializeActor(ctx.config, row));
 });
 
 async function relationship(c: Context<AppEnv>, account: ActorRow) {
-  const db = createDb(c.env.DB);
-  const owner = c.var.config.urls.owner.id;
+  const { db, config } = c.var.ctx;
+  const owner = config.urls.owner.id;
   const [following, followedBy] = await Promise.all([
-    findFollow(db, account.id, owner),
-    findFollow(db, owner, account.id),
+    findFollow(db, { actor: account.id, follower: owner }),
+    findFollow(db, { actor: owner, follower: account.id }),
   ]);
   return c.json(serializeRelationship(account, following, followedBy));
 }
@@ -87,13 +81,7 @@ for (const [path, action] of [
   accounts.post(`/:id/${path}`, async (c) => {
     const seq = parseId(c.req.param("id"));
     if (seq === undefined) return jsonError(c, 404, "Record not found");
-    const ctx: PublishContext = {
-      db: createDb(c.env.DB),
-      config: c.var.config,
-      env: c.env,
-      now: new Date(),
-    };
-    const result = await action(ctx, seq);
+    const result = await action(c.var.ctx, seq);
     if (!result.ok) return jsonError(c, result.status, result.error);
     return relationship(c, result.value);
   });

@@ -4,7 +4,8 @@
  * a post are one group of 15 with up to 8 sample accounts.
  */
 import { type Context, Hono } from "hono";
-import type { AppEnv, Config } from "../../env";
+import type { AppContext } from "../../context";
+import type { AppEnv } from "../../env";
 import {
   type MastodonNotificationGroup,
   serializeNotification,
@@ -15,9 +16,8 @@ import {
   type MastodonStatus,
   serializeActor,
 } from "../../mastodon/serialize";
-import { createDb, type Db } from "../../storage/db";
+import { actorsById } from "../../storage/actors";
 import {
-  actorsById,
   listNotifications,
   type NotificationRequest,
   pageGroups,
@@ -99,12 +99,11 @@ function parseListQuery(c: Context, grouped: boolean): ListQuery | string {
 
 /** The statuses notifications are about, by `seq`. */
 async function statusesBySeq(
-  db: Db,
-  config: Config,
+  ctx: AppContext,
   seqs: readonly (number | null)[],
 ): Promise<Map<string, MastodonStatus>> {
   const wanted = [...new Set(seqs.filter((s): s is number => s !== null))];
-  const statuses = await statusesOf(db, config, wanted);
+  const statuses = await statusesOf(ctx, wanted);
   return new Map(statuses.map((s) => [s.id, s]));
 }
 
@@ -114,8 +113,8 @@ notificationsV1.use("*", requireOwner());
 notificationsV1.get("/", async (c) => {
   const query = parseListQuery(c, false);
   if (typeof query === "string") return jsonError(c, 400, query);
-  const db = createDb(c.env.DB);
-  const config = c.var.config;
+  const { ctx } = c.var;
+  const { db, config } = ctx;
   const rows = await listNotifications(db, query.request);
   const [accounts, statuses] = await Promise.all([
     actorsById(
@@ -123,8 +122,7 @@ notificationsV1.get("/", async (c) => {
       rows.map((r) => r.notification.account),
     ),
     statusesBySeq(
-      db,
-      config,
+      ctx,
       rows.map((r) => r.statusSeq),
     ),
   ]);
@@ -153,8 +151,8 @@ notificationsV2.use("*", requireOwner());
 notificationsV2.get("/", async (c) => {
   const query = parseListQuery(c, true);
   if (typeof query === "string") return jsonError(c, 400, query);
-  const db = createDb(c.env.DB);
-  const config = c.var.config;
+  const { ctx } = c.var;
+  const { db, config } = ctx;
   const page = await pageGroups(db, query.request, query.groupedTypes);
   const groupedKeys = page.leads.filter((l) => l.grouped).map((l) => l.groupKey);
   // Group sizes and samples, then their accounts, while the statuses are read.
@@ -167,8 +165,7 @@ notificationsV2.get("/", async (c) => {
       return [summaries, await actorsById(db, ids)] as const;
     }),
     statusesBySeq(
-      db,
-      config,
+      ctx,
       page.leads.map((l) => l.statusSeq),
     ),
   ]);

@@ -1,21 +1,15 @@
 /** The owner's statuses, shaped like Mastodon's client API (`/api/v1/statuses`). */
-import { and, eq, inArray } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../env";
-import {
-  type ActionResult,
-  deleteStatus,
-  editStatus,
-  ownerReaction,
-  type PublishContext,
-  publishStatus,
-  react,
-  unreact,
-} from "../../federation/publish";
-import { createDb } from "../../storage/db";
+import type { ActionResult } from "../../federation/publish/commit";
+import { react, unreact } from "../../federation/publish/reactions";
+import { deleteStatus, editStatus, publishStatus } from "../../federation/publish/statuses";
 import { deliveriesOf } from "../../storage/deliveries";
-import { notes, outbox, VISIBILITIES } from "../../storage/schema";
+import { notesBySeq } from "../../storage/notes";
+import { activitiesAbout } from "../../storage/outbox";
+import { findReaction } from "../../storage/reactions";
+import { VISIBILITIES } from "../../storage/schema";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { Flag, parseId, readInput } from "./input";
@@ -55,18 +49,10 @@ const Create = v.object({
 });
 const Edit = v.object({ status: Text, ...Common });
 
-function context(c: Context<AppEnv>): PublishContext {
-  return { db: createDb(c.env.DB), config: c.var.config, env: c.env, now: new Date() };
-}
-
 /** Answers a status, or the action's error. */
-async function answer(
-  c: Context<AppEnv>,
-  ctx: PublishContext,
-  result: ActionResult<{ seq: number }>,
-) {
+async function answer(c: Context<AppEnv>, result: ActionResult<{ seq: number }>) {
   if (!result.ok) return jsonError(c, result.status, result.error);
-  const [status] = await statusesOf(ctx.db, ctx.config, [result.value.seq]);
+  const [status] = await statusesOf(c.var.ctx, [result.value.seq]);
   return status === undefined ? jsonError(c, 404, "no such status") : c.json(status);
 }
 
@@ -77,10 +63,9 @@ statuses.post("/", async (c) => {
   if (key !== undefined && (key.length === 0 || key.length > 200)) {
     return jsonError(c, 422, "Validation failed: Idempotency-Key must be 1 to 200 characters");
   }
-  const ctx = context(c);
   const { status, visibility, in_reply_to_id, spoiler_text, sensitive, language } = input.value;
   const result = await publishStatus(
-    ctx,
+    c.var.ctx,
     {
       text: status,
       visibility,
@@ -91,14 +76,13 @@ statuses.post("/", async (c) => {
     },
     key,
   );
-  return answer(c, ctx, result);
+  return answer(c, result);
 });
 
 statuses.get("/:id", async (c) => {
   const seq = parseId(c.req.param("id"));
   if (seq === undefined) return jsonError(c, 404, "no such status");
-  const ctx = context(c);
-  const [status] = await statusesOf(ctx.db, ctx.config, [seq]);
+  const [status] = await statusesOf(c.var.ctx, [seq]);
   return status === undefined ? jsonError(c, 404, "no such status") : c.json(status);
 });
 
@@ -107,21 +91,17 @@ statuses.put("/:id", async (c) => {
   if (seq === undefined) return jsonError(c, 404, "no such status");
   const input = await readInput(c, Edit);
   if (!input.ok) return jsonError(c, input.status, input.error);
-  const ctx = context(c);
   const { status, spoiler_text, sensitive, language } = input.value;
-  return answer(
-    c,
-    ctx,
-    await editStatus(ctx, seq, { text: status, spoilerText: spoiler_text, sensitive, language }),
-  );
+  const edit = { text: status, spoilerText: spoiler_text, sensitive, language };
+  return answer(c, await editStatus(c.var.ctx, seq, edit));
 });
 
 statuses.delete("/:id", async (c) => {
   const seq = parseId(c.req.param("id"));
   if (seq === undefined) return jsonError(c, 404, "no such status");
-  const ctx = context(c);
+  const { ctx } = c.var;
   // Serialised before it goes: Mastodon answers with the deleted status.
-  const [before] = await statusesOf(ctx.db, ctx.config, [seq]);
+  const [before] = await statusesOf(ctx, [seq]);
   const result = await deleteStatus(ctx, seq);
   if (!result.ok || before === undefined) return jsonError(c, 404, "no such status");
   return c.json(before);
@@ -136,12 +116,16 @@ for (const [path, type, undo] of [
   statuses.post(`/:id/${path}`, async (c) => {
     const seq = parseId(c.req.param("id"));
     if (seq === undefined) return jsonError(c, 404, "no such status");
-    const ctx = context(c);
+    const { ctx } = c.var;
     const result = undo ? await unreact(ctx, seq, type) : await react(ctx, seq, type);
-    if (!result.ok || type !== "Announce" || undo) return answer(c, ctx, result);
+    if (!result.ok || type !== "Announce" || undo) return answer(c, result);
     // A boost answers with the boost, the original inside it, as Mastodon does.
-    const [original] = await statusesOf(ctx.db, ctx.config, [result.value.seq]);
-    const boost = await ownerReaction(ctx, "Announce", result.value.id);
+    const [original] = await statusesOf(ctx, [result.value.seq]);
+    const boost = await findReaction(ctx.db, {
+      actor: ctx.config.urls.owner.id,
+      type: "Announce",
+      object: result.value.id,
+    });
     if (original === undefined || boost === undefined) return jsonError(c, 404, "no such status");
     return c.json({
       ...original,
@@ -149,7 +133,7 @@ for (const [path, type, undo] of [
       uri: boost.id,
       url: boost.id,
       created_at: boost.createdAt.toISOString(),
-      account: await ownerAccount(ctx.db, ctx.config),
+      account: await ownerAccount(ctx),
       content: "",
       spoiler_text: "",
       mentions: [],
@@ -169,41 +153,41 @@ for (const [path, type, undo] of [
 statuses.get("/:id/deliveries", async (c) => {
   const seq = parseId(c.req.param("id"));
   if (seq === undefined) return jsonError(c, 404, "no such status");
-  const db = createDb(c.env.DB);
-  const config = c.var.config;
-  const [note] = await db.select().from(notes).where(eq(notes.seq, seq));
-  if (note === undefined || note.attributedTo !== config.urls.owner.id) {
+  const { db, config } = c.var.ctx;
+  const owner = config.urls.owner.id;
+  // A deleted note too: where its `Delete` went is part of its story.
+  const [note] = await notesBySeq(db, [seq]);
+  if (note === undefined || note.attributedTo !== owner) {
     return jsonError(c, 404, "no such status");
   }
-  const activities = await db
-    .select({ id: outbox.id, type: outbox.type, published: outbox.published })
-    .from(outbox)
-    .where(
-      and(
-        eq(outbox.actor, config.urls.owner.id),
-        inArray(outbox.type, ["Create", "Update", "Delete"]),
-        eq(outbox.objectId, note.id),
-      ),
-    )
-    .orderBy(outbox.seq);
-  const result = [];
-  for (const activity of activities) {
-    const hosts = await deliveriesOf(db, activity.id);
-    const summary = { delivered: 0, pending: 0, retrying: 0, parked: 0, failed: 0 };
-    for (const host of hosts) summary[host.state]++;
-    result.push({
-      id: activity.id,
-      type: activity.type,
-      published: activity.published.toISOString(),
-      summary,
-      hosts: hosts.map((h) => ({
-        host: h.host,
-        state: h.state,
-        attempts: h.attempts,
-        last_error: h.lastError,
-        next_attempt_at: h.nextAttemptAt?.toISOString() ?? null,
-      })),
-    });
-  }
-  return c.json({ status_id: String(seq), activities: result });
+  const activities = await activitiesAbout(db, {
+    actor: owner,
+    objectId: note.id,
+    types: ["Create", "Update", "Delete"],
+  });
+  const deliveries = await deliveriesOf(
+    db,
+    activities.map((a) => a.id),
+  );
+  return c.json({
+    status_id: String(seq),
+    activities: activities.map((activity) => {
+      const hosts = deliveries.get(activity.id) ?? [];
+      const summary = { delivered: 0, pending: 0, retrying: 0, parked: 0, failed: 0 };
+      for (const host of hosts) summary[host.state]++;
+      return {
+        id: activity.id,
+        type: activity.type,
+        published: activity.published.toISOString(),
+        summary,
+        hosts: hosts.map((h) => ({
+          host: h.host,
+          state: h.state,
+          attempts: h.attempts,
+          last_error: h.lastError,
+          next_attempt_at: h.nextAttemptAt?.toISOString() ?? null,
+        })),
+      };
+    }),
+  });
 });

@@ -1,19 +1,11 @@
 /** The owner's timelines, shaped like Mastodon's client API (`/api/v1/timelines`). */
 import { Hono } from "hono";
-import type { AppEnv, Config } from "../../env";
-import {
-  loadStatusContext,
-  type MastodonAccount,
-  type MastodonStatus,
-  serializeStatus,
-} from "../../mastodon/serialize";
-import { createDb, type Db } from "../../storage/db";
-import type { NoteRow } from "../../storage/schema";
+import type { AppEnv } from "../../env";
 import { homeTimeline } from "../../storage/timeline";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { linkHeader, parsePaging } from "./paging";
-import { ownerAccount } from "./views";
+import { ownerAccount, statusesFor } from "./views";
 
 /** Statuses per page: Mastodon's default and maximum (a larger `limit` is lowered to it). */
 export const DEFAULT_LIMIT = 20;
@@ -21,18 +13,6 @@ export const MAX_LIMIT = 40;
 
 export const timelines = new Hono<AppEnv>();
 timelines.use("*", requireOwner());
-
-/** Statuses for rows already read (`statusesOf` would read them again by `seq`). */
-async function serializeRows(
-  db: Db,
-  config: Config,
-  owner: MastodonAccount,
-  rows: readonly NoteRow[],
-): Promise<MastodonStatus[]> {
-  if (rows.length === 0) return [];
-  const context = await loadStatusContext(db, config, owner, rows);
-  return context.items.map((item) => serializeStatus(context, item));
-}
 
 /**
  * The owner's notes and those of the accounts they follow, newest first. Paged like
@@ -43,14 +23,14 @@ async function serializeRows(
 timelines.get("/home", async (c) => {
   const paging = parsePaging(c.req.query(), { fallback: DEFAULT_LIMIT, max: MAX_LIMIT }, "status");
   if (typeof paging === "string") return jsonError(c, 400, paging);
-  const config = c.var.config;
-  const db = createDb(c.env.DB);
+  const { ctx } = c.var;
+  const { config } = ctx;
   // The owner's account is read while the page is: serialising needs both.
   const [owner, { items, hasOlder }] = await Promise.all([
-    ownerAccount(db, config),
-    homeTimeline(db, config.urls.owner.id, paging.request),
+    ownerAccount(ctx),
+    homeTimeline(ctx.db, config.urls.owner.id, paging.request),
   ]);
-  const statuses = await serializeRows(db, config, owner, items);
+  const statuses = await statusesFor(ctx, items, owner);
   return c.json(
     statuses,
     200,

@@ -17,7 +17,7 @@ async function sameSecret(a: string, b: string): Promise<boolean> {
 
 export function requireOwner(): MiddlewareHandler<AppEnv> {
   return async function requireOwner(c, next) {
-    const expected = c.var.config.ownerToken;
+    const expected = c.var.ctx.config.ownerToken;
     const given = c.req.header("Authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
     if (expected === undefined) {
       return c.json({ error: "this instance has no owner token configured (OWNER_TOKEN)" }, 401, {

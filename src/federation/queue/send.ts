@@ -1,5 +1,6 @@
 /** Sending queue messages: in batches of at most 100 (the platform's limit), counted. */
-import { recorder } from "../metrics/recorder";
+import type { Platform } from "../../context";
+import { recorder } from "../../metrics/recorder";
 import type { QueueMessage } from "./messages";
 
 export interface Outgoing {
@@ -7,9 +8,12 @@ export interface Outgoing {
   readonly delaySeconds?: number;
 }
 
-export async function enqueue(queue: Queue, messages: readonly Outgoing[]): Promise<void> {
+export async function enqueue(
+  ctx: Pick<Platform, "queue">,
+  messages: readonly Outgoing[],
+): Promise<void> {
   for (let i = 0; i < messages.length; i += 100) {
-    await queue.sendBatch(messages.slice(i, i + 100));
+    await ctx.queue.sendBatch(messages.slice(i, i + 100));
   }
   const r = recorder();
   for (const m of messages) r.inc("outpost_queue_messages_sent_total", { type: m.body.type });

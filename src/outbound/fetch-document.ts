@@ -4,7 +4,10 @@
  * requiring authorized fetch answer, and the document's `id` checked against the URL.
  */
 import { isObject, type JsonObject } from "../activitypub/parse";
+import type { AppContext } from "../context";
+import { readCapped } from "../lib/read-capped";
 import { type SigningKey, signMessage } from "../signatures/sign";
+import { loadSigningKey } from "../storage/local-actors";
 import { SOFTWARE } from "../version";
 import { checkRemoteUrl } from "./remote-url";
 
@@ -48,6 +51,10 @@ const MAX_REDIRECTS = 1;
 export const FETCH_TIMEOUT_MS = 10_000;
 /** The largest document read (Mastodon: 1 MiB). */
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
+
+/** The `User-Agent` of every request the instance makes. */
+export const userAgent = (origin: string): string =>
+  `${SOFTWARE.name}/${SOFTWARE.version} (+${origin}/)`;
 
 export async function fetchDocument(
   target: string,
@@ -99,10 +106,13 @@ export async function fetchDocument(
 async function get(url: URL, options: FetchDocumentOptions): Promise<Response> {
   let headers = new Headers({
     Accept: AP_ACCEPT,
-    "User-Agent": `${SOFTWARE.name}/${SOFTWARE.version} (+${options.origin}/)`,
+    "User-Agent": userAgent(options.origin),
   });
   if (options.signer !== undefined) {
-    headers = await signMessage({ method: "GET", url, headers }, options.signer, "cavage");
+    headers = await signMessage(
+      { method: "GET", url, headers },
+      { key: options.signer, flavour: "cavage" },
+    );
   }
   return fetch(url, {
     headers,
@@ -111,38 +121,22 @@ async function get(url: URL, options: FetchDocumentOptions): Promise<Response> {
   });
 }
 
-/**
- * The body of a request or response, or undefined once it passes `maxBytes`: a declared
- * length over the cap is refused unread, and reading stops at the cap whatever was declared.
- */
-export async function readCapped(
-  message: Request | Response,
-  maxBytes: number,
-): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  const declared = Number(message.headers.get("content-length"));
-  if (declared > maxBytes) {
-    await message.body?.cancel();
-    return undefined;
-  }
-  if (message.body === null) return new Uint8Array();
-  const reader = message.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+/** Fetches a document for federation purposes, signed by the instance actor. */
+export async function fetchRemote(
+  ctx: Pick<AppContext, "db" | "config" | "now">,
+  url: string,
+  options: { checkId?: boolean } = {},
+): Promise<FetchDocumentResult> {
+  const { config } = ctx;
+  const signer = await loadSigningKey(ctx.db, {
+    role: "instance",
+    keyId: config.urls.instance.keyId,
+    now: ctx.now(),
+  });
+  return fetchDocument(url, {
+    devFederation: config.devFederation,
+    origin: config.origin,
+    signer,
+    checkId: options.checkId,
+  });
 }

@@ -4,15 +4,15 @@
  * message, because queue operations are billed (the free plan has 10,000 a day) while a
  * consumer invocation can only make so many subrequests (50 on the free plan).
  */
-import { PUBLIC_COLLECTION } from "../activitypub/context";
-import { hostOf, idsOf, type JsonObject } from "../activitypub/parse";
-import type { Config } from "../env";
-import type { Db } from "../storage/db";
-import { findOutboxActivity } from "../storage/outbox";
-import { recipientInboxes } from "../storage/recipients";
-import { deliveryBatches } from "../storage/schema";
-import type { DeliverMessage, FanoutMessage } from "./messages";
-import { enqueue, type Outgoing } from "./queue";
+import { PUBLIC_COLLECTION } from "../../activitypub/context";
+import { hostOf, idsOf, type JsonObject } from "../../activitypub/parse";
+import type { AppContext } from "../../context";
+import { sha256Hex } from "../../lib/hash";
+import { type NewBatch, recordBatches } from "../../storage/deliveries";
+import { findOutboxActivity } from "../../storage/outbox";
+import { recipientInboxes } from "../../storage/recipients";
+import type { DeliverMessage, FanoutMessage } from "../queue/messages";
+import { enqueue, type Outgoing } from "../queue/send";
 
 /** Inboxes resolved per fan-out invocation; more continue in another message. */
 export const FANOUT_PAGE = 500;
@@ -24,12 +24,6 @@ export const FANOUT_PAGE = 500;
 export const MAX_INBOXES_PER_MESSAGE = 32;
 export const MAX_HOSTS_PER_MESSAGE = MAX_INBOXES_PER_MESSAGE;
 
-export interface FanoutContext {
-  readonly db: Db;
-  readonly config: Config;
-  readonly queue: Queue;
-}
-
 /** Everyone an activity names in `to`, `cc`, `bto`, `bcc` and `audience`. */
 export function audienceOf(activity: JsonObject): string[] {
   const keys = ["to", "cc", "bto", "bcc", "audience"] as const;
@@ -38,11 +32,7 @@ export function audienceOf(activity: JsonObject): string[] {
 
 /** Packs inboxes (sorted, so one host's are together) into messages of whole hosts. */
 export function packInboxes(inboxes: readonly string[]): string[][] {
-  const byHost = new Map<string, string[]>();
-  for (const inbox of inboxes) {
-    const host = hostOf(inbox);
-    byHost.set(host, [...(byHost.get(host) ?? []), inbox]);
-  }
+  const byHost = Map.groupBy(inboxes, hostOf);
   const messages: string[][] = [];
   let current: string[] = [];
   let hosts = 0;
@@ -68,24 +58,21 @@ export function packInboxes(inboxes: readonly string[]): string[][] {
 
 /** A batch id that a repeated fan-out computes again, so that it never doubles a delivery. */
 async function batchIdOf(activityId: string, inboxes: readonly string[]): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(`${activityId}\n${inboxes.join("\n")}`),
-  );
-  return Array.from(new Uint8Array(digest).slice(0, 16), (b) =>
-    b.toString(16).padStart(2, "0"),
-  ).join("");
+  return (await sha256Hex(`${activityId}\n${inboxes.join("\n")}`)).slice(0, 32);
 }
 
 /** Resolves one page of recipients and enqueues their delivery messages. */
-export async function fanOut(ctx: FanoutContext, message: FanoutMessage): Promise<void> {
+export async function fanOut(
+  ctx: Pick<AppContext, "db" | "config" | "queue" | "now">,
+  message: FanoutMessage,
+): Promise<void> {
   const { db, config } = ctx;
   const activity = await findOutboxActivity(db, message.activityId);
   if (activity === undefined) {
     console.warn(`fanout: no activity ${message.activityId}`);
     return;
   }
-  const audience = audienceOf(activity.payload as JsonObject);
+  const audience = audienceOf(activity.payload);
   const owner = config.urls.owner;
   const inboxes = await recipientInboxes(db, {
     followersOf: audience.includes(owner.followers) ? owner.id : undefined,
@@ -97,30 +84,18 @@ export async function fanOut(ctx: FanoutContext, message: FanoutMessage): Promis
     limit: FANOUT_PAGE + 1,
   });
   const page = inboxes.slice(0, FANOUT_PAGE);
-  const now = new Date();
   const messages: DeliverMessage[] = [];
-  const rows: (typeof deliveryBatches.$inferInsert)[] = [];
+  const batches: NewBatch[] = [];
   for (const group of packInboxes(page)) {
     const batchId = await batchIdOf(activity.id, group);
-    const hosts = [...new Set(group.map(hostOf))];
     messages.push({ v: 1, type: "deliver", activityId: activity.id, inboxes: group, batchId });
-    rows.push({ id: batchId, activityId: activity.id, hosts, state: "pending", createdAt: now });
+    batches.push({ id: batchId, activityId: activity.id, hosts: [...new Set(group.map(hostOf))] });
   }
   // The batches are recorded before their messages exist: a status never misses a host.
-  const statements = [];
-  for (let i = 0; i < rows.length; i += 15) {
-    statements.push(
-      db
-        .insert(deliveryBatches)
-        .values(rows.slice(i, i + 15))
-        .onConflictDoNothing(),
-    );
-  }
-  const [first, ...rest] = statements;
-  if (first !== undefined) await db.batch([first, ...rest]);
+  await recordBatches(db, { batches, now: ctx.now() });
   const bodies: Outgoing[] = messages.map((body) => ({ body }));
   if (inboxes.length > FANOUT_PAGE) {
     bodies.push({ body: { v: 1, type: "fanout", activityId: activity.id, after: page.at(-1) } });
   }
-  await enqueue(ctx.queue, bodies);
+  await enqueue(ctx, bodies);
 }

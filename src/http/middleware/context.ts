@@ -1,9 +1,13 @@
-/** Parses the configuration once per request and refuses to serve a misconfigured instance. */
+/**
+ * Builds the request's context (`c.var.ctx`: configuration, D1, KV, queue, clock) once, and
+ * refuses to serve a misconfigured instance.
+ */
 import type { MiddlewareHandler } from "hono";
+import { createContext } from "../../context";
 import { type AppEnv, isLoopbackHostname, parseConfig } from "../../env";
 
-export function withConfig(): MiddlewareHandler<AppEnv> {
-  return async function withConfig(c, next) {
+export function withContext(): MiddlewareHandler<AppEnv> {
+  return async function withContext(c, next) {
     const result = parseConfig(c.env);
     if (!result.ok) {
       console.error(`configuration error: ${result.errors.join("; ")}`);
@@ -19,7 +23,7 @@ export function withConfig(): MiddlewareHandler<AppEnv> {
         503,
       );
     }
-    c.set("config", result.config);
+    c.set("ctx", createContext(c.env, result.config));
     await next();
   };
 }

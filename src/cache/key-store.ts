@@ -1,0 +1,168 @@
+/**
+ * The keys inbound signatures are checked with: the one place that knows where a key comes
+ * from. From the KV cache while fresh; else from D1 when its row was fetched within the TTL
+ * (KV is eventually consistent, D1 is not); else from the key's server. A key must be
+ * listed by the actor that owns it, in that actor's own document (fetched by its id), so a
+ * server cannot publish a key in another server's actor's name. A cached key that fails to
+ * verify is fetched once more (rotation), unless the copy is younger than `REFETCH_AFTER_MS`.
+ *
+ * KV is written only once a signature verified: whoever sends junk naming keys cannot spend
+ * the day's KV writes. (D1 keeps what was fetched at once, so that a forged signature
+ * cannot make us fetch the same key again.)
+ */
+import { asUrl, hostOf, type JsonObject } from "../activitypub/parse";
+import { type ParsedActor, parseActor, publicKeysOf } from "../activitypub/remote-actor";
+import type { AppContext } from "../context";
+import { fetchRemote } from "../outbound/fetch-document";
+import type { SignedMessage } from "../signatures/cavage";
+import {
+  type KeyResolution,
+  type ResolvedKey,
+  type VerifyResult,
+  verifyRequest,
+} from "../signatures/verify";
+import { keyHolderQuery, storeActor } from "../storage/actors";
+import {
+  ACTOR_TTL_SECONDS,
+  actorChanged,
+  type CachedActor,
+  type CacheRead,
+  countLookup,
+  readKeyOwner,
+  toCachedActor,
+  writeActor,
+} from "./actor-cache";
+import { toActorRow } from "./actors";
+
+/** How old a cached key must be before a failed signature makes us fetch it again. */
+export const REFETCH_AFTER_MS = 60_000;
+
+type KeyContext = Pick<AppContext, "db" | "config" | "cache" | "now">;
+
+/** What KV and D1 hold for a key, read once per request however often it is asked. */
+interface Held {
+  readonly cached: CacheRead;
+  readonly row: () => Promise<CachedActor | undefined>;
+}
+
+/** One request's view of the keys: made per request, since it remembers what it read. */
+export class KeyStore {
+  private readonly held = new Map<string, Held>();
+  /** The actor fetched or found stale while resolving, to cache once its signature verified. */
+  private toCache: CachedActor | undefined;
+
+  constructor(private readonly ctx: KeyContext) {}
+
+  /** Verifies a request's signature with the key it names; caches the key once it verified. */
+  async verify(message: SignedMessage, body: Uint8Array): Promise<VerifyResult> {
+    const result = await verifyRequest(message, body, {
+      resolveKey: (keyId, options) => this.resolve(keyId, options.refresh),
+      now: this.ctx.now(),
+    });
+    const actor = this.toCache;
+    this.toCache = undefined;
+    if (result.ok && actor?.id === result.owner) {
+      await writeActor(this.ctx.cache, actor, this.ctx.now());
+    }
+    return result;
+  }
+
+  private hold(keyId: string, cached: CacheRead): Held {
+    let row: Promise<CachedActor | undefined> | undefined;
+    const read = async () => {
+      const [found] = await keyHolderQuery(this.ctx.db, keyId);
+      return found === undefined ? undefined : toCachedActor(found);
+    };
+    const held = { cached, row: () => (row ??= read()) };
+    this.held.set(keyId, held);
+    return held;
+  }
+
+  private async resolve(keyId: string, refresh: boolean): Promise<KeyResolution> {
+    const now = this.ctx.now().getTime();
+    const { cached, row } =
+      this.held.get(keyId) ??
+      this.hold(keyId, await readKeyOwner(this.ctx.cache, keyId, this.ctx.now()));
+    if (!refresh && cached.kind !== "miss" && cached.fresh) {
+      const key = cached.kind === "gone" ? undefined : keyOf(cached.actor, keyId);
+      if (cached.kind === "gone" || key !== undefined) countLookup("hit");
+      if (cached.kind === "gone") return { ok: false, reason: "gone" };
+      if (key !== undefined) return { ok: true, fromCache: true, key };
+    }
+    const stored = await row();
+    const known = cached.kind === "actor" ? newest(cached.actor, stored) : stored;
+    const knownKey = known === undefined ? undefined : keyOf(known, keyId);
+    const age = now - (known?.fetchedAt ?? 0);
+    if (!refresh && knownKey !== undefined && age < ACTOR_TTL_SECONDS * 1000) {
+      countLookup("miss");
+      // Cached for what is left of its hour, not a new one.
+      this.toCache = known;
+      return { ok: true, fromCache: true, key: knownKey };
+    }
+    // A key fetched moments ago is what its server publishes: a signature it does not verify
+    // is wrong, not rotated. Refetching would let anyone make us hammer that server.
+    if (refresh && knownKey !== undefined && age < REFETCH_AFTER_MS) {
+      return { ok: true, fromCache: false, key: knownKey };
+    }
+    countLookup(known === undefined ? "miss" : "refresh");
+    const owner = await this.fetchOwner(keyId);
+    if (!owner.ok) {
+      // Its server does not answer: the key we had, if any, for one final verdict.
+      if (owner.reason !== "gone" && knownKey !== undefined) {
+        return { ok: true, fromCache: false, key: knownKey };
+      }
+      return owner;
+    }
+    const stamped = await toActorRow(owner.actor, this.ctx.now());
+    const actor = toCachedActor(await storeActor(this.ctx.db, stamped));
+    const unchanged = cached.kind === "actor" && cached.fresh && !actorChanged(cached.actor, actor);
+    this.toCache = unchanged ? undefined : actor;
+    const key = keyOf(actor, keyId);
+    return key === undefined
+      ? { ok: false, reason: "failed" }
+      : { ok: true, fromCache: false, key };
+  }
+
+  /**
+   * The actor owning a key, from its server. Mastodon's key ids are `<actor>#main-key`: the
+   * fetch gets the actor. GoToSocial's are `<actor>/main-key`, answering with a document
+   * whose id is the actor; Fedify may answer with the key itself and its `owner`.
+   */
+  private async fetchOwner(keyId: string): Promise<KeyOwner> {
+    const fetched = await fetchRemote(this.ctx, keyId, { checkId: false });
+    if (!fetched.ok) return { ok: false, reason: fetched.reason === "gone" ? "gone" : "failed" };
+    const document = fetched.document;
+    const key = publicKeysOf(document).find((k) => k.id === keyId);
+    if (key === undefined) return { ok: false, reason: "failed" };
+    const ownerId = key.owner ?? asUrl(document.id);
+    if (ownerId === undefined || hostOf(ownerId) !== hostOf(keyId)) {
+      return { ok: false, reason: "failed" };
+    }
+    let actorDocument: JsonObject = document;
+    if (document.id !== fetched.url || ownerId !== document.id) {
+      const owner = await fetchRemote(this.ctx, ownerId);
+      if (!owner.ok) return { ok: false, reason: owner.reason === "gone" ? "gone" : "failed" };
+      actorDocument = owner.document;
+    }
+    const actor = parseActor(actorDocument);
+    // The owner's own document must list the key, with the same material.
+    const listed = publicKeysOf(actorDocument).find((k) => k.id === keyId);
+    if (actor === undefined || actor.id !== ownerId || listed?.publicKeyPem !== key.publicKeyPem) {
+      return { ok: false, reason: "failed" };
+    }
+    return { ok: true, actor: { ...actor, publicKeyId: keyId, publicKeyPem: key.publicKeyPem } };
+  }
+}
+
+type KeyOwner = { ok: true; actor: ParsedActor } | { ok: false; reason: "gone" | "failed" };
+
+/** The key with this id, when the actor holds it. */
+function keyOf(actor: CachedActor, keyId: string): ResolvedKey | undefined {
+  if (actor.publicKeyId !== keyId || actor.publicKeyPem === null) return undefined;
+  return { id: keyId, owner: actor.id, publicKeyPem: actor.publicKeyPem };
+}
+
+/** The more recently fetched of two copies of an actor. */
+function newest(a: CachedActor, b: CachedActor | undefined): CachedActor {
+  return b !== undefined && b.fetchedAt > a.fetchedAt ? b : a;
+}

@@ -1,0 +1,46 @@
+/**
+ * The one context an invocation works with: the configuration, D1, the KV actor cache, the
+ * delivery queue, the host objects and the clock. Each entry point (`fetch`, `queue`,
+ * `scheduled`, a Durable Object) builds it once from `env` and passes it down; code below
+ * never reads `env` or `Date.now()` itself. Functions ask for the part they use
+ * (`Pick<AppContext, "db" | "now">`), so a test can hand them exactly that.
+ */
+import type { Config } from "./env";
+import type { HostState } from "./hosts/host-state";
+import { createDb, type Db } from "./storage/db";
+
+/** Where time comes from. Every point in time in the code is a `Date` read from it. */
+export type Clock = () => Date;
+
+export const systemClock: Clock = () => new Date();
+
+/** The platform's bindings as the code uses them, with the clock: no configuration. */
+export interface Platform {
+  readonly db: Db;
+  /** Remote actors and their keys (`ACTOR_CACHE`). */
+  readonly cache: KVNamespace;
+  /** Fan-outs, deliveries and fetches (`DELIVERY_QUEUE`); send through `enqueue`. */
+  readonly queue: Queue;
+  /** One `HostState` object per remote host (`HOST_STATE`). */
+  readonly hosts: DurableObjectNamespace<HostState>;
+  readonly now: Clock;
+}
+
+export interface AppContext extends Platform {
+  readonly config: Config;
+}
+
+/** The platform part: what a Durable Object needs even when the vars are wrong. */
+export function createPlatform(env: Env, now: Clock = systemClock): Platform {
+  return {
+    db: createDb(env.DB),
+    cache: env.ACTOR_CACHE,
+    queue: env.DELIVERY_QUEUE,
+    hosts: env.HOST_STATE,
+    now,
+  };
+}
+
+export function createContext(env: Env, config: Config, now: Clock = systemClock): AppContext {
+  return { ...createPlatform(env, now), config };
+}

@@ -1,0 +1,117 @@
+/**
+ * One delivery POST: the stored activity's bytes, signed at send time (signatures expire,
+ * retries come later) with the host's signature flavour, a timeout, and the answer
+ * classified by the delivery policy. A host that refuses one flavour gets the other.
+ */
+import { withContext } from "../../activitypub/context";
+import type { AppContext } from "../../context";
+import { recorder } from "../../metrics/recorder";
+import { userAgent } from "../../outbound/fetch-document";
+import { checkRemoteUrl } from "../../outbound/remote-url";
+import { type BodyDigests, bodyDigests, type SigningKey, signMessage } from "../../signatures/sign";
+import type { SignatureFlavour } from "../../signatures/verify";
+import {
+  classifyError,
+  classifyResponse,
+  DELIVERY_TIMEOUT_MS,
+  type DeliveryOutcome,
+  mayWantOtherFlavour,
+} from "./policy";
+
+export interface PreparedActivity {
+  readonly body: Uint8Array;
+  readonly digests: BodyDigests;
+}
+
+/** The bytes every inbox gets, serialised and hashed once. `bto`/`bcc` are never sent. */
+export async function prepareActivity(payload: Record<string, unknown>): Promise<PreparedActivity> {
+  const { bto: _bto, bcc: _bcc, ...visible } = payload;
+  const body = new TextEncoder().encode(JSON.stringify(withContext(visible)));
+  return { body, digests: await bodyDigests(body) };
+}
+
+export interface SendOptions {
+  readonly activity: PreparedActivity;
+  readonly key: SigningKey;
+  readonly flavour: SignatureFlavour;
+}
+
+/** POSTs the activity to the inbox, signed now, and classifies what happened. */
+export async function deliverTo(
+  ctx: Pick<AppContext, "config" | "now">,
+  inbox: string,
+  options: SendOptions,
+): Promise<DeliveryOutcome> {
+  const allowed = checkRemoteUrl(inbox, ctx.config);
+  if (!allowed.ok) return { kind: "blocked", inbox };
+  const { activity } = options;
+  const started = ctx.now();
+  const headers = await signMessage(
+    {
+      method: "POST",
+      url: allowed.url,
+      headers: new Headers({
+        "Content-Type": "application/activity+json",
+        "User-Agent": userAgent(ctx.config.origin),
+      }),
+      body: activity.body,
+      digests: activity.digests,
+    },
+    { key: options.key, flavour: options.flavour, now: started },
+  );
+  let outcome: DeliveryOutcome;
+  try {
+    const response = await fetch(allowed.url, {
+      method: "POST",
+      headers,
+      body: activity.body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    });
+    await response.body?.cancel();
+    outcome = classifyResponse(inbox, response, ctx.now());
+  } catch (error) {
+    outcome = classifyError(inbox, error);
+  }
+  countDelivery(outcome, (ctx.now().getTime() - started.getTime()) / 1000);
+  return outcome;
+}
+
+/** One POST, in the metrics: its duration, its result, and the kind of error if any. */
+function countDelivery(outcome: DeliveryOutcome, seconds: number): void {
+  const r = recorder();
+  r.observe("activitypub_delivery_duration_seconds", seconds);
+  r.inc("activitypub_deliveries_total", { result: outcome.kind });
+  if (outcome.kind === "delivered") return;
+  let errorType: string = outcome.kind;
+  if (outcome.kind === "hostFailure") {
+    errorType =
+      outcome.status !== undefined
+        ? "http_5xx"
+        : outcome.error === "timeout"
+          ? "timeout"
+          : "network";
+  } else if ("status" in outcome) {
+    errorType = `http_${outcome.status}`;
+  }
+  r.inc("activitypub_delivery_errors_total", { error_type: errorType });
+}
+
+const otherFlavour = (f: SignatureFlavour): SignatureFlavour =>
+  f === "cavage" ? "rfc9421" : "cavage";
+
+/**
+ * Sends with the host's flavour; when the host answers 400 or 401, knocks once more with
+ * the other flavour (draft-cavage and RFC 9421), and says which one worked.
+ */
+export async function deliverKnocking(
+  ctx: Pick<AppContext, "config" | "now">,
+  inbox: string,
+  options: SendOptions,
+): Promise<{ outcome: DeliveryOutcome; worked?: SignatureFlavour }> {
+  const first = await deliverTo(ctx, inbox, options);
+  if (!mayWantOtherFlavour(first)) return { outcome: first };
+  const flavour = otherFlavour(options.flavour);
+  const second = await deliverTo(ctx, inbox, { ...options, flavour });
+  return second.kind === "delivered" ? { outcome: second, worked: flavour } : { outcome: first };
+}

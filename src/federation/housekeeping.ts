@@ -1,0 +1,110 @@
+/**
+ * Periodic housekeeping (the cron trigger): queue messages that an accepted activity could
+ * not send at the time are sent now, and deliveries whose retry is long overdue (its
+ * message lost) are enqueued again, so that nothing accepted is silently dropped. Rows kept
+ * only for a while (idempotency keys, actors we no longer have to do with) are expired.
+ */
+import { createPlatform, type Platform } from "../context";
+import { expireStaleActors } from "../storage/actors";
+import { overdueRetries, postponeRetries } from "../storage/deliveries";
+import { expireKeys } from "../storage/idempotency";
+import { unsentFollowUps } from "../storage/inbox";
+import { sweepUnsentFanouts } from "./outbox";
+import { sendFollowUps } from "./queue/follow-ups";
+import { enqueue } from "./queue/send";
+
+/** Rows younger than this may still be in the middle of sending theirs. */
+const GRACE_MS = 5 * 60_000;
+const PER_RUN = 100;
+
+type Housekeeping = Pick<Platform, "db" | "queue" | "now">;
+
+const ago = (ctx: Housekeeping, ms: number) => new Date(ctx.now().getTime() - ms);
+
+export async function sweepFollowUps(ctx: Housekeeping): Promise<number> {
+  const pending = await unsentFollowUps(ctx.db, { before: ago(ctx, GRACE_MS), limit: PER_RUN });
+  for (const row of pending) {
+    if (row.followUps !== null) await sendFollowUps(ctx, { id: row.id, followUps: row.followUps });
+  }
+  return pending.length;
+}
+
+/** Retries overdue by this much lost their message (queue delays are exact to seconds). */
+const OVERDUE_MS = 15 * 60_000;
+
+export async function sweepOverdueRetries(ctx: Housekeeping): Promise<number> {
+  const overdue = await overdueRetries(ctx.db, { before: ago(ctx, OVERDUE_MS), limit: PER_RUN });
+  if (overdue.length === 0) return 0;
+  await enqueue(
+    ctx,
+    overdue.map((row) => ({
+      body: {
+        v: 1,
+        type: "deliver",
+        activityId: row.activityId,
+        inboxes: row.inboxes,
+        attempt: row.attempts + 1,
+      },
+    })),
+  );
+  // Pushed out, so the next sweep does not send them again while they are under way.
+  const until = new Date(ctx.now().getTime() + OVERDUE_MS);
+  await postponeRetries(ctx.db, { rows: overdue, until });
+  return overdue.length;
+}
+
+/**
+ * How long an `Idempotency-Key` keeps returning the post it made. Mastodon keeps its keys for
+ * an hour ("stored for up to 1 hour", its API docs); a day also covers a client that retries
+ * after a night offline, and keeps the table to about a day of keyed posts. A key is usable
+ * until the first sweep after this, up to one cron interval (15 minutes) longer.
+ */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3600_000;
+/** Rows deleted per statement, and statements per run: at most 1,000 rows a run. */
+const EXPIRE_BATCH = 100;
+const EXPIRE_BATCHES_PER_RUN = 10;
+
+/**
+ * Deletes the idempotency keys older than the TTL, a bounded batch at a time, so that one
+ * run stays short whatever has piled up; what is left goes at the next run.
+ */
+export async function expireIdempotencyKeys(ctx: Pick<Platform, "db" | "now">): Promise<number> {
+  const before = new Date(ctx.now().getTime() - IDEMPOTENCY_KEY_TTL_MS);
+  let expired = 0;
+  for (let n = 0; n < EXPIRE_BATCHES_PER_RUN; n++) {
+    const gone = await expireKeys(ctx.db, { before, limit: EXPIRE_BATCH });
+    expired += gone;
+    if (gone < EXPIRE_BATCH) break;
+  }
+  return expired;
+}
+
+/**
+ * How long an actor we have no relationship with stays in D1 after it was last fetched. D1
+ * keeps the actors that follow, are followed, wrote a stored note, reacted, notified or were
+ * mentioned; others come in only through a signature check, and KV answers for them anyway.
+ */
+export const STALE_ACTOR_MS = 30 * 24 * 3600_000;
+
+/** Deletes, a bounded batch a run, the actors D1 no longer needs (see `STALE_ACTOR_MS`). */
+export function expireActors(ctx: Pick<Platform, "db" | "now">): Promise<number> {
+  const before = new Date(ctx.now().getTime() - STALE_ACTOR_MS);
+  return expireStaleActors(ctx.db, { before, limit: EXPIRE_BATCH });
+}
+
+/** One run of the cron trigger. It needs no configuration: it only moves what is stored. */
+export async function handleScheduled(env: Env): Promise<void> {
+  const ctx = createPlatform(env);
+  const [followUps, retries, fanouts, keys, staleActors] = await Promise.all([
+    sweepFollowUps(ctx),
+    sweepOverdueRetries(ctx),
+    sweepUnsentFanouts(ctx, GRACE_MS),
+    expireIdempotencyKeys(ctx),
+    expireActors(ctx),
+  ]);
+  if (followUps + retries + fanouts + keys + staleActors > 0) {
+    console.info(
+      `sweeper: follow-ups of ${followUps} activities, ${retries} overdue retries, ${fanouts} fan-outs, ${keys} expired idempotency keys, ${staleActors} stale actors`,
+    );
+  }
+}

@@ -1,0 +1,123 @@
+/** Follows: someone follows the owner, answers the owner's request, or blocks the owner. */
+import { objectIdOf } from "../../activitypub/activity";
+import { idOf, isObject, typeOf } from "../../activitypub/parse";
+import { newObjectId } from "../../activitypub/urls";
+import type { AppContext } from "../../context";
+import type { Statement } from "../../storage/db";
+import {
+  acceptFollowStatement,
+  deleteEdgeStatement,
+  deleteEdgesBetweenStatement,
+  edgeQuery,
+  followedStatement,
+} from "../../storage/follows";
+import {
+  forgetFollowRequestNotification,
+  groupKeyFor,
+  latestGroupQuery,
+  notifyStatement,
+} from "../../storage/notifications";
+import { insertActivityStatement } from "../../storage/outbox";
+import { done, type Inbound, type Outcome } from "./outcome";
+
+export async function onFollow(ctx: AppContext, activity: Inbound): Promise<Outcome> {
+  const { db, config } = ctx;
+  const owner = config.urls.owner.id;
+  if (objectIdOf(activity) !== owner) return done();
+  const at = activity.receivedAt;
+  const edge = { actor: owner, follower: activity.actor };
+  const [[existing], [latestGroup]] = await db.batch([
+    edgeQuery(db, edge),
+    latestGroupQuery(db, "follow"),
+  ]);
+  // Once accepted, always accepted; a pending request is accepted when the owner no longer
+  // approves by hand.
+  const state =
+    existing?.state === "accepted" || !config.owner.manuallyApprovesFollowers
+      ? "accepted"
+      : "pending";
+  const statements: Statement[] = [
+    followedStatement(db, {
+      ...edge,
+      state,
+      activityId: activity.id,
+      at,
+      previous: existing?.state,
+    }),
+  ];
+  // The owner hears of a new follower or request, and of a request that went through; not
+  // of a repeated Follow.
+  if (existing === undefined || existing.state !== state) {
+    const type = state === "accepted" ? "follow" : "follow_request";
+    statements.push(
+      notifyStatement(db, {
+        type,
+        account: activity.actor,
+        groupKey: groupKeyFor({ type, at, latest: latestGroup?.groupKey }),
+        createdAt: at,
+      }),
+    );
+    if (existing !== undefined) {
+      statements.push(forgetFollowRequestNotification(db, activity.actor));
+    }
+  }
+  if (state === "pending") return done(statements);
+  // Every accepted Follow is answered, a repeated one too: the follower may have lost ours.
+  const accept = acceptFollow(ctx, activity);
+  return done([...statements, accept.statement], { fanouts: [accept.id] });
+}
+
+/** An `Accept` of the received Follow, stored to be delivered to the follower. */
+function acceptFollow(ctx: AppContext, follow: Inbound): { id: string; statement: Statement } {
+  const { urls } = ctx.config;
+  const id = urls.activity(newObjectId(follow.receivedAt));
+  const payload = {
+    id,
+    type: "Accept",
+    actor: urls.owner.id,
+    object: { id: follow.id, type: "Follow", actor: follow.actor, object: urls.owner.id },
+    to: [follow.actor],
+  };
+  return {
+    id,
+    statement: insertActivityStatement(ctx.db, {
+      payload,
+      objectId: follow.id,
+      visibility: "direct",
+      published: follow.receivedAt,
+    }),
+  };
+}
+
+/**
+ * The activity an `Undo`, `Accept` or `Reject` refers to: embedded (its type and fields at
+ * hand) or only its id (looked up among what we stored).
+ */
+export function innerOf(activity: Inbound) {
+  const inner = activity.object;
+  const object = isObject(inner) ? inner : undefined;
+  return { id: idOf(inner), type: typeOf(object), object };
+}
+
+/** `Accept` of the owner's follow request, sent by the account the owner asked to follow. */
+export async function onAccept(ctx: AppContext, activity: Inbound): Promise<Outcome> {
+  const inner = innerOf(activity);
+  if (inner.type !== undefined && inner.type !== "Follow") return done();
+  const edge = { actor: activity.actor, follower: ctx.config.urls.owner.id };
+  return done([acceptFollowStatement(ctx.db, { ...edge, at: activity.receivedAt })]);
+}
+
+/** `Reject` of the owner's follow request, or the end of an accepted follow. */
+export async function onReject(ctx: AppContext, activity: Inbound): Promise<Outcome> {
+  const inner = innerOf(activity);
+  if (inner.type !== undefined && inner.type !== "Follow") return done();
+  const edge = { actor: activity.actor, follower: ctx.config.urls.owner.id };
+  return done([deleteEdgeStatement(ctx.db, edge)]);
+}
+
+/** Blocked by someone: neither follows the other any more. */
+export async function onBlock(ctx: AppContext, activity: Inbound): Promise<Outcome> {
+  const owner = ctx.config.urls.owner.id;
+  if (objectIdOf(activity) !== owner) return done();
+  return done([deleteEdgesBetweenStatement(ctx.db, owner, activity.actor)]);
+}

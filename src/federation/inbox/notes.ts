@@ -1,0 +1,113 @@
+/** Notes and actors: created, updated, deleted by whoever may. */
+import { objectIdOf } from "../../activitypub/activity";
+import { ACTOR_TYPES, hostOf, isObject, NOTE_TYPES, typeOf } from "../../activitypub/parse";
+import { parseActor } from "../../activitypub/remote-actor";
+import { type ParsedNote, parseNote, visibilityOf } from "../../activitypub/remote-note";
+import { toCachedActor } from "../../cache/actor-cache";
+import { toActorRow } from "../../cache/actors";
+import type { AppContext } from "../../context";
+import { findActor, forgetActorStatements, upsertActorStatement } from "../../storage/actors";
+import {
+  editNoteStatements,
+  findNote,
+  insertNoteStatements,
+  tombstoneStatement,
+} from "../../storage/notes";
+import { forgetNoteNotifications, mentionStatements } from "../../storage/notifications";
+import type { QueueMessage } from "../queue/messages";
+import { concernsOwner, remoteEdit, remoteNote } from "../remote-notes";
+import { done, type Inbound, type Outcome } from "./outcome";
+
+/** The note is the sender's: written by it, and with an id on its host (as Mastodon checks). */
+function isOwnNote(activity: Inbound, note: ParsedNote): boolean {
+  return note.attributedTo === activity.actor && hostOf(note.id) === hostOf(activity.actor);
+}
+
+export async function onCreate(ctx: AppContext, activity: Inbound): Promise<Outcome> {
+  const { object } = activity;
+  if (typeof object === "string") {
+    // Only a URL: fetching it is slow work, for the queue.
+    const fetch: QueueMessage = {
+      v: 1,
+      type: "fetchObject",
+      id: object,
+      purpose: "create",
+      inboxId: activity.id,
+      sender: activity.actor,
+    };
+    return { ...done([], { messages: [fetch] }), pending: true };
+  }
+  if (!isObject(object) || !NOTE_TYPES.has(typeOf(object) ?? "")) return done();
+  const note = parseNote(object);
+  // A server may only create notes in its own actors' names, under its own ids.
+  if (note === undefined || !isOwnNote(activity, note)) return done();
+  if (!(await concernsOwner(ctx, note))) return done();
+  const owner = ctx.config.urls.owner.id;
+  const receivedAt = activity.receivedAt;
+  // The note it answers gives the reply its context; fetching it is slow work.
+  const answersOther = note.inReplyTo !== undefined && !note.inReplyTo.startsWith(`${owner}/`);
+  const [author, parent] = await Promise.all([
+    findActor(ctx.db, activity.actor),
+    answersOther && note.inReplyTo !== undefined ? findNote(ctx.db, note.inReplyTo) : undefined,
+  ]);
+  const stored = await remoteNote(note, {
+    visibility: visibilityOf(note, author?.followers),
+    receivedAt,
+  });
+  const messages: QueueMessage[] =
+    answersOther && note.inReplyTo !== undefined && parent === undefined
+      ? [{ v: 1, type: "fetchObject", id: note.inReplyTo, purpose: "context" }]
+      : [];
+  return done(
+    [
+      ...insertNoteStatements(ctx.db, stored),
+      ...mentionStatements(ctx.db, { owner, note, receivedAt }),
+    ],
+    { messages },
+  );
+}
+
+export async function onUpdate(ctx: AppContext, activity: Inbound): Promise<Outcome> {
+  const { object } = activity;
+  if (!isObject(object)) return done();
+  const type = typeOf(object);
+  if (type !== undefined && ACTOR_TYPES.has(type)) {
+    // Only an actor may update itself.
+    const actor = parseActor(object);
+    if (actor === undefined || actor.id !== activity.actor) return done();
+    const known = await findActor(ctx.db, activity.actor);
+    // Without a key in the update, the one we verified with stays.
+    const row = await toActorRow(
+      {
+        ...actor,
+        publicKeyId: actor.publicKeyId ?? known?.publicKeyId ?? null,
+        publicKeyPem: actor.publicKeyPem ?? known?.publicKeyPem ?? null,
+      },
+      activity.receivedAt,
+    );
+    // The cached copy is replaced at once, not when its TTL runs out; D1 is refreshed when
+    // it keeps the actor.
+    return done(known === undefined ? [] : [upsertActorStatement(ctx.db, row)], {
+      actorCache: { kind: "replace", actor: toCachedActor(row) },
+    });
+  }
+  if (type === undefined || !NOTE_TYPES.has(type)) return done();
+  const note = parseNote(object);
+  if (note === undefined || !isOwnNote(activity, note)) return done();
+  return done(editNoteStatements(ctx.db, await remoteEdit(note, activity.receivedAt)));
+}
+
+export async function onDelete(ctx: AppContext, activity: Inbound): Promise<Outcome> {
+  const { db } = ctx;
+  const target = objectIdOf(activity);
+  if (target === undefined) return done();
+  if (target === activity.actor) {
+    return done(forgetActorStatements(db, activity.actor), {
+      actorCache: { kind: "gone", id: target },
+    });
+  }
+  return done([
+    tombstoneStatement(db, { id: target, author: activity.actor, at: activity.receivedAt }),
+    forgetNoteNotifications(db, target, activity.actor),
+  ]);
+}

@@ -1,0 +1,89 @@
+/** The owner follows an account (`Follow`, pending until it answers) and stops (`Undo`). */
+import { newObjectId } from "../../activitypub/urls";
+import { fetchActor } from "../../cache/actors";
+import type { AppContext } from "../../context";
+import { actorBySeq } from "../../storage/actors";
+import {
+  deleteEdgeBySeqStatement,
+  findFollow,
+  requestFollowStatement,
+} from "../../storage/follows";
+import { insertActivityStatement } from "../../storage/outbox";
+import type { ActorRow } from "../../storage/schema";
+import { type ActionResult, commit, fail } from "./commit";
+
+/** Asks to follow an account: `Follow`, pending until it answers with `Accept`. */
+export async function followAccount(ctx: AppContext, seq: number): Promise<ActionResult<ActorRow>> {
+  const { db, config } = ctx;
+  const account = await actorBySeq(db, seq);
+  if (account === undefined) return fail(404, "no such account");
+  const owner = config.urls.owner.id;
+  if ((await findFollow(db, { actor: account.id, follower: owner })) !== undefined) {
+    return { ok: true, value: account };
+  }
+  // Refreshed first: its inbox may have moved since we stored it.
+  const fresh = await fetchActor(ctx, account.id);
+  const target = fresh.ok ? fresh.actor : account;
+  const now = ctx.now();
+  const activity = {
+    id: config.urls.activity(newObjectId(now)),
+    type: "Follow",
+    actor: owner,
+    object: target.id,
+    to: [target.id],
+  };
+  await commit(
+    ctx,
+    [
+      requestFollowStatement(db, {
+        actor: target.id,
+        follower: owner,
+        activityId: activity.id,
+        at: now,
+      }),
+      insertActivityStatement(db, {
+        payload: activity,
+        objectId: target.id,
+        visibility: "direct",
+        published: now,
+      }),
+    ],
+    [activity.id],
+  );
+  return { ok: true, value: target };
+}
+
+/** Stops following (or withdraws the request): `Undo` of the `Follow`. */
+export async function unfollowAccount(
+  ctx: AppContext,
+  seq: number,
+): Promise<ActionResult<ActorRow>> {
+  const { db, config } = ctx;
+  const account = await actorBySeq(db, seq);
+  if (account === undefined) return fail(404, "no such account");
+  const owner = config.urls.owner.id;
+  const edge = await findFollow(db, { actor: account.id, follower: owner });
+  if (edge === undefined) return { ok: true, value: account };
+  const now = ctx.now();
+  const undo = {
+    id: config.urls.activity(newObjectId(now)),
+    type: "Undo",
+    actor: owner,
+    to: [account.id],
+    object: { id: edge.activityId, type: "Follow", actor: owner, object: account.id },
+  };
+  await commit(
+    ctx,
+    [
+      deleteEdgeBySeqStatement(db, edge.seq),
+      insertActivityStatement(db, {
+        payload: undo,
+        objectId: account.id,
+        visibility: "direct",
+        published: now,
+      }),
+    ],
+    [undo.id],
+  );
+  return { ok: true, value: account };
+}

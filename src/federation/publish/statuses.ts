@@ -1,0 +1,184 @@
+/**
+ * The owner's posts: published, edited, deleted. Each action stores its rows and its
+ * activity in one D1 batch, answers, and leaves delivery to the queue (one fan-out message
+ * per activity, ids only).
+ */
+import { PUBLIC_COLLECTION } from "../../activitypub/context";
+import { newObjectId } from "../../activitypub/urls";
+import type { AppContext } from "../../context";
+import { runBatch } from "../../storage/db";
+import { keyStatement, noteOfKey } from "../../storage/idempotency";
+import {
+  editNoteStatements,
+  findNote,
+  insertNoteStatements,
+  noteBySeq,
+  tombstoneStatement,
+} from "../../storage/notes";
+import {
+  findOutboxActivity,
+  insertActivityStatement,
+  replacePayloadStatement,
+} from "../../storage/outbox";
+import type { NoteRow } from "../../storage/schema";
+import { startFanouts } from "../outbox";
+import { type ActionResult, commit, fail } from "./commit";
+import { draftNote, noteObject, type StatusInput } from "./draft";
+
+export type { StatusInput } from "./draft";
+
+/** The last segment of one of the owner's note ids: what its URLs are built from. */
+const slugOf = (note: Pick<NoteRow, "id">) => note.id.split("/").pop() ?? "";
+
+async function ownNote(ctx: AppContext, seq: number): Promise<NoteRow | undefined> {
+  const note = await noteBySeq(ctx.db, seq);
+  return note?.attributedTo === ctx.config.urls.owner.id ? note : undefined;
+}
+
+/** Posts a status. A repeated `Idempotency-Key` returns the post it made the first time. */
+export async function publishStatus(
+  ctx: AppContext,
+  input: StatusInput,
+  idempotencyKey?: string,
+): Promise<ActionResult<NoteRow>> {
+  const { db, config } = ctx;
+  const earlier = () => (idempotencyKey === undefined ? undefined : noteOfKey(db, idempotencyKey));
+  const before = await earlier();
+  if (before !== undefined) return { ok: true, value: before };
+
+  let parent: NoteRow | undefined;
+  if (input.inReplyTo !== undefined) {
+    parent = await noteBySeq(db, input.inReplyTo);
+    if (parent === undefined) return fail(404, "the status replied to does not exist");
+  }
+  const now = ctx.now();
+  const slug = newObjectId(now);
+  const draft = await draftNote(ctx, { status: input, slug, parent, published: now });
+  const { to, cc } = draft.relations;
+  const activity = {
+    id: config.urls.noteActivity(slug),
+    type: "Create",
+    actor: config.urls.owner.id,
+    published: now.toISOString(),
+    to,
+    cc,
+    object: noteObject(draft),
+  };
+  const statements = [
+    ...insertNoteStatements(db, draft),
+    insertActivityStatement(db, {
+      payload: activity,
+      objectId: draft.note.id,
+      visibility: input.visibility,
+      published: now,
+    }),
+    ...(idempotencyKey === undefined
+      ? []
+      : [keyStatement(db, { key: idempotencyKey, noteId: draft.note.id, at: now })]),
+  ];
+  try {
+    await runBatch(db, statements);
+  } catch (error) {
+    // The same key posted twice at once: the second batch loses on the key, and rolls back.
+    const raced = await earlier();
+    if (raced !== undefined) return { ok: true, value: raced };
+    throw error;
+  }
+  await startFanouts(ctx, [activity.id]);
+  const stored = await findNote(db, draft.note.id);
+  if (stored === undefined) throw new Error("status not stored");
+  return { ok: true, value: stored };
+}
+
+/** Edits a status (text, content warning, sensitivity): an `Update` to the same audience. */
+export async function editStatus(
+  ctx: AppContext,
+  seq: number,
+  input: Omit<StatusInput, "visibility" | "inReplyTo">,
+): Promise<ActionResult<NoteRow>> {
+  const current = await ownNote(ctx, seq);
+  if (current === undefined) return fail(404, "no such status");
+  const { db, config } = ctx;
+  const { urls } = config;
+  const now = ctx.now();
+  const slug = slugOf(current);
+  const [parent, create] = await Promise.all([
+    current.inReplyTo === null ? undefined : findNote(db, current.inReplyTo),
+    findOutboxActivity(db, urls.noteActivity(slug)),
+  ]);
+  const drafted = await draftNote(ctx, {
+    status: { ...input, visibility: current.visibility },
+    slug,
+    parent,
+    published: current.published,
+    updated: now,
+  });
+  const draft = { ...drafted, note: { ...drafted.note, url: current.url ?? drafted.note.url } };
+  const object = noteObject(draft);
+  const update = {
+    id: urls.activity(newObjectId(now)),
+    type: "Update",
+    actor: urls.owner.id,
+    published: now.toISOString(),
+    to: draft.relations.to,
+    cc: draft.relations.cc,
+    object,
+  };
+  await commit(
+    ctx,
+    [
+      ...editNoteStatements(db, draft),
+      insertActivityStatement(db, {
+        payload: update,
+        objectId: draft.note.id,
+        visibility: current.visibility,
+        published: now,
+      }),
+      // The outbox shows the post as it is now.
+      ...(create === undefined
+        ? []
+        : [replacePayloadStatement(db, { id: create.id, payload: { ...create.payload, object } })]),
+    ],
+    [update.id],
+  );
+  const stored = await findNote(db, current.id);
+  return stored === undefined ? fail(404, "no such status") : { ok: true, value: stored };
+}
+
+/** Deletes a status: a tombstone stays (its id answers 410), and a `Delete` goes out. */
+export async function deleteStatus(ctx: AppContext, seq: number): Promise<ActionResult<NoteRow>> {
+  const note = await ownNote(ctx, seq);
+  if (note === undefined) return fail(404, "no such status");
+  const { db, config } = ctx;
+  const { urls } = config;
+  const now = ctx.now();
+  const create = await findOutboxActivity(db, urls.noteActivity(slugOf(note)));
+  const addressed = (field: "to" | "cc") => {
+    const value = create?.payload[field];
+    return Array.isArray(value)
+      ? value.filter((v): v is string => typeof v === "string")
+      : undefined;
+  };
+  const activity = {
+    id: urls.activity(newObjectId(now)),
+    type: "Delete",
+    actor: urls.owner.id,
+    to: addressed("to") ?? [PUBLIC_COLLECTION],
+    cc: addressed("cc") ?? [],
+    object: { id: note.id, type: "Tombstone" },
+  };
+  await commit(
+    ctx,
+    [
+      tombstoneStatement(db, { id: note.id, author: note.attributedTo, at: now }),
+      insertActivityStatement(db, {
+        payload: activity,
+        objectId: note.id,
+        visibility: note.visibility,
+        published: now,
+      }),
+    ],
+    [activity.id],
+  );
+  return { ok: true, value: note };
+}

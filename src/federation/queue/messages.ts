@@ -1,0 +1,77 @@
+/**
+ * Queue messages: versioned, plain-JSON tagged unions that carry ids, never keys, secrets
+ * or remote payloads (those stay in D1; a message points at them). The schemas are the
+ * types: what the consumer reads is validated against them and used as their output.
+ */
+import * as v from "valibot";
+
+const Url = v.pipe(v.string(), v.url());
+const Version = v.literal(1);
+
+/**
+ * Resolve the recipients of one of our stored activities and enqueue its deliveries, a page
+ * of inboxes at a time (`after`: the last inbox of the previous page).
+ */
+const Fanout = v.object({
+  v: Version,
+  type: v.literal("fanout"),
+  activityId: Url,
+  after: v.optional(v.string()),
+});
+
+/** POST one of our stored activities (by id) to these inboxes, signed at send time. */
+const Deliver = v.object({
+  v: Version,
+  type: v.literal("deliver"),
+  activityId: Url,
+  inboxes: v.pipe(v.array(Url), v.minLength(1)),
+  /** The delivery batch the fan-out recorded for this message (first sends only). */
+  batchId: v.optional(v.string()),
+  /** For inboxes sent again after failing: the attempt this is. */
+  attempt: v.optional(v.pipe(v.number(), v.integer())),
+  /** Sent by a host's alarm to learn whether the host is back. */
+  probe: v.optional(v.boolean()),
+});
+
+/**
+ * Fetch a remote object and store it: the note a `Create` only named by URL (`inboxId` set:
+ * the received activity to mark processed), or the note a stored reply answers (context).
+ */
+const FetchObject = v.object({
+  v: Version,
+  type: v.literal("fetchObject"),
+  id: Url,
+  purpose: v.picklist(["create", "context"]),
+  /** The id of the received activity waiting for this, if any. */
+  inboxId: v.optional(Url),
+  /**
+   * For `create`: the verified sender of the `Create`, who must be the note's author (a
+   * server may not create notes in another's name by giving only their URL).
+   */
+  sender: v.optional(Url),
+});
+
+export const QueueMessageSchema = v.variant("type", [Fanout, Deliver, FetchObject]);
+
+export type FanoutMessage = v.InferOutput<typeof Fanout>;
+export type DeliverMessage = v.InferOutput<typeof Deliver>;
+export type FetchObjectMessage = v.InferOutput<typeof FetchObject>;
+export type QueueMessage = v.InferOutput<typeof QueueMessageSchema>;
+
+export type ParseMessageResult =
+  | { readonly ok: true; readonly message: QueueMessage }
+  | { readonly ok: false; readonly reason: string; readonly type?: string };
+
+/** Reads a message body; the reason (and the type, when it has one) when it is not one. */
+export function parseQueueMessage(body: unknown): ParseMessageResult {
+  const parsed = v.safeParse(QueueMessageSchema, body);
+  if (parsed.success) return { ok: true, message: parsed.output };
+  const type = v.safeParse(v.object({ type: v.pipe(v.string(), v.maxLength(64)) }), body);
+  const version = v.safeParse(v.object({ v: Version }), body);
+  const reason = !version.success
+    ? "unsupported version"
+    : type.success && ["fanout", "deliver", "fetchObject"].includes(type.output.type)
+      ? `malformed ${type.output.type} message`
+      : "unknown message type";
+  return { ok: false, reason, type: type.success ? type.output.type : undefined };
+}

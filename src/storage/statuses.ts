@@ -1,0 +1,75 @@
+/**
+ * What the owner's client API needs to show notes as Mastodon statuses, besides the notes
+ * themselves: their lists, the accounts they name, the notes they answer, whether the owner
+ * liked or boosted them, how many replies they have. Read side by side, a query per kind of
+ * thing (however many notes), and handed to the serializers, which do no I/O.
+ */
+import { and, count, eq, inArray, isNull } from "drizzle-orm";
+import { actorsById } from "./actors";
+import { type Db, readInSlices } from "./db";
+import { type NoteWithRelations, withRelations } from "./notes";
+import { type ActorRow, type NoteRow, notes, reactions } from "./schema";
+
+export interface StatusData {
+  readonly items: readonly NoteWithRelations[];
+  /** Authors and mentioned accounts, by actor id (the owner is not among them). */
+  readonly accounts: ReadonlyMap<string, ActorRow>;
+  /** The notes replied to, by id. */
+  readonly parents: ReadonlyMap<string, Pick<NoteRow, "seq" | "attributedTo">>;
+  /** The owner's own likes and boosts, by note id. */
+  readonly reacted: ReadonlyMap<string, { readonly liked: boolean; readonly boosted: boolean }>;
+  /** Replies that are not deleted, by note id. */
+  readonly replies: ReadonlyMap<string, number>;
+}
+
+export async function loadStatusData(
+  db: Db,
+  input: { rows: readonly NoteRow[]; owner: string },
+): Promise<StatusData> {
+  const { rows, owner } = input;
+  const ids = rows.map((r) => r.id);
+  const parentIds = rows.flatMap((r) => (r.inReplyTo === null ? [] : [r.inReplyTo]));
+  const [items, parents, mine, replies] = await Promise.all([
+    withRelations(db, rows),
+    readInSlices(db, parentIds, (slice) =>
+      db
+        .select({ id: notes.id, seq: notes.seq, attributedTo: notes.attributedTo })
+        .from(notes)
+        .where(inArray(notes.id, slice)),
+    ),
+    // The counts are columns of the notes; only whether the owner reacted is looked up.
+    readInSlices(db, ids, (slice) =>
+      db
+        .select({ object: reactions.object, type: reactions.type })
+        .from(reactions)
+        .where(and(inArray(reactions.object, slice), eq(reactions.actor, owner))),
+    ),
+    readInSlices(db, ids, (slice) =>
+      db
+        .select({ parent: notes.inReplyTo, n: count() })
+        .from(notes)
+        .where(and(inArray(notes.inReplyTo, slice), isNull(notes.deletedAt)))
+        .groupBy(notes.inReplyTo),
+    ),
+  ]);
+  const named = items.flatMap(({ note, relations }) => [
+    note.attributedTo,
+    ...relations.tags.flatMap((t) => (t.type === "Mention" && t.href !== null ? [t.href] : [])),
+  ]);
+  const accounts = await actorsById(
+    db,
+    named.filter((id) => id !== owner),
+  );
+  const reacted = new Map<string, { liked: boolean; boosted: boolean }>();
+  for (const { object, type } of mine) {
+    const entry = reacted.get(object) ?? { liked: false, boosted: false };
+    reacted.set(object, type === "Like" ? { ...entry, liked: true } : { ...entry, boosted: true });
+  }
+  return {
+    items,
+    accounts,
+    parents: new Map(parents.map((p) => [p.id, p])),
+    reacted,
+    replies: new Map(replies.flatMap((r) => (r.parent === null ? [] : [[r.parent, r.n] as const]))),
+  };
+}
