@@ -71,12 +71,17 @@ function importVerifyKey(key: PublicKeyInfo, algorithm: AlgorithmName): Promise<
   return imported;
 }
 
+/** A signature and the bytes it claims to sign. */
+export interface Signed {
+  readonly signature: Uint8Array<ArrayBuffer>;
+  readonly data: Uint8Array;
+}
+
 /** Checks a signature; false for a wrong signature or a key that does not fit the algorithm. */
 export async function verifyWith(
   algorithm: AlgorithmName,
   key: PublicKeyInfo,
-  signature: Uint8Array<ArrayBuffer>,
-  data: Uint8Array,
+  { signature, data }: Signed,
 ): Promise<boolean> {
   if (ALGORITHMS[algorithm].kind !== key.kind) return false;
   try {

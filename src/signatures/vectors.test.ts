@@ -60,16 +60,26 @@ describe("RFC 9421 vectors", () => {
     if (vector.base === null) {
       // A transformation that changes covered components: the base differs, the check fails.
       expect(base).toBeDefined();
-      expect(await verifyWith(alg as "ed25519", key, sig.signature, encode(base ?? ""))).toBe(
-        false,
-      );
+      expect(
+        await verifyWith(alg as "ed25519", key, {
+          signature: sig.signature,
+          data: encode(base ?? ""),
+        }),
+      ).toBe(false);
       return;
     }
     expect(base).toBe(vector.base);
-    expect(await verifyWith(alg as "ed25519", key, sig.signature, encode(vector.base))).toBe(true);
+    expect(
+      await verifyWith(alg as "ed25519", key, {
+        signature: sig.signature,
+        data: encode(vector.base),
+      }),
+    ).toBe(true);
     // One flipped bit in the base, and the same signature fails.
     const tampered = `${vector.base.slice(0, -1)}${vector.base.endsWith("1") ? "2" : "1"}`;
-    expect(await verifyWith(alg as "ed25519", key, sig.signature, encode(tampered))).toBe(false);
+    expect(
+      await verifyWith(alg as "ed25519", key, { signature: sig.signature, data: encode(tampered) }),
+    ).toBe(false);
   });
 
   it("signs the Section 4.3 rsa-v1_5-sha256 base to the printed signature, byte for byte", async () => {
@@ -94,7 +104,10 @@ describe("draft-cavage-http-signatures-12 vectors", () => {
     expect(cavageAlgorithm(parsed.algorithm)).toBe("rsa-v1_5-sha256");
     const key = publicKey(CAVAGE_PUBLIC_KEY);
     expect(
-      await verifyWith("rsa-v1_5-sha256", key, parsed.signature, encode(vector.signingString)),
+      await verifyWith("rsa-v1_5-sha256", key, {
+        signature: parsed.signature,
+        data: encode(vector.signingString),
+      }),
     ).toBe(true);
     // rsa-sha256 is deterministic: our signer reproduces the printed bytes.
     const privateKey = await privateKeyFromPkcs1(CAVAGE_PRIVATE_KEY_PKCS1);

@@ -189,7 +189,8 @@ function findSignature(message: SignedMessage): Found {
         for (const withoutQuery of variants) {
           const text = cavageSigningString(message, parsed, { withoutQuery });
           if (text === undefined) return false;
-          if (await anyVerifies(algorithms, key, parsed.signature, text)) return true;
+          if (await anyVerifies(algorithms, key, { signature: parsed.signature, text }))
+            return true;
         }
         return false;
       },
@@ -215,20 +216,20 @@ function rfc9421Candidate(message: SignedMessage, sig: Rfc9421Signature): Candid
         sig.alg !== undefined && isAlgorithmName(sig.alg) ? [sig.alg] : algorithmsForKey(key.kind);
       const base = rfc9421SignatureBase(message, sig.components, sig.params);
       if (base === undefined) return false;
-      return anyVerifies(algorithms, key, sig.signature, base);
+      return anyVerifies(algorithms, key, { signature: sig.signature, text: base });
     },
   };
 }
 
+/** Whether the signature is the key's over `text` with any of the algorithms. */
 async function anyVerifies(
   algorithms: readonly AlgorithmName[],
   key: PublicKeyInfo,
-  signature: Uint8Array<ArrayBuffer>,
-  text: string,
+  { signature, text }: { signature: Uint8Array<ArrayBuffer>; text: string },
 ): Promise<boolean> {
   const data = new TextEncoder().encode(text);
   for (const algorithm of algorithms) {
-    if (await verifyWith(algorithm, key, signature, data)) return true;
+    if (await verifyWith(algorithm, key, { signature, data })) return true;
   }
   return false;
 }

@@ -78,7 +78,7 @@ export async function listNotifications(
 ): Promise<ListedNotification[]> {
   if (request.types?.length === 0) return [];
   const page = await pageBySeq(notifications.seq, request, (where, orderBy, limit) =>
-    shown(db, request, where, orderBy, limit),
+    shown(db, request, { where, orderBy, limit }),
   );
   return page.items.map(({ statusSeq, ...notification }) => ({ notification, statusSeq }));
 }
@@ -90,10 +90,9 @@ export async function listNotifications(
 function shown(
   db: Db,
   request: NotificationRequest,
-  where: SQL | undefined,
-  orderBy: SQL,
-  limit: number,
+  slice: { where: SQL | undefined; orderBy: SQL; limit: number },
 ) {
+  const { where, orderBy, limit } = slice;
   return db
     .select({
       seq: notifications.seq,
@@ -153,15 +152,13 @@ export async function pageGroups(
   let cursor = ascending ? request.minId : request.maxId;
   let step = Math.max(FIRST_STEP, limit * 2);
   for (let more = request.types?.length !== 0; more; ) {
-    const rows = await shown(
-      db,
-      request,
-      ascending
+    const rows = await shown(db, request, {
+      where: ascending
         ? seqBetween(notifications.seq, cursor, request.maxId)
         : seqBetween(notifications.seq, request.sinceId, cursor),
-      ascending ? asc(notifications.seq) : desc(notifications.seq),
-      step,
-    );
+      orderBy: ascending ? asc(notifications.seq) : desc(notifications.seq),
+      limit: step,
+    });
     for (const row of rows) {
       const grouped = row.groupKey !== null && groupedTypes.includes(row.type);
       const groupKey = grouped ? (row.groupKey as string) : `ungrouped-${row.seq}`;
