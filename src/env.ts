@@ -2,6 +2,7 @@
  * The Worker's environment as the app sees it: the generated `Env` bindings, and the
  * configuration parsed and validated from its vars once per invocation (cheap, no I/O).
  */
+import * as v from "valibot";
 import { type LocalUrls, localUrls } from "./activitypub/urls";
 import type { AppContext } from "./context";
 import { BASE_BACKOFF_MS } from "./federation/delivery/policy";
@@ -65,6 +66,10 @@ export type ConfigResult =
 
 const USERNAME = /^[a-z0-9_]{1,30}$/i;
 const MAX_FIELDS = 16;
+const Fields = v.pipe(
+  v.array(v.object({ name: v.string(), value: v.string() })),
+  v.maxLength(MAX_FIELDS),
+);
 
 /** True for `localhost`, `*.localhost`, 127.0.0.0/8 and `[::1]`. */
 export function isLoopbackHostname(hostname: string): boolean {
@@ -210,14 +215,10 @@ function parseFields(value: string, errors: string[]): ProfileField[] {
     errors.push("OWNER_FIELDS must be JSON");
     return [];
   }
-  const isField = (f: unknown): f is ProfileField =>
-    typeof f === "object" &&
-    f !== null &&
-    typeof (f as Record<string, unknown>).name === "string" &&
-    typeof (f as Record<string, unknown>).value === "string";
-  if (!Array.isArray(parsed) || parsed.length > MAX_FIELDS || !parsed.every(isField)) {
+  const fields = v.safeParse(Fields, parsed);
+  if (!fields.success) {
     errors.push(`OWNER_FIELDS must be an array of at most ${MAX_FIELDS} { "name", "value" }`);
     return [];
   }
-  return parsed.map((f) => ({ name: f.name, value: f.value }));
+  return fields.output;
 }

@@ -18,9 +18,10 @@ export function parseHandle(value: string): Handle | undefined {
   const match = value
     .trim()
     .replace(/^acct:/i, "")
-    .match(/^@?([^@\s/]+)@([a-z0-9.-]+(?::\d{1,5})?)$/i);
-  if (match === null) return undefined;
-  return { username: match[1] as string, host: (match[2] as string).toLowerCase() };
+    .match(/^@?(?<username>[^@\s/]+)@(?<host>[a-z0-9.-]+(?::\d{1,5})?)$/i);
+  const { username, host } = match?.groups ?? {};
+  if (username === undefined || host === undefined) return undefined;
+  return { username, host: host.toLowerCase() };
 }
 
 export async function resolveHandle(ctx: AppContext, handle: Handle): Promise<ResolveResult> {

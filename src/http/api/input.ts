@@ -1,6 +1,7 @@
 /** Reading client input: JSON, or form-encoded as many Mastodon apps send it, then checked. */
 import type { Context } from "hono";
 import * as v from "valibot";
+import { isObject, type JsonObject } from "../../activitypub/parse";
 
 export type InputResult<T> =
   | { readonly ok: true; readonly value: T }
@@ -9,23 +10,21 @@ export type InputResult<T> =
 /** The body as a plain object: JSON, url-encoded or multipart; empty when there is none. */
 async function readBody(
   c: Context,
-): Promise<{ ok: true; body: Record<string, unknown> } | { ok: false; error: string }> {
+): Promise<{ ok: true; body: JsonObject } | { ok: false; error: string }> {
   const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (type === undefined || c.req.header("content-length") === "0") return { ok: true, body: {} };
   if (type === "application/json") {
     try {
       const body: unknown = await c.req.json();
-      if (typeof body !== "object" || body === null || Array.isArray(body)) {
-        return { ok: false, error: "body must be a JSON object" };
-      }
-      return { ok: true, body: body as Record<string, unknown> };
+      if (!isObject(body)) return { ok: false, error: "body must be a JSON object" };
+      return { ok: true, body };
     } catch {
       return { ok: false, error: "body is not valid JSON" };
     }
   }
   if (type === "application/x-www-form-urlencoded" || type === "multipart/form-data") {
     try {
-      return { ok: true, body: (await c.req.parseBody()) as Record<string, unknown> };
+      return { ok: true, body: await c.req.parseBody() };
     } catch {
       return { ok: false, error: "body is not a valid form" };
     }
