@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
 
 /** The origin every test instance serves; tests build their URLs from it. */
 export const TEST_ORIGIN = "https://outpost.test";
@@ -16,6 +17,15 @@ process.env.OWNER_TOKEN ??= "test-owner-token";
  */
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
+  // The queue consumers as wrangler.toml declares them: a test checks them against the
+  // delivery policy, which is where their retry counts come from.
+  const { queues } = unstable_readConfig({ config: "./wrangler.toml" });
+  type Consumer = { queue: string; max_retries?: number; dead_letter_queue?: string };
+  const consumers = (queues.consumers ?? []).map((c: Consumer) => ({
+    queue: c.queue,
+    maxRetries: c.max_retries ?? null,
+    deadLetterQueue: c.dead_letter_queue ?? null,
+  }));
   return {
     test: {
       expect: { requireAssertions: true },
@@ -27,7 +37,11 @@ export default defineConfig(async () => {
               return {
                 wrangler: { configPath: "./wrangler.toml" },
                 miniflare: {
-                  bindings: { TEST_MIGRATIONS: migrations, PUBLIC_ORIGIN: TEST_ORIGIN },
+                  bindings: {
+                    TEST_MIGRATIONS: migrations,
+                    TEST_QUEUE_CONSUMERS: consumers,
+                    PUBLIC_ORIGIN: TEST_ORIGIN,
+                  },
                   // The corpus replay sends hundreds of activities from a few hosts
                   // (example.com): the per-host limit is a little higher here than deployed.
                   ratelimits: {

@@ -1,7 +1,21 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { DEAD_LETTER_RETRIES, MAX_ATTEMPTS } from "../src/federation/delivery/policy";
+import { DEAD_LETTER_QUEUE } from "../src/federation/queue/consumer";
 import worker from "../src/index";
+
+describe("wrangler.toml's queues", () => {
+  it("retry as often as the delivery policy says, into the dead-letter queue the consumer knows", () => {
+    const byName = new Map(env.TEST_QUEUE_CONSUMERS.map((c) => [c.queue, c]));
+    expect(byName.get("outpost-delivery")).toEqual({
+      queue: "outpost-delivery",
+      maxRetries: MAX_ATTEMPTS,
+      deadLetterQueue: DEAD_LETTER_QUEUE,
+    });
+    expect(byName.get(DEAD_LETTER_QUEUE)?.maxRetries).toBe(DEAD_LETTER_RETRIES);
+  });
+});
 
 describe("the queue consumer", () => {
   afterEach(() => vi.restoreAllMocks());
