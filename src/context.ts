@@ -2,8 +2,10 @@
  * The one context an invocation works with: the configuration, D1, the KV actor cache, the
  * delivery queue, the host objects and the clock. Each entry point (`fetch`, `queue`,
  * `scheduled`, a Durable Object) builds it once from `env` and passes it down; code below
- * never reads `env` or `Date.now()` itself. Functions ask for the part they use
- * (`Pick<AppContext, "db" | "now">`), so a test can hand them exactly that.
+ * never builds a handle or reads the time itself. (Bindings only a route uses, the rate
+ * limiters, the media bucket and the metrics object, stay on Hono's `c.env`.) Functions ask
+ * for the part they use (`Pick<AppContext, "db" | "now">`), so a test can hand them exactly
+ * that.
  */
 import type { Config } from "./env";
 import type { HostState } from "./hosts/host-state";

@@ -36,6 +36,8 @@ export interface FetchDocumentOptions {
   readonly devFederation: boolean;
   /** Signs the GET (the instance actor's key); unsigned when absent. */
   readonly signer?: SigningKey;
+  /** When it is signed; default now. */
+  readonly now?: Date;
   /** Where requests claim to come from, for the User-Agent. */
   readonly origin: string;
   /** Whether `id` must equal the URL asked (after the redirect). Default true. */
@@ -111,7 +113,7 @@ async function get(url: URL, options: FetchDocumentOptions): Promise<Response> {
   if (options.signer !== undefined) {
     headers = await signMessage(
       { method: "GET", url, headers },
-      { key: options.signer, flavour: "cavage" },
+      { key: options.signer, flavour: "cavage", now: options.now },
     );
   }
   return fetch(url, {
@@ -128,15 +130,17 @@ export async function fetchRemote(
   options: { checkId?: boolean } = {},
 ): Promise<FetchDocumentResult> {
   const { config } = ctx;
+  const now = ctx.now();
   const signer = await loadSigningKey(ctx.db, {
     role: "instance",
     keyId: config.urls.instance.keyId,
-    now: ctx.now(),
+    now,
   });
   return fetchDocument(url, {
     devFederation: config.devFederation,
     origin: config.origin,
     signer,
+    now,
     checkId: options.checkId,
   });
 }
