@@ -21,7 +21,7 @@ type Housekeeping = Pick<Platform, "db" | "queue" | "now">;
 
 const ago = (ctx: Housekeeping, ms: number) => new Date(ctx.now().getTime() - ms);
 
-export async function sweepFollowUps(ctx: Housekeeping): Promise<number> {
+async function sweepFollowUps(ctx: Housekeeping): Promise<number> {
   const pending = await unsentFollowUps(ctx.db, { before: ago(ctx, GRACE_MS), limit: PER_RUN });
   for (const row of pending) {
     if (row.followUps !== null) await sendFollowUps(ctx, { id: row.id, followUps: row.followUps });
@@ -32,7 +32,7 @@ export async function sweepFollowUps(ctx: Housekeeping): Promise<number> {
 /** Retries overdue by this much lost their message (queue delays are exact to seconds). */
 const OVERDUE_MS = 15 * 60_000;
 
-export async function sweepOverdueRetries(ctx: Housekeeping): Promise<number> {
+async function sweepOverdueRetries(ctx: Housekeeping): Promise<number> {
   const overdue = await overdueRetries(ctx.db, { before: ago(ctx, OVERDUE_MS), limit: PER_RUN });
   if (overdue.length === 0) return 0;
   await enqueue(
@@ -87,7 +87,7 @@ export async function expireIdempotencyKeys(ctx: Pick<Platform, "db" | "now">): 
 export const STALE_ACTOR_MS = 30 * 24 * 3600_000;
 
 /** Deletes, a bounded batch a run, the actors D1 no longer needs (see `STALE_ACTOR_MS`). */
-export function expireActors(ctx: Pick<Platform, "db" | "now">): Promise<number> {
+function expireActors(ctx: Pick<Platform, "db" | "now">): Promise<number> {
   const before = new Date(ctx.now().getTime() - STALE_ACTOR_MS);
   return expireStaleActors(ctx.db, { before, limit: EXPIRE_BATCH });
 }

@@ -126,21 +126,9 @@ export const notes = sqliteTable(
 export type NoteRow = typeof notes.$inferSelect;
 export type NewNoteRow = typeof notes.$inferInsert;
 /** What a note says, stored or about to be: a row without its bookkeeping. */
-export type NoteColumns = Pick<
+export type NoteColumns = Omit<
   NoteRow,
-  | "id"
-  | "type"
-  | "attributedTo"
-  | "inReplyTo"
-  | "content"
-  | "summary"
-  | "sensitive"
-  | "language"
-  | "visibility"
-  | "url"
-  | "attachments"
-  | "published"
-  | "updated"
+  "seq" | "pinnedAt" | "deletedAt" | "likesCount" | "sharesCount"
 >;
 export interface NoteAttachment {
   readonly type: string;

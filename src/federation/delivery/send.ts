@@ -37,7 +37,7 @@ export interface SendOptions {
 }
 
 /** POSTs the activity to the inbox, signed now, and classifies what happened. */
-export async function deliverTo(
+async function deliverTo(
   ctx: Pick<AppContext, "config" | "now">,
   inbox: string,
   options: SendOptions,
