@@ -13,12 +13,12 @@
  * time (/proc), and the instance's own /metrics (queue messages, Durable Object calls, D1 rows).
  */
 import { spawnSync } from "node:child_process";
-import { createHash, webcrypto } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Farm, followersOf, sleep, uniqueInboxesOf } from "./farm.mjs";
 import { migrate, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
+import { fedifySender, naiveLoop } from "./senders.mjs";
 
 const argv = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -37,121 +37,6 @@ const ORIGIN = `http://localhost:${PORT}`;
 const OWNER = `${ORIGIN}/users/owner`;
 const TOKEN = "bench-owner-token";
 const SHARED_FRACTION = 0.8;
-
-// ---------------------------------------------------------------- the remote servers
-
-/** One fake server per host, each on its own loopback port. */
-class Farm {
-  constructor() {
-    this.hosts = [];
-    /** host -> { mode, posts: [{ path, activity, at }], attempts } */
-    this.state = new Map();
-  }
-
-  async start(count) {
-    for (let i = 0; i < count; i++) {
-      const server = createServer((req, res) => this.handle(server, req, res));
-      await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-      const host = `127.0.0.1:${server.address().port}`;
-      server.host = host;
-      this.hosts.push({ host, server });
-      this.state.set(host, { mode: "ok", posts: [], failures: 0 });
-    }
-  }
-
-  reset(modeOf = () => "ok") {
-    for (const [i, { host }] of this.hosts.entries()) {
-      this.state.set(host, { mode: modeOf(i), posts: [], failures: 0 });
-    }
-  }
-
-  handle(server, req, res) {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      const state = this.state.get(server.host);
-      let activity;
-      try {
-        activity = JSON.parse(Buffer.concat(chunks).toString("utf8")).id;
-      } catch {}
-      const record = { path: req.url, activity, at: Date.now(), ok: false };
-      state.posts.push(record);
-      const answer = (status) =>
-        setTimeout(() => {
-          record.ok = status < 300;
-          res.writeHead(status, { "content-type": "application/json" });
-          res.end("{}");
-        }, LATENCY);
-      switch (state.mode) {
-        case "fail500twice":
-          if (state.failures < 2) {
-            state.failures++;
-            return answer(500);
-          }
-          return answer(202);
-        case "hang":
-          // Past the sender's 10 s timeout; then the socket is dropped.
-          return setTimeout(() => res.destroy(), 15_000);
-        case "gone":
-          return answer(410);
-        default:
-          return answer(202);
-      }
-    });
-  }
-
-  /** Stops answering connections on some hosts for a while, then comes back. */
-  refuseFor(hostIndexes, ms) {
-    for (const i of hostIndexes) {
-      const { server } = this.hosts[i];
-      const port = server.address().port;
-      server.close();
-      server.closeAllConnections();
-      setTimeout(() => server.listen(port, "127.0.0.1"), ms);
-    }
-  }
-
-  /** Inboxes that accepted an activity (2xx), and the POSTs made for it (whatever the answer). */
-  receipts(activityId) {
-    const inboxes = new Set();
-    let posts = 0;
-    for (const [host, state] of this.state) {
-      for (const post of state.posts) {
-        if (post.activity !== activityId) continue;
-        posts++;
-        if (post.ok) inboxes.add(`http://${host}${post.path}`);
-      }
-    }
-    return { inboxes, posts };
-  }
-
-  async close() {
-    for (const { server } of this.hosts) {
-      server.closeAllConnections();
-      server.close();
-    }
-  }
-}
-
-/** Followers spread over the hosts: most hosts have a shared inbox, some do not. */
-function followersOf(farm) {
-  const followers = [];
-  for (let i = 0; i < FOLLOWERS; i++) {
-    const h = i % farm.hosts.length;
-    const host = farm.hosts[h].host;
-    const shared = h < farm.hosts.length * SHARED_FRACTION;
-    const id = `http://${host}/users/u${Math.floor(i / farm.hosts.length)}`;
-    followers.push({
-      id,
-      host,
-      inbox: `${id}/inbox`,
-      sharedInbox: shared ? `http://${host}/inbox` : null,
-    });
-  }
-  return followers;
-}
-
-const uniqueInboxesOf = (followers) => new Set(followers.map((f) => f.sharedInbox ?? f.inbox));
 
 // ---------------------------------------------------------------- the local instance
 
@@ -176,8 +61,6 @@ function seed(state, followers) {
   migrate(state, env);
   run(["d1", "execute", "DB", "--local", "--persist-to", state, "--file", file]);
 }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The workerd processes under a process, and their CPU time (user + system), in ms. */
 function cpuMs(rootPid) {
@@ -355,113 +238,12 @@ async function outpostFaults(farm, followers) {
   };
 }
 
-async function fedifySender(farm, followers) {
-  farm.reset();
-  const { createFederation, generateCryptoKeyPair, InProcessMessageQueue, MemoryKvStore } =
-    await import("@fedify/fedify");
-  const { Create, Endpoints, Note, Person } = await import("@fedify/vocab");
-  const federation = createFederation({
-    kv: new MemoryKvStore(),
-    queue: new InProcessMessageQueue(),
-    allowPrivateAddress: true,
-  });
-  const keys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
-  const origin = "http://127.0.0.1:1";
-  federation
-    .setActorDispatcher(
-      "/users/{identifier}",
-      (ctx, identifier) =>
-        new Person({
-          id: ctx.getActorUri(identifier),
-          preferredUsername: identifier,
-          inbox: new URL(`${origin}/inbox`),
-        }),
-    )
-    .setKeyPairsDispatcher(() => [keys]);
-  const ctx = federation.createContext(new URL(origin), undefined);
-  const recipients = followers.map(
-    (f) =>
-      new Person({
-        id: new URL(f.id),
-        inbox: new URL(f.inbox),
-        endpoints:
-          f.sharedInbox === null ? null : new Endpoints({ sharedInbox: new URL(f.sharedInbox) }),
-      }),
-  );
-  const activityId = `${origin}/activities/fedify-bench`;
-  const activity = new Create({
-    id: new URL(activityId),
-    actor: ctx.getActorUri("bench"),
-    object: new Note({ id: new URL(`${origin}/notes/1`), content: "Hello from Fedify" }),
-  });
-  const expected = uniqueInboxesOf(followers);
-  const started = Date.now();
-  await ctx.sendActivity({ identifier: "bench" }, recipients, activity, {
-    preferSharedInbox: true,
-  });
-  let receipts;
-  for (;;) {
-    receipts = farm.receipts(activityId);
-    if (receipts.inboxes.size >= expected.size || Date.now() - started > 600_000) break;
-    await sleep(20);
-  }
-  return { wallMs: Date.now() - started, posts: receipts.posts, delivered: receipts.inboxes.size };
-}
-
-/** What a naive sender does: each follower in turn, its own inbox, signed, awaited. */
-async function naiveLoop(farm, followers) {
-  farm.reset();
-  const keys = await webcrypto.subtle.generateKey(
-    {
-      name: "RSASSA-PKCS1-v1_5",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: "SHA-256",
-    },
-    false,
-    ["sign"],
-  );
-  const activityId = "http://127.0.0.1:1/activities/naive";
-  const body = JSON.stringify({
-    "@context": "https://www.w3.org/ns/activitystreams",
-    id: activityId,
-    type: "Create",
-  });
-  const digest = `SHA-256=${createHash("sha256").update(body).digest("base64")}`;
-  const started = Date.now();
-  for (const f of followers) {
-    const url = new URL(f.inbox);
-    const date = new Date().toUTCString();
-    const text = `(request-target): post ${url.pathname}\nhost: ${url.host}\ndate: ${date}\ndigest: ${digest}`;
-    const signature = Buffer.from(
-      await webcrypto.subtle.sign(
-        "RSASSA-PKCS1-v1_5",
-        keys.privateKey,
-        new TextEncoder().encode(text),
-      ),
-    ).toString("base64");
-    const res = await fetch(url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/activity+json",
-        date,
-        digest,
-        signature: `keyId="x",headers="(request-target) host date digest",signature="${signature}"`,
-      },
-      body,
-    });
-    await res.arrayBuffer();
-  }
-  const receipts = farm.receipts(activityId);
-  return { wallMs: Date.now() - started, posts: receipts.posts, delivered: receipts.inboxes.size };
-}
-
 // ---------------------------------------------------------------- main
 
 async function main() {
-  const farm = new Farm();
+  const farm = new Farm(LATENCY);
   await farm.start(HOSTS);
-  const followers = followersOf(farm);
+  const followers = followersOf(farm, FOLLOWERS, SHARED_FRACTION);
   const state = mkdtempSync(join(tmpdir(), "outpost-fanout-"));
   let dev;
   try {

@@ -134,7 +134,7 @@ describe("peers talk to the owner", () => {
 
   it("an edit and a delete of a peer's note are reflected", async () => {
     const { note, id } = await mentionOwner("<p>tpyo</p>");
-    await peer.edit("erin", note, "<p>typo</p>", [ownerId]);
+    await peer.edit("erin", { noteId: note, content: "<p>typo</p>", to: [ownerId] });
     const edited = await eventually(
       async () => {
         const status = await api(`/api/v1/statuses/${id}`);

@@ -140,7 +140,10 @@ export class Peer extends PeerServer {
   }
 
   /** Edits one of this peer's notes and sends the `Update`. */
-  async edit(username: string, noteId: string, content: string, to: readonly string[]) {
+  async edit(
+    username: string,
+    { noteId, content, to }: { noteId: string; content: string; to: readonly string[] },
+  ) {
     const note = this.notes.get(noteId);
     if (note === undefined) throw new Error(`no note ${noteId}`);
     const edited = note.clone({ content, updated: now() });

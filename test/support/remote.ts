@@ -88,15 +88,32 @@ function addressOf(host: string): string {
 /** A document we send: an id, and anything else. */
 export type Doc = { id: string; [key: string]: unknown };
 
+/** What a remote actor is made of: its ids, host, served document and key. */
+interface RemoteActorParts {
+  readonly id: string;
+  readonly keyId: string;
+  readonly host: string;
+  readonly document: Record<string, unknown>;
+  readonly publicKeyPem: string;
+  readonly signing: SigningKey;
+}
+
 export class RemoteActor {
-  private constructor(
-    readonly id: string,
-    readonly keyId: string,
-    readonly host: string,
-    readonly document: Record<string, unknown>,
-    public publicKeyPem: string,
-    private signing: SigningKey,
-  ) {}
+  readonly id: string;
+  readonly keyId: string;
+  readonly host: string;
+  readonly document: Record<string, unknown>;
+  public publicKeyPem: string;
+  private signing: SigningKey;
+
+  private constructor(parts: RemoteActorParts) {
+    this.id = parts.id;
+    this.keyId = parts.keyId;
+    this.host = parts.host;
+    this.document = parts.document;
+    this.publicKeyPem = parts.publicKeyPem;
+    this.signing = parts.signing;
+  }
 
   get inbox(): string {
     return `${this.id}/inbox`;
@@ -126,9 +143,13 @@ export class RemoteActor {
         : { endpoints: { sharedInbox: `https://${options.host}/inbox` } }),
       ...options.extra,
     };
-    const actor = new RemoteActor(id, keyId, options.host, document, pair.publicKeyPem, {
+    const actor = new RemoteActor({
+      id,
       keyId,
-      privateKey,
+      host: options.host,
+      document,
+      publicKeyPem: pair.publicKeyPem,
+      signing: { keyId, privateKey },
     });
     await actor.publish();
     if (options.keyStyle === "path") {
