@@ -2,17 +2,10 @@
 import { exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { follows, notes, outbox } from "../src/storage/schema";
-import { AP, api, db, fetchWithVars, get, OWNER_TOKEN } from "./helpers";
-import {
-  deliveriesAt,
-  eventually,
-  ORIGIN,
-  OWNER,
-  PUBLIC,
-  RemoteActor,
-  serve,
-} from "./support/remote";
+import { notes, outbox } from "../src/storage/schema";
+import { AP, api, db, get, OWNER_TOKEN } from "./helpers";
+import { got, ownerFollowers } from "./support/publish";
+import { eventually, ORIGIN, OWNER, PUBLIC, RemoteActor, serve } from "./support/remote";
 
 const TOKEN = OWNER_TOKEN;
 
@@ -29,12 +22,7 @@ async function post(body: Record<string, unknown>, headers?: Record<string, stri
 }
 
 // Followers: two on one server (one shared inbox), one on a server without a shared inbox.
-const ann = await RemoteActor.create({ host: "pub-a.test", username: "ann" });
-const abe = await RemoteActor.create({ host: "pub-a.test", username: "abe" });
-const bea = await RemoteActor.create({ host: "pub-b.test", username: "bea", sharedInbox: false });
-for (const follower of [ann, abe, bea]) {
-  expect((await follower.send(follower.activity("Follow", OWNER))).status).toBe(202);
-}
+const { ann, bea } = await ownerFollowers({ shared: "pub-a.test", own: "pub-b.test" });
 // Someone who does not follow, to mention.
 const cid = await RemoteActor.create({ host: "pub-c.test", username: "cid" });
 await serve({
@@ -47,62 +35,6 @@ await serve({
 });
 
 const SHARED_A = "https://pub-a.test/inbox";
-
-/** The activities of a type the inbox got for an object. */
-const got = async (inbox: string, type: string, object: string) =>
-  (await deliveriesAt(inbox)).filter(
-    (a) => a.type === type && JSON.stringify(a.object).includes(object),
-  );
-
-describe("owner routes", () => {
-  it.each([
-    ["GET", "/v1/accounts/verify_credentials"],
-    ["POST", "/v1/statuses"],
-    ["GET", "/v1/statuses/1"],
-    ["PUT", "/v1/statuses/1"],
-    ["DELETE", "/v1/statuses/1"],
-    ["POST", "/v1/statuses/1/favourite"],
-    ["POST", "/v1/statuses/1/unfavourite"],
-    ["POST", "/v1/statuses/1/reblog"],
-    ["POST", "/v1/statuses/1/unreblog"],
-    ["GET", "/v1/statuses/1/deliveries"],
-    ["GET", "/v1/accounts/lookup?acct=cid@pub-c.test"],
-    ["GET", "/v1/accounts/1"],
-    ["POST", "/v1/accounts/1/follow"],
-    ["POST", "/v1/accounts/1/unfollow"],
-  ])("%s %s refuses a missing or wrong token", async (method, path) => {
-    for (const token of [null, "wrong", `${TOKEN}x`]) {
-      const res = await api(path, { method, token });
-      expect(res.status).toBe(401);
-      expect(res.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
-      expect(await res.json()).toEqual({ error: expect.any(String) });
-    }
-  });
-
-  it("refuses everyone when the instance has no owner token", async () => {
-    const res = await fetchWithVars(
-      { OWNER_TOKEN: "" },
-      `${ORIGIN}/api/v1/accounts/verify_credentials`,
-      {
-        headers: { Authorization: `Bearer ${TOKEN}` },
-      },
-    );
-    expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: expect.stringMatching(/no owner token/) });
-  });
-
-  it("verify_credentials answers the owner's account", async () => {
-    const res = await api("/v1/accounts/verify_credentials");
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({
-      id: "owner",
-      username: "owner",
-      acct: "owner",
-      uri: OWNER,
-      followers_count: 3,
-    });
-  });
-});
 
 describe("posting", { timeout: 20_000 }, () => {
   it("stores the note and its Create, and delivers one signed POST per shared inbox", async () => {
@@ -221,21 +153,61 @@ describe("posting", { timeout: 20_000 }, () => {
   });
 
   it.each([
-    ["no status", {}, 422, /^Validation failed: status is required$/],
-    ["a blank status", { status: "   " }, 422, /status can't be blank/],
-    ["a status too long", { status: "x".repeat(5001) }, 422, /longer than 5000/],
-    ["an unknown visibility", { status: "x", visibility: "everyone" }, 422, /visibility/],
-    ["a reply id that is not one", { status: "x", in_reply_to_id: "abc" }, 422, /in_reply_to_id/],
-    ["a reply to nothing", { status: "x", in_reply_to_id: "999999" }, 404, /replied to/],
-    ["a sensitive flag that is not one", { status: "x", sensitive: "maybe" }, 422, /sensitive/],
-    [
-      "a content warning too long",
-      { status: "x", spoiler_text: "y".repeat(501) },
-      422,
-      /spoiler_text/,
-    ],
-    ["a language that is not a code", { status: "x", language: "english!" }, 422, /language/],
-  ])("refuses %s", async (_name, body, status, pattern) => {
+    {
+      name: "no status",
+      body: {},
+      status: 422,
+      pattern: /^Validation failed: status is required$/,
+    },
+    {
+      name: "a blank status",
+      body: { status: "   " },
+      status: 422,
+      pattern: /status can't be blank/,
+    },
+    {
+      name: "a status too long",
+      body: { status: "x".repeat(5001) },
+      status: 422,
+      pattern: /longer than 5000/,
+    },
+    {
+      name: "an unknown visibility",
+      body: { status: "x", visibility: "everyone" },
+      status: 422,
+      pattern: /visibility/,
+    },
+    {
+      name: "a reply id that is not one",
+      body: { status: "x", in_reply_to_id: "abc" },
+      status: 422,
+      pattern: /in_reply_to_id/,
+    },
+    {
+      name: "a reply to nothing",
+      body: { status: "x", in_reply_to_id: "999999" },
+      status: 404,
+      pattern: /replied to/,
+    },
+    {
+      name: "a sensitive flag that is not one",
+      body: { status: "x", sensitive: "maybe" },
+      status: 422,
+      pattern: /sensitive/,
+    },
+    {
+      name: "a content warning too long",
+      body: { status: "x", spoiler_text: "y".repeat(501) },
+      status: 422,
+      pattern: /spoiler_text/,
+    },
+    {
+      name: "a language that is not a code",
+      body: { status: "x", language: "english!" },
+      status: 422,
+      pattern: /language/,
+    },
+  ])("refuses $name", async ({ body, status, pattern }) => {
     const res = await api("/v1/statuses", { body });
     expect(res.status).toBe(status);
     expect(((await res.json()) as { error: string }).error).toMatch(pattern);
@@ -385,49 +357,6 @@ describe("likes and boosts", { timeout: 20_000 }, () => {
     const status = await post({ status: "secret", visibility: "private" });
     const res = await api(`/v1/statuses/${status.id}/reblog`, { method: "POST" });
     expect(res.status).toBe(422);
-  });
-});
-
-describe("following", { timeout: 20_000 }, () => {
-  it("lookup finds an account through WebFinger; follow sends Follow; Accept makes it a follow; unfollow undoes", async () => {
-    const dot = await RemoteActor.create({ host: "pub-d.test", username: "dot" });
-    await serve({
-      url: `https://pub-d.test/.well-known/webfinger?resource=${encodeURIComponent("acct:dot@pub-d.test")}`,
-      body: {
-        subject: "acct:dot@pub-d.test",
-        links: [{ rel: "self", type: "application/activity+json", href: dot.id }],
-      },
-    });
-    const found = await api("/v1/accounts/lookup?acct=dot@pub-d.test");
-    expect(found.status).toBe(200);
-    const account = (await found.json()) as { id: string; acct: string };
-    expect(account.acct).toBe("dot@pub-d.test");
-    const rel = await api(`/v1/accounts/${account.id}/follow`, { method: "POST" });
-    expect(await rel.json()).toMatchObject({ id: account.id, following: false, requested: true });
-    const [follow] = await eventually(async () => {
-      const f = await got(dot.inbox, "Follow", dot.id);
-      return f.length > 0 ? f : undefined;
-    });
-    expect(follow).toMatchObject({ actor: OWNER, object: dot.id });
-    // dot accepts.
-    await dot.send(dot.activity("Accept", follow));
-    expect((await db().select().from(follows).where(eq(follows.actor, dot.id)))[0]?.state).toBe(
-      "accepted",
-    );
-    const unfollowed = await api(`/v1/accounts/${account.id}/unfollow`, { method: "POST" });
-    expect(await unfollowed.json()).toMatchObject({ following: false, requested: false });
-    const [undo] = await eventually(async () => {
-      const u = await got(dot.inbox, "Undo", dot.id);
-      return u.length > 0 ? u : undefined;
-    });
-    expect(undo).toMatchObject({ object: { type: "Follow", id: follow?.id, object: dot.id } });
-  });
-
-  it("lookup answers 400 for a malformed acct and 404 for an unknown one", async () => {
-    expect((await api("/v1/accounts/lookup")).status).toBe(400);
-    expect((await api("/v1/accounts/lookup?acct=nonsense")).status).toBe(400);
-    expect((await api("/v1/accounts/lookup?acct=nobody@pub-d.test")).status).toBe(404);
-    expect((await api("/v1/accounts/999999/follow", { method: "POST" })).status).toBe(404);
   });
 });
 
