@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { follows } from "../src/storage/schema";
 import { api, db, fetchWithVars, OWNER_TOKEN } from "./helpers";
 import { got, ownerFollowers } from "./support/publish";
-import { eventually, ORIGIN, OWNER, RemoteActor, serve } from "./support/remote";
+import { eventually, ORIGIN, OWNER, RemoteActor } from "./support/remote";
 
 const TOKEN = OWNER_TOKEN;
 
@@ -65,13 +65,7 @@ describe("owner routes", () => {
 describe("following", { timeout: 20_000 }, () => {
   it("lookup finds an account through WebFinger; follow sends Follow; Accept makes it a follow; unfollow undoes", async () => {
     const dot = await RemoteActor.create({ host: "pub-d.test", username: "dot" });
-    await serve({
-      url: `https://pub-d.test/.well-known/webfinger?resource=${encodeURIComponent("acct:dot@pub-d.test")}`,
-      body: {
-        subject: "acct:dot@pub-d.test",
-        links: [{ rel: "self", type: "application/activity+json", href: dot.id }],
-      },
-    });
+    await dot.serveWebFinger();
     const found = await api("/v1/accounts/lookup?acct=dot@pub-d.test");
     expect(found.status).toBe(200);
     const account = (await found.json()) as { id: string; acct: string };

@@ -25,14 +25,7 @@ async function post(body: Record<string, unknown>, headers?: Record<string, stri
 const { ann, bea } = await ownerFollowers({ shared: "pub-a.test", own: "pub-b.test" });
 // Someone who does not follow, to mention.
 const cid = await RemoteActor.create({ host: "pub-c.test", username: "cid" });
-await serve({
-  url: `https://pub-c.test/.well-known/webfinger?resource=${encodeURIComponent("acct:cid@pub-c.test")}`,
-  body: {
-    subject: "acct:cid@pub-c.test",
-    links: [{ rel: "self", type: "application/activity+json", href: cid.id }],
-  },
-  contentType: "application/jrd+json",
-});
+await cid.serveWebFinger();
 
 const SHARED_A = "https://pub-a.test/inbox";
 

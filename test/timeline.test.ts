@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { notes } from "../src/storage/schema";
 import { homeTimeline } from "../src/storage/timeline";
 import { api, db, linksOf, plansOf, seedNote } from "./helpers";
-import { ORIGIN, OWNER, PUBLIC, RemoteActor, serve } from "./support/remote";
+import { ORIGIN, OWNER, PUBLIC, RemoteActor } from "./support/remote";
 
 const HOME = `${ORIGIN}/api/v1/timelines/home`;
 
@@ -38,13 +38,7 @@ async function send(actor: RemoteActor, extra: Record<string, unknown> = {}): Pr
 /** The owner follows the actor through the API (lookup, follow); accepted unless told not. */
 async function follow(actor: RemoteActor, accept = true): Promise<string> {
   const [username, host] = [actor.id.split("/").pop() ?? "", actor.host];
-  await serve({
-    url: `https://${host}/.well-known/webfinger?resource=${encodeURIComponent(`acct:${username}@${host}`)}`,
-    body: {
-      subject: `acct:${username}@${host}`,
-      links: [{ rel: "self", type: "application/activity+json", href: actor.id }],
-    },
-  });
+  await actor.serveWebFinger();
   const found = await api(`/v1/accounts/lookup?acct=${username}@${host}`);
   expect(found.status).toBe(200);
   const { id } = (await found.json()) as { id: string };

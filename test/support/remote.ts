@@ -165,6 +165,19 @@ export class RemoteActor {
     await serve({ url: this.id, body: this.document });
   }
 
+  /** Answers WebFinger for the actor's handle (`<last segment of its id>@<host>`). */
+  async serveWebFinger(): Promise<void> {
+    const acct = `acct:${this.id.split("/").pop()}@${this.host}`;
+    await serve({
+      url: `https://${this.host}/.well-known/webfinger?resource=${encodeURIComponent(acct)}`,
+      body: {
+        subject: acct,
+        links: [{ rel: "self", type: "application/activity+json", href: this.id }],
+      },
+      contentType: "application/jrd+json",
+    });
+  }
+
   /** A new key pair: the document publishes it, and the actor signs with it from now on. */
   async rotateKey(): Promise<void> {
     const pair = await generateRsaKeyPair();

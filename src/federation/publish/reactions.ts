@@ -13,22 +13,30 @@ import {
 import type { NoteRow } from "../../storage/schema";
 import { type ActionResult, commit, fail } from "./commit";
 
+/** A stored status, and the owner's reaction of this type to it, if any. */
+async function reactionTo(ctx: AppContext, seq: number, type: ReactionType) {
+  const note = await noteBySeq(ctx.db, seq);
+  if (note === undefined) return undefined;
+  const owner = ctx.config.urls.owner.id;
+  return { note, existing: await findReaction(ctx.db, { actor: owner, type, object: note.id }) };
+}
+
 /** Likes or boosts any stored status, once. */
 export async function react(
   ctx: AppContext,
   seq: number,
   type: ReactionType,
 ): Promise<ActionResult<NoteRow>> {
-  const { db, config } = ctx;
-  const note = await noteBySeq(db, seq);
-  if (note === undefined) return fail(404, "no such status");
+  const found = await reactionTo(ctx, seq, type);
+  if (found === undefined) return fail(404, "no such status");
+  const { note, existing } = found;
   if (type === "Announce" && note.visibility !== "public" && note.visibility !== "unlisted") {
     return fail(422, "only public and unlisted statuses can be boosted");
   }
+  if (existing !== undefined) return { ok: true, value: note };
+  const { db, config } = ctx;
   const { urls } = config;
   const owner = urls.owner.id;
-  const existing = await findReaction(db, { actor: owner, type, object: note.id });
-  if (existing !== undefined) return { ok: true, value: note };
   const now = ctx.now();
   const author = note.attributedTo === owner ? [] : [note.attributedTo];
   const id = urls.activity(newObjectId(now));
@@ -66,12 +74,12 @@ export async function unreact(
   seq: number,
   type: ReactionType,
 ): Promise<ActionResult<NoteRow>> {
-  const { db, config } = ctx;
-  const note = await noteBySeq(db, seq);
-  if (note === undefined) return fail(404, "no such status");
-  const owner = config.urls.owner.id;
-  const existing = await findReaction(db, { actor: owner, type, object: note.id });
+  const found = await reactionTo(ctx, seq, type);
+  if (found === undefined) return fail(404, "no such status");
+  const { note, existing } = found;
   if (existing === undefined) return { ok: true, value: note };
+  const { db, config } = ctx;
+  const owner = config.urls.owner.id;
   const now = ctx.now();
   const original = await findOutboxActivity(db, existing.id);
   const payload = original?.payload ?? { id: existing.id, type, actor: owner, object: note.id };
