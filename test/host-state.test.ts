@@ -113,7 +113,7 @@ describe("a failing host", () => {
         const object = new HostState(state, { ...env, ...vars });
         const answers = [];
         for (let i = 0; i < BREAKER_THRESHOLD; i++)
-          answers.push(await object.report(failure(host)));
+          answers.push(await object.reportOutcomes(failure(host)));
         return {
           delays: answers.map((a) => a.retry.delaySeconds),
           status: await object.status(),
@@ -194,7 +194,7 @@ describe("a failing host", () => {
         );
       }
       // Another activity reaches the host: it is back, and what was parked drains.
-      await new HostState(state, { ...env, DELIVERY_QUEUE: queue }).report({
+      await new HostState(state, { ...env, DELIVERY_QUEUE: queue }).reportOutcomes({
         host,
         activityId: `${OWNER}/statuses/fresh/activity`,
         outcomes: [{ inbox, kind: "delivered", status: 202 }],
@@ -246,7 +246,7 @@ describe("a failing host", () => {
         JSON.stringify(days),
       );
     });
-    const answer = await stub.report({
+    const answer = await stub.reportOutcomes({
       host,
       activityId: "https://outpost.test/a/1",
       outcomes: [{ inbox: `https://${host}/inbox`, kind: "hostFailure", error: "timeout" }],
@@ -258,7 +258,7 @@ describe("a failing host", () => {
       circuit: "open",
     });
     // Traffic from the host (an inbound activity) changes nothing here; a delivery does.
-    await stub.report({
+    await stub.reportOutcomes({
       host,
       activityId: "https://outpost.test/a/2",
       outcomes: [{ inbox: `https://${host}/inbox`, kind: "delivered", status: 202 }],
@@ -350,6 +350,35 @@ describe("the host object's storage", () => {
         ["https://o.test/a/new", 7],
       ]);
     });
+  });
+
+  it("adopts an object of the release before versioning, whose tables have every column", async () => {
+    const stub = hostState("unversioned.delivery.test");
+    await runInDurableObject(stub, async (_instance: HostState, state) => {
+      const { sql } = state.storage;
+      firstSchema(sql);
+      sql.exec("ALTER TABLE state ADD COLUMN reported_health TEXT");
+      sql.exec("ALTER TABLE parked ADD COLUMN activity_seq INTEGER");
+      sql.exec("UPDATE state SET reported_health = 'backingOff|cavage|1' WHERE k = 1");
+      const object = new HostState(state, env);
+      expect(schemaVersion(sql)).toBe(HOST_STATE_MIGRATIONS.length);
+      expect(columns(sql, "parked").filter((c) => c === "activity_seq")).toHaveLength(1);
+      expect(await object.status()).toMatchObject({ failures: 5, circuit: "open", parked: 1 });
+    });
+  });
+
+  it("answers a Worker of the previous release through its report(), in the shape it reads", async () => {
+    const host = "legacy.delivery.test";
+    const answer = await hostState(host).report({
+      host,
+      activityId: `${OWNER}/statuses/legacy/activity`,
+      results: [{ inbox: `https://${host}/inbox`, kind: "hostFailure", error: "timeout" }],
+    });
+    expect(answer.parked).toEqual([]);
+    expect(answer.failures).toBe(1);
+    expect(answer.retry).toEqual([
+      { inbox: `https://${host}/inbox`, delaySeconds: expect.any(Number) },
+    ]);
   });
 
   it("runs each step once, in order, from the version an object is at", async () => {

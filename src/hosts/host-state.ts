@@ -4,7 +4,7 @@
  * (drained in publication order when it recovers), and which signature flavour it accepts.
  *
  * The delivery consumer asks `admit()` before sending to a host it knows is failing, and
- * tells `report()` what happened; what to make of it is the delivery policy's
+ * tells `reportOutcomes()` what happened; what to make of it is the delivery policy's
  * (`judgeHost`). An alarm sends one probe per backoff window while deliveries are parked,
  * and records as failed those parked longer than the retention.
  */
@@ -68,6 +68,14 @@ export interface ReportRequest {
   readonly flavour?: SignatureFlavour;
 }
 
+/** What the previous release's consumers sent to `report()`, and what they read back. */
+type LegacyReport = Omit<ReportRequest, "outcomes"> & { readonly results: DeliveryOutcome[] };
+interface LegacyAnswer {
+  readonly retry: readonly { readonly inbox: string; readonly delaySeconds: number }[];
+  readonly parked: readonly string[];
+  readonly failures: number;
+}
+
 interface StateRow extends Record<string, SqlStorageValue> {
   host: string | null;
   failures: number;
@@ -110,12 +118,26 @@ export class HostState extends DurableObject<Env> {
   }
 
   /** What happened to the deliveries sent to this host; what to do with those that failed. */
-  async report(report: ReportRequest): Promise<ReportAnswer> {
+  async reportOutcomes(report: ReportRequest): Promise<ReportAnswer> {
     return counted(this.env, this.ctx, async () => {
       const answer = await this.reportNow(report);
       await this.mirror();
       return answer;
     });
+  }
+
+  /**
+   * The previous release's `report()`, kept for one release: during a deploy, a queue
+   * consumer of the old Worker may still call the new object, and must get the answer it
+   * reads (its results are outcomes by another name). Remove in the release after 0.1.
+   */
+  async report(legacy: LegacyReport): Promise<LegacyAnswer> {
+    const { retry, park } = await this.reportOutcomes({ ...legacy, outcomes: legacy.results });
+    return {
+      retry: retry.inboxes.map((inbox) => ({ inbox, delaySeconds: retry.delaySeconds })),
+      parked: [...park.inboxes],
+      failures: recordOf(this.row()).failures,
+    };
   }
 
   /** Probe once per backoff window; record as failed what waited past the retention. */
@@ -201,10 +223,8 @@ export class HostState extends DurableObject<Env> {
       );
       await this.drain();
     }
-    if (verdict.park.inboxes.length > 0) {
-      this.parked.add(report, verdict.park.inboxes, this.platform.now());
-      if (verdict.park.wakeAt !== null) await this.scheduleAlarm(verdict.park.wakeAt);
-    }
+    this.parked.add(report, verdict.park.inboxes, this.platform.now());
+    if (verdict.park.wakeAt !== null) await this.scheduleAlarm(verdict.park.wakeAt);
     return { retry: verdict.retry, park: verdict.park };
   }
 

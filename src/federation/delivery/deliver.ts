@@ -104,7 +104,8 @@ async function deliverToHost(
     const admission = await stub().admit({ ...about, inboxes, probe: message.probe });
     if (!admission.send) {
       r.inc("activitypub_deliveries_total", { result: "parked" }, inboxes.length);
-      return { host, inboxes, outcomes: [], parkedUntil: admission.nextAttemptAt };
+      // A Date; a number from an object of the previous release, during a deploy.
+      return { host, inboxes, outcomes: [], parkedUntil: new Date(admission.nextAttemptAt) };
     }
     flavour = admission.flavour;
   }
@@ -122,7 +123,7 @@ async function deliverToHost(
     return { host, inboxes, outcomes };
   }
   r.inc("outpost_do_calls_total", { method: "report" });
-  const verdict = await stub().report({ ...about, outcomes, flavour: worked });
+  const verdict = await stub().reportOutcomes({ ...about, outcomes, flavour: worked });
   return { host, inboxes, outcomes, verdict };
 }
 
@@ -173,10 +174,12 @@ async function settle(
         delaySeconds,
       });
     } else {
-      records.push({ ...base, ...settled });
+      // Parked: tried again when the host's object next probes it.
+      const nextAttemptAt = settled.state === "parked" ? verdict?.park.wakeAt : undefined;
+      records.push({ ...base, ...settled, nextAttemptAt: nextAttemptAt ?? undefined });
     }
   }
-  // The record first: if the retries below cannot be sent, the sweeper finds them overdue.
+  // The record first: if the retries below cannot be sent, the housekeeping finds them overdue.
   await runBatch(db, [
     ...failureStatements(db, { records, now }),
     ...(reached.length > 0

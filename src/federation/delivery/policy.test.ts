@@ -122,8 +122,12 @@ describe("a host's verdict", () => {
       retry: { inboxes: [] },
       park: { inboxes: [INBOX], wakeAt: new Date(now.getTime() + 600_000) },
     });
-    const forever = { ...busy, retryAfter: 10 ** 9 };
+    // A queue delay has its cap; the host object's own alarm waits as long as it was told.
+    const forever = { ...busy, retryAfter: 10 ** 7 };
     expect(judgeHost(HEALTHY, [forever], pinned).retry.delaySeconds).toBe(MAX_QUEUE_DELAY_SECONDS);
+    expect(judgeHost(open, [forever], pinned).park.wakeAt).toEqual(
+      new Date(now.getTime() + 10 ** 10),
+    );
   });
 
   it("marks a host failing on enough separate days unavailable, below the threshold too", () => {

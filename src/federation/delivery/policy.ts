@@ -2,8 +2,8 @@
  * The delivery policy, in one place: how an answer is classified, how long to wait before
  * the next try, how many tries an inbox gets, when a host's circuit opens and when it is
  * given up on. Pure functions and constants; the numbers come from Mastodon, Fedify and
- * GoToSocial (docs/ARCHITECTURE.md, "Delivery"). `deliver.ts` sends and records,
- * `HostState` remembers, and both decide through what is here.
+ * GoToSocial (the table in docs/ARCHITECTURE.md, "The delivery policy"). `send.ts` sends,
+ * `deliver.ts` records, `HostState` remembers, and they decide through what is here.
  *
  * One type, `DeliveryOutcome`, travels from the POST to the host object and back to the
  * delivery record.
@@ -42,9 +42,9 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 /** POSTs in flight at once: what one Workers invocation may hold open. */
 export const CONNECTIONS = 6;
 /**
- * Tries of one inbox before a delivery that keeps failing is recorded as failed. The queue
- * retries a message whose consumer failed unexpectedly as often (wrangler.toml's
- * `max_retries`, which a test checks against this).
+ * Tries of one inbox before a delivery that keeps failing is recorded as failed. A message
+ * whose consumer failed unexpectedly is retried by the queue this many times more before it
+ * is dead-lettered (wrangler.toml's `max_retries`, which a test checks against this).
  */
 export const MAX_ATTEMPTS = 10;
 /** The dead-letter queue's own retries (wrangler.toml), for recording what died. */
@@ -197,10 +197,11 @@ export interface JudgeOptions extends BackoffOptions {
 }
 
 /**
- * The host's answer to a delivery: a success resets it (only a success does: unlike
- * Mastodon, inbound traffic never does); "try later" answers wait without counting against
- * it; failures count, open the circuit at the threshold or once the host has failed on
- * enough separate days, and park what failed while it is open.
+ * The host's answer to a delivery: any answer of the host's own (a delivery, or a 404, 410
+ * or other refusal) resets it, and only that does: unlike Mastodon, inbound traffic never
+ * does. "Try later" answers wait without counting against it; failures count, open the
+ * circuit at the threshold or once the host has failed on enough separate days, and park
+ * what failed while it is open.
  */
 export function judgeHost(
   record: HostRecord,
@@ -213,7 +214,9 @@ export function judgeHost(
     0,
     ...outcomes.map((o) => ("retryAfter" in o ? (o.retryAfter ?? 0) : 0)),
   );
-  const soon = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(retryAfter, backoffSeconds(1, options)));
+  // As long as the host asked, and at least the first backoff; a queue delay has its cap.
+  const later = Math.max(retryAfter, backoffSeconds(1, options));
+  const soon = Math.min(MAX_QUEUE_DELAY_SECONDS, later);
   const noPark = { inboxes: [], wakeAt: null };
   if (hostAnswered(outcomes)) {
     return {
@@ -226,7 +229,7 @@ export function judgeHost(
   if (!outcomes.some((o) => o.kind === "hostFailure")) {
     // Only "try later" answers (429, 503, 401...): not a failure of the host.
     if (isOpen(record)) {
-      const wakeAt = new Date(now.getTime() + soon * 1000);
+      const wakeAt = new Date(now.getTime() + later * 1000);
       return {
         record,
         recovered: false,
