@@ -52,14 +52,20 @@ export interface NewReaction {
   readonly at: Date;
 }
 
-/** Stores a reaction once, and recounts its note in the same batch. */
-export function reactStatements(db: Db, reaction: NewReaction): Statement[] {
+/**
+ * Stores a reaction and recounts its note in the same batch. A repeat (the same actor, type
+ * and note) is `ignored` when it is a received activity delivered again, and `refused` (the
+ * batch fails) when it is the owner's, which must be new.
+ */
+export function reactStatements(
+  db: Db,
+  reaction: NewReaction,
+  repeat: "ignored" | "refused",
+): Statement[] {
   const { at, ...row } = reaction;
+  const insert = db.insert(reactions).values({ ...row, createdAt: at });
   return [
-    db
-      .insert(reactions)
-      .values({ ...row, createdAt: at })
-      .onConflictDoNothing(),
+    repeat === "ignored" ? insert.onConflictDoNothing() : insert,
     recountReactions(db, reaction.object),
   ];
 }

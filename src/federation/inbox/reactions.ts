@@ -1,16 +1,12 @@
 /** Likes and boosts of the owner's notes. */
 import { objectIdOf } from "../../activitypub/activity";
-import { PUBLIC_COLLECTION } from "../../activitypub/context";
+import { isPublicCollection } from "../../activitypub/context";
 import { asArray } from "../../activitypub/parse";
 import type { AppContext } from "../../context";
 import { liveNoteOfQuery } from "../../storage/notes";
 import { groupKeyFor, latestGroupQuery, notifyStatement } from "../../storage/notifications";
 import { reactStatements } from "../../storage/reactions";
 import { done, type Inbound, type Outcome } from "./outcome";
-
-/** `Public`, `as:Public` and the full IRI all name the public collection. */
-const isPublic = (audience: unknown) =>
-  audience === PUBLIC_COLLECTION || audience === "Public" || audience === "as:Public";
 
 /**
  * Likes and boosts of the owner's notes (that exist), once per actor and note: the note's
@@ -25,7 +21,8 @@ export async function onReaction(ctx: AppContext, activity: Inbound): Promise<Ou
   const kind = type === "Like" ? "favourite" : "reblog";
   // A boost must be public, or it is not a boost anyone sees.
   const { to, cc } = activity.document;
-  if (type === "Announce" && ![...asArray(to), ...asArray(cc)].some(isPublic)) return done();
+  if (type === "Announce" && ![...asArray(to), ...asArray(cc)].some(isPublicCollection))
+    return done();
   const [[note], [latestGroup]] = await db.batch([
     liveNoteOfQuery(db, { id: target, author: owner }),
     latestGroupQuery(db, kind, target),
@@ -33,7 +30,11 @@ export async function onReaction(ctx: AppContext, activity: Inbound): Promise<Ou
   if (note === undefined) return done();
   const at = activity.receivedAt;
   return done([
-    ...reactStatements(db, { id: activity.id, type, actor: activity.actor, object: target, at }),
+    ...reactStatements(
+      db,
+      { id: activity.id, type, actor: activity.actor, object: target, at },
+      "ignored",
+    ),
     notifyStatement(db, {
       type: kind,
       account: activity.actor,

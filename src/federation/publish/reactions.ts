@@ -55,7 +55,7 @@ export async function react(
   await commit(
     ctx,
     [
-      ...reactStatements(db, { id, type, actor: owner, object: note.id, at: now }),
+      ...reactStatements(db, { id, type, actor: owner, object: note.id, at: now }, "refused"),
       insertActivityStatement(db, {
         payload: activity,
         objectId: note.id,
