@@ -79,10 +79,10 @@ export class KeyStore {
   }
 
   private async resolve(keyId: string, refresh: boolean): Promise<KeyResolution> {
-    const now = this.ctx.now().getTime();
+    const at = this.ctx.now();
+    const now = at.getTime();
     const { cached, row } =
-      this.held.get(keyId) ??
-      this.hold(keyId, await readKeyOwner(this.ctx.cache, keyId, this.ctx.now()));
+      this.held.get(keyId) ?? this.hold(keyId, await readKeyOwner(this.ctx.cache, keyId, at));
     if (!refresh && cached.kind !== "miss" && cached.fresh) {
       const key = cached.kind === "gone" ? undefined : keyOf(cached.actor, keyId);
       if (cached.kind === "gone" || key !== undefined) countLookup("hit");
@@ -113,7 +113,8 @@ export class KeyStore {
       }
       return owner;
     }
-    const stamped = await toActorRow(owner.actor, this.ctx.now());
+    // Stamped with when it was asked for, as `fetchActor` does.
+    const stamped = await toActorRow(owner.actor, at);
     const actor = toCachedActor(await storeActor(this.ctx.db, stamped));
     const unchanged = cached.kind === "actor" && cached.fresh && !actorChanged(cached.actor, actor);
     this.toCache = unchanged ? undefined : actor;

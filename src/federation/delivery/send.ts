@@ -45,7 +45,6 @@ async function deliverTo(
   const allowed = checkRemoteUrl(inbox, ctx.config);
   if (!allowed.ok) return { kind: "blocked", inbox };
   const { activity } = options;
-  const started = ctx.now();
   const headers = await signMessage(
     {
       method: "POST",
@@ -57,8 +56,9 @@ async function deliverTo(
       body: activity.body,
       digests: activity.digests,
     },
-    { key: options.key, flavour: options.flavour, now: started },
+    { key: options.key, flavour: options.flavour, now: ctx.now() },
   );
+  const started = ctx.now();
   let outcome: DeliveryOutcome;
   try {
     const response = await fetch(allowed.url, {

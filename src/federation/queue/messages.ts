@@ -66,6 +66,9 @@ export type ParseMessageResult =
 export function parseQueueMessage(body: unknown): ParseMessageResult {
   const parsed = v.safeParse(QueueMessageSchema, body);
   if (parsed.success) return { ok: true, message: parsed.output };
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return { ok: false, reason: "not an object" };
+  }
   const type = v.safeParse(v.object({ type: v.pipe(v.string(), v.maxLength(64)) }), body);
   const version = v.safeParse(v.object({ v: Version }), body);
   const reason = !version.success

@@ -9,7 +9,11 @@ export type InboxEnv = {
     body: Uint8Array;
     /** Its envelope, read (set by `readActivity`). */
     activity: Activity;
-    /** The verified sender, who is the activity's actor (set by `verifySignature`). */
+    /**
+     * The sender, who is the activity's actor (set by `verifySignature`): proven by its
+     * signature, or, for an actor's `Delete` of itself whose key is gone, by its own server
+     * answering 404 or 410 for it.
+     */
     signer: string;
     /** Set when the activity was received before and nothing changed. */
     duplicate: boolean;

@@ -35,13 +35,13 @@ export function readActivity(): MiddlewareHandler<InboxEnv> {
     const envelope = parseEnvelope(json);
     if (!envelope.ok) return jsonError(c, 400, envelope.error);
     const { activity } = envelope;
+    c.set("body", body);
+    c.set("activity", activity);
     // Our own actors never deliver to us over HTTP: whatever claims to be one is not.
     const { host } = c.var.ctx.config;
     if (hostOf(activity.actor) === host || hostOf(activity.id) === host) {
       return jsonError(c, 403, "activities of this instance's own actors are not accepted");
     }
-    c.set("body", body);
-    c.set("activity", activity);
     await next();
   };
 }
