@@ -234,7 +234,7 @@ describe("follow-up messages of an accepted activity", () => {
     expect(row?.followUps).toBeNull();
   });
 
-  it("are sent by the sweeper when the activity does not come again", async () => {
+  it("are sent by the cron's housekeeping when the activity does not come again", async () => {
     const sender = await RemoteActor.create({ host: "sweep.spoof.test", username: "b" });
     const follow = await storedUnsent(sender, new Date(Date.now() - 3600_000));
     const fresh = await storedUnsent(sender, new Date());

@@ -3,6 +3,7 @@
  * `id`, a `type` and an `actor`. The rest is read leniently by the handlers (`parse.ts`).
  */
 import * as v from "valibot";
+import { firstIssue } from "../lib/issues";
 import { idOf, type JsonObject } from "./parse";
 
 const isHttpUrl = (s: string) => /^https?:\/\//i.test(s) && URL.canParse(s);
@@ -64,10 +65,10 @@ export function parseEnvelope(json: unknown): EnvelopeResult {
 
 /** `actor is required`, `id must be an http(s) URL`: the first problem, said plainly. */
 function describeIssue(issues: readonly v.BaseIssue<unknown>[]): string {
-  const issue = issues[0];
-  const key = issue?.path?.[0]?.key;
-  if (issue === undefined || typeof key !== "string") return "invalid activity";
-  return issue.input === undefined ? `${key} is required` : `${key} ${issue.message}`;
+  const { path, message, missing } = firstIssue(issues);
+  const [key] = path;
+  if (key === undefined) return "invalid activity";
+  return missing ? `${key} is required` : `${key} ${message}`;
 }
 
 /** The id of what the activity is about (its `object`), if it names one. */

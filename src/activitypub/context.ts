@@ -4,6 +4,15 @@ export const AS_CONTEXT = "https://www.w3.org/ns/activitystreams";
 export const SECURITY_CONTEXT = "https://w3id.org/security/v1";
 export const PUBLIC_COLLECTION = "https://www.w3.org/ns/activitystreams#Public";
 
+/** The compacted forms that name the public collection too. */
+const PUBLIC_SHORT_FORMS: readonly unknown[] = ["Public", "as:Public"];
+
+export const isPublicShortForm = (value: unknown): boolean => PUBLIC_SHORT_FORMS.includes(value);
+
+/** The public collection, by its IRI or a compacted form. */
+export const isPublicCollection = (value: unknown): boolean =>
+  value === PUBLIC_COLLECTION || isPublicShortForm(value);
+
 /** Extension terms Mastodon and its peers read (toot:, schema:, as: additions). */
 const EXTENSIONS = {
   manuallyApprovesFollowers: "as:manuallyApprovesFollowers",

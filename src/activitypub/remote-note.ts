@@ -1,6 +1,6 @@
 /** Reading remote notes (and the object types stored like them) into what we keep. */
 import type { NoteAttachment, NoteTagRow, Visibility } from "../storage/schema";
-import { PUBLIC_COLLECTION } from "./context";
+import { isPublicShortForm, PUBLIC_COLLECTION } from "./context";
 import {
   asArray,
   asDate,
@@ -43,7 +43,7 @@ const MAX_TAGS = 64;
 
 /** `Public`, `as:Public` and the full IRI all mean the public collection. */
 function normaliseAudience(ids: string[], raw: unknown): string[] {
-  const shortForms = asArray(raw).filter((v) => v === "Public" || v === "as:Public");
+  const shortForms = asArray(raw).filter(isPublicShortForm);
   return [...ids, ...shortForms.map(() => PUBLIC_COLLECTION)];
 }
 

@@ -19,7 +19,8 @@ const PER_RUN = 100;
 
 type Housekeeping = Pick<Platform, "db" | "queue" | "now">;
 
-const ago = (ctx: Housekeeping, ms: number) => new Date(ctx.now().getTime() - ms);
+/** The time `ms` before now. */
+const ago = (ctx: Pick<Platform, "now">, ms: number) => new Date(ctx.now().getTime() - ms);
 
 async function sweepFollowUps(ctx: Housekeeping): Promise<number> {
   const pending = await unsentFollowUps(ctx.db, { before: ago(ctx, GRACE_MS), limit: PER_RUN });
@@ -69,7 +70,7 @@ const EXPIRE_BATCHES_PER_RUN = 10;
  * run stays short whatever has piled up; what is left goes at the next run.
  */
 export async function expireIdempotencyKeys(ctx: Pick<Platform, "db" | "now">): Promise<number> {
-  const before = new Date(ctx.now().getTime() - IDEMPOTENCY_KEY_TTL_MS);
+  const before = ago(ctx, IDEMPOTENCY_KEY_TTL_MS);
   let expired = 0;
   for (let n = 0; n < EXPIRE_BATCHES_PER_RUN; n++) {
     const gone = await expireKeys(ctx.db, { before, limit: EXPIRE_BATCH });
@@ -88,8 +89,7 @@ export const STALE_ACTOR_MS = 30 * 24 * 3600_000;
 
 /** Deletes, a bounded batch a run, the actors D1 no longer needs (see `STALE_ACTOR_MS`). */
 function expireActors(ctx: Pick<Platform, "db" | "now">): Promise<number> {
-  const before = new Date(ctx.now().getTime() - STALE_ACTOR_MS);
-  return expireStaleActors(ctx.db, { before, limit: EXPIRE_BATCH });
+  return expireStaleActors(ctx.db, { before: ago(ctx, STALE_ACTOR_MS), limit: EXPIRE_BATCH });
 }
 
 /** One run of the cron trigger. It needs no configuration: it only moves what is stored. */
@@ -98,13 +98,13 @@ export async function handleScheduled(env: Env): Promise<void> {
   const [followUps, retries, fanouts, keys, staleActors] = await Promise.all([
     sweepFollowUps(ctx),
     sweepOverdueRetries(ctx),
-    sweepUnsentFanouts(ctx, GRACE_MS),
+    sweepUnsentFanouts(ctx, ago(ctx, GRACE_MS)),
     expireIdempotencyKeys(ctx),
     expireActors(ctx),
   ]);
   if (followUps + retries + fanouts + keys + staleActors > 0) {
     console.info(
-      `sweeper: follow-ups of ${followUps} activities, ${retries} overdue retries, ${fanouts} fan-outs, ${keys} expired idempotency keys, ${staleActors} stale actors`,
+      `housekeeping: follow-ups of ${followUps} activities, ${retries} overdue retries, ${fanouts} fan-outs, ${keys} expired idempotency keys, ${staleActors} stale actors`,
     );
   }
 }

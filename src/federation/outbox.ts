@@ -27,12 +27,11 @@ export async function startFanouts(
   return true;
 }
 
-/** Queues the fan-outs of activities stored more than `graceMs` ago and never queued. */
+/** Queues the fan-outs of activities stored before `before` and never queued. */
 export async function sweepUnsentFanouts(
   ctx: Pick<AppContext, "db" | "queue" | "now">,
-  graceMs: number,
+  before: Date,
 ): Promise<number> {
-  const before = new Date(ctx.now().getTime() - graceMs);
   const unsent = await unsentFanouts(ctx.db, { before, limit: 100 });
   await startFanouts(
     ctx,

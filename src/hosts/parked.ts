@@ -4,6 +4,7 @@
  * fails while the owner posts parks each activity when its own retries give up, not in the
  * order they were written, and must not get a `Delete` before its `Create`.
  */
+import { MAX_INBOXES_PER_MESSAGE } from "../federation/delivery/fanout";
 import type { DeliverMessage } from "../federation/queue/messages";
 
 export interface ParkedRow extends Record<string, SqlStorageValue> {
@@ -19,9 +20,6 @@ export interface ParkedActivity {
   readonly activityId: string;
   readonly activitySeq?: number;
 }
-
-/** Inboxes per drained message, as the fan-out packs them. */
-const DRAIN_CHUNK = 30;
 
 export class Parked {
   constructor(private readonly sql: SqlStorage) {}
@@ -69,7 +67,8 @@ export class Parked {
     const messages: { activityId: string; inboxes: string[] }[] = [];
     for (const row of rows) {
       const last = messages.at(-1);
-      if (last?.activityId === row.activity_id && last.inboxes.length < DRAIN_CHUNK) {
+      // As many inboxes to a message as the fan-out packs.
+      if (last?.activityId === row.activity_id && last.inboxes.length < MAX_INBOXES_PER_MESSAGE) {
         last.inboxes.push(row.inbox);
       } else {
         messages.push({ activityId: row.activity_id, inboxes: [row.inbox] });

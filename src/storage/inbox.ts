@@ -83,6 +83,11 @@ export function unsentFollowUps(db: Db, query: { before: Date; limit: number }) 
     .limit(query.limit);
 }
 
+/** Marks a received activity's effects complete (nothing without an id). */
+export async function markProcessed(db: Db, received: { id: string | undefined; at: Date }) {
+  await runBatch(db, markProcessedStatements(db, received));
+}
+
 /** The statement that marks a received activity's effects complete (none without an id). */
 export function markProcessedStatements(
   db: Db,

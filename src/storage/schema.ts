@@ -219,7 +219,7 @@ export const inbox = sqliteTable(
     processedAt: timestamp("processed_at"),
     /**
      * Queue messages the activity still has to send (JSON), cleared once sent: if sending
-     * fails after the activity was stored, a repeat delivery or the sweeper sends them.
+     * fails after the activity was stored, a repeat delivery or the housekeeping (cron) sends them.
      */
     followUps: text("follow_ups", { mode: "json" }).$type<QueueMessage[]>(),
   },
@@ -249,7 +249,7 @@ export const outbox = sqliteTable(
     published: timestamp("published").notNull(),
     /**
      * When its fan-out message was queued. Null until then: if queueing fails after the
-     * activity is stored, the sweeper queues it.
+     * activity is stored, the housekeeping (cron) queues it.
      */
     fannedOutAt: timestamp("fanned_out_at"),
   },
@@ -360,7 +360,7 @@ export const deliveryFailures = sqliteTable(
     activityId: text("activity_id").notNull(),
     host: text("host").notNull(),
     state: text("state", { enum: ["retrying", "parked", "failed"] }).notNull(),
-    /** The host's inboxes still to reach (for the sweeper, should a retry message be lost). */
+    /** The host's inboxes still to reach (for the housekeeping, should a retry message be lost). */
     inboxes: text("inboxes", { mode: "json" }).$type<string[]>().notNull(),
     attempts: integer("attempts").notNull(),
     lastError: text("last_error"),

@@ -1,8 +1,9 @@
 /**
  * What the owner's client API needs to show notes as Mastodon statuses, besides the notes
  * themselves: their lists, the accounts they name, the notes they answer, whether the owner
- * liked or boosted them, how many replies they have. Read side by side, a query per kind of
- * thing (however many notes), and handed to the serializers, which do no I/O.
+ * liked or boosted them, how many replies they have. Read in two rounds (the notes' lists,
+ * then the accounts they name), a query per kind of thing however many notes there are, and
+ * handed to the serializers, which do no I/O.
  */
 import { and, count, eq, inArray, isNull } from "drizzle-orm";
 import { actorsById } from "./actors";

@@ -5,9 +5,8 @@
 import { hostOf } from "../../activitypub/parse";
 import { type AppContext, createContext } from "../../context";
 import { parseConfig } from "../../env";
-import { runBatch } from "../../storage/db";
 import { type FailureRecord, recordFailures } from "../../storage/deliveries";
-import { markProcessedStatements } from "../../storage/inbox";
+import { markProcessed } from "../../storage/inbox";
 import { deliver } from "../delivery/deliver";
 import { fanOut } from "../delivery/fanout";
 import { backoffSeconds } from "../delivery/policy";
@@ -90,7 +89,7 @@ async function recordDeadLetter(
   let records: FailureRecord[] = [];
   switch (message.type) {
     case "fetchObject":
-      await runBatch(ctx.db, markProcessedStatements(ctx.db, { id: message.inboxId, at: now }));
+      await markProcessed(ctx.db, { id: message.inboxId, at: now });
       return;
     case "fanout":
       // The recipients could not be resolved: the status of the post says so.

@@ -10,7 +10,7 @@ import type { AppContext } from "../../context";
 import { fetchRemote } from "../../outbound/fetch-document";
 import { findActor } from "../../storage/actors";
 import { runBatch } from "../../storage/db";
-import { markProcessedStatements } from "../../storage/inbox";
+import { markProcessed, markProcessedStatements } from "../../storage/inbox";
 import { insertNoteStatements } from "../../storage/notes";
 import { mentionStatements } from "../../storage/notifications";
 import { concernsOwner, remoteNote } from "../remote-notes";
@@ -21,7 +21,7 @@ export type Fetched = "done" | "retry";
 
 export async function fetchObject(ctx: AppContext, message: FetchObjectMessage): Promise<Fetched> {
   const settled = async () => {
-    await runBatch(ctx.db, markProcessedStatements(ctx.db, { id: message.inboxId, at: ctx.now() }));
+    await markProcessed(ctx.db, { id: message.inboxId, at: ctx.now() });
     return "done" as const;
   };
   const fetched = await fetchRemote(ctx, message.id);

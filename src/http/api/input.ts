@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import * as v from "valibot";
 import { isObject, type JsonObject } from "../../activitypub/parse";
+import { firstIssue } from "../../lib/issues";
 
 export type InputResult<T> =
   | { readonly ok: true; readonly value: T }
@@ -41,19 +42,10 @@ export async function readInput<S extends v.GenericSchema>(
   if (!body.ok) return { ok: false, status: 400, error: body.error };
   const parsed = v.safeParse(schema, body.body);
   if (parsed.success) return { ok: true, value: parsed.output };
-  const { key, message, missing } = firstIssue(parsed.issues);
+  const { path, message, missing } = firstIssue(parsed.issues);
+  const key = path.join(".");
   const problem = missing && key !== "" ? "is required" : message;
   return { ok: false, status: 422, error: `Validation failed: ${key ? `${key} ` : ""}${problem}` };
-}
-
-/** What a validation failure says first: the field (dotted path), its message, and whether it was absent. */
-export function firstIssue(issues: readonly v.BaseIssue<unknown>[]) {
-  const issue = issues[0];
-  return {
-    key: issue?.path?.map((p) => String(p.key)).join(".") ?? "",
-    message: issue?.message ?? "is invalid",
-    missing: issue?.input === undefined,
-  };
 }
 
 /** `true`/`false` as JSON booleans or as form strings. */

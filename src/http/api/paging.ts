@@ -4,8 +4,8 @@
  * out: `next` goes older with `max_id`, `prev` newer with `min_id`.
  */
 import * as v from "valibot";
+import { firstIssue } from "../../lib/issues";
 import type { PageRequest } from "../../storage/pages";
-import { firstIssue } from "./input";
 
 export interface Limits {
   /** When `limit` is not given. */
@@ -52,8 +52,8 @@ export function parsePaging(query: Record<string, string>, limits: Limits, noun:
   });
   const parsed = v.safeParse(schema, given);
   if (!parsed.success) {
-    const { key, message } = firstIssue(parsed.issues);
-    return `${key || "parameter"} ${message}`;
+    const { path, message } = firstIssue(parsed.issues);
+    return `${path.join(".") || "parameter"} ${message}`;
   }
   const { max_id, since_id, min_id, limit } = parsed.output;
   const paging: Paging = {
