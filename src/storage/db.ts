@@ -30,14 +30,14 @@ export const IDS_PER_QUERY = 90;
 export async function readInSlices<
   Id extends string | number,
   Query extends BatchItem<"sqlite"> & PromiseLike<unknown[]>,
->(db: Db, ids: readonly Id[], query: (slice: Id[]) => Query): Promise<Awaited<Query>> {
+>(db: Db, ids: readonly Id[], query: (slice: Id[]) => Query): Promise<Awaited<Query>[number][]> {
   const unique = [...new Set(ids)];
   const queries: Query[] = [];
   for (let i = 0; i < unique.length; i += IDS_PER_QUERY) {
     queries.push(query(unique.slice(i, i + IDS_PER_QUERY)));
   }
   const [first, ...rest] = queries;
-  if (first === undefined) return [] as unknown[] as Awaited<Query>;
+  if (first === undefined) return [];
   const results: Awaited<Query>[] = await db.batch([first, ...rest]);
-  return results.flat() as Awaited<Query>;
+  return results.flat();
 }
