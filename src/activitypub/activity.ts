@@ -19,7 +19,7 @@ const Envelope = v.looseObject({
   ),
   id: HttpUrl,
   type: v.union(
-    [v.string(), v.tupleWithRest([v.string()], v.string())],
+    [v.string(), v.pipe(v.array(v.string()), v.minLength(1))],
     "must be a string or a list of strings",
   ),
   actor: v.union(
@@ -54,7 +54,8 @@ export function parseEnvelope(json: unknown): EnvelopeResult {
     ok: true,
     activity: {
       id,
-      type: typeof type === "string" ? type : type[0],
+      // A list has at least one type (the schema says so).
+      type: typeof type === "string" ? type : (type[0] ?? ""),
       // Normalised by the URL parser, as every other id we read (`idOf`).
       actor: new URL(typeof actor === "string" ? actor : actor.id).href,
       object: document.object,
