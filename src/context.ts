@@ -14,7 +14,7 @@ import { createDb, type Db } from "./storage/db";
 /** Where time comes from. Every point in time in the code is a `Date` read from it. */
 export type Clock = () => Date;
 
-export const systemClock: Clock = () => new Date();
+const systemClock: Clock = () => new Date();
 
 /** The platform's bindings as the code uses them, with the clock: no configuration. */
 export interface Platform {

@@ -10,9 +10,9 @@ import {
   FANOUT_PAGE,
   fanOut,
   MAX_HOSTS_PER_MESSAGE,
-  MAX_INBOXES_PER_MESSAGE,
   packInboxes,
 } from "../src/federation/delivery/fanout";
+import { MAX_INBOXES_PER_MESSAGE } from "../src/federation/delivery/policy";
 import type {
   DeliverMessage,
   FanoutMessage,

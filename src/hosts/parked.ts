@@ -4,7 +4,7 @@
  * fails while the owner posts parks each activity when its own retries give up, not in the
  * order they were written, and must not get a `Delete` before its `Create`.
  */
-import { MAX_INBOXES_PER_MESSAGE } from "../federation/delivery/fanout";
+import { MAX_INBOXES_PER_MESSAGE } from "../federation/delivery/policy";
 import type { DeliverMessage } from "../federation/queue/messages";
 
 export interface ParkedRow extends Record<string, SqlStorageValue> {

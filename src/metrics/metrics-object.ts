@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type Migration, migrate } from "../lib/do-migrations";
 
 /** The object's SQLite schema, as numbered steps (`lib/do-migrations.ts`); append only. */
-export const METRICS_MIGRATIONS: readonly Migration[] = [
+const METRICS_MIGRATIONS: readonly Migration[] = [
   // 1. Counters by series key (`name{labels}`).
   (sql) =>
     sql.exec("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value REAL NOT NULL)"),

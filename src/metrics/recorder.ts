@@ -79,7 +79,7 @@ export async function counted<T>(
 }
 
 /** Sends what the invocation counted to the Metrics object; never fails the invocation. */
-export async function flush(env: Env, counted: Recorder): Promise<void> {
+async function flush(env: Env, counted: Recorder): Promise<void> {
   if (counted.empty) return;
   try {
     await env.METRICS.get(env.METRICS.idFromName("global")).add(counted.entries());

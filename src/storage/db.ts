@@ -21,7 +21,7 @@ export async function runBatch(db: Db, statements: readonly Statement[]): Promis
 }
 
 /** D1 binds at most 100 parameters a statement; a list of ids is read this many at a time. */
-export const IDS_PER_QUERY = 90;
+const IDS_PER_QUERY = 90;
 
 /**
  * Reads a list of any length in one round trip: one query per slice of `IDS_PER_QUERY`

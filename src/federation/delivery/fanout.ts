@@ -13,15 +13,11 @@ import { findOutboxActivity } from "../../storage/outbox";
 import { recipientInboxes } from "../../storage/recipients";
 import type { DeliverMessage, FanoutMessage } from "../queue/messages";
 import { enqueue, type Outgoing } from "../queue/send";
+import { MAX_INBOXES_PER_MESSAGE } from "./policy";
 
 /** Inboxes resolved per fan-out invocation; more continue in another message. */
 export const FANOUT_PAGE = 500;
-/**
- * A delivery message costs its consumer one POST per inbox, two D1 round trips, and two
- * Durable Object calls per host that is failing (healthy hosts cost none): 32 inboxes leave
- * room, under the free plan's 50 subrequests, for a few failing hosts and second knocks.
- */
-export const MAX_INBOXES_PER_MESSAGE = 32;
+/** Hosts per delivery message: as many as inboxes, one each at most. */
 export const MAX_HOSTS_PER_MESSAGE = MAX_INBOXES_PER_MESSAGE;
 
 /** Everyone an activity names in `to`, `cc`, `bto`, `bcc` and `audience`. */

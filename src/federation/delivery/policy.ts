@@ -42,6 +42,13 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 /** POSTs in flight at once: what one Workers invocation may hold open. */
 export const CONNECTIONS = 6;
 /**
+ * Inboxes per delivery message (the fan-out's, and a host's drained parked deliveries'). A
+ * message costs its consumer one POST per inbox, two D1 round trips, and two Durable Object
+ * calls per host that is failing (healthy hosts cost none): 32 inboxes leave room, under the
+ * free plan's 50 subrequests, for a few failing hosts and second knocks.
+ */
+export const MAX_INBOXES_PER_MESSAGE = 32;
+/**
  * Tries of one inbox before a delivery that keeps failing is recorded as failed. A message
  * whose consumer failed unexpectedly is retried by the queue this many times more before it
  * is dead-lettered (wrangler.toml's `max_retries`, which a test checks against this).
@@ -87,7 +94,7 @@ export function classifyError(inbox: string, error: unknown): DeliveryOutcome {
 }
 
 /** The host answered (even "gone" or "no"): it is up, whatever else failed. */
-export const hostAnswered = (outcomes: readonly DeliveryOutcome[]): boolean =>
+const hostAnswered = (outcomes: readonly DeliveryOutcome[]): boolean =>
   outcomes.some((o) => o.kind === "delivered" || o.kind === "gone" || o.kind === "rejected");
 
 /** Nothing more will be done for it: delivered, or refused for good. */
@@ -99,7 +106,7 @@ export const mayWantOtherFlavour = (outcome: DeliveryOutcome): boolean =>
   "status" in outcome && (outcome.status === 400 || outcome.status === 401);
 
 /** How the delivery record names an outcome. */
-export function describeOutcome(outcome: DeliveryOutcome): string {
+function describeOutcome(outcome: DeliveryOutcome): string {
   switch (outcome.kind) {
     case "blocked":
       return "address not allowed";
@@ -138,7 +145,7 @@ export function backoffMs(failures: number, options: BackoffOptions = {}): numbe
 }
 
 /** A wait as a queue delay: whole seconds, rounded up, at least one, at most what Queues take. */
-export const asQueueDelay = (ms: number): number =>
+const asQueueDelay = (ms: number): number =>
   Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(1, Math.ceil(ms / 1000)));
 
 /** The backoff after `failures`, as a queue delay. */
@@ -158,7 +165,7 @@ export const PARK_RETENTION_MS = 7 * 24 * 3600_000;
 export const PROBE_TIMEOUT_MS = 10 * 60_000;
 
 /** The day number (UTC) of a time: failures are counted per separate day. */
-export const dayOf = (time: Date): number => Math.floor(time.getTime() / 86_400_000);
+const dayOf = (time: Date): number => Math.floor(time.getTime() / 86_400_000);
 
 /** What a host's object remembers of its failures. */
 export interface HostRecord {

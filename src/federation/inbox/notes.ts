@@ -45,18 +45,19 @@ export async function onCreate(ctx: AppContext, activity: Inbound): Promise<Outc
   const owner = ctx.config.urls.owner.id;
   const receivedAt = activity.receivedAt;
   // The note it answers gives the reply its context; fetching it is slow work.
-  const answersOther = note.inReplyTo !== undefined && !note.inReplyTo.startsWith(`${owner}/`);
+  const { inReplyTo } = note;
+  const otherParent = inReplyTo?.startsWith(`${owner}/`) ? undefined : inReplyTo;
   const [author, parent] = await Promise.all([
     findActor(ctx.db, activity.actor),
-    answersOther && note.inReplyTo !== undefined ? findNote(ctx.db, note.inReplyTo) : undefined,
+    otherParent === undefined ? undefined : findNote(ctx.db, otherParent),
   ]);
   const stored = await remoteNote(note, {
     visibility: visibilityOf(note, author?.followers),
     receivedAt,
   });
   const messages: QueueMessage[] =
-    answersOther && note.inReplyTo !== undefined && parent === undefined
-      ? [{ v: 1, type: "fetchObject", id: note.inReplyTo, purpose: "context" }]
+    otherParent !== undefined && parent === undefined
+      ? [{ v: 1, type: "fetchObject", id: otherParent, purpose: "context" }]
       : [];
   return done(
     [

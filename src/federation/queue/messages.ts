@@ -51,7 +51,7 @@ const FetchObject = v.object({
   sender: v.optional(Url),
 });
 
-export const QueueMessageSchema = v.variant("type", [Fanout, Deliver, FetchObject]);
+const QueueMessageSchema = v.variant("type", [Fanout, Deliver, FetchObject]);
 
 export type FanoutMessage = v.InferOutput<typeof Fanout>;
 export type DeliverMessage = v.InferOutput<typeof Deliver>;

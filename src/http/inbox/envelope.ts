@@ -10,7 +10,7 @@ import { readCapped } from "../../lib/read-capped";
 import { jsonError } from "../responses";
 import type { InboxEnv } from "./env";
 
-export const MAX_ACTIVITY_BYTES = 1024 * 1024;
+const MAX_ACTIVITY_BYTES = 1024 * 1024;
 
 const ACTIVITY_TYPES = /^application\/(activity\+json|ld\+json|json)$/;
 

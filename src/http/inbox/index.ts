@@ -16,8 +16,6 @@ import { limitByAddress, limitBySender } from "./limits";
 import { skipRepeats } from "./repeats";
 import { verifySignature } from "./signature";
 
-export { MAX_ACTIVITY_BYTES } from "./envelope";
-
 export const inboxes = new Hono<InboxEnv>();
 
 const chain = [
