@@ -3,6 +3,7 @@
  * string, an object or an array; `content` may only exist in `contentMap`; `url` may be a
  * Link; `@context` may be anything. Nothing here throws on odd input: it returns undefined.
  */
+import { recorder } from "../metrics/recorder";
 
 /** A JSON object as received: its values are looked at with the readers below. */
 export type JsonObject = { readonly [key: string]: unknown };
@@ -17,20 +18,39 @@ export function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value];
 }
 
-/** An http(s) URL string, or undefined. */
+/** The longest URL read from another server: real ids and links are far shorter. */
+export const MAX_URL_LENGTH = 4096;
+
+/** The lists of a remote document whose length is capped (see `capped`). */
+export type CappedList = "to" | "cc" | "tag" | "attachment";
+
+/**
+ * At most `max` entries of a list taken from another server, in its order; what is beyond
+ * is ignored, and counted (`activitypub_inbound_ignored_items_total`), never stored.
+ */
+export function capped(value: unknown, max: number, list: CappedList): unknown[] {
+  const items = asArray(value);
+  if (items.length <= max) return items;
+  recorder().inc("activitypub_inbound_ignored_items_total", { list }, items.length - max);
+  return items.slice(0, max);
+}
+
+/** An http(s) URL string of at most `MAX_URL_LENGTH` characters, or undefined. */
 export function asUrl(value: unknown): string | undefined {
-  if (typeof value !== "string") return undefined;
+  if (typeof value !== "string" || value.length > MAX_URL_LENGTH) return undefined;
   const url = URL.parse(value);
   return url !== null && (url.protocol === "https:" || url.protocol === "http:")
     ? url.href
     : undefined;
 }
 
-/** The id of a reference: the string itself, or the `id` of an embedded object. */
+/**
+ * The id of a reference: the string itself, or the `id` of an embedded object; of a list,
+ * its first entry's. A list inside a list is no reference (and is not followed down).
+ */
 export function idOf(value: unknown): string | undefined {
-  if (Array.isArray(value)) return idOf(value[0]);
-  if (isObject(value)) return asUrl(value.id);
-  return asUrl(value);
+  const first: unknown = Array.isArray(value) ? value[0] : value;
+  return asUrl(isObject(first) ? first.id : first);
 }
 
 /** Every id in a property that may hold one reference or many. */

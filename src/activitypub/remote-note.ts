@@ -6,6 +6,7 @@ import {
   asDate,
   asString,
   asUrl,
+  capped,
   firstLink,
   idOf,
   idsOf,
@@ -38,18 +39,23 @@ export interface ParsedNote {
   readonly attachments: readonly NoteAttachment[];
 }
 
-const MAX_ATTACHMENTS = 16;
-const MAX_TAGS = 64;
+/**
+ * The most entries read of a note's lists; the rest is ignored (and counted). Misskey
+ * allows 16 attachments, Mastodon 4; a post with a hundred mentions and emoji is rare; an
+ * address list beyond a hundred is a mass mailing, and each address is a row written.
+ */
+export const NOTE_LIST_LIMITS = { to: 128, cc: 128, tag: 100, attachment: 16 } as const;
 
-/** `Public`, `as:Public` and the full IRI all mean the public collection. */
-function normaliseAudience(ids: string[], raw: unknown): string[] {
-  const shortForms = asArray(raw).filter(isPublicShortForm);
-  return [...ids, ...shortForms.map(() => PUBLIC_COLLECTION)];
+/** Who a note is addressed to; `Public`, `as:Public` and the full IRI all mean the public. */
+function parseAudience(value: unknown, list: "to" | "cc"): string[] {
+  const entries = capped(value, NOTE_LIST_LIMITS[list], list);
+  const shortForms = entries.filter(isPublicShortForm);
+  return [...idsOf(entries), ...shortForms.map(() => PUBLIC_COLLECTION)];
 }
 
 function parseTags(value: unknown): ParsedTag[] {
   const tags: ParsedTag[] = [];
-  for (const tag of asArray(value)) {
+  for (const tag of capped(value, NOTE_LIST_LIMITS.tag, "tag")) {
     if (!isObject(tag)) continue;
     const type = typeOf(tag);
     const name = asString(tag.name)?.trim() || undefined;
@@ -59,7 +65,6 @@ function parseTags(value: unknown): ParsedTag[] {
       const label = name?.replace(/^@/, "") || href;
       if (label !== undefined) tags.push({ type, name: label, href: href ?? null });
     } else if (name === undefined) {
-      continue;
     } else if (type === "Hashtag") {
       const bare = name.replace(/^#/, "").toLowerCase();
       if (bare !== "") tags.push({ type, name: bare, href: asUrl(tag.href) ?? null });
@@ -67,7 +72,6 @@ function parseTags(value: unknown): ParsedTag[] {
       const icon = isObject(tag.icon) ? firstLink(tag.icon.url) : undefined;
       tags.push({ type, name, href: icon ?? null });
     }
-    if (tags.length >= MAX_TAGS) break;
   }
   // One row per (type, name), and one mention per account: servers repeat a mention when it
   // appears twice, with or without its name.
@@ -79,7 +83,7 @@ function parseTags(value: unknown): ParsedTag[] {
 
 function parseAttachments(value: unknown): NoteAttachment[] {
   const attachments: NoteAttachment[] = [];
-  for (const item of asArray(value)) {
+  for (const item of capped(value, NOTE_LIST_LIMITS.attachment, "attachment")) {
     if (!isObject(item)) continue;
     const url = firstLink(item.url) ?? asUrl(item.href);
     if (url === undefined) continue;
@@ -89,7 +93,6 @@ function parseAttachments(value: unknown): NoteAttachment[] {
       url,
       name: asString(item.name),
     });
-    if (attachments.length >= MAX_ATTACHMENTS) break;
   }
   return attachments;
 }
@@ -127,8 +130,8 @@ export function parseNote(object: JsonObject): ParsedNote | undefined {
     url: firstLink(object.url),
     published: asDate(object.published),
     updated: asDate(object.updated),
-    to: normaliseAudience(idsOf(object.to), object.to),
-    cc: normaliseAudience(idsOf(object.cc), object.cc),
+    to: parseAudience(object.to, "to"),
+    cc: parseAudience(object.cc, "cc"),
     tags: parseTags(object.tag),
     attachments: parseAttachments(object.attachment),
   };

@@ -9,6 +9,8 @@ const HELP: Record<string, string> = {
   activitypub_hosts: "Remote hosts delivered to, by state.",
   activitypub_inbox_activities_total: "Activities received at the inboxes, by type and answer.",
   activitypub_actor_cache_total: "Remote actor lookups, by cache result.",
+  activitypub_inbound_ignored_items_total:
+    "Entries of remote lists (addressing, tags, attachments) beyond their cap, ignored.",
   activitypub_kv_writes_total: "Writes to the KV actor cache.",
   activitypub_kv_write_errors_total: "Writes to the KV actor cache that failed (quota, rate).",
   outpost_queue_messages_sent_total: "Queue messages sent, by type.",

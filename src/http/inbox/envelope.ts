@@ -1,11 +1,13 @@
 /**
  * The cheap refusals: a body over 1 MB (413), a content type that is not ActivityPub's
- * (415), a body that is not a JSON activity with `@context`, `id`, `type` and `actor` (400),
- * and activities claiming to be from this instance's own actors (403).
+ * (415), a body that is not a JSON activity with `@context`, `id`, `type` and `actor`, or
+ * that nests deeper than any real activity does (400), and activities claiming to be from
+ * this instance's own actors (403).
  */
 import type { MiddlewareHandler } from "hono";
 import { parseEnvelope } from "../../activitypub/activity";
 import { hostOf } from "../../activitypub/parse";
+import { MAX_JSON_DEPTH, nestsWithin } from "../../lib/json-depth";
 import { readCapped } from "../../lib/read-capped";
 import { jsonError } from "../responses";
 import type { InboxEnv } from "./env";
@@ -31,6 +33,9 @@ export function readActivity(): MiddlewareHandler<InboxEnv> {
     }
     if (typeof json !== "object" || json === null || Array.isArray(json)) {
       return jsonError(c, 400, "body is not a JSON object");
+    }
+    if (!nestsWithin(json, MAX_JSON_DEPTH)) {
+      return jsonError(c, 400, `activity nested deeper than ${MAX_JSON_DEPTH} levels`);
     }
     const envelope = parseEnvelope(json);
     if (!envelope.ok) return jsonError(c, 400, envelope.error);
