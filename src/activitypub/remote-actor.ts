@@ -1,4 +1,5 @@
 /** Reading remote actor documents and their keys. */
+import { MAX_PUBLIC_KEY_PEM_LENGTH } from "../signatures/keys";
 import type { NewActorRow } from "../storage/schema";
 import {
   ACTOR_TYPES,
@@ -15,6 +16,21 @@ import {
 
 /** An actor as we keep it: the fields we use, not the whole remote payload. */
 export type ParsedActor = Omit<NewActorRow, "seq" | "fetchedAt">;
+
+/**
+ * The most of an actor's texts that we keep (Mastodon keeps 100 characters of a remote
+ * display name and 5,000 of a bio); what is beyond is cut, so that a stored actor stays a
+ * few kilobytes whatever its document holds.
+ */
+export const ACTOR_TEXT_LIMITS = { name: 200, summary: 10_000, preferredUsername: 200 } as const;
+
+/** A text cut to `max` UTF-16 units, never in the middle of a surrogate pair. */
+function cut(text: string | undefined, max: number): string | null {
+  if (text === undefined) return null;
+  if (text.length <= max) return text;
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1] ?? "") ? max - 1 : max;
+  return text.slice(0, end);
+}
 
 function imageUrl(value: unknown): string | undefined {
   for (const image of asArray(value)) {
@@ -37,7 +53,10 @@ export function publicKeysOf(document: JsonObject): PublicKeyEntry[] {
     if (!isObject(entry)) return [];
     const id = asUrl(entry.id);
     const pem = asString(entry.publicKeyPem);
-    if (id === undefined || pem === undefined) return [];
+    // No key is that long: whatever is, is not read (nor kept).
+    if (id === undefined || pem === undefined || pem.length > MAX_PUBLIC_KEY_PEM_LENGTH) {
+      return [];
+    }
     return [{ id, owner: asUrl(entry.owner), publicKeyPem: pem }];
   });
 }
@@ -58,10 +77,13 @@ export function parseActor(document: JsonObject): ParsedActor | undefined {
   return {
     id,
     type,
-    preferredUsername: asString(document.preferredUsername) ?? null,
+    preferredUsername: cut(
+      asString(document.preferredUsername),
+      ACTOR_TEXT_LIMITS.preferredUsername,
+    ),
     domain: hostOf(id),
-    name: asString(document.name) ?? null,
-    summary: asString(document.summary) ?? null,
+    name: cut(asString(document.name), ACTOR_TEXT_LIMITS.name),
+    summary: cut(asString(document.summary), ACTOR_TEXT_LIMITS.summary),
     url: firstLink(document.url) ?? null,
     inbox,
     sharedInbox: asUrl(endpoints.sharedInbox) ?? null,

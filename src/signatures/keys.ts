@@ -46,20 +46,26 @@ const OID_P256 = "2a8648ce3d030107";
 const OID_ED25519 = "2b6570";
 
 /**
+ * The longest PEM accepted: an RSA-8192 key (the largest anyone publishes) is about 1.5 kB.
+ * A longer one is not a key, and is refused before it is read.
+ */
+export const MAX_PUBLIC_KEY_PEM_LENGTH = 8 * 1024;
+
+/**
  * Reads a PEM public key and tells which kind it is; `undefined` for anything else (other
- * curves, certificates, garbage). PKCS#1 RSA keys are wrapped into SPKI, the only public key
- * format Web Crypto imports.
+ * curves, certificates, garbage, anything longer than `MAX_PUBLIC_KEY_PEM_LENGTH`). PKCS#1
+ * RSA keys are wrapped into SPKI, the only public key format Web Crypto imports.
  */
 export function parsePublicKeyPem(pem: string): PublicKeyInfo | undefined {
-  const match = pem.match(/-----BEGIN (RSA )?PUBLIC KEY-----([\s\S]*?)-----END \1?PUBLIC KEY-----/);
-  if (match === null) return undefined;
+  const armour = readPemArmour(pem);
+  if (armour === undefined) return undefined;
   let der: Uint8Array<ArrayBuffer>;
   try {
-    der = fromBase64((match[2] ?? "").replace(/\s+/g, ""));
+    der = fromBase64(armour.base64);
   } catch {
     return undefined;
   }
-  if (match[1] !== undefined) {
+  if (armour.label === "RSA PUBLIC KEY") {
     return {
       kind: "rsa",
       spki: derSequence([derSequence([derOid(OID_RSA), NULL]), derBitString(der)]),
@@ -71,6 +77,34 @@ export function parsePublicKeyPem(pem: string): PublicKeyInfo | undefined {
   if (algorithm.oid === OID_ED25519) return { kind: "ed25519", spki: der };
   if (algorithm.oid === OID_EC && algorithm.params === OID_P256)
     return { kind: "ec-p256", spki: der };
+  return undefined;
+}
+
+const PEM_LABELS = ["PUBLIC KEY", "RSA PUBLIC KEY"] as const;
+
+/**
+ * The first public key block of a PEM text and its base64 body (whitespace removed), found
+ * by plain searches: each character is looked at a bounded number of times, whatever the
+ * text holds (a regular expression with a lazy group and a back-reference is not).
+ */
+function readPemArmour(
+  pem: string,
+): { label: (typeof PEM_LABELS)[number]; base64: string } | undefined {
+  if (pem.length > MAX_PUBLIC_KEY_PEM_LENGTH) return undefined;
+  for (
+    let from = pem.indexOf("-----BEGIN ");
+    from >= 0;
+    from = pem.indexOf("-----BEGIN ", from + 1)
+  ) {
+    const labelEnd = pem.indexOf("-----", from + 11);
+    if (labelEnd < 0) return undefined;
+    const label = PEM_LABELS.find((l) => l === pem.slice(from + 11, labelEnd));
+    if (label === undefined) continue;
+    const bodyStart = labelEnd + 5;
+    const end = pem.indexOf(`-----END ${label}-----`, bodyStart);
+    if (end < 0) return undefined;
+    return { label, base64: pem.slice(bodyStart, end).replace(/\s+/g, "") };
+  }
   return undefined;
 }
 
