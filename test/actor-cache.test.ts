@@ -183,7 +183,8 @@ describe("what is not verified", () => {
     });
     expect(forged.status).toBe(401);
     expect((await readKeyOwner(env.ACTOR_CACHE, kim.keyId, new Date())).kind).toBe("miss");
-    // Kim's own signature verifies with the key D1 kept, and only then is it cached.
+    // Kim's own signature verifies with the key fetched moments ago (the key memo), and
+    // only then is it stored and cached.
     expect((await kim.send(kim.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
     expect(await gets("junk.cache.test")).toBe(1);
     const key = await readKeyOwner(env.ACTOR_CACHE, kim.keyId, new Date());

@@ -6,14 +6,15 @@
  * server cannot publish a key in another server's actor's name. A cached key that fails to
  * verify is fetched once more (rotation), unless the copy is younger than `REFETCH_AFTER_MS`.
  *
- * KV is written only once a signature verified: whoever sends junk naming keys cannot spend
- * the day's KV writes. (D1 keeps what was fetched at once, so that a forged signature
- * cannot make us fetch the same key again.)
+ * Nothing is stored, in D1 or KV, until a signature verified with the key: whoever sends
+ * junk naming keys can neither spend the day's writes nor fill the database. What was
+ * fetched meanwhile, and every fetch that failed, is remembered for a few minutes by the
+ * key memo (`key-memo.ts`), so that naming the same key again costs no second fetch.
  */
 import { asUrl, hostOf, type JsonObject } from "../activitypub/parse";
 import { type ParsedActor, parseActor, publicKeysOf } from "../activitypub/remote-actor";
 import type { AppContext } from "../context";
-import { fetchRemote } from "../outbound/fetch-document";
+import { type FetchFailure, fetchRemote } from "../outbound/fetch-document";
 import type { SignedMessage } from "../signatures/cavage";
 import {
   type KeyResolution,
@@ -33,9 +34,15 @@ import {
   writeActor,
 } from "./actor-cache";
 import { toActorRow } from "./actors";
+import { forgetKey, recallKey, rememberFailure, rememberFetched } from "./key-memo";
 
 /** How old a cached key must be before a failed signature makes us fetch it again. */
 export const REFETCH_AFTER_MS = 60_000;
+/**
+ * How long a key's server has to answer. The sender is waiting for our answer meanwhile
+ * (Mastodon gives up after 10 s): half of that is left for the fetch.
+ */
+export const KEY_FETCH_TIMEOUT_MS = 5_000;
 
 type KeyContext = Pick<AppContext, "db" | "config" | "cache" | "now">;
 
@@ -45,26 +52,53 @@ interface Held {
   readonly row: () => Promise<CachedActor | undefined>;
 }
 
+/** An actor whose key answered a request, to keep once its signature verified. */
+type ToKeep =
+  | { readonly kind: "cached"; readonly actor: CachedActor }
+  | {
+      readonly kind: "fetched";
+      readonly actor: ParsedActor;
+      readonly fetchedAt: Date;
+      /** What KV held for the key when it was asked for. */
+      readonly cached: CacheRead;
+    };
+
 /** One request's view of the keys: made per request, since it remembers what it read. */
 export class KeyStore {
   private readonly held = new Map<string, Held>();
-  /** The actor fetched or found stale while resolving, to cache once its signature verified. */
-  private toCache: CachedActor | undefined;
+  private toKeep: ToKeep | undefined;
 
   constructor(private readonly ctx: KeyContext) {}
 
-  /** Verifies a request's signature with the key it names; caches the key once it verified. */
+  /**
+   * Verifies a request's signature with the key it names. Once it verified, the key's actor
+   * is stored (D1 when it was fetched, KV when KV did not have this copy).
+   */
   async verify(message: SignedMessage, body: Uint8Array): Promise<VerifyResult> {
     const result = await verifyRequest(message, body, {
       resolveKey: (keyId, options) => this.resolve(keyId, options.refresh),
       now: this.ctx.now(),
     });
-    const actor = this.toCache;
-    this.toCache = undefined;
-    if (result.ok && actor?.id === result.owner) {
-      await writeActor(this.ctx.cache, actor, this.ctx.now());
+    const keep = this.toKeep;
+    this.toKeep = undefined;
+    if (result.ok && keep?.actor.id === result.owner) {
+      await this.keep(keep);
+      if (keep.kind === "fetched") await forgetKey(result.keyId);
     }
     return result;
+  }
+
+  private async keep(keep: ToKeep): Promise<void> {
+    const { db, cache } = this.ctx;
+    if (keep.kind === "cached") {
+      await writeActor(cache, keep.actor, this.ctx.now());
+      return;
+    }
+    // Stamped with when it was asked for, as `fetchActor` does.
+    const actor = toCachedActor(await storeActor(db, await toActorRow(keep.actor, keep.fetchedAt)));
+    const { cached } = keep;
+    const unchanged = cached.kind === "actor" && cached.fresh && !actorChanged(cached.actor, actor);
+    if (!unchanged) await writeActor(cache, actor, this.ctx.now());
   }
 
   private hold(keyId: string, cached: CacheRead): Held {
@@ -96,7 +130,7 @@ export class KeyStore {
     if (!refresh && knownKey !== undefined && age < ACTOR_TTL_SECONDS * 1000) {
       countLookup("miss");
       // Cached for what is left of its hour, not a new one.
-      this.toCache = known;
+      this.toKeep = known === undefined ? undefined : { kind: "cached", actor: known };
       return { ok: true, fromCache: true, key: knownKey };
     }
     // A key fetched moments ago is what its server publishes: a signature it does not verify
@@ -104,24 +138,43 @@ export class KeyStore {
     if (refresh && knownKey !== undefined && age < REFETCH_AFTER_MS) {
       return { ok: true, fromCache: false, key: knownKey };
     }
+    const remembered = await recallKey(keyId, at);
+    if (remembered?.kind === "fetched") {
+      countLookup("hit");
+      const { actor } = remembered;
+      this.toKeep = {
+        kind: "fetched",
+        actor,
+        fetchedAt: new Date(remembered.fetchedAt),
+        cached,
+      };
+      const key = keyOf(toCachedActor({ ...actor, fetchedAt: at }), keyId);
+      return key === undefined
+        ? { ok: false, reason: "failed" }
+        : { ok: true, fromCache: false, key };
+    }
+    if (remembered?.kind === "failed") return this.unanswered(remembered.reason, knownKey);
     countLookup(known === undefined ? "miss" : "refresh");
     const owner = await this.fetchOwner(keyId);
     if (!owner.ok) {
-      // Its server does not answer: the key we had, if any, for one final verdict.
-      if (owner.reason !== "gone" && knownKey !== undefined) {
-        return { ok: true, fromCache: false, key: knownKey };
-      }
-      return owner;
+      const unreachable = owner.fetchFailure === "timeout" || owner.fetchFailure === "network";
+      await rememberFailure(keyId, { reason: owner.reason, unreachable }, at);
+      return this.unanswered(owner.reason, knownKey);
     }
-    // Stamped with when it was asked for, as `fetchActor` does.
-    const stamped = await toActorRow(owner.actor, at);
-    const actor = toCachedActor(await storeActor(this.ctx.db, stamped));
-    const unchanged = cached.kind === "actor" && cached.fresh && !actorChanged(cached.actor, actor);
-    this.toCache = unchanged ? undefined : actor;
-    const key = keyOf(actor, keyId);
+    await rememberFetched(keyId, owner.actor, at);
+    this.toKeep = { kind: "fetched", actor: owner.actor, fetchedAt: at, cached };
+    const key = keyOf(toCachedActor({ ...owner.actor, fetchedAt: at }), keyId);
     return key === undefined
       ? { ok: false, reason: "failed" }
       : { ok: true, fromCache: false, key };
+  }
+
+  /** A key whose server does not answer: the key we had, if any, for one final verdict. */
+  private unanswered(reason: "gone" | "failed", knownKey: ResolvedKey | undefined): KeyResolution {
+    if (reason !== "gone" && knownKey !== undefined) {
+      return { ok: true, fromCache: false, key: knownKey };
+    }
+    return { ok: false, reason };
   }
 
   /**
@@ -130,8 +183,9 @@ export class KeyStore {
    * whose id is the actor; Fedify may answer with the key itself and its `owner`.
    */
   private async fetchOwner(keyId: string): Promise<KeyOwner> {
-    const fetched = await fetchRemote(this.ctx, keyId, { checkId: false });
-    if (!fetched.ok) return { ok: false, reason: fetched.reason === "gone" ? "gone" : "failed" };
+    const options = { checkId: false, timeoutMs: KEY_FETCH_TIMEOUT_MS };
+    const fetched = await fetchRemote(this.ctx, keyId, options);
+    if (!fetched.ok) return fetchFailed(fetched.reason);
     const document = fetched.document;
     const key = publicKeysOf(document).find((k) => k.id === keyId);
     if (key === undefined) return { ok: false, reason: "failed" };
@@ -141,8 +195,8 @@ export class KeyStore {
     }
     let actorDocument: JsonObject = document;
     if (document.id !== fetched.url || ownerId !== document.id) {
-      const owner = await fetchRemote(this.ctx, ownerId);
-      if (!owner.ok) return { ok: false, reason: owner.reason === "gone" ? "gone" : "failed" };
+      const owner = await fetchRemote(this.ctx, ownerId, { timeoutMs: KEY_FETCH_TIMEOUT_MS });
+      if (!owner.ok) return fetchFailed(owner.reason);
       actorDocument = owner.document;
     }
     const actor = parseActor(actorDocument);
@@ -155,7 +209,15 @@ export class KeyStore {
   }
 }
 
-type KeyOwner = { ok: true; actor: ParsedActor } | { ok: false; reason: "gone" | "failed" };
+const fetchFailed = (reason: FetchFailure): KeyOwner => ({
+  ok: false,
+  reason: reason === "gone" ? "gone" : "failed",
+  fetchFailure: reason,
+});
+
+type KeyOwner =
+  | { ok: true; actor: ParsedActor }
+  | { ok: false; reason: "gone" | "failed"; fetchFailure?: FetchFailure };
 
 /** The key with this id, when the actor holds it. */
 function keyOf(actor: CachedActor, keyId: string): ResolvedKey | undefined {

@@ -5,6 +5,7 @@
  */
 import { isObject, type JsonObject } from "../activitypub/parse";
 import type { AppContext } from "../context";
+import { MAX_JSON_DEPTH, nestsWithin } from "../lib/json-depth";
 import { readCapped } from "../lib/read-capped";
 import { type SigningKey, signMessage } from "../signatures/sign";
 import { loadSigningKey } from "../storage/local-actors";
@@ -98,7 +99,10 @@ export async function fetchDocument(
     } catch {
       return { ok: false, reason: "notJson" };
     }
-    if (!isObject(document)) return { ok: false, reason: "notJson" };
+    // Too deep to walk safely is as unreadable as not JSON at all.
+    if (!isObject(document) || !nestsWithin(document, MAX_JSON_DEPTH)) {
+      return { ok: false, reason: "notJson" };
+    }
     if ((options.checkId ?? true) && document.id !== url)
       return { ok: false, reason: "idMismatch" };
     return { ok: true, document, url };
@@ -127,7 +131,7 @@ async function get(url: URL, options: FetchDocumentOptions): Promise<Response> {
 export async function fetchRemote(
   ctx: Pick<AppContext, "db" | "config" | "now">,
   url: string,
-  options: { checkId?: boolean } = {},
+  options: Pick<FetchDocumentOptions, "checkId" | "timeoutMs"> = {},
 ): Promise<FetchDocumentResult> {
   const { config } = ctx;
   const now = ctx.now();
@@ -142,5 +146,6 @@ export async function fetchRemote(
     signer,
     now,
     checkId: options.checkId,
+    timeoutMs: options.timeoutMs,
   });
 }
