@@ -258,6 +258,28 @@ describe("verifyRequest, flavour-specific", () => {
     expect(await verifyRequest(msg, body, { resolveKey })).toMatchObject({ reason: "notCovered" });
   });
 
+  it("needs the host in a cavage signature: without it, it could be replayed to another server", async () => {
+    const msg = await signed("cavage");
+    const sig = msg.headers.get("signature") ?? "";
+    msg.headers.set(
+      "signature",
+      sig.replace("(request-target) host date", "(request-target) date"),
+    );
+    expect(await verifyRequest(msg, body, { resolveKey })).toMatchObject({ reason: "notCovered" });
+  });
+
+  it("needs @method and the authority in an RFC 9421 signature", async () => {
+    const msg = await signed("rfc9421");
+    const input = msg.headers.get("signature-input") ?? "";
+    expect(input).toContain('"@method" "@target-uri"');
+    for (const components of ['"@target-uri"', '"@method" "@path"', '"@path" "@authority"']) {
+      msg.headers.set("signature-input", input.replace('"@method" "@target-uri"', components));
+      expect(await verifyRequest(msg, body, { resolveKey })).toMatchObject({
+        reason: "notCovered",
+      });
+    }
+  });
+
   it("honours an RFC 9421 expires parameter", async () => {
     const msg = await signed("rfc9421");
     const now = Date.now();

@@ -2,6 +2,13 @@
  * Verifies a signed request, whichever flavour it carries, and says why when it fails.
  * The key comes from a resolver (the remote actor cache); a signature that fails with a
  * cached key is checked once more with a freshly fetched key, for keys that were rotated.
+ *
+ * What a signature must cover, whichever its flavour (otherwise `notCovered`):
+ * - the method, host and path: cavage `(request-target)` and `host`; RFC 9421 `@method`
+ *   and `@target-uri`, or `@path` (or `@request-target`) with `@authority` (or `host`);
+ * - when it was made: `date` or `(created)` (RFC 9421: the `created` parameter, or `date`);
+ * - a body's digest: `digest` (RFC 9421: `content-digest`, or `digest`), checked against it.
+ * Mastodon, GoToSocial, Misskey, Pleroma and Fedify all sign at least that.
  */
 import { type AlgorithmName, algorithmsForKey, isAlgorithmName, verifyWith } from "./algorithms";
 import {
@@ -83,6 +90,10 @@ interface Candidate {
   readonly expires: number | undefined;
   /** The digest headers the signature covers. */
   readonly digests: readonly DigestHeader[];
+  /**
+   * Whether it covers the request's method, host and path: a signature that leaves one out
+   * could be replayed to another server, or as another request, unchanged.
+   */
   readonly coversTarget: boolean;
   /** The algorithms to try, and the strings they may have signed. */
   check(key: PublicKeyInfo): Promise<boolean | "unsupportedAlgorithm">;
@@ -181,7 +192,7 @@ function findSignature(message: SignedMessage): Found {
       signedAt: signedAt === undefined || Number.isNaN(signedAt) ? undefined : signedAt,
       expires: parsed.headers.includes("(expires)") ? parsed.expires : undefined,
       digests: parsed.headers.includes("digest") ? ["digest"] : [],
-      coversTarget: parsed.headers.includes("(request-target)"),
+      coversTarget: parsed.headers.includes("(request-target)") && parsed.headers.includes("host"),
       async check(key) {
         const algorithms = algorithm === "fromKey" ? algorithmsForKey(key.kind) : [algorithm];
         // GoToSocial signs (request-target) with and without the query string.
@@ -208,9 +219,10 @@ function rfc9421Candidate(message: SignedMessage, sig: Rfc9421Signature): Candid
     expires: sig.expires,
     digests: (["content-digest", "digest"] as const).filter((h) => covered.has(h)),
     coversTarget:
-      covered.has("@target-uri") ||
-      covered.has("@request-target") ||
-      (covered.has("@path") && (covered.has("@authority") || covered.has("host"))),
+      covered.has("@method") &&
+      (covered.has("@target-uri") ||
+        ((covered.has("@path") || covered.has("@request-target")) &&
+          (covered.has("@authority") || covered.has("host")))),
     async check(key) {
       const algorithms =
         sig.alg !== undefined && isAlgorithmName(sig.alg) ? [sig.alg] : algorithmsForKey(key.kind);
