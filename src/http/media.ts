@@ -5,9 +5,16 @@ import { jsonError } from "./responses";
 
 export const media = new Hono<AppEnv>();
 
+/** R2's longest key, in UTF-8 bytes: no file has a longer one. */
+const MAX_KEY_BYTES = 1024;
+
 media.get("/media/:key{.+}", async (c) => {
+  const key = c.req.param("key");
+  if (new TextEncoder().encode(key).byteLength > MAX_KEY_BYTES) {
+    return jsonError(c, 400, `media keys are at most ${MAX_KEY_BYTES} bytes`);
+  }
   // `onlyIf` takes the request's conditional headers: a fresh copy costs no body transfer.
-  const object = await c.env.MEDIA.get(c.req.param("key"), { onlyIf: c.req.raw.headers });
+  const object = await c.env.MEDIA.get(key, { onlyIf: c.req.raw.headers });
   if (object === null) return jsonError(c, 404, "no such file");
   const headers = new Headers();
   object.writeHttpMetadata(headers);
