@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { sanitizeHtml } from "./sanitize";
 
@@ -84,6 +85,75 @@ async function parsed(html: string) {
   return found;
 }
 
+/**
+ * Checks an output as a tokenizer reads it: every `<` starts an allowed tag or an end tag (text
+ * and attribute values have theirs escaped), and each end tag closes the last tag still open.
+ * Returns how deep the tags nest.
+ */
+function depthOf(output: string): number {
+  const shown = output.slice(0, 300);
+  const tags = [...output.matchAll(/<(\/?)([a-z]+)(?=[ >])[^<>]*>/g)];
+  expect(tags.length, shown).toBe(output.split("<").length - 1);
+  const open: string[] = [];
+  let deepest = 0;
+  for (const [, end, name = ""] of tags) {
+    expect(SAFE_TAGS.has(name), `<${name}> in ${shown}`).toBe(true);
+    if (end === "/") expect(open.pop(), shown).toBe(name);
+    else if (name !== "br") open.push(name);
+    deepest = Math.max(deepest, open.length);
+  }
+  expect(open.length, shown).toBe(0);
+  return deepest;
+}
+
+/** Tags of every kind: allowed, dropped with their content, unwrapped, a doctype. */
+const TAGS = [
+  "p",
+  "br",
+  "a",
+  "b",
+  "span",
+  "ol",
+  "li",
+  "pre",
+  "rt",
+  "script",
+  "style",
+  "template",
+  "select",
+  "svg",
+  "math",
+  "textarea",
+  "title",
+  "plaintext",
+  "xmp",
+  "noscript",
+  "iframe",
+  "div",
+  "img",
+  "table",
+  "body",
+  "!doctype html",
+];
+
+/** Pieces the property test joins into HTML-ish input. */
+const PIECE = fc.oneof(
+  fc.constantFrom("<", ">", "</", "<!", "<?", "-->", "<!--", "<![CDATA[", "]]>", "/>", "="),
+  fc.constantFrom('"', "'", " ", "\n", "&amp;", "&lt;", "&#x3c;", "&", "x", "é"),
+  fc.constantFrom(...TAGS).map((tag) => `<${tag}`),
+  fc.constantFrom(...TAGS).map((tag) => `</${tag}>`),
+  fc.constantFrom(
+    ' href="https://a.test/x"',
+    " href=javascript:alert(1)",
+    ' class="mention evil"',
+    " class='h-card'",
+    " onclick=alert(1)",
+    ' start="3"',
+    ' title="a<b>"',
+  ),
+  fc.string({ maxLength: 4 }),
+);
+
 describe("sanitizeHtml", () => {
   it.each(XSS)("neutralises %s", async (input) => {
     const output = await sanitizeHtml(input);
@@ -128,5 +198,78 @@ describe("sanitizeHtml", () => {
       "1 &lt; 2 &amp;&amp; <b>3</b> &gt; 2",
     );
     expect(await sanitizeHtml("")).toBe("");
+  });
+});
+
+describe("sanitizeHtml on what a security review found", () => {
+  // HTMLRewriter throws "TypeError: Parser error: The parser has encountered a text content tag
+  // (`<style>`) in the context where it is ambiguous whether this tag should be ignored or not."
+  it.each([
+    "<select><style>x</style></select>",
+    "<select><template><style>x</style></template></select>",
+  ])("reads %s, which the parser refuses, as plain text", async (input) => {
+    expect(await sanitizeHtml(input)).toBe("<p>x</p>");
+  });
+
+  // HTMLRewriter throws "TypeError: Parser error: The memory limit has been exceeded." past
+  // 10,000 to 20,000 open elements.
+  it.each(["b", "div"])("reads 50,000 nested <%s> as plain text", async (tag) => {
+    expect(await sanitizeHtml(`${`<${tag}>`.repeat(50_000)}x`)).toBe("<p>x</p>");
+  });
+
+  it("drops a doctype, with the markup quoted in it", async () => {
+    expect(await sanitizeHtml('<!doctype a "<img src=x onerror=alert(1)>"><p>x</p>')).toBe(
+      '"&gt;<p>x</p>',
+    );
+  });
+
+  it("drops end tags that close nothing", async () => {
+    expect(await sanitizeHtml("</script></body></p>x</b><b>y</b></i>")).toBe("x<b>y</b>");
+  });
+
+  it("drops processing instructions and CDATA, closing what they swallow", async () => {
+    expect(await sanitizeHtml('<?xml version="1.0"?><p>a<?x</p>')).toBe("<p>a</p>");
+    expect(await sanitizeHtml("<![CDATA[<img src=x onerror=alert(1)>]]>")).toBe("]]&gt;");
+  });
+
+  it("drops a tag left unfinished at the end, which the page around it would finish", async () => {
+    expect(await sanitizeHtml("<p>x</p><img src=x onerror=alert(1)//")).toBe("<p>x</p>");
+  });
+
+  it("unwraps elements nested deeper than 100, keeping their text", async () => {
+    const output = await sanitizeHtml("<b>x".repeat(5_000));
+    expect(depthOf(output)).toBe(100);
+    expect(output.replace(/<[^>]*>/g, "")).toBe("x".repeat(5_000));
+  });
+
+  it("reads about 1 MB of hostile markup without throwing", { timeout: 60_000 }, async () => {
+    const inputs = [
+      "<b>".repeat(200_000),
+      "<b>x".repeat(250_000),
+      "<b>x</b>".repeat(125_000),
+      '<a href="https://x.test/">x'.repeat(40_000),
+      "<".repeat(1_000_000),
+      "<a".repeat(500_000),
+      `<select><style>${"<a ".repeat(300_000)}`,
+    ];
+    for (const input of inputs) {
+      const output = await sanitizeHtml(input);
+      expect(depthOf(output)).toBeLessThanOrEqual(100);
+      // `&lt;` for `<` is the most any of these grows.
+      expect(output.length).toBeLessThanOrEqual(4 * input.length);
+    }
+  });
+
+  it("keeps its guarantees on generated HTML-ish input", async () => {
+    const input = fc.array(PIECE, { maxLength: 40 }).map((pieces) => pieces.join(""));
+    await fc.assert(
+      fc.asyncProperty(input, async (html) => {
+        const output = await sanitizeHtml(html);
+        expect(output).not.toMatch(/<!|<\?|<script/i);
+        depthOf(output);
+        expect(await sanitizeHtml(output)).toBe(output);
+      }),
+      { seed: 42, numRuns: 300 },
+    );
   });
 });
