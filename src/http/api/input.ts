@@ -3,34 +3,68 @@ import type { Context } from "hono";
 import * as v from "valibot";
 import { isObject, type JsonObject } from "../../activitypub/parse";
 import { firstIssue } from "../../lib/issues";
+import { readCapped } from "../../lib/read-capped";
 
 export type InputResult<T> =
   | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly status: 400 | 422; readonly error: string };
+  | { readonly ok: false; readonly status: 400 | 413 | 422; readonly error: string };
+
+/** The largest body a client may send (a status with its options is a few kilobytes). */
+export const MAX_INPUT_BYTES = 256 * 1024;
+
+type BodyResult = { ok: true; body: JsonObject } | { ok: false; status: 400 | 413; error: string };
 
 /** The body as a plain object: JSON, url-encoded or multipart; empty when there is none. */
-async function readBody(
-  c: Context,
-): Promise<{ ok: true; body: JsonObject } | { ok: false; error: string }> {
+async function readBody(c: Context): Promise<BodyResult> {
   const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (type === undefined || c.req.header("content-length") === "0") return { ok: true, body: {} };
-  if (type === "application/json") {
+  const isForm = type === "application/x-www-form-urlencoded" || type === "multipart/form-data";
+  if (type !== "application/json" && !isForm) {
+    return { ok: false, status: 400, error: `unsupported content type ${type}` };
+  }
+  const bytes = await readCapped(c.req.raw, MAX_INPUT_BYTES);
+  if (bytes === undefined) {
+    return { ok: false, status: 413, error: `body larger than ${MAX_INPUT_BYTES / 1024} kB` };
+  }
+  if (!isForm) {
     try {
-      const body: unknown = await c.req.json();
-      if (!isObject(body)) return { ok: false, error: "body must be a JSON object" };
+      const body: unknown = JSON.parse(
+        new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes),
+      );
+      if (!isObject(body)) return { ok: false, status: 400, error: "body must be a JSON object" };
       return { ok: true, body };
     } catch {
-      return { ok: false, error: "body is not valid JSON" };
+      return { ok: false, status: 400, error: "body is not valid JSON" };
     }
   }
-  if (type === "application/x-www-form-urlencoded" || type === "multipart/form-data") {
-    try {
-      return { ok: true, body: await c.req.parseBody() };
-    } catch {
-      return { ok: false, error: "body is not a valid form" };
+  try {
+    const form = await new Request(c.req.url, {
+      method: "POST",
+      headers: { "content-type": c.req.header("content-type") ?? type },
+      body: bytes,
+    }).formData();
+    return { ok: true, body: fromForm(form) };
+  } catch {
+    return { ok: false, status: 400, error: "body is not a valid form" };
+  }
+}
+
+/**
+ * A form as an object, read as Mastodon's apps send it: `key[]` fields (and repeated keys)
+ * become lists, the rest single values (the last one given).
+ */
+function fromForm(form: FormData): JsonObject {
+  const body = new Map<string, unknown>();
+  for (const [name, value] of form) {
+    if (name.endsWith("[]")) {
+      const key = name.slice(0, -2);
+      const list = body.get(key);
+      body.set(key, Array.isArray(list) ? [...list, value] : [value]);
+    } else {
+      body.set(name, value);
     }
   }
-  return { ok: false, error: `unsupported content type ${type}` };
+  return Object.fromEntries(body);
 }
 
 /** Parses and checks a request body; a validation failure reads like Mastodon's (422). */
@@ -39,7 +73,7 @@ export async function readInput<S extends v.GenericSchema>(
   schema: S,
 ): Promise<InputResult<v.InferOutput<S>>> {
   const body = await readBody(c);
-  if (!body.ok) return { ok: false, status: 400, error: body.error };
+  if (!body.ok) return body;
   const parsed = v.safeParse(schema, body.body);
   if (parsed.success) return { ok: true, value: parsed.output };
   const { path, message, missing } = firstIssue(parsed.issues);
