@@ -1,5 +1,4 @@
 /** `/metrics`: Prometheus text that a standard parser reads, and values that move. */
-// @ts-expect-error: the package ships no types
 import parsePrometheus from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { renderPrometheus } from "../src/metrics/prometheus";
@@ -7,22 +6,13 @@ import { Recorder } from "../src/metrics/recorder";
 import { request } from "./helpers";
 import { eventually, OWNER, RemoteActor } from "./support/remote";
 
-interface Family {
-  name: string;
-  type: string;
-  metrics: {
-    labels?: Record<string, string>;
-    value?: string;
-    buckets?: Record<string, string>;
-    count?: string;
-  }[];
-}
+type Family = ReturnType<typeof parsePrometheus>[number];
 
 async function scrape(): Promise<Map<string, Family>> {
   const res = await request("/metrics", { headers: { Authorization: "Bearer test-owner-token" } });
   expect(res.status).toBe(200);
   expect(res.headers.get("Content-Type")).toMatch(/^text\/plain; version=0\.0\.4/);
-  const families = parsePrometheus(await res.text()) as Family[];
+  const families = parsePrometheus(await res.text());
   return new Map(families.map((f) => [f.name, f]));
 }
 
@@ -121,7 +111,7 @@ describe("the renderer", () => {
       ...r.entries().map(([key, v]) => ({ key, value: v })),
       { key: "activitypub_queue_size", value: 4 },
     ]);
-    const families = new Map((parsePrometheus(text) as Family[]).map((f) => [f.name, f]));
+    const families = new Map(parsePrometheus(text).map((f) => [f.name, f]));
     expect(value(families, "activitypub_deliveries_total", { result: "delivered" })).toBe(3);
     expect(families.get("activitypub_delivery_errors_total")?.metrics[0]?.labels).toEqual({
       error_type: 'odd"quote',
