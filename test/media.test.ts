@@ -22,6 +22,22 @@ describe("media", () => {
     expect(await again.text()).toBe("");
   });
 
+  it("answers conditions it cannot parse as if they were absent, not with R2's 500", async () => {
+    await env.MEDIA.put("avatars/cond.png", new Uint8Array([1, 2, 3]));
+    const etag = (await get("/media/avatars/cond.png")).headers.get("ETag") ?? "";
+    const status = async (headers: Record<string, string>) =>
+      (await request("/media/avatars/cond.png", { headers })).status;
+    expect(await status({ "If-Match": "=" })).toBe(412);
+    expect(await status({ "If-None-Match": "x" })).toBe(200);
+    expect(await status({ "If-Unmodified-Since": "junk" })).toBe(200);
+    expect(await status({ "If-Match": '"other"' })).toBe(412);
+    expect(await status({ "If-Match": etag })).toBe(200);
+    expect(await status({ "If-None-Match": `"other", ${etag}` })).toBe(304);
+    expect((await request("/media/nothing.png", { headers: { "If-Match": "x" } })).status).toBe(
+      404,
+    );
+  });
+
   it("answers 404 with a JSON error for a missing file", async () => {
     const res = await get("/media/nothing.png");
     expect(res.status).toBe(404);
