@@ -140,6 +140,18 @@ describe("activity types named like Object's own properties", () => {
   );
 });
 
+describe("a Create of something that is not a URL", () => {
+  it.each(["", "https://", "not a url", "https://a.test:99999/"])(
+    "is acknowledged and settled at once for %j, not left pending",
+    async (object) => {
+      const create = mallory.activity("Create", object);
+      expect((await mallory.send(create)).status).toBe(202);
+      const [row] = await db().select().from(inbox).where(eq(inbox.id, create.id));
+      expect(row?.processedAt).toBeInstanceOf(Date);
+    },
+  );
+});
+
 describe("lists without end", () => {
   it("stores at most 128 addresses of a note's `to`, and counts the rest", async () => {
     const before = await counter("activitypub_inbound_ignored_items_total", { list: "to" });

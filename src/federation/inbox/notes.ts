@@ -1,6 +1,6 @@
 /** Notes and actors: created, updated, deleted by whoever may. */
 import { objectIdOf } from "../../activitypub/activity";
-import { ACTOR_TYPES, hostOf, isObject, NOTE_TYPES, typeOf } from "../../activitypub/parse";
+import { ACTOR_TYPES, hostOf, idOf, isObject, NOTE_TYPES, typeOf } from "../../activitypub/parse";
 import { parseActor } from "../../activitypub/remote-actor";
 import { type ParsedNote, parseNote, visibilityOf } from "../../activitypub/remote-note";
 import { toCachedActor } from "../../cache/actor-cache";
@@ -26,11 +26,14 @@ function isOwnNote(activity: Inbound, note: ParsedNote): boolean {
 export async function onCreate(ctx: AppContext, activity: Inbound): Promise<Outcome> {
   const { object } = activity;
   if (typeof object === "string") {
+    const id = idOf(object);
+    // Not a URL: nothing to fetch, and nothing to wait for.
+    if (id === undefined) return done();
     // Only a URL: fetching it is slow work, for the queue.
     const fetch: QueueMessage = {
       v: 1,
       type: "fetchObject",
-      id: object,
+      id,
       purpose: "create",
       inboxId: activity.id,
       sender: activity.actor,
