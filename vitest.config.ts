@@ -75,7 +75,7 @@ export default defineConfig(async () => {
           ],
           test: {
             name: "workers",
-            include: ["src/**/*.test.ts", "test/*.test.ts"],
+            include: ["src/**/*.test.ts", "test/*.test.ts", "test/hostile/*.test.ts"],
             globalSetup: ["./test/global-setup.ts"],
             setupFiles: ["./test/setup.ts"],
             sequence: { groupOrder: 0 },
