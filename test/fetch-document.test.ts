@@ -39,6 +39,16 @@ describe("fetching a remote document", () => {
     expect(await fetchDocument(url, { ...options, timeoutMs: 5_000 })).toMatchObject({ ok: true });
   });
 
+  it("counts a body that stalls past the time limit as a timeout, not an exception", async () => {
+    const url = "https://stalling.fetch.test/users/cy";
+    await serve({ url, body: { id: url, type: "Person" }, stallBodyMs: 2_000 });
+    const options = { devFederation: false, origin: config.origin };
+    expect(await fetchDocument(url, { ...options, timeoutMs: 300 })).toEqual({
+      ok: false,
+      reason: "timeout",
+    });
+  });
+
   it("refuses a document over the size cap (1 MiB)", async () => {
     expect(MAX_DOCUMENT_BYTES).toBe(1024 * 1024);
     const big = "https://big.fetch.test/users/cy";

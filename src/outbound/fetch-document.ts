@@ -71,8 +71,7 @@ export async function fetchDocument(
     try {
       response = await get(allowed.url, options);
     } catch (error) {
-      const timeout = error instanceof Error && error.name === "TimeoutError";
-      return { ok: false, reason: timeout ? "timeout" : "network" };
+      return { ok: false, reason: transportFailure(error) };
     }
     const location = response.headers.get("location");
     if (response.status >= 300 && response.status < 400 && location !== null) {
@@ -91,7 +90,13 @@ export async function fetchDocument(
       await response.body?.cancel();
       return { ok: false, reason: "httpError", status: response.status };
     }
-    const bytes = await readCapped(response, options.maxBytes ?? MAX_DOCUMENT_BYTES);
+    let bytes: Uint8Array | undefined;
+    try {
+      // The timeout covers the body too: a server may send its headers and then stall.
+      bytes = await readCapped(response, options.maxBytes ?? MAX_DOCUMENT_BYTES);
+    } catch (error) {
+      return { ok: false, reason: transportFailure(error) };
+    }
     if (bytes === undefined) return { ok: false, reason: "tooLarge" };
     let document: unknown;
     try {
@@ -108,6 +113,10 @@ export async function fetchDocument(
     return { ok: true, document, url };
   }
 }
+
+/** What went wrong on the wire: the timeout, or anything else (refused, reset, DNS...). */
+const transportFailure = (error: unknown): "timeout" | "network" =>
+  error instanceof Error && error.name === "TimeoutError" ? "timeout" : "network";
 
 async function get(url: URL, options: FetchDocumentOptions): Promise<Response> {
   let headers = new Headers({

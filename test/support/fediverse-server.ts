@@ -20,6 +20,8 @@ export interface FakeDocument {
   readonly headers?: Record<string, string>;
   /** Wait this long before answering (timeouts). */
   readonly delayMs?: number;
+  /** Sends the headers and the body's first bytes, then waits this long before the rest. */
+  readonly stallBodyMs?: number;
   /** Answer 401 to requests without this header (a server that only takes RFC 9421). */
   readonly requireHeader?: string;
   /** Answer with these statuses, one per request, before the document's own. */
@@ -143,6 +145,13 @@ export async function startFediverse(): Promise<{ port: number; close(): Promise
         "content-type": doc.contentType ?? "application/activity+json",
         ...doc.headers,
       });
+      if (doc.stallBodyMs !== undefined) {
+        // Headers at once, then the first bytes of the body, then nothing for a while.
+        res.write(payload.slice(0, 10));
+        await new Promise((resolve) => setTimeout(resolve, doc.stallBodyMs));
+        res.end(payload.slice(10));
+        return;
+      }
       res.end(doc.status === 204 ? undefined : payload);
     } catch (error) {
       if (!res.headersSent) json(res, 500, { error: String(error) });
