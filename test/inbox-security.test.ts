@@ -269,12 +269,19 @@ describe("a forged Delete of a known actor", () => {
   it("is refused when the gone key is not the actor's own", async () => {
     const victim = await RemoteActor.create({ host: "known.sec.test", username: "victim" });
     await victim.send(victim.activity("Follow", OWNER));
-    const goneKey = "https://attacker.sec.test/gone#k";
-    await serve({ url: "https://attacker.sec.test/gone", status: 410, body: {} });
+    // A gone key on the victim's host that is not the victim's own proves nothing.
+    const goneKey = "https://known.sec.test/gone#k";
+    await serve({ url: "https://known.sec.test/gone", status: 410, body: {} });
     const res = await victim.send(victim.activity("Delete", victim.id), {
       signWith: { ...mallory.signingKey, keyId: goneKey },
     });
     await expectError(res, 401, /keyGone/);
+    // One on another host cannot be the victim's at all, and is not even fetched.
+    const elsewhere = await victim.send(victim.activity("Delete", victim.id), {
+      signWith: { ...mallory.signingKey, keyId: "https://attacker.sec.test/gone#k" },
+    });
+    await expectError(elsewhere, 403, /keyOwnerMismatch/);
+    expect(await received("attacker.sec.test")).toEqual([]);
     expect(await db().select().from(actors).where(eq(actors.id, victim.id))).toHaveLength(1);
     expect(await db().select().from(follows).where(eq(follows.follower, victim.id))).toHaveLength(
       1,

@@ -129,8 +129,11 @@ async function put(kv: KVNamespace, puts: [string, string][], ttlSeconds: number
   }
 }
 
-/** Counts one lookup: served from the cache, not in it, or in it but fetched again. */
-export function countLookup(result: "hit" | "miss" | "refresh"): void {
+/**
+ * Counts one lookup: served from the cache, not in it, in it but fetched again, or answered
+ * by the key memo (a key fetched moments ago, or a fetch that failed).
+ */
+export function countLookup(result: "hit" | "miss" | "refresh" | "memo"): void {
   recorder().inc("activitypub_actor_cache_total", { result });
 }
 

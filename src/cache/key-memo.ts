@@ -1,8 +1,11 @@
 /**
  * A short memory of key fetches, so that a request naming a key cannot make us fetch it
- * again and again: a fetch that failed (the key's server timed out, refused, answered with
- * no such key) is believed for a few minutes, a server that did not answer at all for every
- * key on it, and a key document fetched but not yet proven by a signature for a minute.
+ * again and again: a key document fetched but not yet proven by a signature answers for its
+ * key for a minute, and a fetch that failed is believed for a while (five minutes when the
+ * server answered with something that is no key, one when it did not answer usefully).
+ * Failures are remembered per document (the key id without its fragment: `#k1`, `#k2`... of
+ * one URL are one fetch), never per host: any URL on a host can be made slow by whoever
+ * names it (an open proxy, a search page), and must not lock out the host's real actors.
  * Nothing here is stored in D1 or KV: what has not been verified costs no durable write.
  *
  * Two layers, neither durable: a bounded map in the isolate (which always works) and the
@@ -12,23 +15,30 @@
 import type { ParsedActor } from "../activitypub/remote-actor";
 import { sha256Hex } from "../lib/hash";
 
-/** How long a failed key fetch is believed before the key's server is asked again. */
+/** How long a failed key fetch is believed when the server answered with no usable key. */
 export const KEY_FAILURE_TTL_MS = 5 * 60_000;
+/** How long a timeout, a refused connection or an error status is believed. */
+export const KEY_OUTAGE_TTL_MS = 60_000;
 /** How long a fetched, unverified key document answers for its key (see `REFETCH_AFTER_MS`). */
 export const FETCHED_KEY_TTL_MS = 60_000;
 /** Entries the isolate keeps; the oldest goes first. */
 const MAX_ENTRIES = 512;
+/**
+ * The largest fetched document kept (as JSON): a real actor's fields are a few kilobytes;
+ * a larger one is fetched again rather than held in the isolate's memory.
+ */
+const MAX_FETCHED_BYTES = 16 * 1024;
 
 export type KeyFailure = "gone" | "failed";
 
-/** What is remembered of a key, or of its host. */
+/** What is remembered of a key. */
 export type Remembered =
   | { readonly kind: "failed"; readonly reason: KeyFailure }
-  | { readonly kind: "fetched"; readonly actor: ParsedActor; readonly fetchedAt: number };
+  | { readonly kind: "fetched"; readonly actor: ParsedActor; readonly fetchedAt: Date };
 
-/** As kept: JSON, so the actor's one date travels as a number. */
+/** As kept: JSON, so dates travel as numbers; `v` tells this shape from any other. */
 type Kept =
-  | Extract<Remembered, { kind: "failed" }>
+  | { readonly kind: "failed"; readonly reason: KeyFailure }
   | {
       readonly kind: "fetched";
       readonly actor: Omit<ParsedActor, "published"> & { readonly published: number | null };
@@ -36,6 +46,7 @@ type Kept =
     };
 
 interface Entry {
+  readonly v: 1;
   readonly until: number;
   readonly value: Kept;
 }
@@ -44,8 +55,20 @@ const isolate = new Map<string, Entry>();
 const CACHE_NAME = "outpost:key-fetches";
 
 /** The key of an entry: a URL, since the Cache API keys requests. */
-async function entryUrl(kind: "key" | "host", name: string): Promise<string> {
+async function entryUrl(kind: "key" | "document", name: string): Promise<string> {
   return `https://key-fetches.outpost.invalid/${kind}/${await sha256Hex(name)}`;
+}
+
+/** The document a key id is fetched from. */
+const documentOf = (keyId: string): string => keyId.split("#")[0] ?? keyId;
+
+function isEntry(value: unknown): value is Entry {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Partial<Entry>).v === 1 &&
+    typeof (value as Partial<Entry>).until === "number"
+  );
 }
 
 async function recall(url: string, now: number): Promise<Remembered | undefined> {
@@ -53,7 +76,8 @@ async function recall(url: string, now: number): Promise<Remembered | undefined>
   if (entry === undefined) {
     try {
       const cached = await (await caches.open(CACHE_NAME)).match(url);
-      entry = cached === undefined ? undefined : ((await cached.json()) as Entry);
+      const json: unknown = await cached?.json();
+      entry = isEntry(json) ? json : undefined;
     } catch {
       entry = undefined;
     }
@@ -63,8 +87,9 @@ async function recall(url: string, now: number): Promise<Remembered | undefined>
   if (value.kind === "failed") return value;
   const { published } = value.actor;
   return {
-    ...value,
+    kind: "fetched",
     actor: { ...value.actor, published: published === null ? null : new Date(published) },
+    fetchedAt: new Date(value.fetchedAt),
   };
 }
 
@@ -83,52 +108,47 @@ async function remember(url: string, entry: Entry, now: number): Promise<void> {
   }
 }
 
-/** What is remembered for a key id: of the key itself, else of its host. */
+/** What is remembered for a key id: its document fetched, or its fetch failed. */
 export async function recallKey(keyId: string, at: Date): Promise<Remembered | undefined> {
   const now = at.getTime();
-  const host = URL.parse(keyId)?.host;
   return (
     (await recall(await entryUrl("key", keyId), now)) ??
-    (host === undefined ? undefined : await recall(await entryUrl("host", host), now))
+    (await recall(await entryUrl("document", documentOf(keyId)), now))
   );
 }
 
 /**
- * Remembers that fetching a key failed; `unreachable` when its server did not answer at
- * all (a timeout, a refused connection), which then holds for every key on that host.
+ * Remembers that fetching a key failed; `outage` when its server did not answer usefully
+ * (a timeout, a refused connection, an error status), which is believed for less long.
  */
 export async function rememberFailure(
   keyId: string,
-  failure: { readonly reason: KeyFailure; readonly unreachable: boolean },
+  failure: { readonly reason: KeyFailure; readonly outage: boolean },
   at: Date,
 ): Promise<void> {
   const now = at.getTime();
-  const entry: Entry = {
-    until: now + KEY_FAILURE_TTL_MS,
-    value: { kind: "failed", reason: failure.reason },
-  };
-  const host = URL.parse(keyId)?.host;
-  await remember(await entryUrl("key", keyId), entry, now);
-  if (failure.unreachable && host !== undefined) {
-    await remember(await entryUrl("host", host), entry, now);
-  }
+  const ttl = failure.outage ? KEY_OUTAGE_TTL_MS : KEY_FAILURE_TTL_MS;
+  await remember(
+    await entryUrl("document", documentOf(keyId)),
+    { v: 1, until: now + ttl, value: { kind: "failed", reason: failure.reason } },
+    now,
+  );
 }
 
 /** Remembers a key document fetched at `at`, until a signature proves it (or a minute passes). */
 export async function rememberFetched(keyId: string, actor: ParsedActor, at: Date): Promise<void> {
   const now = at.getTime();
-  await remember(
-    await entryUrl("key", keyId),
-    {
-      until: now + FETCHED_KEY_TTL_MS,
-      value: {
-        kind: "fetched",
-        actor: { ...actor, published: actor.published?.getTime() ?? null },
-        fetchedAt: now,
-      },
+  const entry: Entry = {
+    v: 1,
+    until: now + FETCHED_KEY_TTL_MS,
+    value: {
+      kind: "fetched",
+      actor: { ...actor, published: actor.published?.getTime() ?? null },
+      fetchedAt: now,
     },
-    now,
-  );
+  };
+  if (JSON.stringify(entry).length > MAX_FETCHED_BYTES) return;
+  await remember(await entryUrl("key", keyId), entry, now);
 }
 
 /** Forgets what was remembered of a key: once a signature proved it, D1 and KV hold it. */

@@ -39,8 +39,9 @@ import { forgetKey, recallKey, rememberFailure, rememberFetched } from "./key-me
 /** How old a cached key must be before a failed signature makes us fetch it again. */
 export const REFETCH_AFTER_MS = 60_000;
 /**
- * How long a key's server has to answer. The sender is waiting for our answer meanwhile
- * (Mastodon gives up after 10 s): half of that is left for the fetch.
+ * How long a key's server has to answer, both fetches together (a key, then its owner). The
+ * sender is waiting for our answer meanwhile (Mastodon gives up after 10 s): half of that is
+ * left for the key.
  */
 export const KEY_FETCH_TIMEOUT_MS = 5_000;
 
@@ -68,7 +69,14 @@ export class KeyStore {
   private readonly held = new Map<string, Held>();
   private toKeep: ToKeep | undefined;
 
-  constructor(private readonly ctx: KeyContext) {}
+  /**
+   * @param actor Who the request says it is from: a key on another host cannot be theirs,
+   *   and is refused without being fetched (whoever names a URL must not make us fetch it).
+   */
+  constructor(
+    private readonly ctx: KeyContext,
+    private readonly actor: string,
+  ) {}
 
   /**
    * Verifies a request's signature with the key it names. Once it verified, the key's actor
@@ -76,7 +84,10 @@ export class KeyStore {
    */
   async verify(message: SignedMessage, body: Uint8Array): Promise<VerifyResult> {
     const result = await verifyRequest(message, body, {
-      resolveKey: (keyId, options) => this.resolve(keyId, options.refresh),
+      resolveKey: (keyId, options) =>
+        hostOf(keyId) === hostOf(this.actor)
+          ? this.resolve(keyId, options.refresh)
+          : Promise.resolve({ ok: false, reason: "foreign" }),
       now: this.ctx.now(),
     });
     const keep = this.toKeep;
@@ -139,16 +150,11 @@ export class KeyStore {
       return { ok: true, fromCache: false, key: knownKey };
     }
     const remembered = await recallKey(keyId, at);
+    if (remembered !== undefined) countLookup("memo");
     if (remembered?.kind === "fetched") {
-      countLookup("hit");
-      const { actor } = remembered;
-      this.toKeep = {
-        kind: "fetched",
-        actor,
-        fetchedAt: new Date(remembered.fetchedAt),
-        cached,
-      };
-      const key = keyOf(toCachedActor({ ...actor, fetchedAt: at }), keyId);
+      const { actor, fetchedAt } = remembered;
+      this.toKeep = { kind: "fetched", actor, fetchedAt, cached };
+      const key = keyOf(toCachedActor({ ...actor, fetchedAt }), keyId);
       return key === undefined
         ? { ok: false, reason: "failed" }
         : { ok: true, fromCache: false, key };
@@ -157,8 +163,8 @@ export class KeyStore {
     countLookup(known === undefined ? "miss" : "refresh");
     const owner = await this.fetchOwner(keyId);
     if (!owner.ok) {
-      const unreachable = owner.fetchFailure === "timeout" || owner.fetchFailure === "network";
-      await rememberFailure(keyId, { reason: owner.reason, unreachable }, at);
+      const outage = owner.fetchFailure !== undefined && OUTAGES.has(owner.fetchFailure);
+      await rememberFailure(keyId, { reason: owner.reason, outage }, at);
       return this.unanswered(owner.reason, knownKey);
     }
     await rememberFetched(keyId, owner.actor, at);
@@ -183,8 +189,10 @@ export class KeyStore {
    * whose id is the actor; Fedify may answer with the key itself and its `owner`.
    */
   private async fetchOwner(keyId: string): Promise<KeyOwner> {
-    const options = { checkId: false, timeoutMs: KEY_FETCH_TIMEOUT_MS };
-    const fetched = await fetchRemote(this.ctx, keyId, options);
+    // One deadline for both fetches (the key, then its owner): the sender is waiting.
+    const deadline = Date.now() + KEY_FETCH_TIMEOUT_MS;
+    const timeoutMs = () => Math.max(1, deadline - Date.now());
+    const fetched = await fetchRemote(this.ctx, keyId, { checkId: false, timeoutMs: timeoutMs() });
     if (!fetched.ok) return fetchFailed(fetched.reason);
     const document = fetched.document;
     const key = publicKeysOf(document).find((k) => k.id === keyId);
@@ -195,7 +203,7 @@ export class KeyStore {
     }
     let actorDocument: JsonObject = document;
     if (document.id !== fetched.url || ownerId !== document.id) {
-      const owner = await fetchRemote(this.ctx, ownerId, { timeoutMs: KEY_FETCH_TIMEOUT_MS });
+      const owner = await fetchRemote(this.ctx, ownerId, { timeoutMs: timeoutMs() });
       if (!owner.ok) return fetchFailed(owner.reason);
       actorDocument = owner.document;
     }
@@ -208,6 +216,9 @@ export class KeyStore {
     return { ok: true, actor: { ...actor, publicKeyId: keyId, publicKeyPem: key.publicKeyPem } };
   }
 }
+
+/** Failures that say the server did not answer usefully, rather than that it has no such key. */
+const OUTAGES: ReadonlySet<FetchFailure> = new Set(["timeout", "network", "httpError"]);
 
 const fetchFailed = (reason: FetchFailure): KeyOwner => ({
   ok: false,

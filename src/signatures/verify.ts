@@ -41,6 +41,8 @@ export type VerifyFailure =
   | "keyFetchFailed"
   /** The key's actor answers 404 or 410: it no longer exists. */
   | "keyGone"
+  /** The key is on another host than the one the request says it is from: not fetched. */
+  | "foreignKey"
   | "invalidSignature";
 
 export type VerifyResult =
@@ -66,7 +68,7 @@ export interface ResolvedKey {
 
 export type KeyResolution =
   | { readonly ok: true; readonly key: ResolvedKey; readonly fromCache: boolean }
-  | { readonly ok: false; readonly reason: "failed" | "gone" };
+  | { readonly ok: false; readonly reason: "failed" | "gone" | "foreign" };
 
 /** Finds a key by id: from the cache, or fetched when `refresh` is set or nothing is cached. */
 export type KeyResolver = (keyId: string, options: { refresh: boolean }) => Promise<KeyResolution>;
@@ -129,7 +131,7 @@ export async function verifyRequest(
 
   let resolved = await options.resolveKey(candidate.keyId, { refresh: false });
   for (let attempt = 0; ; attempt++) {
-    if (!resolved.ok) return fail(resolved.reason === "gone" ? "keyGone" : "keyFetchFailed");
+    if (!resolved.ok) return fail(RESOLUTION_FAILURES[resolved.reason]);
     const key = parsePublicKeyPem(resolved.key.publicKeyPem);
     let outcome: boolean | "unsupportedAlgorithm";
     try {
@@ -152,6 +154,12 @@ export async function verifyRequest(
     }
   }
 }
+
+const RESOLUTION_FAILURES = {
+  failed: "keyFetchFailed",
+  gone: "keyGone",
+  foreign: "foreignKey",
+} as const satisfies Record<string, VerifyFailure>;
 
 type Found =
   | { readonly ok: true; readonly flavour: SignatureFlavour; readonly candidate: Candidate }

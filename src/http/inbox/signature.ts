@@ -23,7 +23,7 @@ export function verifySignature(): MiddlewareHandler<InboxEnv> {
 
     const request = c.req.raw;
     const message = { method: request.method, url: new URL(request.url), headers: request.headers };
-    const verified = await new KeyStore(ctx).verify(message, c.var.body);
+    const verified = await new KeyStore(ctx, actor).verify(message, c.var.body);
     if (!verified.ok) {
       // An actor that says it deleted itself, signed with its own key, which is gone: believe
       // it once its own document answers 404 or 410 too (a key anyone names proves nothing).
@@ -32,6 +32,9 @@ export function verifySignature(): MiddlewareHandler<InboxEnv> {
         selfDelete &&
         keyBelongsTo(verified.keyId, actor) &&
         (await isGone(ctx, actor));
+      if (verified.reason === "foreignKey") {
+        return forbidden(c, "keyOwnerMismatch: the signing key is not on the actor's host");
+      }
       if (!gone) return jsonError(c, 401, `signature not accepted: ${verified.reason}`);
     } else if (verified.owner !== actor) {
       return forbidden(
