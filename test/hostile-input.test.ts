@@ -169,6 +169,43 @@ describe("lists without end", () => {
   });
 });
 
+describe("who a note is for, whatever the cap", () => {
+  it("reads the owner and the public collection beyond the 128th address", async () => {
+    const crowd = (prefix: string) =>
+      Array.from({ length: 15_000 }, (_, i) => `https://y.test/${prefix}${i}`);
+    const note = mallory.note("<p>for you, among many</p>", {
+      to: [...crowd("a"), OWNER],
+      cc: [...crowd("b"), "as:Public"],
+    });
+    expect((await mallory.send(mallory.activity("Create", note))).status).toBe(202);
+    const [row] = await db().select().from(notes).where(eq(notes.id, note.id));
+    expect(row?.visibility).toBe("unlisted");
+    const recipients = await db()
+      .select()
+      .from(noteRecipients)
+      .where(eq(noteRecipients.noteSeq, row?.seq ?? -1));
+    expect(recipients).toHaveLength(2 * 128 + 2);
+    expect(recipients.filter((r) => !r.recipient.startsWith("https://y.test/"))).toEqual([
+      expect.objectContaining({ field: "to", recipient: OWNER }),
+      expect.objectContaining({
+        field: "cc",
+        recipient: "https://www.w3.org/ns/activitystreams#Public",
+      }),
+    ]);
+  });
+
+  it("reads a mention of the owner beyond the 100th tag", async () => {
+    const tags = Array.from({ length: 500 }, (_, i) => ({ type: "Hashtag", name: `#t${i}` }));
+    const note = mallory.note("<p>tagged</p>", {
+      to: [],
+      cc: [],
+      tag: [...tags, { type: "Mention", href: OWNER }],
+    });
+    expect((await mallory.send(mallory.activity("Create", note))).status).toBe(202);
+    expect(await db().select().from(notes).where(eq(notes.id, note.id))).toHaveLength(1);
+  });
+});
+
 describe("nothing kept for an actor before its signature verified", () => {
   it("stores no actor row and no cache entry for a forged signature naming a real key", async () => {
     const named = await RemoteActor.create({ host: "named.hostile.test", username: "named" });

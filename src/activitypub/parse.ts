@@ -26,14 +26,28 @@ export type CappedList = "to" | "cc" | "tag" | "attachment";
 
 /**
  * At most `max` entries of a list taken from another server, in its order; what is beyond
- * is ignored, and counted (`activitypub_inbound_ignored_items_total`), never stored.
+ * is ignored, and counted (`activitypub_inbound_ignored_items_total`), never stored. Beyond
+ * the cap, up to `MAX_KEPT_BEYOND` entries that `matters` says decide something (who a note
+ * is for) are kept all the same: the cap bounds what is written, not who is addressed.
  */
-export function capped(value: unknown, max: number, list: CappedList): unknown[] {
+export function capped(value: unknown, { max, list, matters }: CapOptions): unknown[] {
   const items = asArray(value);
   if (items.length <= max) return items;
-  recorder().inc("activitypub_inbound_ignored_items_total", { list }, items.length - max);
-  return items.slice(0, max);
+  const rest = items.slice(max);
+  const kept = matters === undefined ? [] : rest.filter(matters).slice(0, MAX_KEPT_BEYOND);
+  recorder().inc("activitypub_inbound_ignored_items_total", { list }, rest.length - kept.length);
+  return [...items.slice(0, max), ...kept];
 }
+
+export interface CapOptions {
+  readonly max: number;
+  readonly list: CappedList;
+  /** Entries kept even beyond the cap (at most `MAX_KEPT_BEYOND` of them). */
+  readonly matters?: (item: unknown) => boolean;
+}
+
+/** How many entries beyond a cap `matters` may keep. */
+export const MAX_KEPT_BEYOND = 8;
 
 /** An http(s) URL string of at most `MAX_URL_LENGTH` characters, or undefined. */
 export function asUrl(value: unknown): string | undefined {

@@ -46,16 +46,36 @@ export interface ParsedNote {
  */
 export const NOTE_LIST_LIMITS = { to: 128, cc: 128, tag: 100, attachment: 16 } as const;
 
-/** Who a note is addressed to; `Public`, `as:Public` and the full IRI all mean the public. */
-function parseAudience(value: unknown, list: "to" | "cc"): string[] {
-  const entries = capped(value, NOTE_LIST_LIMITS[list], list);
+export interface ParseNoteOptions {
+  /** The owner's id: an address or mention of the owner is read wherever it stands. */
+  readonly owner?: string;
+}
+
+/**
+ * Who a note is addressed to; `Public`, `as:Public` and the full IRI all mean the public.
+ * The public, the owner and followers collections decide who sees it: read beyond the cap.
+ */
+function parseAudience(value: unknown, list: "to" | "cc", owner: string | undefined): string[] {
+  const matters = (item: unknown) => {
+    const id = idOf(item);
+    return (
+      isPublicShortForm(item) ||
+      id === PUBLIC_COLLECTION ||
+      id === owner ||
+      (id?.endsWith("/followers") ?? false)
+    );
+  };
+  const entries = capped(value, { max: NOTE_LIST_LIMITS[list], list, matters });
   const shortForms = entries.filter(isPublicShortForm);
   return [...idsOf(entries), ...shortForms.map(() => PUBLIC_COLLECTION)];
 }
 
-function parseTags(value: unknown): ParsedTag[] {
+function parseTags(value: unknown, owner: string | undefined): ParsedTag[] {
   const tags: ParsedTag[] = [];
-  for (const tag of capped(value, NOTE_LIST_LIMITS.tag, "tag")) {
+  const mentionsOwner = (tag: unknown) =>
+    owner !== undefined && isObject(tag) && typeOf(tag) === "Mention" && asUrl(tag.href) === owner;
+  const entries = capped(value, { max: NOTE_LIST_LIMITS.tag, list: "tag", matters: mentionsOwner });
+  for (const tag of entries) {
     if (!isObject(tag)) continue;
     const type = typeOf(tag);
     const name = asString(tag.name)?.trim() || undefined;
@@ -64,11 +84,10 @@ function parseTags(value: unknown): ParsedTag[] {
       const href = asUrl(tag.href);
       const label = name?.replace(/^@/, "") || href;
       if (label !== undefined) tags.push({ type, name: label, href: href ?? null });
-    } else if (name === undefined) {
-    } else if (type === "Hashtag") {
+    } else if (name !== undefined && type === "Hashtag") {
       const bare = name.replace(/^#/, "").toLowerCase();
       if (bare !== "") tags.push({ type, name: bare, href: asUrl(tag.href) ?? null });
-    } else if (type === "Emoji") {
+    } else if (name !== undefined && type === "Emoji") {
       const icon = isObject(tag.icon) ? firstLink(tag.icon.url) : undefined;
       tags.push({ type, name, href: icon ?? null });
     }
@@ -83,7 +102,7 @@ function parseTags(value: unknown): ParsedTag[] {
 
 function parseAttachments(value: unknown): NoteAttachment[] {
   const attachments: NoteAttachment[] = [];
-  for (const item of capped(value, NOTE_LIST_LIMITS.attachment, "attachment")) {
+  for (const item of capped(value, { max: NOTE_LIST_LIMITS.attachment, list: "attachment" })) {
     if (!isObject(item)) continue;
     const url = firstLink(item.url) ?? asUrl(item.href);
     if (url === undefined) continue;
@@ -98,7 +117,10 @@ function parseAttachments(value: unknown): NoteAttachment[] {
 }
 
 /** The note in an object, or undefined when it is not one we store. */
-export function parseNote(object: JsonObject): ParsedNote | undefined {
+export function parseNote(
+  object: JsonObject,
+  { owner }: ParseNoteOptions = {},
+): ParsedNote | undefined {
   const id = asUrl(object.id);
   const type = typeOf(object);
   // attributedTo may list several actors (PeerTube: the channel and the account).
@@ -130,9 +152,9 @@ export function parseNote(object: JsonObject): ParsedNote | undefined {
     url: firstLink(object.url),
     published: asDate(object.published),
     updated: asDate(object.updated),
-    to: parseAudience(object.to, "to"),
-    cc: parseAudience(object.cc, "cc"),
-    tags: parseTags(object.tag),
+    to: parseAudience(object.to, "to", owner),
+    cc: parseAudience(object.cc, "cc", owner),
+    tags: parseTags(object.tag, owner),
     attachments: parseAttachments(object.attachment),
   };
 }

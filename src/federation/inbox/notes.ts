@@ -41,7 +41,7 @@ export async function onCreate(ctx: AppContext, activity: Inbound): Promise<Outc
     return { ...done([], { messages: [fetch] }), pending: true };
   }
   if (!isObject(object) || !NOTE_TYPES.has(typeOf(object) ?? "")) return done();
-  const note = parseNote(object);
+  const note = parseNote(object, { owner: ctx.config.urls.owner.id });
   // A server may only create notes in its own actors' names, under its own ids.
   if (note === undefined || !isOwnNote(activity, note)) return done();
   if (!(await concernsOwner(ctx, note))) return done();
@@ -96,7 +96,7 @@ export async function onUpdate(ctx: AppContext, activity: Inbound): Promise<Outc
     });
   }
   if (type === undefined || !NOTE_TYPES.has(type)) return done();
-  const note = parseNote(object);
+  const note = parseNote(object, { owner: ctx.config.urls.owner.id });
   if (note === undefined || !isOwnNote(activity, note)) return done();
   return done(editNoteStatements(ctx.db, await remoteEdit(note, activity.receivedAt)));
 }

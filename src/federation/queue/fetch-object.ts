@@ -30,7 +30,7 @@ export async function fetchObject(ctx: AppContext, message: FetchObjectMessage):
       fetched.reason === "timeout" || fetched.reason === "network" || (fetched.status ?? 0) >= 500;
     return transient ? "retry" : settled();
   }
-  const note = parseNote(fetched.document);
+  const note = parseNote(fetched.document, { owner: ctx.config.urls.owner.id });
   // A Create given by URL is only the sender's to make: its author, on its host.
   const bySender =
     message.purpose !== "create" ||
