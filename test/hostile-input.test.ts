@@ -228,16 +228,22 @@ describe("nothing kept for an actor before its signature verified", () => {
     expect(await received("named.hostile.test", "GET")).toHaveLength(1);
   });
 
-  it("keeps at most 10,000 characters of a verified actor's bio", async () => {
+  it("keeps at most 10,000 characters of a verified actor's bio, 200 of its name", async () => {
     const wordy = await RemoteActor.create({
       host: "wordy.hostile.test",
       username: "wordy",
-      extra: { summary: `<p>${"word ".repeat(100_000)}</p>`, name: "n".repeat(50_000) },
+      extra: {
+        summary: `<p>${"word ".repeat(100_000)}</p>`,
+        name: "n".repeat(50_000),
+        preferredUsername: "u".repeat(500),
+      },
     });
     expect((await wordy.send(wordy.like(`${OWNER}/statuses/1`))).status).toBe(202);
     const [row] = await db().select().from(actors).where(eq(actors.id, wordy.id));
     expect(row?.summary?.length).toBeLessThanOrEqual(10_100);
     expect(row?.name).toHaveLength(200);
+    // A cut username would name someone else, or no one: none is kept.
+    expect(row?.preferredUsername).toBeNull();
   });
 });
 

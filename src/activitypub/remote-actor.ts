@@ -20,9 +20,17 @@ export type ParsedActor = Omit<NewActorRow, "seq" | "fetchedAt">;
 /**
  * The most of an actor's texts that we keep (Mastodon keeps 100 characters of a remote
  * display name and 5,000 of a bio); what is beyond is cut, so that a stored actor stays a
- * few kilobytes whatever its document holds.
+ * few kilobytes whatever its document holds. A longer username is not kept at all.
  */
 export const ACTOR_TEXT_LIMITS = { name: 200, summary: 10_000, preferredUsername: 200 } as const;
+
+/** A handle's user part: one longer than any server allows is no handle (a cut one names nobody). */
+function usernameOf(value: unknown): string | null {
+  const username = asString(value);
+  return username === undefined || username.length > ACTOR_TEXT_LIMITS.preferredUsername
+    ? null
+    : username;
+}
 
 /** A text cut to `max` UTF-16 units, never in the middle of a surrogate pair. */
 function cut(text: string | undefined, max: number): string | null {
@@ -77,10 +85,7 @@ export function parseActor(document: JsonObject): ParsedActor | undefined {
   return {
     id,
     type,
-    preferredUsername: cut(
-      asString(document.preferredUsername),
-      ACTOR_TEXT_LIMITS.preferredUsername,
-    ),
+    preferredUsername: usernameOf(document.preferredUsername),
     domain: hostOf(id),
     name: cut(asString(document.name), ACTOR_TEXT_LIMITS.name),
     summary: cut(asString(document.summary), ACTOR_TEXT_LIMITS.summary),
