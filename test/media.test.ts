@@ -22,7 +22,7 @@ describe("media", () => {
     expect(await again.text()).toBe("");
   });
 
-  it("answers conditions it cannot parse as if they were absent, not with R2's 500", async () => {
+  it("answers malformed conditions as RFC 9110 says (a bad tag matches nothing, a bad date is ignored), not with R2's 500", async () => {
     await env.MEDIA.put("avatars/cond.png", new Uint8Array([1, 2, 3]));
     const etag = (await get("/media/avatars/cond.png")).headers.get("ETag") ?? "";
     const status = async (headers: Record<string, string>) =>

@@ -1,5 +1,5 @@
 /** Files from the media bucket (the owner's avatar, header and attachments). */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../env";
 import { evaluatePreconditions, isConditional } from "./preconditions";
 import { jsonError } from "./responses";
@@ -14,21 +14,33 @@ media.get("/media/:key{.+}", async (c) => {
   if (new TextEncoder().encode(key).byteLength > MAX_KEY_BYTES) {
     return jsonError(c, 400, `media keys are at most ${MAX_KEY_BYTES} bytes`);
   }
+  const conditions = c.req.raw.headers;
+  const conditional = isConditional(conditions);
+  const verdictOn = (object: R2Object) =>
+    evaluatePreconditions(conditions, { etag: object.httpEtag, lastModified: object.uploaded });
   // A conditional request asks for the metadata first: a fresh copy costs no body transfer.
-  if (isConditional(c.req.raw.headers)) {
+  if (conditional) {
     const current = await c.env.MEDIA.head(key);
     if (current === null) return jsonError(c, 404, "no such file");
-    const verdict = evaluatePreconditions(c.req.raw.headers, {
-      etag: current.httpEtag,
-      lastModified: current.uploaded,
-    });
-    if (verdict === 304) return new Response(null, { status: 304, headers: fileHeaders(current) });
-    if (verdict === 412) return jsonError(c, 412, "precondition failed");
+    const verdict = verdictOn(current);
+    if (verdict !== 200) return unmet(c, verdict, current);
   }
   const object = await c.env.MEDIA.get(key);
   if (object === null) return jsonError(c, 404, "no such file");
+  // The file may have been replaced between the two reads: what is sent is what is judged.
+  const verdict = conditional ? verdictOn(object) : 200;
+  if (verdict !== 200) {
+    await object.body.cancel();
+    return unmet(c, verdict, object);
+  }
   return new Response(object.body, { headers: fileHeaders(object) });
 });
+
+/** 304 with the file's headers, or 412 with the reason. */
+function unmet(c: Context<AppEnv>, verdict: 304 | 412, object: R2Object): Response {
+  if (verdict === 304) return new Response(null, { status: 304, headers: fileHeaders(object) });
+  return jsonError(c, 412, "precondition failed");
+}
 
 function fileHeaders(object: R2Object): Headers {
   const headers = new Headers();

@@ -1,7 +1,8 @@
 /**
  * Conditional requests (RFC 9110 §13) decided here, not by the storage: R2 throws on an
  * entity tag it cannot parse (`If-Match: x` answered 500), and knows one tag, not a list.
- * Malformed conditions are ignored, as the RFC says of an invalid date.
+ * A malformed entity tag matches nothing (so `If-Match: x` fails, `If-None-Match: x` does
+ * not); an invalid date is ignored, as the RFC says.
  */
 
 /** What the representation is, as the conditions compare it. */
