@@ -49,22 +49,63 @@ async function readBody(c: Context): Promise<BodyResult> {
   }
 }
 
+/** A form field's value, placed where its name's brackets say. */
+type FormValue = string | File;
+type FormNode = FormValue | FormNode[] | Map<string, FormNode>;
+
+/** The deepest a form field's name nests (`poll[options][]` is two). */
+const MAX_FORM_NESTING = 3;
+
 /**
- * A form as an object, read as Mastodon's apps send it: `key[]` fields (and repeated keys)
- * become lists, the rest single values (the last one given).
+ * A form as an object, read as Rails reads it (Mastodon's apps send forms for Mastodon):
+ * `media_ids[]=1&media_ids[]=2` is a list, `poll[options][]=a&poll[expires_in]=60` an object
+ * holding one, a repeated plain name its last value. A name nested deeper than
+ * `MAX_FORM_NESTING`, or otherwise malformed, is ignored.
  */
-function fromForm(form: FormData): JsonObject {
-  const body = new Map<string, unknown>();
+export function fromForm(form: FormData): JsonObject {
+  const root = new Map<string, FormNode>();
   for (const [name, value] of form) {
-    if (name.endsWith("[]")) {
-      const key = name.slice(0, -2);
-      const list = body.get(key);
-      body.set(key, Array.isArray(list) ? [...list, value] : [value]);
-    } else {
-      body.set(name, value);
-    }
+    const path = fieldPath(name);
+    if (path !== undefined) place(root, path, value);
   }
-  return Object.fromEntries(body);
+  return plain(root) as JsonObject;
+}
+
+/** `a[b][]` → `["a", "b", ""]`; undefined for a name that is not one. */
+function fieldPath(name: string): string[] | undefined {
+  const match = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(name);
+  if (match === null) return undefined;
+  const inner = Array.from((match[2] ?? "").matchAll(/\[([^[\]]*)\]/g), (m) => m[1] ?? "");
+  // `[]` may only come last: a list of objects is not something a client sends.
+  if (inner.length > MAX_FORM_NESTING || inner.slice(0, -1).includes("")) return undefined;
+  return [match[1] ?? "", ...inner];
+}
+
+function place(root: Map<string, FormNode>, path: readonly string[], value: FormValue) {
+  let node = root;
+  for (const [i, key] of path.entries()) {
+    const next = path[i + 1];
+    if (next === undefined) {
+      node.set(key, value);
+      return;
+    }
+    const child = node.get(key);
+    if (next === "") {
+      const list = Array.isArray(child) ? child : [];
+      list.push(value);
+      node.set(key, list);
+      return;
+    }
+    const map = child instanceof Map ? child : new Map<string, FormNode>();
+    node.set(key, map);
+    node = map;
+  }
+}
+
+/** Maps become plain objects (own properties only: `__proto__` is a key like any other). */
+function plain(node: FormNode): unknown {
+  if (node instanceof Map) return Object.fromEntries(Array.from(node, ([k, v]) => [k, plain(v)]));
+  return Array.isArray(node) ? node.map(plain) : node;
 }
 
 /** Parses and checks a request body; a validation failure reads like Mastodon's (422). */
