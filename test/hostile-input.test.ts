@@ -280,6 +280,26 @@ describe("key servers that fail", () => {
     expect(await received("frag.hostile.test", "GET")).toHaveLength(1);
   });
 
+  it("cannot be made to refuse an actor's real key by naming a key its document lacks", async () => {
+    const victim = await RemoteActor.create({ host: "poison.hostile.test", username: "victim" });
+    for (const fragment of ["nope", "nope2"]) {
+      const res = await victim.send(victim.like(`${OWNER}/statuses/1`), {
+        signWith: { ...mallory.signingKey, keyId: `${victim.id}#${fragment}` },
+      });
+      await expectJsonError(res, 401, /keyFetchFailed/);
+    }
+    // Both lacking keys cost one fetch; the real key is still asked for, and verifies.
+    expect(await received("poison.hostile.test", "GET")).toHaveLength(1);
+    expect((await victim.send(victim.like(`${OWNER}/statuses/2`))).status).toBe(202);
+  });
+
+  it("answers 401 to a key id that is not a URL", async () => {
+    const res = await mallory.send(mallory.like(`${OWNER}/statuses/1`), {
+      signWith: { ...mallory.signingKey, keyId: "main-key" },
+    });
+    await expectJsonError(res, 401, /keyFetchFailed/);
+  });
+
   it("refuses a key on another host than the actor's without fetching it", async () => {
     const res = await mallory.send(mallory.like(`${OWNER}/statuses/1`), {
       signWith: { ...mallory.signingKey, keyId: "https://elsewhere.hostile.test/slow#key" },

@@ -1,11 +1,12 @@
 /**
  * A short memory of key fetches, so that a request naming a key cannot make us fetch it
- * again and again: a key document fetched but not yet proven by a signature answers for its
- * key for a minute, and a fetch that failed is believed for a while (five minutes when the
- * server answered with something that is no key, one when it did not answer usefully).
- * Failures are remembered per document (the key id without its fragment: `#k1`, `#k2`... of
- * one URL are one fetch), never per host: any URL on a host can be made slow by whoever
- * names it (an open proxy, a search page), and must not lock out the host's real actors.
+ * again and again. Of a key: its document fetched but not yet proven by a signature (for a
+ * minute), or its owner's checks failed. Of a key's document (the key id without its
+ * fragment: `#k1`, `#k2`... of one URL are one fetch): the key ids it lists, or that it could
+ * not be fetched (five minutes when the server answered with no document, one after a
+ * timeout, a refused connection or an error status). A document that answered only says
+ * which keys it lists, so naming a key it lacks condemns that key, not the document's real
+ * one; and nothing is remembered per host: anyone can name a slow URL on a busy server.
  * Nothing here is stored in D1 or KV: what has not been verified costs no durable write.
  *
  * Two layers, neither durable: a bounded map in the isolate (which always works) and the
@@ -19,7 +20,7 @@ import { sha256Hex } from "../lib/hash";
 export const KEY_FAILURE_TTL_MS = 5 * 60_000;
 /** How long a timeout, a refused connection or an error status is believed. */
 export const KEY_OUTAGE_TTL_MS = 60_000;
-/** How long a fetched, unverified key document answers for its key (see `REFETCH_AFTER_MS`). */
+/** How long a fetched, unverified key document answers for its keys (see `REFETCH_AFTER_MS`). */
 export const FETCHED_KEY_TTL_MS = 60_000;
 /** Entries the isolate keeps; the oldest goes first. */
 const MAX_ENTRIES = 512;
@@ -39,6 +40,8 @@ export type Remembered =
 /** As kept: JSON, so dates travel as numbers; `v` tells this shape from any other. */
 type Kept =
   | { readonly kind: "failed"; readonly reason: KeyFailure }
+  /** A document: the key ids it lists (at most `MAX_LISTED`). */
+  | { readonly kind: "listed"; readonly keys: readonly string[] }
   | {
       readonly kind: "fetched";
       readonly actor: Omit<ParsedActor, "published"> & { readonly published: number | null };
@@ -71,19 +74,22 @@ function isEntry(value: unknown): value is Entry {
   );
 }
 
-async function recall(url: string, now: number): Promise<Remembered | undefined> {
-  let entry = isolate.get(url);
-  if (entry === undefined) {
-    try {
-      const cached = await (await caches.open(CACHE_NAME)).match(url);
-      const json: unknown = await cached?.json();
-      entry = isEntry(json) ? json : undefined;
-    } catch {
-      entry = undefined;
-    }
+/** An entry from the Cache API, when it holds one of ours. */
+async function cached(url: string): Promise<Entry | undefined> {
+  try {
+    const response = await (await caches.open(CACHE_NAME)).match(url);
+    const json: unknown = await response?.json();
+    return isEntry(json) ? json : undefined;
+  } catch {
+    return undefined;
   }
+}
+
+async function recall(url: string, now: number): Promise<Remembered | undefined> {
+  const entry = isolate.get(url) ?? (await cached(url));
   if (entry === undefined || entry.until <= now) return undefined;
   const { value } = entry;
+  if (value.kind === "listed") return undefined;
   if (value.kind === "failed") return value;
   const { published } = value.actor;
   return {
@@ -108,28 +114,61 @@ async function remember(url: string, entry: Entry, now: number): Promise<void> {
   }
 }
 
-/** What is remembered for a key id: its document fetched, or its fetch failed. */
+/** What is remembered for a key id: of the key itself, else of its document. */
 export async function recallKey(keyId: string, at: Date): Promise<Remembered | undefined> {
   const now = at.getTime();
-  return (
-    (await recall(await entryUrl("key", keyId), now)) ??
-    (await recall(await entryUrl("document", documentOf(keyId)), now))
-  );
+  const ofKey = await recall(await entryUrl("key", keyId), now);
+  if (ofKey !== undefined) return ofKey;
+  const url = await entryUrl("document", documentOf(keyId));
+  const listed = await listedIn(url, now);
+  // A document that answered without this key: no need to ask it again.
+  if (listed !== undefined && !listed.includes(keyId)) return { kind: "failed", reason: "failed" };
+  return listed === undefined ? recall(url, now) : undefined;
+}
+
+/** The key ids a document was seen to list, while that is remembered. */
+async function listedIn(url: string, now: number): Promise<readonly string[] | undefined> {
+  const entry = isolate.get(url) ?? (await cached(url));
+  return entry?.value.kind === "listed" && entry.until > now ? entry.value.keys : undefined;
+}
+
+/** The most key ids remembered of one document; real actors list one or two. */
+const MAX_LISTED = 16;
+
+/** Remembers the key ids a key's document lists, as fetched at `at`. */
+export async function rememberListed(
+  keyId: string,
+  keys: readonly string[],
+  at: Date,
+): Promise<void> {
+  const now = at.getTime();
+  const value: Kept = { kind: "listed", keys: keys.slice(0, MAX_LISTED) };
+  const url = await entryUrl("document", documentOf(keyId));
+  await remember(url, { v: 1, until: now + FETCHED_KEY_TTL_MS, value }, now);
 }
 
 /**
- * Remembers that fetching a key failed; `outage` when its server did not answer usefully
- * (a timeout, a refused connection, an error status), which is believed for less long.
+ * Remembers that a key could not be had: of its `document` when that could not be fetched
+ * (an `outage`, a timeout, a refused connection or an error status, is believed for less
+ * long), else of the `key` alone (its owner's checks failed).
  */
 export async function rememberFailure(
   keyId: string,
-  failure: { readonly reason: KeyFailure; readonly outage: boolean },
+  failure: {
+    readonly reason: KeyFailure;
+    readonly outage: boolean;
+    readonly of: "document" | "key";
+  },
   at: Date,
 ): Promise<void> {
   const now = at.getTime();
   const ttl = failure.outage ? KEY_OUTAGE_TTL_MS : KEY_FAILURE_TTL_MS;
+  const url =
+    failure.of === "document"
+      ? await entryUrl("document", documentOf(keyId))
+      : await entryUrl("key", keyId);
   await remember(
-    await entryUrl("document", documentOf(keyId)),
+    url,
     { v: 1, until: now + ttl, value: { kind: "failed", reason: failure.reason } },
     now,
   );

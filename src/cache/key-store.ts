@@ -34,7 +34,7 @@ import {
   writeActor,
 } from "./actor-cache";
 import { toActorRow } from "./actors";
-import { forgetKey, recallKey, rememberFailure, rememberFetched } from "./key-memo";
+import { forgetKey, recallKey, rememberFailure, rememberFetched, rememberListed } from "./key-memo";
 
 /** How old a cached key must be before a failed signature makes us fetch it again. */
 export const REFETCH_AFTER_MS = 60_000;
@@ -84,10 +84,13 @@ export class KeyStore {
    */
   async verify(message: SignedMessage, body: Uint8Array): Promise<VerifyResult> {
     const result = await verifyRequest(message, body, {
-      resolveKey: (keyId, options) =>
-        hostOf(keyId) === hostOf(this.actor)
-          ? this.resolve(keyId, options.refresh)
-          : Promise.resolve({ ok: false, reason: "foreign" }),
+      resolveKey: (keyId, options) => {
+        const keyHost = URL.parse(keyId)?.host;
+        if (keyHost === undefined) return Promise.resolve({ ok: false, reason: "failed" });
+        if (keyHost !== hostOf(this.actor))
+          return Promise.resolve({ ok: false, reason: "foreign" });
+        return this.resolve(keyId, options.refresh);
+      },
       now: this.ctx.now(),
     });
     const keep = this.toKeep;
@@ -162,9 +165,14 @@ export class KeyStore {
     if (remembered?.kind === "failed") return this.unanswered(remembered.reason, knownKey);
     countLookup(known === undefined ? "miss" : "refresh");
     const owner = await this.fetchOwner(keyId);
+    if (owner.listed !== undefined) await rememberListed(keyId, owner.listed, at);
     if (!owner.ok) {
       const outage = owner.fetchFailure !== undefined && OUTAGES.has(owner.fetchFailure);
-      await rememberFailure(keyId, { reason: owner.reason, outage }, at);
+      // A key its document does not list is remembered by the list alone.
+      if (owner.listed === undefined || owner.listed.includes(keyId)) {
+        const of = owner.listed === undefined ? "document" : "key";
+        await rememberFailure(keyId, { reason: owner.reason, outage, of }, at);
+      }
       return this.unanswered(owner.reason, knownKey);
     }
     await rememberFetched(keyId, owner.actor, at);
@@ -189,46 +197,62 @@ export class KeyStore {
    * whose id is the actor; Fedify may answer with the key itself and its `owner`.
    */
   private async fetchOwner(keyId: string): Promise<KeyOwner> {
-    // One deadline for both fetches (the key, then its owner): the sender is waiting.
-    const deadline = Date.now() + KEY_FETCH_TIMEOUT_MS;
-    const timeoutMs = () => Math.max(1, deadline - Date.now());
-    const fetched = await fetchRemote(this.ctx, keyId, { checkId: false, timeoutMs: timeoutMs() });
+    // One deadline for both fetches (the key, then its owner) and their redirects.
+    const signal = AbortSignal.timeout(KEY_FETCH_TIMEOUT_MS);
+    const fetched = await fetchRemote(this.ctx, keyId, { checkId: false, signal });
     if (!fetched.ok) return fetchFailed(fetched.reason);
     const document = fetched.document;
-    const key = publicKeysOf(document).find((k) => k.id === keyId);
-    if (key === undefined) return { ok: false, reason: "failed" };
+    const keys = publicKeysOf(document);
+    const listed = keys.map((k) => k.id);
+    const failed = (failure?: KeyOwnerFailure): KeyOwnerFailure => ({
+      ok: false,
+      reason: failure?.reason ?? "failed",
+      fetchFailure: failure?.fetchFailure,
+      listed,
+    });
+    const key = keys.find((k) => k.id === keyId);
+    if (key === undefined) return failed();
     const ownerId = key.owner ?? asUrl(document.id);
-    if (ownerId === undefined || hostOf(ownerId) !== hostOf(keyId)) {
-      return { ok: false, reason: "failed" };
-    }
+    if (ownerId === undefined || hostOf(ownerId) !== hostOf(keyId)) return failed();
     let actorDocument: JsonObject = document;
     if (document.id !== fetched.url || ownerId !== document.id) {
-      const owner = await fetchRemote(this.ctx, ownerId, { timeoutMs: timeoutMs() });
-      if (!owner.ok) return fetchFailed(owner.reason);
+      const owner = await fetchRemote(this.ctx, ownerId, { signal });
+      if (!owner.ok) return failed(fetchFailed(owner.reason));
       actorDocument = owner.document;
     }
     const actor = parseActor(actorDocument);
     // The owner's own document must list the key, with the same material.
-    const listed = publicKeysOf(actorDocument).find((k) => k.id === keyId);
-    if (actor === undefined || actor.id !== ownerId || listed?.publicKeyPem !== key.publicKeyPem) {
-      return { ok: false, reason: "failed" };
+    const ownerKey = publicKeysOf(actorDocument).find((k) => k.id === keyId);
+    if (
+      actor === undefined ||
+      actor.id !== ownerId ||
+      ownerKey?.publicKeyPem !== key.publicKeyPem
+    ) {
+      return failed();
     }
-    return { ok: true, actor: { ...actor, publicKeyId: keyId, publicKeyPem: key.publicKeyPem } };
+    const keyed = { ...actor, publicKeyId: keyId, publicKeyPem: key.publicKeyPem };
+    return { ok: true, actor: keyed, listed };
   }
 }
 
 /** Failures that say the server did not answer usefully, rather than that it has no such key. */
 const OUTAGES: ReadonlySet<FetchFailure> = new Set(["timeout", "network", "httpError"]);
 
-const fetchFailed = (reason: FetchFailure): KeyOwner => ({
+const fetchFailed = (reason: FetchFailure): KeyOwnerFailure => ({
   ok: false,
   reason: reason === "gone" ? "gone" : "failed",
   fetchFailure: reason,
 });
 
-type KeyOwner =
-  | { ok: true; actor: ParsedActor }
-  | { ok: false; reason: "gone" | "failed"; fetchFailure?: FetchFailure };
+/** A key's owner, or why not; `listed`: the key ids its document lists, once it answered. */
+type KeyOwner = { ok: true; actor: ParsedActor; listed: readonly string[] } | KeyOwnerFailure;
+
+interface KeyOwnerFailure {
+  readonly ok: false;
+  readonly reason: "gone" | "failed";
+  readonly fetchFailure?: FetchFailure;
+  readonly listed?: readonly string[];
+}
 
 /** The key with this id, when the actor holds it. */
 function keyOf(actor: CachedActor, keyId: string): ResolvedKey | undefined {

@@ -43,8 +43,10 @@ export interface FetchDocumentOptions {
   readonly origin: string;
   /** Whether `id` must equal the URL asked (after the redirect). Default true. */
   readonly checkId?: boolean;
-  /** Default `FETCH_TIMEOUT_MS`. */
+  /** For the whole fetch, redirect included. Default `FETCH_TIMEOUT_MS`. */
   readonly timeoutMs?: number;
+  /** Ends the fetch when it aborts (one deadline shared by several fetches); else `timeoutMs`. */
+  readonly signal?: AbortSignal;
   /** Default `MAX_DOCUMENT_BYTES`. */
   readonly maxBytes?: number;
 }
@@ -64,12 +66,13 @@ export async function fetchDocument(
   options: FetchDocumentOptions,
 ): Promise<FetchDocumentResult> {
   let url = target.split("#")[0] ?? target;
+  const signal = options.signal ?? AbortSignal.timeout(options.timeoutMs ?? FETCH_TIMEOUT_MS);
   for (let redirects = 0; ; redirects++) {
     const allowed = checkRemoteUrl(url, options);
     if (!allowed.ok) return { ok: false, reason: "blocked" };
     let response: Response;
     try {
-      response = await get(allowed.url, options);
+      response = await get(allowed.url, { ...options, signal });
     } catch (error) {
       return { ok: false, reason: transportFailure(error) };
     }
@@ -132,7 +135,7 @@ async function get(url: URL, options: FetchDocumentOptions): Promise<Response> {
   return fetch(url, {
     headers,
     redirect: "manual",
-    signal: AbortSignal.timeout(options.timeoutMs ?? FETCH_TIMEOUT_MS),
+    signal: options.signal,
   });
 }
 
@@ -140,7 +143,7 @@ async function get(url: URL, options: FetchDocumentOptions): Promise<Response> {
 export async function fetchRemote(
   ctx: Pick<AppContext, "db" | "config" | "now">,
   url: string,
-  options: Pick<FetchDocumentOptions, "checkId" | "timeoutMs"> = {},
+  options: Pick<FetchDocumentOptions, "checkId" | "timeoutMs" | "signal"> = {},
 ): Promise<FetchDocumentResult> {
   const { config } = ctx;
   const now = ctx.now();
@@ -156,5 +159,6 @@ export async function fetchRemote(
     now,
     checkId: options.checkId,
     timeoutMs: options.timeoutMs,
+    signal: options.signal,
   });
 }
