@@ -34,7 +34,14 @@ export function capped(value: unknown, { max, list, matters }: CapOptions): unkn
   const items = asArray(value);
   if (items.length <= max) return items;
   const rest = items.slice(max);
-  const kept = matters === undefined ? [] : rest.filter(matters).slice(0, MAX_KEPT_BEYOND);
+  const ranked =
+    matters === undefined
+      ? []
+      : rest
+          .map((item) => ({ item, rank: matters(item) }))
+          .filter((r) => r.rank > 0)
+          .sort((a, b) => b.rank - a.rank);
+  const kept = ranked.slice(0, MAX_KEPT_BEYOND).map((r) => r.item);
   recorder().inc("activitypub_inbound_ignored_items_total", { list }, rest.length - kept.length);
   return [...items.slice(0, max), ...kept];
 }
@@ -42,8 +49,11 @@ export function capped(value: unknown, { max, list, matters }: CapOptions): unkn
 export interface CapOptions {
   readonly max: number;
   readonly list: CappedList;
-  /** Entries kept even beyond the cap (at most `MAX_KEPT_BEYOND` of them). */
-  readonly matters?: (item: unknown) => boolean;
+  /**
+   * How much an entry beyond the cap matters: 0 not at all, else kept, the highest first
+   * (at most `MAX_KEPT_BEYOND` of them).
+   */
+  readonly matters?: (item: unknown) => number;
 }
 
 /** How many entries beyond a cap `matters` may keep. */

@@ -56,14 +56,11 @@ export interface ParseNoteOptions {
  * The public, the owner and followers collections decide who sees it: read beyond the cap.
  */
 function parseAudience(value: unknown, list: "to" | "cc", owner: string | undefined): string[] {
+  // The public and the owner first: a list of followers collections cannot push them out.
   const matters = (item: unknown) => {
     const id = idOf(item);
-    return (
-      isPublicShortForm(item) ||
-      id === PUBLIC_COLLECTION ||
-      id === owner ||
-      (id?.endsWith("/followers") ?? false)
-    );
+    if (isPublicShortForm(item) || id === PUBLIC_COLLECTION || id === owner) return 2;
+    return id !== undefined && new URL(id).pathname.includes("/followers") ? 1 : 0;
   };
   const entries = capped(value, { max: NOTE_LIST_LIMITS[list], list, matters });
   const shortForms = entries.filter(isPublicShortForm);
@@ -73,7 +70,9 @@ function parseAudience(value: unknown, list: "to" | "cc", owner: string | undefi
 function parseTags(value: unknown, owner: string | undefined): ParsedTag[] {
   const tags: ParsedTag[] = [];
   const mentionsOwner = (tag: unknown) =>
-    owner !== undefined && isObject(tag) && typeOf(tag) === "Mention" && asUrl(tag.href) === owner;
+    owner !== undefined && isObject(tag) && typeOf(tag) === "Mention" && asUrl(tag.href) === owner
+      ? 1
+      : 0;
   const entries = capped(value, { max: NOTE_LIST_LIMITS.tag, list: "tag", matters: mentionsOwner });
   for (const tag of entries) {
     if (!isObject(tag)) continue;

@@ -30,6 +30,15 @@ describe("evaluatePreconditions", () => {
     expect(check({ "if-unmodified-since": "Fri, 02 Jan 2026 03:04:04 GMT" })).toBe(412);
     expect(check({ "if-unmodified-since": "junk" })).toBe(200);
     expect(check({ "if-modified-since": "junk" })).toBe(200);
+    // Dates `Date.parse` would take, which are no HTTP dates.
+    expect(check({ "if-unmodified-since": "1" })).toBe(200);
+    expect(check({ "if-unmodified-since": "2024-01-01" })).toBe(200);
+  });
+
+  it("reads the RFC 850 and asctime forms too", () => {
+    expect(check({ "if-modified-since": "Friday, 02-Jan-26 03:04:05 GMT" })).toBe(304);
+    expect(check({ "if-modified-since": "Fri Jan  2 03:04:05 2026" })).toBe(304);
+    expect(check({ "if-modified-since": "Thu Jan  1 03:04:05 2026" })).toBe(200);
   });
 
   it("lets the tags decide over the dates", () => {

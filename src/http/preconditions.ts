@@ -37,10 +37,25 @@ function entityTags(value: string): "*" | { readonly weak: boolean; readonly tag
 
 const opaque = (etag: string) => etag.replace(/^W\//, "").replace(/^"|"$/g, "");
 
+/**
+ * The three forms of an HTTP date (RFC 9110 §5.6.7): IMF-fixdate, RFC 850 and asctime.
+ * `Date.parse` alone would take `1` or `2024-01-01` for dates, which the RFC says to ignore.
+ */
+const HTTP_DATE = new RegExp(
+  [
+    /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+    /^(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/,
+    /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/,
+  ]
+    .map((r) => r.source)
+    .join("|"),
+);
+
 /** An HTTP date, whole seconds; undefined when it is not one. */
 function httpDate(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  const time = Date.parse(value);
+  if (value === null || !HTTP_DATE.test(value)) return undefined;
+  // asctime carries no zone: it is GMT.
+  const time = Date.parse(/GMT$/.test(value) ? value : `${value} GMT`);
   return Number.isNaN(time) ? undefined : Math.floor(time / 1000);
 }
 
