@@ -10,11 +10,11 @@
  *
  * The signer here is written independently of Outpost's own, on Node's Web Crypto.
  */
-import { createHash, webcrypto } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { newKey, signedPost } from "./cavage.mjs";
 import { migrate, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
 
 const args = Object.fromEntries(
@@ -32,25 +32,6 @@ const HOSTS = Number(args.hosts ?? 10);
 const ACTORS_PER_HOST = 5;
 const PORT = Number(args.port ?? 8799);
 const ORIGIN = `http://localhost:${PORT}`;
-
-const subtle = webcrypto.subtle;
-const b64 = (bytes) => Buffer.from(bytes).toString("base64");
-
-async function newKey() {
-  const pair = await subtle.generateKey(
-    {
-      name: "RSASSA-PKCS1-v1_5",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: "SHA-256",
-    },
-    true,
-    ["sign", "verify"],
-  );
-  const spki = b64(await subtle.exportKey("spki", pair.publicKey));
-  const pem = `-----BEGIN PUBLIC KEY-----\n${spki.match(/.{1,64}/g).join("\n")}\n-----END PUBLIC KEY-----\n`;
-  return { privateKey: pair.privateKey, pem };
-}
 
 /** Fake remote servers: one per host, each serving its actors' documents. */
 async function startRemotes() {
@@ -101,35 +82,10 @@ async function signedActivity(actor) {
     actor: actor.id,
     object: `http://${actor.host}/notes/${n}`,
   });
-  const url = new URL("/inbox", ORIGIN);
-  const date = new Date().toUTCString();
-  const digest = `SHA-256=${createHash("sha256").update(body).digest("base64")}`;
-  const signingString = [
-    `(request-target): post ${url.pathname}`,
-    `host: ${url.host}`,
-    `date: ${date}`,
-    `digest: ${digest}`,
-    "content-type: application/activity+json",
-  ].join("\n");
-  const signature = b64(
-    await subtle.sign(
-      "RSASSA-PKCS1-v1_5",
-      actor.privateKey,
-      new TextEncoder().encode(signingString),
-    ),
-  );
-  return {
-    url,
-    body,
-    headers: {
-      "content-type": "application/activity+json",
-      // Each remote server sends from its own address, as on the real network.
-      "cf-connecting-ip": actor.host.split(":")[0],
-      date,
-      digest,
-      signature: `keyId="${actor.keyId}",algorithm="rsa-sha256",headers="(request-target) host date digest content-type",signature="${signature}"`,
-    },
-  };
+  const signed = await signedPost(new URL("/inbox", ORIGIN), body, actor);
+  // Each remote server sends from its own address, as on the real network.
+  signed.headers["cf-connecting-ip"] = actor.host.split(":")[0];
+  return signed;
 }
 
 async function post(actor) {

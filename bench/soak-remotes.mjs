@@ -3,32 +3,13 @@
  * actors with real RSA keys and record every POST they receive (activity id, type, inbox,
  * answer), each with a fault mode that may change over time; a server that accepts
  * connections and never answers; and what the remote actors send to the instance's inboxes:
- * valid, forged, replayed and hostile activities, signed with draft-cavage on Node's Web
- * Crypto (written independently of Outpost's own signer).
+ * valid, forged, replayed and hostile activities, signed with draft-cavage (`cavage.mjs`).
  */
-import { createHash, webcrypto } from "node:crypto";
 import { createServer } from "node:http";
+import { newKey, signedPost } from "./cavage.mjs";
 
-const subtle = webcrypto.subtle;
-const b64 = (bytes) => Buffer.from(bytes).toString("base64");
 const AS = "https://www.w3.org/ns/activitystreams";
 const PUBLIC = `${AS}#Public`;
-
-export async function newKey() {
-  const pair = await subtle.generateKey(
-    {
-      name: "RSASSA-PKCS1-v1_5",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: "SHA-256",
-    },
-    true,
-    ["sign", "verify"],
-  );
-  const spki = b64(await subtle.exportKey("spki", pair.publicKey));
-  const pem = `-----BEGIN PUBLIC KEY-----\n${spki.match(/.{1,64}/g).join("\n")}\n-----END PUBLIC KEY-----\n`;
-  return { privateKey: pair.privateKey, pem };
-}
 
 /**
  * One fake server on `address`. `modeOf()` says how it answers a POST now: "ok" (202),
@@ -129,29 +110,6 @@ export async function silentServer(address) {
     server.close();
   };
   return { host: `${address}:${server.address().port}`, address, close };
-}
-
-/** A cavage-signed POST of `body` (`digestOf`: what the Digest header hashes, for forgeries). */
-export async function signedPost(url, body, signer) {
-  const { keyId, privateKey, date = new Date(), digestOf = body } = signer;
-  const target = new URL(url);
-  const headers = {
-    "content-type": "application/activity+json",
-    date: date.toUTCString(),
-    digest: `SHA-256=${createHash("sha256").update(digestOf).digest("base64")}`,
-  };
-  const signingString = [
-    `(request-target): post ${target.pathname}`,
-    `host: ${target.host}`,
-    `date: ${headers.date}`,
-    `digest: ${headers.digest}`,
-    `content-type: ${headers["content-type"]}`,
-  ].join("\n");
-  const signature = b64(
-    await subtle.sign("RSASSA-PKCS1-v1_5", privateKey, new TextEncoder().encode(signingString)),
-  );
-  headers.signature = `keyId="${keyId}",algorithm="rsa-sha256",headers="(request-target) host date digest content-type",signature="${signature}"`;
-  return { url: target.href, body, headers };
 }
 
 /** The inbound mix: kinds by group, with their weights (about half valid, a fifth forged). */

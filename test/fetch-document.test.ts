@@ -49,6 +49,14 @@ describe("fetching a remote document", () => {
     });
   });
 
+  it("refuses a document nested deeper than 32 levels, as unreadable as one that is not JSON", async () => {
+    const url = "https://deep.fetch.test/users/di";
+    const deep = `{"id":"${url}","type":"Person","x":${"[".repeat(40)}1${"]".repeat(40)}}`;
+    await serve({ url, body: deep });
+    const options = { devFederation: false, origin: config.origin };
+    expect(await fetchDocument(url, options)).toEqual({ ok: false, reason: "notJson" });
+  });
+
   it("refuses a document over the size cap (1 MiB)", async () => {
     expect(MAX_DOCUMENT_BYTES).toBe(1024 * 1024);
     const big = "https://big.fetch.test/users/cy";

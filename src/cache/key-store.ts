@@ -34,10 +34,20 @@ import {
   writeActor,
 } from "./actor-cache";
 import { toActorRow } from "./actors";
-import { forgetKey, recallKey, rememberFailure, rememberFetched, rememberListed } from "./key-memo";
+import {
+  FETCHED_KEY_TTL_MS,
+  forgetKey,
+  recallKey,
+  rememberFailure,
+  rememberFetched,
+  rememberListed,
+} from "./key-memo";
 
-/** How old a cached key must be before a failed signature makes us fetch it again. */
-export const REFETCH_AFTER_MS = 60_000;
+/**
+ * How old a cached key must be before a failed signature makes us fetch it again: as long as
+ * the key memo holds a fetched document, one number.
+ */
+export const REFETCH_AFTER_MS = FETCHED_KEY_TTL_MS;
 /**
  * How long a key's server has to answer, both fetches together (a key, then its owner). The
  * sender is waiting for our answer meanwhile (Mastodon gives up after 10 s): half of that is

@@ -143,7 +143,7 @@ async function get(url: URL, options: FetchDocumentOptions): Promise<Response> {
 export async function fetchRemote(
   ctx: Pick<AppContext, "db" | "config" | "now">,
   url: string,
-  options: Pick<FetchDocumentOptions, "checkId" | "timeoutMs" | "signal"> = {},
+  options: Pick<FetchDocumentOptions, "checkId" | "signal"> = {},
 ): Promise<FetchDocumentResult> {
   const { config } = ctx;
   const now = ctx.now();
@@ -158,7 +158,6 @@ export async function fetchRemote(
     signer,
     now,
     checkId: options.checkId,
-    timeoutMs: options.timeoutMs,
     signal: options.signal,
   });
 }
