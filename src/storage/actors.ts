@@ -68,10 +68,12 @@ export function keyHolderQuery(db: Db, keyId: string) {
 
 /** The statement that stores (or refreshes) an actor, returning its row. */
 export function upsertActorStatement(db: Db, row: NewActorRow) {
+  // The first-seen time is the time in the account's Mastodon id: set once, never refreshed.
+  const { createdAt, ...refreshed } = row;
   return db
     .insert(actors)
-    .values(row)
-    .onConflictDoUpdate({ target: actors.id, set: row })
+    .values({ ...row, createdAt: createdAt ?? row.fetchedAt })
+    .onConflictDoUpdate({ target: actors.id, set: refreshed })
     .returning();
 }
 

@@ -1,0 +1,64 @@
+/**
+ * Mastodon-shaped ids. Every entity id the client API emits is a decimal string of a
+ * positive 64-bit integer laid out as Mastodon's snowflakes are: milliseconds since the
+ * epoch in the high 48 bits, 16 bits below them. Ids are therefore time-ordered, and a
+ * longer id is a newer one (Tusky compares length, then text; Ivory parses them as Int64).
+ *
+ * The low 16 bits come from the row's `seq`, so an id is a pure function of the row and
+ * storage can compute the same number in SQL (`storage/ids.ts`), where it is indexed:
+ * - statuses share one space: a note's low bits are even, a boost's odd;
+ * - accounts: a remote account's are odd, the owner's 0;
+ * - notifications and apps use all 16 bits.
+ *
+ * The numbers pass 2^53, so they are BigInts here and strings in JSON, never `number`.
+ */
+
+/** The largest time an id holds, in ms (2^47 − 1: the year 6429), so ids stay positive. */
+export const MAX_ID_TIME = 2 ** 47 - 1;
+/** The largest id (2^63 − 1). */
+export const MAX_ID = (1n << 63n) - 1n;
+
+export type IdKind = "note" | "boost" | "account" | "notification" | "app";
+
+/** The time part of an id: `ms` clamped into what an id can hold. */
+export function idTime(ms: number): bigint {
+  return BigInt(Math.min(Math.max(Math.trunc(ms), 0), MAX_ID_TIME));
+}
+
+/** The low 16 bits of a row of `kind` with this `seq`. */
+export function idLowBits(kind: IdKind, seq: number): bigint {
+  const s = BigInt(seq);
+  switch (kind) {
+    case "note":
+      return (s & 32767n) << 1n;
+    case "boost":
+    case "account":
+      return ((s & 32767n) << 1n) | 1n;
+    default:
+      return s & 65535n;
+  }
+}
+
+/** The id of a row of `kind` stored at `time` (ms or a Date) with this `seq`. */
+export function mastodonId(kind: IdKind, time: Date | number, seq: number): string {
+  const ms = typeof time === "number" ? time : time.getTime();
+  return ((idTime(ms) << 16n) | idLowBits(kind, seq)).toString();
+}
+
+/** The owner's account id: the time the owner was created, low bits 0. */
+export function ownerAccountId(createdAt: Date): string {
+  return (idTime(createdAt.getTime()) << 16n).toString();
+}
+
+/**
+ * An id as a client sent it, or undefined when it cannot be one of ours: 1 to 19 digits,
+ * at most 2^63 − 1. Leading zeros are accepted and dropped.
+ */
+export function parseMastodonId(value: string | undefined): bigint | undefined {
+  if (value === undefined || !/^\d{1,19}$/.test(value)) return undefined;
+  const id = BigInt(value);
+  return id > MAX_ID ? undefined : id;
+}
+
+/** Whether a status id names a boost (odd) rather than a note (even). */
+export const isBoostId = (id: bigint): boolean => (id & 1n) === 1n;

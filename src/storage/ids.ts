@@ -1,0 +1,21 @@
+/**
+ * Mastodon ids in SQL: the same numbers as `mastodon/ids.ts` computes in JavaScript, as
+ * expressions on each table's columns. Each expression is indexed exactly as written here
+ * (schema.ts), so finding a row by id and walking a timeline in id order read an index.
+ * SQLite's integers are 64-bit, so the arithmetic is exact; results are read as text or
+ * compared with a bound parameter cast to an integer, never returned as a JavaScript number.
+ */
+import { type SQL, sql } from "drizzle-orm";
+import { actors, notes, notifications, reactions } from "./schema";
+
+export const noteIdSql = (): SQL =>
+  sql`((${notes.published} << 16) | ((${notes.seq} & 32767) << 1))`;
+export const boostIdSql = (): SQL =>
+  sql`((${reactions.createdAt} << 16) | ((${reactions.seq} & 32767) << 1) | 1)`;
+export const accountIdSql = (): SQL =>
+  sql`((${actors.createdAt} << 16) | ((${actors.seq} & 32767) << 1) | 1)`;
+export const notificationIdSql = (): SQL =>
+  sql`((${notifications.createdAt} << 16) | (${notifications.seq} & 65535))`;
+
+/** A bound id: SQLite compares it as the 64-bit integer it is. */
+export const idParam = (id: bigint): SQL => sql`cast(${id.toString()} as integer)`;
