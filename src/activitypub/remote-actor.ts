@@ -15,7 +15,7 @@ import {
 } from "./parse";
 
 /** An actor as we keep it: the fields we use, not the whole remote payload. */
-export type ParsedActor = Omit<NewActorRow, "seq" | "fetchedAt">;
+export type ParsedActor = Omit<NewActorRow, "seq" | "fetchedAt" | "createdAt">;
 
 /**
  * The most of an actor's texts that we keep (Mastodon keeps 100 characters of a remote
