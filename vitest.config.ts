@@ -7,6 +7,7 @@ export const TEST_ORIGIN = "https://outpost.test";
 
 // Wrangler reads required secrets from process.env; tests use a fixed owner token.
 process.env.OWNER_TOKEN ??= "test-owner-token";
+process.env.OWNER_PASSWORD ??= "test-owner-password";
 
 /**
  * Two projects. `workers`: every unit and integration test, inside workerd against the real
@@ -52,6 +53,15 @@ export default defineConfig(async () => {
                     INBOX_IP_RATE_LIMITER: {
                       namespace_id: "1002",
                       simple: { limit: 1200, period: 60 },
+                    },
+                    PASSWORD_RATE_LIMITER: {
+                      namespace_id: "1003",
+                      simple: { limit: 5, period: 60 },
+                    },
+                    // Tests register many apps from one (absent) address.
+                    APP_RATE_LIMITER: {
+                      namespace_id: "1004",
+                      simple: { limit: 1000, period: 60 },
                     },
                   },
                   // Every outbound request of the Worker (and of the tests) goes to the fake

@@ -11,6 +11,7 @@ import { media } from "./http/media";
 import { metrics } from "./http/metrics";
 import { withContext } from "./http/middleware/context";
 import { nodeinfo } from "./http/nodeinfo";
+import { oauth } from "./http/oauth";
 import { objects } from "./http/objects";
 import { jsonError } from "./http/responses";
 import { wellKnown } from "./http/well-known";
@@ -36,6 +37,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/", objects);
   app.route("/", inboxes);
   app.route("/api", api);
+  app.route("/oauth", oauth);
   app.route("/metrics", metrics);
   app.route("/", media);
 

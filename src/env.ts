@@ -6,14 +6,30 @@ import * as v from "valibot";
 import { type LocalUrls, localUrls } from "./activitypub/urls";
 import type { AppContext } from "./context";
 import { BASE_BACKOFF_MS } from "./federation/delivery/policy";
+import type { OAuthAppRow } from "./storage/schema";
 
 /** What every route sees: the bindings, and the request's context (`http/middleware/context.ts`). */
 export type AppEnv = {
   Bindings: Env;
   Variables: {
     ctx: AppContext;
+    /** Who the request speaks for, once an auth middleware has checked its token. */
+    auth: Principal;
   };
 };
+
+/**
+ * A checked bearer token: the `OWNER_TOKEN` (every scope), an OAuth token acting as the
+ * owner, or an app's own token (client credentials: the app, no owner).
+ */
+export type Principal =
+  | { readonly kind: "ownerToken" }
+  | {
+      readonly kind: "user" | "app";
+      readonly tokenSeq: number;
+      readonly app: OAuthAppRow;
+      readonly scopes: ReadonlySet<string>;
+    };
 
 export interface ProfileField {
   readonly name: string;
@@ -58,6 +74,8 @@ export interface Config {
   readonly retryBaseMs: number;
   /** `OWNER_TOKEN` secret; owner routes refuse every request while it is unset. */
   readonly ownerToken: string | undefined;
+  /** `OWNER_PASSWORD` secret: the owner signs in with it (OAuth consent); none, no sign-in. */
+  readonly ownerPassword: string | undefined;
 }
 
 export type ConfigResult =
@@ -147,6 +165,7 @@ export function parseConfig(vars: Partial<Record<keyof Env, unknown>>): ConfigRe
     return { ok: false, errors: ["OWNER_USERNAME must differ from the host name"] };
   }
   const ownerToken = str("OWNER_TOKEN");
+  const ownerPassword = str("OWNER_PASSWORD");
   return {
     ok: true,
     config: {
@@ -157,6 +176,7 @@ export function parseConfig(vars: Partial<Record<keyof Env, unknown>>): ConfigRe
       devFederation,
       retryBaseMs,
       ownerToken: ownerToken === "" ? undefined : ownerToken,
+      ownerPassword: ownerPassword === "" ? undefined : ownerPassword,
     },
   };
 }

@@ -7,7 +7,8 @@ import { readGauges } from "../storage/gauges";
 import { requireOwner } from "./middleware/owner-auth";
 
 export const metrics = new Hono<AppEnv>();
-metrics.use("*", requireOwner());
+// The instance's operation, not the owner's content: an admin scope (the OWNER_TOKEN has all).
+metrics.use("*", requireOwner({ read: "admin:read", write: "admin:write" }));
 
 metrics.get("/", async (c) => {
   const { db, config } = c.var.ctx;

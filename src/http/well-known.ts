@@ -10,6 +10,7 @@ import {
   type WebFingerResource,
 } from "../activitypub/webfinger";
 import type { AppEnv, Config } from "../env";
+import { SCOPES } from "../mastodon/scopes";
 import { jsonError } from "./responses";
 
 export const wellKnown = new Hono<AppEnv>();
@@ -23,6 +24,29 @@ wellKnown.get("/webfinger", (c) => {
   if (jrd === undefined) return jsonError(c, 404, "no such account on this server");
   return c.body(JSON.stringify(filterLinks(jrd, c.req.queries("rel") ?? [])), 200, {
     "Content-Type": "application/jrd+json; charset=utf-8",
+  });
+});
+
+/**
+ * OAuth 2 authorization server metadata (RFC 8414), with Mastodon's extension
+ * `app_registration_endpoint`: how apps find the endpoints, scopes and PKCE.
+ */
+wellKnown.get("/oauth-authorization-server", (c) => {
+  const { origin } = c.var.ctx.config;
+  return c.json({
+    issuer: `${origin}/`,
+    service_documentation: "https://docs.joinmastodon.org/",
+    authorization_endpoint: `${origin}/oauth/authorize`,
+    token_endpoint: `${origin}/oauth/token`,
+    revocation_endpoint: `${origin}/oauth/revoke`,
+    app_registration_endpoint: `${origin}/api/v1/apps`,
+    scopes_supported: [...SCOPES],
+    response_types_supported: ["code"],
+    response_modes_supported: ["query"],
+    grant_types_supported: ["authorization_code", "client_credentials"],
+    token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
+    revocation_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+    code_challenge_methods_supported: ["S256"],
   });
 });
 

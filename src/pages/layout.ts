@@ -9,6 +9,8 @@ export interface LayoutProps {
   /** The ActivityStreams document of this page, advertised for servers that parse HTML. */
   readonly alternate?: string;
   readonly description?: string;
+  /** The CSP nonce of the page's inline style, when its response sends a CSP with one. */
+  readonly nonce?: string;
   readonly body: Html;
 }
 
@@ -22,6 +24,14 @@ dl.fields{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
 dl.fields dt{font-weight:600}dl.fields dd{margin:0}
 article{border-top:1px solid var(--line);padding:1rem 0}
 article .meta a{color:inherit}
+form.consent{display:grid;gap:1rem}
+form.consent label{display:grid;gap:.25rem}
+form.consent input[type=password]{font:inherit;padding:.5rem}
+.buttons{display:flex;gap:1rem}
+.buttons button{font:inherit;padding:.5rem 1rem}
+[role=alert]{color:#b91c1c;font-weight:600}
+ul.scopes li{margin:.25rem 0}
+code#authorization-code{font-size:1.25rem;user-select:all;word-break:break-all}
 `;
 
 export function layout(props: LayoutProps) {
@@ -33,7 +43,7 @@ export function layout(props: LayoutProps) {
 <title>${props.title}</title>
 ${props.description === undefined ? "" : html`<meta name="description" content="${props.description}">`}
 ${props.alternate === undefined ? "" : html`<link rel="alternate" type="application/activity+json" href="${props.alternate}">`}
-<style>${STYLE}</style>
+<style${props.nonce === undefined ? "" : html` nonce="${props.nonce}"`}>${STYLE}</style>
 </head>
 <body>
 ${props.body}

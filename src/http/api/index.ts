@@ -1,12 +1,17 @@
-/** The owner's client API, Mastodon-shaped; every router requires the owner's token. */
+/**
+ * The client API, Mastodon-shaped. Every router requires a token acting as the owner with
+ * the scope its route needs, except app registration (anyone, rate-limited).
+ */
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { accounts } from "./accounts";
+import { apps } from "./apps";
 import { notificationsV1, notificationsV2 } from "./notifications";
 import { statuses } from "./statuses";
 import { timelines } from "./timelines";
 
 export const api = new Hono<AppEnv>();
+api.route("/", apps);
 api.route("/v1/statuses", statuses);
 api.route("/v1/accounts", accounts);
 api.route("/v1/notifications", notificationsV1);

@@ -14,17 +14,34 @@ export const MAX_INPUT_BYTES = 256 * 1024;
 
 type BodyResult = { ok: true; body: JsonObject } | { ok: false; status: 400 | 413; error: string };
 
+export interface BodyOptions {
+  /**
+   * A body without a `Content-Type` (or `text/plain`, what `fetch` gives a string body) is
+   * read as JSON when it starts with `{`, else as a url-encoded form (OAuth clients send
+   * both); by default it is ignored.
+   */
+  readonly sniff?: boolean;
+  /** The largest body accepted; `MAX_INPUT_BYTES` by default. */
+  readonly maxBytes?: number;
+}
+
 /** The body as a plain object: JSON, url-encoded or multipart; empty when there is none. */
-async function readBody(c: Context): Promise<BodyResult> {
-  const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
-  if (type === undefined || c.req.header("content-length") === "0") return { ok: true, body: {} };
+export async function readBody(c: Context, options: BodyOptions = {}): Promise<BodyResult> {
+  const maxBytes = options.maxBytes ?? MAX_INPUT_BYTES;
+  const declared = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (c.req.header("content-length") === "0") return { ok: true, body: {} };
+  if ((declared === undefined || declared === "text/plain") && options.sniff === true) {
+    return sniffBody(c, maxBytes);
+  }
+  const type = declared;
+  if (type === undefined) return { ok: true, body: {} };
   const isForm = type === "application/x-www-form-urlencoded" || type === "multipart/form-data";
   if (type !== "application/json" && !isForm) {
     return { ok: false, status: 400, error: `unsupported content type ${type}` };
   }
-  const bytes = await readCapped(c.req.raw, MAX_INPUT_BYTES);
+  const bytes = await readCapped(c.req.raw, maxBytes);
   if (bytes === undefined) {
-    return { ok: false, status: 413, error: `body larger than ${MAX_INPUT_BYTES / 1024} kB` };
+    return { ok: false, status: 413, error: `body larger than ${maxBytes / 1024} kB` };
   }
   if (!isForm) {
     try {
@@ -47,6 +64,33 @@ async function readBody(c: Context): Promise<BodyResult> {
   } catch {
     return { ok: false, status: 400, error: "body is not a valid form" };
   }
+}
+
+/** A body that declares no type: JSON if it looks like an object, else a url-encoded form. */
+async function sniffBody(c: Context, maxBytes: number): Promise<BodyResult> {
+  if (c.req.raw.body === null) return { ok: true, body: {} };
+  const bytes = await readCapped(c.req.raw, maxBytes);
+  if (bytes === undefined) {
+    return { ok: false, status: 413, error: `body larger than ${maxBytes / 1024} kB` };
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    return { ok: false, status: 400, error: "body is not UTF-8" };
+  }
+  if (text.trimStart().startsWith("{")) {
+    try {
+      const body: unknown = JSON.parse(text);
+      if (isObject(body)) return { ok: true, body };
+    } catch {
+      // Not JSON after all.
+    }
+    return { ok: false, status: 400, error: "body is not valid JSON" };
+  }
+  const form = new FormData();
+  for (const [name, value] of new URLSearchParams(text)) form.append(name, value);
+  return { ok: true, body: fromForm(form) };
 }
 
 /** A form field's value, placed where its name's brackets say. */
@@ -112,8 +156,9 @@ function plain(node: FormNode): unknown {
 export async function readInput<S extends v.GenericSchema>(
   c: Context,
   schema: S,
+  options?: BodyOptions,
 ): Promise<InputResult<v.InferOutput<S>>> {
-  const body = await readBody(c);
+  const body = await readBody(c, options);
   if (!body.ok) return body;
   const parsed = v.safeParse(schema, body.body);
   if (parsed.success) return { ok: true, value: parsed.output };

@@ -1,11 +1,21 @@
 /**
- * The owner's routes take `Authorization: Bearer <OWNER_TOKEN>`, on every route of every
- * router that mounts this middleware. No token configured: every request is refused.
+ * Bearer tokens and scopes. Every owner route mounts `requireOwner` with the scopes it needs:
+ * the `OWNER_TOKEN` (scripts) holds every scope; an OAuth token holds what the owner
+ * approved; an app's own token (client credentials) acts for no one and is refused. Errors
+ * are Mastodon's: 401 for a missing, unknown or revoked token, 422 for an app token where an
+ * owner is needed, 403 for a scope the token lacks.
  */
-import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../../env";
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppContext } from "../../context";
+import type { AppEnv, Principal } from "../../env";
+import { sha256Hex } from "../../lib/hash";
+import { grants, type Scope } from "../../mastodon/scopes";
+import { findToken, touchToken } from "../../storage/oauth";
 
-async function sameSecret(a: string, b: string): Promise<boolean> {
+/** How stale a token's last-used time may get before it is written again. */
+const TOUCH_EVERY_MS = 60 * 60 * 1000;
+
+export async function sameSecret(a: string, b: string): Promise<boolean> {
   // Hashing first gives equal lengths, so the comparison takes the same time whatever differs.
   const encoder = new TextEncoder();
   const [x, y] = await Promise.all([
@@ -15,19 +25,116 @@ async function sameSecret(a: string, b: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(x, y);
 }
 
-export function requireOwner(): MiddlewareHandler<AppEnv> {
-  return async function requireOwner(c, next) {
-    const expected = c.var.ctx.config.ownerToken;
-    const given = c.req.header("Authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
-    if (expected === undefined) {
-      return c.json({ error: "this instance has no owner token configured (OWNER_TOKEN)" }, 401, {
-        "WWW-Authenticate": 'Bearer realm="outpost"',
-      });
+/** The bearer token of a request: the `Authorization` header only (never the query). */
+export function bearerToken(c: Context): string | undefined {
+  return c.req.header("Authorization")?.match(/^Bearer\s+([\x21-\x7e]{1,512})\s*$/i)?.[1];
+}
+
+export type Authentication =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly reason: "missing" | "invalid" };
+
+/** Who a bearer token speaks for. */
+export async function authenticate(
+  ctx: AppContext,
+  token: string | undefined,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<Authentication> {
+  if (token === undefined) return { ok: false, reason: "missing" };
+  const { ownerToken } = ctx.config;
+  if (ownerToken !== undefined && (await sameSecret(token, ownerToken))) {
+    return { ok: true, principal: { kind: "ownerToken" } };
+  }
+  const found = await findToken(ctx.db, await sha256Hex(token));
+  if (found === undefined) return { ok: false, reason: "invalid" };
+  const { token: row, app } = found;
+  const now = ctx.now();
+  if (row.lastUsedAt === null || now.getTime() - row.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
+    waitUntil(touchToken(ctx.db, row.seq, now).catch(() => undefined));
+  }
+  return {
+    ok: true,
+    principal: { kind: row.kind, tokenSeq: row.seq, app, scopes: new Set(row.scopes.split(" ")) },
+  };
+}
+
+/** Whether a principal holds `scope` (or one of the alternatives). */
+export function holds(principal: Principal, scopes: readonly Scope[]): boolean {
+  return principal.kind === "ownerToken" || scopes.some((s) => grants(principal.scopes, s));
+}
+
+function unauthorized(c: Context, error: string) {
+  return c.json({ error }, 401, {
+    "WWW-Authenticate": 'Bearer realm="outpost", error="invalid_token"',
+  });
+}
+
+function waitUntilOf(c: Context): (p: Promise<unknown>) => void {
+  try {
+    const { executionCtx } = c;
+    return (p) => executionCtx.waitUntil(p);
+  } catch {
+    return () => undefined;
+  }
+}
+
+/**
+ * Sets `c.var.auth` from the bearer token, or refuses. `app: true` lets an app's own token
+ * through (the few routes that are about the app, not the owner).
+ */
+export function requireToken(options: { app?: boolean } = {}): MiddlewareHandler<AppEnv> {
+  return async function requireToken(c, next) {
+    const result = await authenticate(c.var.ctx, bearerToken(c), waitUntilOf(c));
+    if (!result.ok) {
+      return unauthorized(
+        c,
+        result.reason === "missing" ? "The access token is missing" : "The access token is invalid",
+      );
     }
-    if (given === undefined || !(await sameSecret(given, expected))) {
-      return c.json({ error: "The access token is invalid" }, 401, {
-        "WWW-Authenticate": 'Bearer realm="outpost", error="invalid_token"',
-      });
+    if (result.principal.kind === "app" && options.app !== true) {
+      return c.json({ error: "This method requires an authenticated user" }, 422);
+    }
+    c.set("auth", result.principal);
+    await next();
+  };
+}
+
+/** Refuses a request whose token lacks every one of `scopes` (after `requireToken`). */
+export function requireScope(...scopes: Scope[]): MiddlewareHandler<AppEnv> {
+  return async function requireScope(c, next) {
+    if (!holds(c.var.auth, scopes)) {
+      return c.json({ error: "This action is outside the authorized scopes" }, 403);
+    }
+    await next();
+  };
+}
+
+export interface OwnerScopes {
+  /** What safe methods (GET, HEAD) need. */
+  readonly read: Scope;
+  /** What the other methods need. */
+  readonly write: Scope;
+  /** Paths (ending so) that need another scope than the router's, whatever the method. */
+  readonly except?: readonly (readonly [RegExp, Scope])[];
+}
+
+/** The scope a request to a router needs. */
+export function neededScope(scopes: OwnerScopes, method: string, path: string): Scope {
+  for (const [pattern, scope] of scopes.except ?? []) if (pattern.test(path)) return scope;
+  return method === "GET" || method === "HEAD" ? scopes.read : scopes.write;
+}
+
+/**
+ * A router's owner routes: a token that acts as the owner, holding the scope the route
+ * needs (Mastodon's, e.g. `read:statuses` to read statuses, `write:favourites` to favourite).
+ */
+export function requireOwner(scopes: OwnerScopes): MiddlewareHandler<AppEnv> {
+  const token = requireToken();
+  return async function requireOwner(c, next) {
+    const refused = await token(c, async () => {});
+    if (refused instanceof Response) return refused;
+    if (!holds(c.var.auth, [neededScope(scopes, c.req.method, c.req.path)])) {
+      return c.json({ error: "This action is outside the authorized scopes" }, 403);
     }
     await next();
   };

@@ -1,0 +1,93 @@
+/**
+ * The owner's browser: a session cookie once they gave their password, and the CSRF cookie
+ * that every form's token must match (double submit). Cookies are `HttpOnly`, `Secure` and
+ * `__Host-` prefixed when the instance is served over https. The session is `SameSite=Lax`
+ * so that an app sending the owner to the consent page (a top-level navigation from another
+ * site) finds them signed in; every state-changing request is a POST that also needs the
+ * CSRF token, whose cookie is `SameSite=Strict`.
+ */
+import type { Context } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
+import type { AppContext } from "../../context";
+import type { AppEnv } from "../../env";
+import { randomSecret, sha256Hex } from "../../lib/hash";
+import { createSession, sessionIsLive } from "../../storage/oauth";
+import { sameSecret } from "../middleware/owner-auth";
+
+/** How long a sign-in lasts. */
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+const SECRET = /^[A-Za-z0-9_-]{43}$/;
+
+function cookieName(ctx: AppContext, base: string): string {
+  return ctx.config.origin.startsWith("https:") ? `__Host-${base}` : base;
+}
+
+function cookieOptions(ctx: AppContext, sameSite: "Strict" | "Lax", maxAgeMs: number) {
+  return {
+    path: "/",
+    httpOnly: true,
+    secure: ctx.config.origin.startsWith("https:"),
+    sameSite,
+    maxAge: Math.floor(maxAgeMs / 1000),
+  } as const;
+}
+
+/** The request's CSRF token, set as a cookie when it has none (or a malformed one). */
+export function csrfToken(c: Context<AppEnv>): string {
+  const { ctx } = c.var;
+  const name = cookieName(ctx, "outpost_csrf");
+  const current = getCookie(c, name);
+  if (current !== undefined && SECRET.test(current)) return current;
+  const token = randomSecret();
+  setCookie(c, name, token, cookieOptions(ctx, "Strict", SESSION_TTL_MS));
+  return token;
+}
+
+export type CsrfCheck = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Whether a form POST carries the CSRF token of its cookie (constant-time), and comes from
+ * our own origin when the browser says where it comes from.
+ */
+export async function checkCsrf(c: Context<AppEnv>, given: unknown): Promise<CsrfCheck> {
+  const { ctx } = c.var;
+  const origin = c.req.header("Origin");
+  if (origin !== undefined && origin !== "null" && origin !== ctx.config.origin) {
+    return { ok: false, reason: "the form was sent from another site" };
+  }
+  const cookie = getCookie(c, cookieName(ctx, "outpost_csrf"));
+  if (cookie === undefined || typeof given !== "string" || given === "") {
+    return { ok: false, reason: "the form's security token is missing; reload the page" };
+  }
+  if (!(await sameSecret(cookie, given))) {
+    return { ok: false, reason: "the form's security token does not match; reload the page" };
+  }
+  return { ok: true };
+}
+
+/** Whether the request comes from a signed-in browser. */
+export async function signedIn(c: Context<AppEnv>): Promise<boolean> {
+  const { ctx } = c.var;
+  const value = getCookie(c, cookieName(ctx, "outpost_session"));
+  if (value === undefined || !SECRET.test(value)) return false;
+  return sessionIsLive(ctx.db, await sha256Hex(value), ctx.now());
+}
+
+/** Signs the browser in: a new session, stored by its hash, its cookie set. */
+export async function signIn(c: Context<AppEnv>): Promise<void> {
+  const { ctx } = c.var;
+  const token = randomSecret();
+  const at = ctx.now();
+  await createSession(ctx.db, {
+    tokenHash: await sha256Hex(token),
+    at,
+    expiresAt: new Date(at.getTime() + SESSION_TTL_MS),
+  });
+  setCookie(
+    c,
+    cookieName(ctx, "outpost_session"),
+    token,
+    cookieOptions(ctx, "Lax", SESSION_TTL_MS),
+  );
+}

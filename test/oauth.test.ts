@@ -1,0 +1,438 @@
+/**
+ * OAuth 2 as Mastodon apps use it: registering an app, the consent page and its form, the
+ * code exchange with and without PKCE, client credentials, revocation, and the metadata.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { api, request } from "./helpers";
+import {
+  challengeOf,
+  codeOf,
+  consent,
+  exchange,
+  Jar,
+  PASSWORD,
+  registerApp,
+  signIn,
+} from "./support/oauth";
+
+const count = async (table: string) =>
+  (await env.DB.prepare(`select count(*) as n from ${table}`).first<{ n: number }>())?.n ?? 0;
+
+describe("POST /api/v1/apps", () => {
+  it("registers an app from JSON, a form, or a list; custom schemes and oob", async () => {
+    const json = await registerApp({
+      redirect_uris: ["com.example.app://callback", "urn:ietf:wg:oauth:2.0:oob"],
+    });
+    expect(json.redirect_uris).toEqual(["com.example.app://callback", "urn:ietf:wg:oauth:2.0:oob"]);
+    expect(json.client_id).toMatch(/^[\w-]{43}$/);
+    expect(json.client_secret).toMatch(/^[\w-]{43}$/);
+    expect(json.id).toMatch(/^\d{15,19}$/);
+    expect(json.scopes).toEqual(["read", "write", "follow"]);
+
+    const spaced = await registerApp({
+      redirect_uris: "https://a.example/cb https://b.example/cb",
+    });
+    expect(spaced.redirect_uris).toEqual(["https://a.example/cb", "https://b.example/cb"]);
+
+    const form = await request("/api/v1/apps", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: "client_name=Form+app&redirect_uris=urn:ietf:wg:oauth:2.0:oob&scopes=read+write&website=https://app.example",
+    });
+    expect(form.status).toBe(200);
+    const body = (await form.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      name: "Form app",
+      website: "https://app.example",
+      scopes: ["read", "write"],
+    });
+    expect(body.redirect_uri).toBe("urn:ietf:wg:oauth:2.0:oob");
+  });
+
+  it("keeps only the secret's hash", async () => {
+    const app = await registerApp();
+    const row = await env.DB.prepare("select * from oauth_apps where client_id = ?")
+      .bind(app.client_id)
+      .first<Record<string, unknown>>();
+    expect(JSON.stringify(row)).not.toContain(app.client_secret);
+  });
+
+  it.each([
+    [{ redirect_uris: "javascript:alert(1)" }, /javascript/],
+    [{ redirect_uris: "/relative" }, /absolute/],
+    [{ redirect_uris: "https://a.example/cb#frag" }, /fragment/],
+    [{ redirect_uris: "" }, /blank/],
+    [{ client_name: "" }, /client_name/],
+    [{ scopes: "read delete:everything" }, /delete:everything/],
+    [{ website: "ftp://x.example" }, /website/],
+  ])("refuses %j with a 422", async (change, message) => {
+    const res = await request("/api/v1/apps", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        client_name: "x",
+        redirect_uris: "urn:ietf:wg:oauth:2.0:oob",
+        ...change,
+      }),
+    });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { error: string }).error).toMatch(message);
+  });
+});
+
+describe("the consent page", () => {
+  it("names the app, the scopes and where the answer goes, with a strict CSP and no CORS", async () => {
+    const app = await registerApp(
+      { client_name: "Ivory <test>" },
+      "https://ivory.example/callback",
+    );
+    const res = await request(
+      `/oauth/authorize?response_type=code&client_id=${app.client_id}&redirect_uri=${encodeURIComponent("https://ivory.example/callback")}&scope=read+write`,
+      { headers: { Origin: "https://elk.example" } },
+    );
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toContain("Ivory &lt;test&gt;");
+    expect(page).toContain("ivory.example");
+    expect(page).toContain('<input type="password" name="password"');
+    expect(page).toMatch(/read your|read everything/);
+    const csp = res.headers.get("Content-Security-Policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("form-action 'self' https://ivory.example");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    expect(res.headers.getSetCookie().join()).toMatch(
+      /__Host-outpost_csrf=.*HttpOnly.*Secure.*SameSite=Strict/i,
+    );
+  });
+
+  it("shows, never redirects to, an unregistered or altered redirect URI", async () => {
+    const app = await registerApp({}, "https://app.example/cb");
+    for (const uri of [
+      "https://evil.example/cb",
+      "https://app.example/cb/",
+      "https://app.example/cb?x=1",
+    ]) {
+      const res = await request(
+        `/oauth/authorize?response_type=code&client_id=${app.client_id}&redirect_uri=${encodeURIComponent(uri)}`,
+      );
+      expect(res.status).toBe(400);
+      expect(res.headers.get("Location")).toBeNull();
+    }
+    const unknown = await request(
+      "/oauth/authorize?response_type=code&client_id=nope&redirect_uri=x",
+    );
+    expect(unknown.status).toBe(400);
+  });
+
+  it("sends other errors back to the app: a scope beyond the app's, a plain PKCE method", async () => {
+    const app = await registerApp({ scopes: "read" }, "https://app.example/cb");
+    const base = `/oauth/authorize?response_type=code&client_id=${app.client_id}&redirect_uri=${encodeURIComponent("https://app.example/cb")}&state=s1`;
+    const scope = await request(`${base}&scope=write`);
+    expect(scope.status).toBe(302);
+    expect(scope.headers.get("Location")).toMatch(
+      /^https:\/\/app\.example\/cb\?error=invalid_scope.*state=s1/,
+    );
+    const plain = await request(
+      `${base}&code_challenge=${"a".repeat(43)}&code_challenge_method=plain`,
+    );
+    expect(new URL(plain.headers.get("Location") ?? "").searchParams.get("error")).toBe(
+      "invalid_request",
+    );
+  });
+
+  it("approves with the password: a code and the state on the redirect, a session after", async () => {
+    const app = await registerApp();
+    const jar = new Jar();
+    const res = await consent({ app, jar, password: PASSWORD, state: "xyz", address: "10.0.0.1" });
+    const location = new URL(res.headers.get("Location") ?? "");
+    expect(`${location.protocol}//${location.host}${location.pathname}`).toBe(
+      "com.example.app://callback",
+    );
+    expect(location.searchParams.get("state")).toBe("xyz");
+    codeOf(res);
+    expect(res.headers.getSetCookie().join()).toMatch(
+      /__Host-outpost_session=.*HttpOnly.*SameSite=Lax/i,
+    );
+    // Signed in: the next app needs no password, unless it forces a sign-in.
+    const second = await registerApp();
+    const again = await request(
+      `/oauth/authorize?response_type=code&client_id=${second.client_id}&redirect_uri=${encodeURIComponent("com.example.app://callback")}`,
+      { headers: { Cookie: jar.header() } },
+    );
+    expect(await again.text()).not.toContain('name="password"');
+    codeOf(await consent({ app: second, jar, address: "10.0.0.1" }));
+    const forced = await consent({ app: second, jar, forceLogin: true, address: "10.0.0.1" });
+    expect(forced.status).toBe(401);
+  });
+
+  it("shows the code to an out-of-band app", async () => {
+    const app = await registerApp({}, "urn:ietf:wg:oauth:2.0:oob");
+    const res = await consent({ app, password: PASSWORD, address: "10.0.0.2" });
+    expect(res.status).toBe(200);
+    const code = /<code id="authorization-code">([\w-]+)<\/code>/.exec(await res.text())?.[1];
+    expect(code).toMatch(/^[\w-]{43}$/);
+    const token = await exchange({
+      grant_type: "authorization_code",
+      code: code ?? "",
+      client_id: app.client_id,
+      client_secret: app.client_secret,
+      redirect_uri: "urn:ietf:wg:oauth:2.0:oob",
+    });
+    expect(token.status).toBe(200);
+  });
+
+  it("denies: access_denied on the redirect, no code", async () => {
+    const app = await registerApp();
+    const codes = await count("oauth_codes");
+    const res = await consent({ app, decision: "deny", state: "s", address: "10.0.0.3" });
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get("Location") ?? "");
+    expect(location.searchParams.get("error")).toBe("access_denied");
+    expect(location.searchParams.get("state")).toBe("s");
+    expect(await count("oauth_codes")).toBe(codes);
+  });
+
+  it("refuses a wrong password with an error on the page, storing nothing", async () => {
+    const app = await registerApp();
+    const [codes, sessions] = [await count("oauth_codes"), await count("sessions")];
+    const res = await consent({ app, password: "wrong", address: "10.0.0.4" });
+    expect(res.status).toBe(401);
+    expect(await res.text()).toMatch(/role="alert">That password is not right/);
+    expect(res.headers.getSetCookie().join()).not.toContain("outpost_session");
+    expect([await count("oauth_codes"), await count("sessions")]).toEqual([codes, sessions]);
+  });
+
+  it("refuses a form without its CSRF token, with another's, or from another site", async () => {
+    const app = await registerApp();
+    const codes = await count("oauth_codes");
+    const missing = await consent({
+      app,
+      password: PASSWORD,
+      address: "10.0.0.5",
+      tamper: (f) => f.delete("csrf_token"),
+    });
+    expect(missing.status).toBe(403);
+    const other = await consent({
+      app,
+      password: PASSWORD,
+      address: "10.0.0.5",
+      tamper: (f) => f.set("csrf_token", "x".repeat(43)),
+    });
+    expect(other.status).toBe(403);
+    // Cookie and field agree, but the browser says the form came from elsewhere.
+    const page = await request(
+      `/oauth/authorize?response_type=code&client_id=${app.client_id}&redirect_uri=${encodeURIComponent("com.example.app://callback")}`,
+    );
+    const jar = new Jar();
+    jar.take(page);
+    const csrf = /name="csrf_token" value="([^"]+)"/.exec(await page.text())?.[1] ?? "";
+    const cross = await request("/oauth/authorize", {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-www-form-urlencoded",
+        Cookie: jar.header(),
+        Origin: "https://evil.example",
+      },
+      body: new URLSearchParams({
+        client_id: app.client_id,
+        redirect_uri: "com.example.app://callback",
+        response_type: "code",
+        csrf_token: csrf,
+        password: PASSWORD,
+        decision: "approve",
+      }).toString(),
+    });
+    expect(cross.status).toBe(403);
+    expect(await count("oauth_codes")).toBe(codes);
+  });
+
+  it("limits password attempts per address, the right password included once over", async () => {
+    const app = await registerApp();
+    for (let i = 0; i < 5; i++) {
+      expect((await consent({ app, password: `guess${i}`, address: "10.0.0.6" })).status).toBe(401);
+    }
+    const limited = await consent({ app, password: PASSWORD, address: "10.0.0.6" });
+    expect(limited.status).toBe(429);
+    expect(await limited.text()).toContain("Too many attempts");
+    // Another address is not held back.
+    codeOf(await consent({ app, password: PASSWORD, address: "10.0.0.7" }));
+  });
+});
+
+describe("POST /oauth/token", () => {
+  it("exchanges a code with PKCE, and refuses a wrong or missing verifier", async () => {
+    const app = await registerApp();
+    const verifier = "v".repeat(20) + crypto.randomUUID() + "x".repeat(10);
+    const challenge = await challengeOf(verifier);
+    const base = {
+      grant_type: "authorization_code",
+      client_id: app.client_id,
+      redirect_uri: "com.example.app://callback",
+    };
+    const code1 = codeOf(
+      await consent({ app, challenge, password: PASSWORD, address: "10.1.0.1" }),
+    );
+    const wrong = await exchange({
+      ...base,
+      code: code1,
+      code_verifier: "w".repeat(43),
+      client_secret: app.client_secret,
+    });
+    expect(await wrong.json()).toMatchObject({ error: "invalid_grant" });
+    const missing = await exchange({ ...base, code: code1, client_secret: app.client_secret });
+    expect(missing.status).toBe(400);
+    // A public client may leave its secret out: the verifier proves it asked.
+    const ok = await exchange({ ...base, code: code1, code_verifier: verifier });
+    expect(ok.status).toBe(200);
+    const token = (await ok.json()) as Record<string, unknown>;
+    expect(token).toMatchObject({ token_type: "Bearer", scope: "read write follow" });
+    expect(ok.headers.get("Cache-Control")).toBe("no-store");
+    const me = await api("/v1/timelines/home", { token: String(token.access_token) });
+    expect(me.status).toBe(200);
+  });
+
+  it("takes JSON, a form, a body without a content type, and HTTP Basic", async () => {
+    const app = await registerApp();
+    const redirect_uri = "com.example.app://callback";
+    const grant = async () =>
+      codeOf(await consent({ app, password: PASSWORD, address: "10.1.0.2" }));
+    const params = (code: string) => ({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri,
+      client_id: app.client_id,
+      client_secret: app.client_secret,
+    });
+    const json = await request("/oauth/token", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(params(await grant())),
+    });
+    expect(json.status).toBe(200);
+    const bare = await request("/oauth/token", {
+      method: "POST",
+      body: new URLSearchParams(params(await grant())).toString(),
+    });
+    expect(bare.status).toBe(200);
+    const bareJson = await request("/oauth/token", {
+      method: "POST",
+      body: JSON.stringify(params(await grant())),
+    });
+    expect(bareJson.status).toBe(200);
+    const basic = await exchange(
+      { grant_type: "authorization_code", code: await grant(), redirect_uri },
+      { headers: { Authorization: `Basic ${btoa(`${app.client_id}:${app.client_secret}`)}` } },
+    );
+    expect(basic.status).toBe(200);
+  });
+
+  it("refuses a wrong secret, another app's code, a changed redirect_uri, a reused or expired code", async () => {
+    const app = await registerApp();
+    const other = await registerApp();
+    const redirect_uri = "com.example.app://callback";
+    const code = codeOf(await consent({ app, password: PASSWORD, address: "10.1.0.3" }));
+    const base = {
+      grant_type: "authorization_code",
+      code,
+      redirect_uri,
+      client_id: app.client_id,
+      client_secret: app.client_secret,
+    };
+    const secret = await exchange({ ...base, client_secret: "nope" });
+    expect([secret.status, ((await secret.json()) as { error: string }).error]).toEqual([
+      401,
+      "invalid_client",
+    ]);
+    const foreign = await exchange({
+      ...base,
+      client_id: other.client_id,
+      client_secret: other.client_secret,
+    });
+    expect(await foreign.json()).toMatchObject({ error: "invalid_grant" });
+    const moved = await exchange({ ...base, redirect_uri: "com.example.app://other" });
+    expect(await moved.json()).toMatchObject({ error: "invalid_grant" });
+
+    const first = await exchange(base);
+    expect(first.status).toBe(200);
+    const { access_token } = (await first.json()) as { access_token: string };
+    expect((await api("/v1/timelines/home", { token: access_token })).status).toBe(200);
+    const replay = await exchange(base);
+    expect(await replay.json()).toMatchObject({ error: "invalid_grant" });
+    // The replay revoked what the code gave (RFC 6749 §4.1.2).
+    expect((await api("/v1/timelines/home", { token: access_token })).status).toBe(401);
+
+    const late = codeOf(await consent({ app, password: PASSWORD, address: "10.1.0.3" }));
+    await env.DB.prepare(
+      "update oauth_codes set created_at = created_at - 600000 where token_seq is null",
+    ).run();
+    const expired = await exchange({ ...base, code: late });
+    expect(await expired.json()).toMatchObject({
+      error: "invalid_grant",
+      error_description: "the code has expired",
+    });
+  });
+
+  it("gives an app its own token by client credentials, which acts for no one", async () => {
+    const app = await registerApp();
+    const res = await exchange({
+      grant_type: "client_credentials",
+      client_id: app.client_id,
+      client_secret: app.client_secret,
+      scope: "read",
+    });
+    expect(res.status).toBe(200);
+    const { access_token } = (await res.json()) as { access_token: string };
+    const self = await api("/v1/apps/verify_credentials", { token: access_token });
+    expect(await self.json()).toMatchObject({
+      name: "Test app",
+      scopes: ["read", "write", "follow"],
+    });
+    const owner = await api("/v1/timelines/home", { token: access_token });
+    expect(owner.status).toBe(422);
+    expect(
+      await exchange({ grant_type: "password", username: "a", password: "b" }).then((r) =>
+        r.json(),
+      ),
+    ).toMatchObject({ error: "unsupported_grant_type" });
+  });
+
+  it("keeps tokens only as hashes and revokes them", async () => {
+    const app = await registerApp();
+    const token = await signIn(app, { address: "10.1.0.4" });
+    const rows = await env.DB.prepare("select * from oauth_tokens").all();
+    expect(JSON.stringify(rows.results)).not.toContain(token);
+    expect((await api("/v1/apps/verify_credentials", { token })).status).toBe(200);
+    const bad = await request("/oauth/revoke", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token, client_id: app.client_id, client_secret: "wrong" }),
+    });
+    expect(bad.status).toBe(401);
+    const res = await request("/oauth/revoke", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token, client_id: app.client_id, client_secret: app.client_secret }),
+    });
+    expect([res.status, await res.json()]).toEqual([200, {}]);
+    expect((await api("/v1/timelines/home", { token })).status).toBe(401);
+  });
+});
+
+it("describes itself at /.well-known/oauth-authorization-server (RFC 8414)", async () => {
+  const res = await request("/.well-known/oauth-authorization-server");
+  const doc = (await res.json()) as Record<string, unknown>;
+  expect(doc).toMatchObject({
+    issuer: "https://outpost.test/",
+    authorization_endpoint: "https://outpost.test/oauth/authorize",
+    token_endpoint: "https://outpost.test/oauth/token",
+    revocation_endpoint: "https://outpost.test/oauth/revoke",
+    app_registration_endpoint: "https://outpost.test/api/v1/apps",
+    code_challenge_methods_supported: ["S256"],
+    response_types_supported: ["code"],
+  });
+  expect(doc.scopes_supported).toEqual(
+    expect.arrayContaining(["read", "write:statuses", "follow", "push", "profile"]),
+  );
+});
