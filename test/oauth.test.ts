@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, request } from "./helpers";
+import { api, request, runCron } from "./helpers";
 import {
   challengeOf,
   codeOf,
@@ -435,4 +435,25 @@ it("describes itself at /.well-known/oauth-authorization-server (RFC 8414)", asy
   expect(doc.scopes_supported).toEqual(
     expect.arrayContaining(["read", "write:statuses", "follow", "push", "profile"]),
   );
+});
+
+it("forgets at the cron expired sessions, day-old codes and apps that never got a token", async () => {
+  const used = await registerApp({ client_name: "Used" });
+  await signIn(used, { address: "10.2.0.1" });
+  const abandoned = await registerApp({ client_name: "Abandoned" });
+  const fresh = await registerApp({ client_name: "Fresh" });
+  const day = 24 * 3600_000 + 60_000;
+  await env.DB.batch([
+    env.DB.prepare(
+      "update oauth_apps set created_at = created_at - ? where client_id in (?, ?)",
+    ).bind(day, used.client_id, abandoned.client_id),
+    env.DB.prepare("update oauth_codes set created_at = created_at - ?").bind(day),
+    env.DB.prepare("update sessions set expires_at = 0"),
+  ]);
+  await runCron();
+  const names = await env.DB.prepare("select name from oauth_apps where client_id in (?, ?, ?)")
+    .bind(used.client_id, abandoned.client_id, fresh.client_id)
+    .all<{ name: string }>();
+  expect(names.results.map((r) => r.name).sort()).toEqual(["Fresh", "Used"]);
+  expect([await count("oauth_codes"), await count("sessions")]).toEqual([0, 0]);
 });

@@ -9,6 +9,7 @@ import { expireStaleActors } from "../storage/actors";
 import { overdueRetries, postponeRetries } from "../storage/deliveries";
 import { expireKeys } from "../storage/idempotency";
 import { unsentFollowUps } from "../storage/inbox";
+import { pruneOAuth } from "../storage/oauth";
 import { sweepUnsentFanouts } from "./outbox";
 import { sendFollowUps } from "./queue/follow-ups";
 import { enqueue } from "./queue/send";
@@ -92,6 +93,21 @@ function expireActors(ctx: Pick<Platform, "db" | "now">): Promise<number> {
   return expireStaleActors(ctx.db, { before: ago(ctx, STALE_ACTOR_MS), limit: EXPIRE_BATCH });
 }
 
+/** How long an app that never got a token is kept: a sign-in abandoned half-way. */
+export const ABANDONED_APP_MS = 24 * 3600_000;
+/** Codes outlive their ten minutes by a day, so that a late replay still revokes its token. */
+const CODE_KEPT_MS = 24 * 3600_000;
+
+/** Expired sessions, old codes and abandoned apps, a bounded batch of each a run. */
+function expireOAuth(ctx: Pick<Platform, "db" | "now">): Promise<void> {
+  return pruneOAuth(ctx.db, {
+    at: ctx.now(),
+    codesBefore: ago(ctx, CODE_KEPT_MS),
+    appsBefore: ago(ctx, ABANDONED_APP_MS),
+    limit: EXPIRE_BATCH,
+  });
+}
+
 /** One run of the cron trigger. It needs no configuration: it only moves what is stored. */
 export async function handleScheduled(env: Env): Promise<void> {
   const ctx = createPlatform(env);
@@ -101,6 +117,7 @@ export async function handleScheduled(env: Env): Promise<void> {
     sweepUnsentFanouts(ctx, ago(ctx, GRACE_MS)),
     expireIdempotencyKeys(ctx),
     expireActors(ctx),
+    expireOAuth(ctx),
   ]);
   if (followUps + retries + fanouts + keys + staleActors > 0) {
     console.info(

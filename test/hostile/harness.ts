@@ -70,6 +70,8 @@ export interface Answer {
   readonly status: number;
   readonly contentType: string;
   readonly text: string;
+  /** The `Location` of a redirect; empty otherwise. */
+  readonly location: string;
 }
 
 /** How long a request that missed the bound is waited for, before the next case starts. */
@@ -109,7 +111,8 @@ export function read(what: string, response: () => Promise<Response>): Promise<A
   return withinBound(what, async () => {
     const res = await response();
     const text = await res.text();
-    return { status: res.status, contentType: res.headers.get("content-type") ?? "", text };
+    const contentType = res.headers.get("content-type") ?? "";
+    return { status: res.status, contentType, text, location: res.headers.get("location") ?? "" };
   });
 }
 
