@@ -109,19 +109,24 @@ export function requireScope(...scopes: Scope[]): MiddlewareHandler<AppEnv> {
   };
 }
 
+/** A scope, or scopes any one of which will do. */
+type Needed = Scope | readonly Scope[];
+
 export interface OwnerScopes {
   /** What safe methods (GET, HEAD) need. */
-  readonly read: Scope;
+  readonly read: Needed;
   /** What the other methods need. */
-  readonly write: Scope;
+  readonly write: Needed;
   /** Paths (ending so) that need another scope than the router's, whatever the method. */
-  readonly except?: readonly (readonly [RegExp, Scope])[];
+  readonly except?: readonly (readonly [RegExp, Needed])[];
 }
 
-/** The scope a request to a router needs. */
-export function neededScope(scopes: OwnerScopes, method: string, path: string): Scope {
-  for (const [pattern, scope] of scopes.except ?? []) if (pattern.test(path)) return scope;
-  return method === "GET" || method === "HEAD" ? scopes.read : scopes.write;
+/** The scopes (any one of them) a request to a router needs. */
+export function neededScope(scopes: OwnerScopes, method: string, path: string): readonly Scope[] {
+  const list = (needed: Needed): readonly Scope[] =>
+    typeof needed === "string" ? [needed] : needed;
+  for (const [pattern, needed] of scopes.except ?? []) if (pattern.test(path)) return list(needed);
+  return list(method === "GET" || method === "HEAD" ? scopes.read : scopes.write);
 }
 
 /**
@@ -133,7 +138,7 @@ export function requireOwner(scopes: OwnerScopes): MiddlewareHandler<AppEnv> {
   return async function requireOwner(c, next) {
     const refused = await token(c, async () => {});
     if (refused instanceof Response) return refused;
-    if (!holds(c.var.auth, [neededScope(scopes, c.req.method, c.req.path)])) {
+    if (!holds(c.var.auth, neededScope(scopes, c.req.method, c.req.path))) {
       return c.json({ error: "This action is outside the authorized scopes" }, 403);
     }
     await next();
