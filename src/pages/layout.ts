@@ -14,7 +14,8 @@ export interface LayoutProps {
   readonly body: Html;
 }
 
-const STYLE = `
+/** The one style sheet, inline; pages without a nonce name it in their CSP by its hash. */
+export const STYLE = `
 :root{color-scheme:light dark;--muted:#6b7280;--line:#d1d5db}
 body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:0 auto;padding:1rem}
 header.profile img.avatar{width:5rem;height:5rem;border-radius:.5rem;object-fit:cover}
