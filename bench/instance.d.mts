@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 
-export function wranglerEnv(token: string): NodeJS.ProcessEnv;
+export const INTEROP_PASSWORD: string;
+export function wranglerEnv(token: string, password?: string): NodeJS.ProcessEnv;
 export function migrate(state: string, env: NodeJS.ProcessEnv): void;
 export function startInstance(options: {
   port: number;

@@ -5,13 +5,20 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 
-/** The environment wrangler runs in: no telemetry, no account, a known owner token. */
-export function wranglerEnv(token) {
+/** The owner's password of the instances the benchmarks and the interop suite start. */
+export const INTEROP_PASSWORD = "interop-owner-password";
+
+/**
+ * The environment wrangler runs in: no telemetry, no account, a known owner token and owner
+ * password (the secrets wrangler.toml requires).
+ */
+export function wranglerEnv(token, password = INTEROP_PASSWORD) {
   return {
     ...process.env,
     WRANGLER_SEND_METRICS: "false",
     CLOUDFLARE_CF_FETCH_ENABLED: "false",
     OWNER_TOKEN: token,
+    OWNER_PASSWORD: password,
   };
 }
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 /**
  * `npm start [-- --port N] [wrangler dev options]`: a local Outpost instance, ready to be
- * followed. Each port gets its own state (D1, KV, queues, Durable Objects) and its own owner
- * token under .wrangler/instances/<port>, so two instances can run side by side; the public
- * origin follows the port, and the development federation switch is on (plain http to
- * loopback hosts), so local instances can federate with each other.
+ * followed. Each port gets its own state (D1, KV, queues, Durable Objects), its own owner
+ * token and its own owner password under .wrangler/instances/<port>, so two instances can run
+ * side by side; the public origin follows the port, and the development federation switch is
+ * on (plain http to loopback hosts), so local instances can federate with each other.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const args = process.argv.slice(2);
@@ -29,13 +29,25 @@ const origin = `http://localhost:${port}`;
 const state = join(".wrangler", "instances", String(port));
 mkdirSync(state, { recursive: true });
 
-// The owner token: from the environment, or generated once per instance and kept.
+/**
+ * A secret of the instance: from the environment, or generated once per instance and kept in
+ * its folder (readable by its owner alone).
+ */
+function secret(name, file) {
+  const value =
+    process.env[name] ??
+    (existsSync(file) ? readFileSync(file, "utf8").trim() : undefined) ??
+    randomBytes(24).toString("base64url");
+  writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return value;
+}
+
+// The owner token (the owner API, for scripts) and the owner's password (signing in an app).
 const tokenFile = join(state, "owner-token");
-const token =
-  process.env.OWNER_TOKEN ??
-  (existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : undefined) ??
-  randomBytes(24).toString("base64url");
-writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+const token = secret("OWNER_TOKEN", tokenFile);
+const passwordFile = join(state, "owner-password");
+const password = secret("OWNER_PASSWORD", passwordFile);
 
 // No calls home: no telemetry, and the placeholder `request.cf` instead of fetching one.
 const env = {
@@ -43,6 +55,7 @@ const env = {
   WRANGLER_SEND_METRICS: "false",
   ...process.env,
   OWNER_TOKEN: token,
+  OWNER_PASSWORD: password,
 };
 
 const migrate = spawnSync(
@@ -105,6 +118,8 @@ async function waitUntilReady() {
     owner    ${handle}  ${self ?? ""}
     token    ${token}
              (Authorization: Bearer <token> for the owner API; kept in ${tokenFile})
+    password ${password}
+             (what you type when an app signs in to the account; kept in ${passwordFile})
     data     ${state}
     dev federation on: plain http to loopback hosts is allowed
 `);

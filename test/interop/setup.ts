@@ -9,11 +9,19 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, inject } from "vitest";
-import { startInstance, stopInstance, stopOnExit, wranglerEnv } from "../../bench/instance.mjs";
+import {
+  INTEROP_PASSWORD,
+  startInstance,
+  stopInstance,
+  stopOnExit,
+  wranglerEnv,
+} from "../../bench/instance.mjs";
 
 export interface OutpostUnderTest {
   readonly origin: string;
   readonly token: string;
+  /** `OWNER_PASSWORD`: what the owner types on the consent page. */
+  readonly password: string;
 }
 
 declare global {
@@ -30,7 +38,8 @@ async function freePort(): Promise<number> {
 }
 
 const token = "interop-owner-token";
-const env = wranglerEnv(token);
+const password = INTEROP_PASSWORD;
+const env = wranglerEnv(token, password);
 const state = mkdtempSync(join(tmpdir(), "outpost-interop-"));
 // A copy of the state global-setup.ts migrated once: fresh, and no migration run per file.
 cpSync(inject("interopTemplate"), state, { recursive: true });
@@ -48,7 +57,7 @@ const dev = await startInstance({
 });
 // Should the test process end before afterAll (a crash, a killed worker), workerd goes too.
 const forget = stopOnExit(dev);
-globalThis.outpostUnderTest = { origin: `http://127.0.0.1:${port}`, token };
+globalThis.outpostUnderTest = { origin: `http://127.0.0.1:${port}`, token, password };
 
 afterAll(async () => {
   await stopInstance(dev);
