@@ -25,14 +25,14 @@ async function countsOf(id: string) {
 }
 
 /** The counts as the note's document, its two collections and the owner's API show them. */
-async function shownCounts(note: { id: string; seq: number }) {
+async function shownCounts(note: { id: string; statusId: string }) {
   const document = await getJson<{
     likes: { id: string; type: string; totalItems: number };
     shares: { id: string; type: string; totalItems: number };
   }>(note.id);
   const likes = await getJson<{ type: string; totalItems: number }>(`${note.id}/likes`);
   const shares = await getJson<{ type: string; totalItems: number }>(`${note.id}/shares`);
-  const status = (await (await api(`/v1/statuses/${note.seq}`)).json()) as {
+  const status = (await (await api(`/v1/statuses/${note.statusId}`)).json()) as {
     favourites_count: number;
     reblogs_count: number;
   };
@@ -122,7 +122,8 @@ describe("like and boost counts", () => {
 
   it("counts the owner's own like and boost, and their undoing", async () => {
     const note = await seedNote();
-    const action = (path: string) => api(`/v1/statuses/${note.seq}/${path}`, { method: "POST" });
+    const action = (path: string) =>
+      api(`/v1/statuses/${note.statusId}/${path}`, { method: "POST" });
     expect(await (await action("favourite")).json()).toMatchObject({
       favourited: true,
       favourites_count: 1,

@@ -12,6 +12,7 @@ import { actorEntryKey } from "../src/cache/actor-cache";
 import { type AppContext, createContext } from "../src/context";
 import { type Config, parseConfig } from "../src/env";
 import worker from "../src/index";
+import { noteId } from "../src/mastodon/ids";
 import { createDb, type Db } from "../src/storage/db";
 import {
   actors,
@@ -170,7 +171,21 @@ export async function seedNote(seed: SeedNote = {}) {
       payload: { id: `${id}/activity`, type: "Create", actor: OWNER, object: id, ...addressing },
       published,
     });
-  return { id, slug, seq: inserted.seq };
+  return { id, slug, seq: inserted.seq, statusId: noteId({ seq: inserted.seq, published }) };
+}
+
+/** The Mastodon status id of a stored note, by its IRI: what the API calls it. */
+export async function statusIdOf(iri: string): Promise<string> {
+  const [row] = await db().select().from(notes).where(eq(notes.id, iri));
+  if (row === undefined) throw new Error(`note ${iri} is not stored`);
+  return noteId(row);
+}
+
+/** The owner's Mastodon account id, as the API shows it. */
+export async function ownerAccountId(): Promise<string> {
+  const res = await api("/v1/accounts/verify_credentials");
+  if (res.status !== 200) throw new Error(`verify_credentials: ${res.status}`);
+  return ((await res.json()) as { id: string }).id;
 }
 
 /** Stores a follow edge; `follower` follows `actor`. */

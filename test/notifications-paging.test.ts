@@ -73,8 +73,8 @@ describe("paging", () => {
     expect(rest.body.notification_groups.map((g) => g.notifications_count)).toEqual([1, 2]);
     // The page's range held only the newest of that group; the next page has the older one.
     expect(second?.page_min_id).toBe(second?.page_max_id);
-    expect(Number(rest.body.notification_groups[0]?.page_max_id)).toBeLessThan(
-      Number(second?.page_min_id),
+    expect(BigInt(rest.body.notification_groups[0]?.page_max_id ?? 0)).toBeLessThan(
+      BigInt(second?.page_min_id ?? 0),
     );
     const back = await v2(linksOf(rest.res).prev as string);
     expect(keys(back.body)).toEqual(all.slice(0, 2));

@@ -6,9 +6,11 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { inbox, notes, notifications } from "../src/storage/schema";
-import { api, db, seedNote } from "./helpers";
+import { api, db, ownerAccountId, seedNote } from "./helpers";
 import { mention, v1, v2 } from "./support/notifications";
 import { AS_CONTEXT, accepted, eventually, OWNER, RemoteActor, serve } from "./support/remote";
+
+const OWNER_ID = await ownerAccountId();
 
 describe("the owner's notifications", () => {
   it("are the owner's only", async () => {
@@ -29,7 +31,7 @@ describe("the owner's notifications", () => {
     await accepted(likers[0] as RemoteActor, (likers[0] as RemoteActor).like(note.id));
 
     const { body } = await v2("types[]=favourite");
-    const group = body.notification_groups.find((g) => g.status_id === String(note.seq));
+    const group = body.notification_groups.find((g) => g.status_id === note.statusId);
     expect(group).toMatchObject({
       type: "favourite",
       notifications_count: 15,
@@ -44,12 +46,12 @@ describe("the owner's notifications", () => {
         .reverse()
         .map((l) => l.id),
     );
-    expect(body.statuses.find((s) => s.id === String(note.seq))).toMatchObject({
+    expect(body.statuses.find((s) => s.id === note.statusId)).toMatchObject({
       uri: note.id,
       favourites_count: 15,
     });
     // The owner wrote the status: its author is among the accounts too.
-    expect(body.accounts.some((a) => a.id === "owner")).toBe(true);
+    expect(body.accounts.some((a) => a.id === OWNER_ID)).toBe(true);
 
     // Ungrouped, they are 15 notifications sharing that group key.
     const { list } = await v1("types[]=favourite&limit=80");
@@ -71,7 +73,7 @@ describe("the owner's notifications", () => {
     await accepted(two, two.boost(note.id));
     await accepted(one, one.like(note.id));
     const { body } = await v2("");
-    const about = body.notification_groups.filter((g) => g.status_id === String(note.seq));
+    const about = body.notification_groups.filter((g) => g.status_id === note.statusId);
     expect(about.map((g) => [g.type, g.notifications_count])).toEqual([
       ["favourite", 1],
       ["reblog", 2],

@@ -3,7 +3,7 @@ import { exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { notes, outbox } from "../src/storage/schema";
-import { AP, api, db, get, OWNER_TOKEN } from "./helpers";
+import { AP, api, db, get, OWNER_TOKEN, ownerAccountId, statusIdOf } from "./helpers";
 import { got, ownerFollowers } from "./support/publish";
 import { eventually, ORIGIN, OWNER, PUBLIC, RemoteActor, serve } from "./support/remote";
 
@@ -28,11 +28,12 @@ const cid = await RemoteActor.create({ host: "pub-c.test", username: "cid" });
 await cid.serveWebFinger();
 
 const SHARED_A = "https://pub-a.test/inbox";
+const OWNER_ID = await ownerAccountId();
 
 describe("posting", { timeout: 20_000 }, () => {
   it("stores the note and its Create, and delivers one signed POST per shared inbox", async () => {
     const status = await post({ status: "Hello #Fediverse, from https://outpost.test" });
-    expect(status).toMatchObject({ visibility: "public", account: { id: "owner" } });
+    expect(status).toMatchObject({ visibility: "public", account: { id: OWNER_ID } });
     expect(status.content).toContain(
       'class="mention hashtag" rel="tag">#<span>Fediverse</span></a>',
     );
@@ -118,9 +119,10 @@ describe("posting", { timeout: 20_000 }, () => {
       tag: [{ type: "Mention", href: OWNER, name: "@owner" }],
     });
     await cid.send(cid.activity("Create", remoteNote));
-    const [parent] = await db().select().from(notes).where(eq(notes.id, remoteNote.id));
-    const reply = await post({ status: "answer", in_reply_to_id: String(parent?.seq) });
-    expect(reply.in_reply_to_id).toBe(String(parent?.seq));
+    const parent = await statusIdOf(remoteNote.id);
+    const reply = await post({ status: "answer", in_reply_to_id: parent });
+    expect(reply.in_reply_to_id).toBe(parent);
+    expect(reply.in_reply_to_account_id).toMatch(/^\d+$/);
     const [create] = await db()
       .select()
       .from(outbox)
@@ -280,7 +282,9 @@ describe("editing and deleting", { timeout: 20_000 }, () => {
     });
     await cid.send(cid.activity("Create", remoteNote));
     const [row] = await db().select().from(notes).where(eq(notes.id, remoteNote.id));
-    for (const id of [String(row?.seq), "999999", "abc"]) {
+    const theirs = await statusIdOf(remoteNote.id);
+    // Neither by its status id nor by its `seq` (ids of old).
+    for (const id of [theirs, String(row?.seq), "999999", "abc"]) {
       expect(
         (await api(`/v1/statuses/${id}`, { method: "PUT", body: { status: "x" } })).status,
       ).toBe(404);
@@ -295,14 +299,14 @@ describe("likes and boosts", { timeout: 20_000 }, () => {
       tag: [{ type: "Mention", href: OWNER, name: "@owner" }],
     });
     await cid.send(cid.activity("Create", remoteNote));
-    const [row] = await db().select().from(notes).where(eq(notes.id, remoteNote.id));
-    const liked = await api(`/v1/statuses/${row?.seq}/favourite`, { method: "POST" });
+    const id = await statusIdOf(remoteNote.id);
+    const liked = await api(`/v1/statuses/${id}/favourite`, { method: "POST" });
     expect(await liked.json()).toMatchObject({ favourited: true, favourites_count: 1 });
     expect(
-      await (await api(`/v1/statuses/${row?.seq}/favourite`, { method: "POST" })).json(),
+      await (await api(`/v1/statuses/${id}/favourite`, { method: "POST" })).json(),
     ).toMatchObject({ favourites_count: 1 });
     await eventually(async () => (await got(cid.inbox, "Like", remoteNote.id)).length === 1);
-    const unliked = await api(`/v1/statuses/${row?.seq}/unfavourite`, { method: "POST" });
+    const unliked = await api(`/v1/statuses/${id}/unfavourite`, { method: "POST" });
     expect(await unliked.json()).toMatchObject({ favourited: false, favourites_count: 0 });
     const [undo] = await eventually(async () => {
       const undos = await got(cid.inbox, "Undo", remoteNote.id);
@@ -317,14 +321,19 @@ describe("likes and boosts", { timeout: 20_000 }, () => {
       tag: [{ type: "Mention", href: OWNER, name: "@owner" }],
     });
     await cid.send(cid.activity("Create", remoteNote));
-    const [row] = await db().select().from(notes).where(eq(notes.id, remoteNote.id));
-    const boosted = (await (
-      await api(`/v1/statuses/${row?.seq}/reblog`, { method: "POST" })
-    ).json()) as Record<string, unknown>;
+    const id = await statusIdOf(remoteNote.id);
+    const boosted = (await (await api(`/v1/statuses/${id}/reblog`, { method: "POST" })).json()) as {
+      id: string;
+      [k: string]: unknown;
+    };
     expect(boosted).toMatchObject({
-      account: { id: "owner" },
-      reblog: { id: String(row?.seq), reblogged: true, reblogs_count: 1 },
+      account: { id: OWNER_ID },
+      reblog: { id, reblogged: true, reblogs_count: 1 },
     });
+    // The boost is a status of its own: an id of its own (odd), which answers it.
+    expect(BigInt(boosted.id) % 2n).toBe(1n);
+    expect(boosted.id).not.toBe(id);
+    expect(await (await api(`/v1/statuses/${boosted.id}`)).json()).toEqual(boosted);
     await eventually(async () => (await got(SHARED_A, "Announce", remoteNote.id)).length === 1);
     await eventually(
       async () => (await got("https://pub-c.test/inbox", "Announce", remoteNote.id)).length === 1,
@@ -341,7 +350,7 @@ describe("likes and boosts", { timeout: 20_000 }, () => {
     };
     expect(page.orderedItems.some((i) => i.type === "Announce")).toBe(true);
     expect(
-      await (await api(`/v1/statuses/${row?.seq}/unreblog`, { method: "POST" })).json(),
+      await (await api(`/v1/statuses/${id}/unreblog`, { method: "POST" })).json(),
     ).toMatchObject({ reblogged: false });
     await eventually(async () => (await got(SHARED_A, "Undo", remoteNote.id)).length === 1);
   });

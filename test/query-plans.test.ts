@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  actorByApiId,
   expireStaleActors,
   findActor,
   findActorByHandle,
@@ -15,11 +16,11 @@ import { createDb, type Db } from "../src/storage/db";
 import { deliveriesOf, overdueRetries } from "../src/storage/deliveries";
 import { findFollow, pageFollows } from "../src/storage/follows";
 import { findReceived, unsentFollowUps } from "../src/storage/inbox";
-import { findNote, recentPublicNotes } from "../src/storage/notes";
+import { findNote, noteByApiId, recentPublicNotes } from "../src/storage/notes";
 import { listNotifications, pageGroups, summarizeGroups } from "../src/storage/notification-pages";
 import { forgetAccountNotifications, latestGroupQuery } from "../src/storage/notifications";
 import { unsentFanouts } from "../src/storage/outbox";
-import { recountBeforeRemoving, recountReactions } from "../src/storage/reactions";
+import { boostByApiId, recountBeforeRemoving, recountReactions } from "../src/storage/reactions";
 import { recipientInboxes } from "../src/storage/recipients";
 import { notifications, reactions } from "../src/storage/schema";
 import { loadStatusData } from "../src/storage/statuses";
@@ -65,6 +66,24 @@ describe("query plans", () => {
       run: (db) => findNote(db, `${OWNER}/statuses/1`),
       table: "notes",
       index: "notes_id_unique",
+    },
+    {
+      name: "a status by its Mastodon id",
+      run: (db) => noteByApiId(db, (1n << 60n) | 2n),
+      table: "notes",
+      index: "notes_api_id_idx",
+    },
+    {
+      name: "a boost by its Mastodon id",
+      run: (db) => boostByApiId(db, (1n << 60n) | 3n),
+      table: "reactions",
+      index: "reactions_api_id_idx",
+    },
+    {
+      name: "an account by its Mastodon id",
+      run: (db) => actorByApiId(db, (1n << 60n) | 3n),
+      table: "actors",
+      index: "actors_api_id_idx",
     },
     {
       name: "followers of the owner",
@@ -201,16 +220,23 @@ describe("query plans", () => {
     expect(detail).not.toMatch(/SCAN (follows|notes|reactions|notifications|note_tags)\b/);
   });
 
-  it("walks notifications down from the cursor by seq, without a sort step", async () => {
-    for (const run of [
-      (db: Db) => listNotifications(db, { limit: 40 }),
-      (db: Db) => listNotifications(db, { limit: 40, maxId: 9, types: ["mention", "follow"] }),
-      (db: Db) => listNotifications(db, { limit: 40, minId: 2 }),
-      (db: Db) => pageGroups(db, { limit: 40, maxId: 9, types: ["favourite"] }),
-    ]) {
+  it("walks notifications from the cursor by id, through its expression index, without a sort step", async () => {
+    const cursor = BigInt(Date.now()) << 16n;
+    for (const [run, from] of [
+      [(db: Db) => listNotifications(db, { limit: 40 }), "SCAN"],
+      [
+        (db: Db) =>
+          listNotifications(db, { limit: 40, maxId: cursor, types: ["mention", "follow"] }),
+        "SEARCH",
+      ],
+      [(db: Db) => listNotifications(db, { limit: 40, minId: 2n }), "SEARCH"],
+      [(db: Db) => pageGroups(db, { limit: 40, maxId: cursor, types: ["favourite"] }), "SEARCH"],
+    ] as const) {
       const [plan] = await plansOf(run);
       const detail = (plan ?? []).join("\n");
-      expect(detail).toMatch(/^(SCAN|SEARCH) notifications( USING INTEGER PRIMARY KEY|$)/m);
+      expect(detail).toMatch(
+        new RegExp(`^${from} notifications USING INDEX notifications_api_id_idx`, "m"),
+      );
       expect(detail).toMatch(/SEARCH notes USING INDEX notes_id_unique/);
       expect(detail).toMatch(/SEARCH actors EXISTS USING COVERING INDEX actors_id_unique/);
       expect(detail).not.toMatch(/TEMP B-TREE/);
@@ -219,7 +245,7 @@ describe("query plans", () => {
 
   it("sums up a page's notification groups through the group key index", async () => {
     const [plan] = await plansOf((db) =>
-      summarizeGroups(db, ["follow-1", "favourite-1-1"], { from: 1, to: 100 }),
+      summarizeGroups(db, ["follow-1", "favourite-1-1"], { from: 1n, to: 1n << 62n }),
     );
     const detail = (plan ?? []).join("\n");
     expect(detail).toMatch(/SEARCH notifications USING INDEX notifications_group_idx/);

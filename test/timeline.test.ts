@@ -4,9 +4,11 @@
  */
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { noteId } from "../src/mastodon/ids";
+import { noteByApiId } from "../src/storage/notes";
 import { notes } from "../src/storage/schema";
 import { homeTimeline } from "../src/storage/timeline";
-import { api, db, linksOf, plansOf, seedNote } from "./helpers";
+import { api, db, linksOf, ownerAccountId, plansOf, seedNote, statusIdOf } from "./helpers";
 import { ORIGIN, OWNER, PUBLIC, RemoteActor } from "./support/remote";
 
 const HOME = `${ORIGIN}/api/v1/timelines/home`;
@@ -19,21 +21,22 @@ interface Status {
 }
 
 /** The owner posts through the API; the status's id. */
-async function post(status: string, visibility = "public"): Promise<number> {
+async function post(status: string, visibility = "public"): Promise<string> {
   const res = await api("/v1/statuses", { body: { status, visibility } });
   expect(res.status, await res.clone().text()).toBe(200);
-  return Number(((await res.json()) as Status).id);
+  return ((await res.json()) as Status).id;
 }
 
-/** A remote actor sends a note (in a `Create`); its seq once stored. */
-async function send(actor: RemoteActor, extra: Record<string, unknown> = {}): Promise<number> {
+/** A remote actor sends a note (in a `Create`); its status id once stored. */
+async function send(actor: RemoteActor, extra: Record<string, unknown> = {}): Promise<string> {
   const note = actor.note(`<p>from ${actor.id}</p>`, extra);
   const res = await actor.send(actor.activity("Create", note, { to: note.to, cc: note.cc }));
   expect(res.status).toBe(202);
-  const [row] = await db().select({ seq: notes.seq }).from(notes).where(eq(notes.id, note.id));
-  if (row === undefined) throw new Error(`note ${note.id} was not stored`);
-  return row.seq;
+  return statusIdOf(note.id);
 }
+
+/** Ids newest first: a larger id is a newer status. */
+const newestFirst = (a: string, b: string) => (BigInt(b) > BigInt(a) ? 1 : a === b ? 0 : -1);
 
 /** The owner follows the actor through the API (lookup, follow); accepted unless told not. */
 async function follow(actor: RemoteActor, accept = true): Promise<string> {
@@ -53,11 +56,11 @@ async function acceptFollow(actor: RemoteActor): Promise<void> {
 }
 
 /** The `Link` header's targets by rel. */
-async function page(query: string): Promise<{ ids: number[]; links: Record<string, string> }> {
+async function page(query: string): Promise<{ ids: string[]; links: Record<string, string> }> {
   const res = await api(query.startsWith("http") ? query : `${HOME}${query}`);
   expect(res.status, await res.clone().text()).toBe(200);
   const body = (await res.json()) as Status[];
-  return { ids: body.map((s) => Number(s.id)), links: linksOf(res) };
+  return { ids: body.map((s) => s.id), links: linksOf(res) };
 }
 
 type Page = Awaited<ReturnType<typeof page>>;
@@ -75,10 +78,10 @@ async function walk(first: string, rel: "next" | "prev"): Promise<Page[]> {
   return pages;
 }
 
-// The world, oldest first. `included` is what the timeline must hold (by seq).
-const included: number[] = [];
+// The world, oldest first. `included` is what the timeline must hold (by status id).
+const included: string[] = [];
 // Older notes of the owner's, so that the timeline spans several pages.
-for (let n = 0; n < 45; n++) included.push((await seedNote()).seq);
+for (let n = 0; n < 45; n++) included.push((await seedNote()).statusId);
 
 const ada = await RemoteActor.create({ host: "tl-ada.test", username: "ada" }); // followed
 const ben = await RemoteActor.create({ host: "tl-ben.test", username: "ben" }); // followed
@@ -91,14 +94,14 @@ const mentionOwner = { type: "Mention", href: OWNER, name: "@owner@outpost.test"
 
 const excluded = {
   // ada's direct note to someone else.
-  adaDirectElsewhere: 0,
+  adaDirectElsewhere: "",
   // Deleted: one by ada (a Delete), one by the owner (through the API).
-  adaDeleted: 0,
-  ownerDeleted: 0,
+  adaDeleted: "",
+  ownerDeleted: "",
   // Stored because they mention or address the owner, but by accounts the owner does not follow.
-  cydPublic: 0,
-  cydDirect: 0,
-  deePublic: 0,
+  cydPublic: "",
+  cydDirect: "",
+  deePublic: "",
 };
 
 included.push(await post("mine, public"));
@@ -123,27 +126,28 @@ included.push(await send(ben));
   await ada.send(ada.activity("Delete", { id: note.id, type: "Tombstone" }));
   const [row] = await db().select().from(notes).where(eq(notes.id, note.id));
   expect(row?.deletedAt).not.toBeNull();
-  excluded.adaDeleted = row?.seq ?? 0;
+  excluded.adaDeleted = row === undefined ? "" : noteId(row);
 }
 excluded.ownerDeleted = await post("mine, soon gone");
 expect((await api(`/v1/statuses/${excluded.ownerDeleted}`, { method: "DELETE" })).status).toBe(200);
 included.push(await post("mine, newest"));
 
 /** What the timeline must hold, newest first. */
-const expected = () => [...included].sort((a, b) => b - a);
+const expected = () => [...included].sort(newestFirst);
+const OWNER_ID = await ownerAccountId();
 
 describe("the home timeline", () => {
   it("holds the owner's notes and those of followed accounts, newest first", async () => {
     const res = await api(`${HOME}?limit=40`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as Status[];
-    expect(body.map((s) => Number(s.id))).toEqual(expected().slice(0, 40));
-    const byId = new Map(body.map((s) => [Number(s.id), s]));
-    expect(byId.get(included[45] as number)).toMatchObject({
-      account: { id: "owner" },
+    expect(body.map((s) => s.id)).toEqual(expected().slice(0, 40));
+    const byId = new Map(body.map((s) => [s.id, s]));
+    expect(byId.get(included[45] as string)).toMatchObject({
+      account: { id: OWNER_ID },
       visibility: "public",
     });
-    expect(byId.get(included[46] as number)).toMatchObject({
+    expect(byId.get(included[46] as string)).toMatchObject({
       account: { acct: "ada@tl-ada.test" },
       visibility: "public",
       uri: expect.stringMatching(/^https:\/\/tl-ada\.test\/notes\//),
@@ -155,12 +159,12 @@ describe("the home timeline", () => {
 
   it("leaves out others' notes, direct notes not addressed to the owner, and deleted notes", async () => {
     // All of these are stored: the timeline, not the inbox, leaves them out.
-    for (const seq of Object.values(excluded)) {
-      expect(await db().select().from(notes).where(eq(notes.seq, seq))).toHaveLength(1);
+    for (const id of Object.values(excluded)) {
+      expect(await noteByApiId(db(), BigInt(id))).toBeDefined();
     }
     const all = (await walk(`${HOME}?limit=40`, "next")).flatMap((p) => p.ids);
     expect(all).toEqual(expected());
-    for (const seq of Object.values(excluded)) expect(all).not.toContain(seq);
+    for (const id of Object.values(excluded)) expect(all).not.toContain(id);
   });
 
   it("counts a follow once it is accepted, and no longer once the owner unfollows", async () => {
@@ -169,19 +173,17 @@ describe("the home timeline", () => {
     expect((await page("?limit=40")).ids).toContain(excluded.deePublic);
 
     const bens = async () =>
-      (await db().select({ seq: notes.seq }).from(notes).where(eq(notes.attributedTo, ben.id))).map(
-        (r) => r.seq,
-      );
-    const benSeqs = await bens();
-    expect(benSeqs).toHaveLength(2);
+      (await db().select().from(notes).where(eq(notes.attributedTo, ben.id))).map(noteId);
+    const benIds = await bens();
+    expect(benIds).toHaveLength(2);
     const before = (await page("?limit=40")).ids;
-    for (const seq of benSeqs) expect(before).toContain(seq);
+    for (const id of benIds) expect(before).toContain(id);
     const res = await api(`/v1/accounts/${benAccount}/unfollow`, { method: "POST" });
     expect(await res.json()).toMatchObject({ following: false });
     const after = (await page("?limit=40")).ids;
-    for (const seq of benSeqs) expect(after).not.toContain(seq);
+    for (const id of benIds) expect(after).not.toContain(id);
     // Still stored: only the timeline leaves them out.
-    expect(await bens()).toEqual(benSeqs);
+    expect(await bens()).toEqual(benIds);
 
     // Back as it was, for the paging tests.
     await follow(ben);
@@ -227,7 +229,7 @@ describe("paging", () => {
     expect((await page(`?max_id=${ids[9]}&limit=4`)).ids).toEqual(ids.slice(10, 14));
     // A cursor need not be a note of the timeline.
     expect((await page(`?max_id=${excluded.cydDirect}&limit=40`)).ids).toEqual(
-      ids.filter((seq) => seq < excluded.cydDirect).slice(0, 40),
+      ids.filter((id) => BigInt(id) < BigInt(excluded.cydDirect)).slice(0, 40),
     );
   });
 
@@ -251,7 +253,7 @@ describe("paging", () => {
     const pages = (await walk(`${HOME}?min_id=0&limit=6`, "prev")).map((p) => p.ids);
     // Mastodon's way: a page links its newer neighbour until one comes back empty.
     expect(pages.at(-1)).toEqual([]);
-    for (const p of pages) expect(p).toEqual([...p].sort((a, b) => b - a));
+    for (const p of pages) expect(p).toEqual([...p].sort(newestFirst));
     for (const p of pages.slice(0, -2)) expect(p).toHaveLength(6);
     expect(pages.reverse().flat()).toEqual(expected());
   });
@@ -268,7 +270,7 @@ describe("paging", () => {
   });
 
   it("answers an empty page without a Link header", async () => {
-    const oldest = Math.min(...included);
+    const oldest = expected().at(-1);
     const res = await api(`${HOME}?max_id=${oldest}`);
     expect(await res.json()).toEqual([]);
     expect(res.headers.get("Link")).toBeNull();
@@ -282,6 +284,9 @@ describe("bad requests", () => {
     "since_id=1.5",
     "min_id=1e3",
     "min_id=12345678901234567890",
+    // Past the largest id (2^63 − 1).
+    "max_id=9223372036854775808",
+    "since_id=owner",
     "limit=0",
     "limit=-5",
     "limit=ten",
@@ -310,28 +315,34 @@ describe("bad requests", () => {
 describe("the timeline's query", () => {
   it.each([
     ["the first page", { limit: 20 }],
-    ["an older page", { maxId: 40, limit: 20 }],
-    ["a newer page", { minId: 10, limit: 20 }],
-    ["newest above", { sinceId: 10, maxId: 40, limit: 20 }],
-  ])("walks notes by seq and looks each follow and address up by key: %s", async (_, request) => {
-    const plans = await plansOf((db) => homeTimeline(db, OWNER, request));
-    expect(plans).toHaveLength(1);
-    const plan = plans[0]?.join("\n") ?? "";
-    // Notes in seq order (the rowid): no sort of the result.
-    expect(plan).toMatch(
-      /^(SCAN notes|SEARCH notes USING INTEGER PRIMARY KEY \(rowid[<>]\?.*\))$/m,
-    );
-    expect(plan).not.toMatch(/TEMP B-TREE/);
-    expect(plan).toMatch(
-      /SEARCH follows USING INDEX follows_edge_unique \(actor=\? AND follower=\?\)/,
-    );
-    expect(plan).toMatch(
-      /SEARCH note_recipients USING (COVERING )?INDEX sqlite_autoindex_note_recipients_1 \(note_seq=\? AND recipient=\?\)/,
-    );
-    expect(plan).toMatch(
-      /SEARCH note_tags USING (COVERING )?INDEX (sqlite_autoindex_note_tags_1 \(note_seq=\? AND type=\?\)|note_tags_href_idx \(href=\? AND note_seq=\?\))/,
-    );
-    // No other table is scanned.
-    expect(plan).not.toMatch(/^SCAN (?!notes$)\w+/m);
-  });
+    ["an older page", { maxId: 1n << 62n, limit: 20 }],
+    ["a newer page", { minId: 10n, limit: 20 }],
+    ["newest above", { sinceId: 10n, maxId: 1n << 62n, limit: 20 }],
+  ])(
+    "walks notes by status id and looks each follow and address up by key: %s",
+    async (_, request) => {
+      const plans = await plansOf((db) => homeTimeline(db, OWNER, request));
+      expect(plans).toHaveLength(1);
+      const plan = plans[0]?.join("\n") ?? "";
+      // Notes in id order, through the id's expression index, from the cursor: no sort.
+      const bounds = "maxId" in request || "minId" in request || "sinceId" in request;
+      expect(plan).toMatch(
+        bounds
+          ? /^SEARCH notes USING INDEX notes_api_id_idx \(<expr>[<>]\?( AND <expr><\?)?\)$/m
+          : /^SCAN notes USING INDEX notes_api_id_idx$/m,
+      );
+      expect(plan).not.toMatch(/TEMP B-TREE/);
+      expect(plan).toMatch(
+        /SEARCH follows USING INDEX follows_edge_unique \(actor=\? AND follower=\?\)/,
+      );
+      expect(plan).toMatch(
+        /SEARCH note_recipients USING (COVERING )?INDEX sqlite_autoindex_note_recipients_1 \(note_seq=\? AND recipient=\?\)/,
+      );
+      expect(plan).toMatch(
+        /SEARCH note_tags USING (COVERING )?INDEX (sqlite_autoindex_note_tags_1 \(note_seq=\? AND type=\?\)|note_tags_href_idx \(href=\? AND note_seq=\?\))/,
+      );
+      // No other table is scanned.
+      expect(plan).not.toMatch(/^SCAN (?!notes USING INDEX notes_api_id_idx$)\w+/m);
+    },
+  );
 });

@@ -1,6 +1,6 @@
 /**
  * Remote notes: which ones concern the owner, and how a parsed one becomes what we store
- * (its HTML sanitised, its times defaulted to when it arrived).
+ * (its HTML sanitised, its times defaulted to when it arrived, and never after it).
  */
 import type { NoteRelations } from "../activitypub/note";
 import type { ParsedNote } from "../activitypub/remote-note";
@@ -32,6 +32,18 @@ const relationsOf = (note: ParsedNote): NoteRelations => ({
   tags: note.tags,
 });
 
+/**
+ * When a note was published, as stored: what it says, kept between the epoch and its
+ * arrival, or its arrival when it says nothing. The time is its status id's (ids sort the
+ * timelines), so a note dated in the future would stay on top of them for good; Mastodon
+ * does not take future dates either.
+ */
+export function publishedAt(note: Pick<ParsedNote, "published">, receivedAt: Date): Date {
+  const arrival = receivedAt.getTime();
+  const said = note.published?.getTime() ?? arrival;
+  return new Date(Math.min(Math.max(said, 0), arrival));
+}
+
 /** An edit of a remote note, as stored: sanitised, `updated` defaulting to its arrival. */
 export async function remoteEdit(note: ParsedNote, receivedAt: Date): Promise<NoteEdit> {
   return {
@@ -46,14 +58,14 @@ export async function remoteEdit(note: ParsedNote, receivedAt: Date): Promise<No
       language: note.language ?? null,
       url: note.url ?? null,
       attachments: [...note.attachments],
-      published: note.published ?? receivedAt,
+      published: publishedAt(note, receivedAt),
       updated: note.updated ?? receivedAt,
     },
     relations: relationsOf(note),
   };
 }
 
-/** A new remote note, as stored: sanitised, `published` defaulting to its arrival. */
+/** A new remote note, as stored: sanitised, `published` within [0, its arrival]. */
 export async function remoteNote(
   note: ParsedNote,
   input: { visibility: Visibility; receivedAt: Date },

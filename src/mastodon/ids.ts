@@ -62,3 +62,38 @@ export function parseMastodonId(value: string | undefined): bigint | undefined {
 
 /** Whether a status id names a boost (odd) rather than a note (even). */
 export const isBoostId = (id: bigint): boolean => (id & 1n) === 1n;
+
+/** Whether an account id names a remote account (odd) rather than the owner (low bits 0). */
+export const isRemoteAccountId = (id: bigint): boolean => (id & 1n) === 1n;
+
+/** What the id of a stored row is computed from: its time and its `seq`. */
+interface Stamped {
+  readonly seq: number;
+  readonly createdAt: Date;
+}
+
+/** A note's status id, from `published` (as `noteIdSql` computes it). */
+export const noteId = (note: { readonly seq: number; readonly published: Date }): string =>
+  mastodonId("note", note.published, note.seq);
+/** A boost's status id, from the `Announce` reaction (as `boostIdSql` computes it). */
+export const boostId = (reaction: Stamped): string =>
+  mastodonId("boost", reaction.createdAt, reaction.seq);
+/** A remote account's id, from the time it was first seen (as `accountIdSql` computes it). */
+export const accountId = (actor: Stamped): string =>
+  mastodonId("account", actor.createdAt, actor.seq);
+/** A notification's id (as `notificationIdSql` computes it). */
+export const notificationId = (row: Stamped): string =>
+  mastodonId("notification", row.createdAt, row.seq);
+
+/**
+ * The id of a note's `index`th attachment (at most 16 are stored): the note's time, 12 bits
+ * of its `seq` and 4 of the index. Attachments are never looked up by id, so these need only
+ * be distinct within a note and shaped like the others.
+ */
+export function attachmentId(
+  note: { readonly seq: number; readonly published: Date },
+  index: number,
+): string {
+  const low = ((BigInt(note.seq) & 4095n) << 4n) | (BigInt(index) & 15n);
+  return ((idTime(note.published.getTime()) << 16n) | low).toString();
+}

@@ -1,14 +1,14 @@
 /**
- * Mastodon's Notification and NotificationGroup entities from our rows. Ids are strings:
- * `seq` of the notification, of the account, of the status.
+ * Mastodon's Notification and NotificationGroup entities from our rows. Ids are Mastodon's
+ * shape (`ids.ts`): a notification's from its row, an account's and a status's from theirs.
  */
 import type { GroupLead, GroupSummary } from "../storage/notification-pages";
 import { STATUS_TYPES } from "../storage/notifications";
 import type { NotificationRow } from "../storage/schema";
+import { notificationId } from "./ids";
 import type { MastodonAccount, MastodonStatus } from "./serialize";
 
-const groupKeyOf = (row: Pick<NotificationRow, "seq" | "groupKey">) =>
-  row.groupKey ?? `ungrouped-${row.seq}`;
+const groupKeyOf = (row: NotificationRow) => row.groupKey ?? `ungrouped-${notificationId(row)}`;
 
 /** A notification of `/api/v1/notifications`; `status` only for the types about one. */
 export function serializeNotification(
@@ -17,7 +17,7 @@ export function serializeNotification(
   status: MastodonStatus | undefined,
 ) {
   return {
-    id: String(row.seq),
+    id: notificationId(row),
     type: row.type,
     created_at: row.createdAt.toISOString(),
     group_key: groupKeyOf(row),
@@ -34,24 +34,25 @@ export interface GroupInput {
   readonly summary: GroupSummary | undefined;
   /** The ids (Mastodon account ids) of its sample accounts, newest first. */
   readonly sampleAccountIds: readonly string[];
+  /** The id of the status it is about, for the types about one. */
+  readonly statusId: string | undefined;
 }
 
 /** A group of `/api/v2/notifications`, with the page bounds Mastodon gives when paging. */
-export function serializeNotificationGroup({ lead, summary, sampleAccountIds }: GroupInput) {
+export function serializeNotificationGroup(input: GroupInput) {
+  const { lead, summary, sampleAccountIds, statusId } = input;
   const newest = summary?.samples[0];
-  const mostRecent = String(newest?.seq ?? lead.seq);
+  const mostRecent = newest?.id ?? lead.id;
   return {
     group_key: lead.groupKey,
     notifications_count: summary?.count ?? 1,
     type: lead.type,
     most_recent_notification_id: mostRecent,
-    page_min_id: String(summary?.pageMinId ?? lead.seq),
+    page_min_id: summary?.pageMinId ?? lead.id,
     page_max_id: mostRecent,
     latest_page_notification_at: (newest?.createdAt ?? lead.createdAt).toISOString(),
     sample_account_ids: [...sampleAccountIds],
-    ...(STATUS_TYPES.includes(lead.type) && lead.statusSeq !== null
-      ? { status_id: String(lead.statusSeq) }
-      : {}),
+    ...(STATUS_TYPES.includes(lead.type) && statusId !== undefined ? { status_id: statusId } : {}),
   };
 }
 

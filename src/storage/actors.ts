@@ -3,6 +3,7 @@ import { and, eq, exists, inArray, lt, not, or, type SQL, sql } from "drizzle-or
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { type Db, readInSlices, type Statement } from "./db";
 import { deleteEdgesOfStatement } from "./follows";
+import { accountIdSql, idIs } from "./ids";
 import { deleteNotesByStatement } from "./notes";
 import { forgetAccountNotifications } from "./notifications";
 import { removeReactionsStatements } from "./reactions";
@@ -22,9 +23,9 @@ export async function findActor(db: Db, id: string): Promise<ActorRow | undefine
   return row;
 }
 
-/** By the Mastodon API's account id (the actor's `seq`). */
-export async function actorBySeq(db: Db, seq: number): Promise<ActorRow | undefined> {
-  const [row] = await db.select().from(actors).where(eq(actors.seq, seq));
+/** By a remote account's Mastodon id (through the id's expression index). */
+export async function actorByApiId(db: Db, id: bigint): Promise<ActorRow | undefined> {
+  const [row] = await db.select().from(actors).where(idIs(accountIdSql(), id)).limit(1);
   return row;
 }
 

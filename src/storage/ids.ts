@@ -17,5 +17,16 @@ export const accountIdSql = (): SQL =>
 export const notificationIdSql = (): SQL =>
   sql`((${notifications.createdAt} << 16) | (${notifications.seq} & 65535))`;
 
-/** A bound id: SQLite compares it as the 64-bit integer it is. */
-export const idParam = (id: bigint): SQL => sql`cast(${id.toString()} as integer)`;
+/**
+ * A bound id: bound as text (D1 would round a number past 2^53), made the 64-bit integer it
+ * is. The `+ 0` takes away the cast's INTEGER affinity: an indexed expression has none, and
+ * SQLite uses an expression index for a comparison only when no affinity is to be applied
+ * (with the bare cast it scans the table instead).
+ */
+export const idParam = (id: bigint): SQL => sql`(cast(${id.toString()} as integer) + 0)`;
+
+/** An id expression read back as text: exact, where a JavaScript number would not be. */
+export const idText = (id: SQL): SQL<string> => sql<string>`cast(${id} as text)`;
+
+/** The row whose id (an expression above) is `id`: an equality its expression index answers. */
+export const idIs = (expr: SQL, id: bigint): SQL => sql`${expr} = ${idParam(id)}`;

@@ -2,6 +2,7 @@
 import { and, count, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { NoteRelations } from "../activitypub/note";
 import { type Db, readInSlices, type Statement } from "./db";
+import { idIs, noteIdSql } from "./ids";
 import { type NoteColumns, type NoteRow, noteRecipients, notes, noteTags } from "./schema";
 
 /** Notes anyone may see: public and unlisted, not deleted. */
@@ -43,13 +44,16 @@ export async function findNote(db: Db, id: string): Promise<NoteRow | undefined>
   return row;
 }
 
-/** A note that is not deleted, by its Mastodon API id (`seq`). */
-export async function noteBySeq(db: Db, seq: number): Promise<NoteRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(notes)
-    .where(and(eq(notes.seq, seq), isNull(notes.deletedAt)));
+/** A note by its Mastodon status id, deleted or not (through the id's expression index). */
+export async function noteByApiId(db: Db, id: bigint): Promise<NoteRow | undefined> {
+  const [row] = await db.select().from(notes).where(idIs(noteIdSql(), id)).limit(1);
   return row;
+}
+
+/** A note that is not deleted, by its Mastodon status id. */
+export async function liveNoteByApiId(db: Db, id: bigint): Promise<NoteRow | undefined> {
+  const row = await noteByApiId(db, id);
+  return row?.deletedAt === null ? row : undefined;
 }
 
 /** A note of this author that is not deleted (a query, to run alone or in a batch). */
@@ -62,7 +66,7 @@ export function liveNoteOfQuery(db: Db, which: { id: string; author: string }) {
     );
 }
 
-/** Notes by `seq`, deleted ones too, in one round trip. */
+/** Notes by `seq` (storage's own key), deleted ones too, in one round trip. */
 export function notesBySeq(db: Db, seqs: readonly number[]): Promise<NoteRow[]> {
   return readInSlices(db, seqs, (slice) =>
     db.select().from(notes).where(inArray(notes.seq, slice)),

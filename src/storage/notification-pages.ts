@@ -1,8 +1,8 @@
 /**
  * Reading the owner's notifications for Mastodon's lists: a page of them (`/api/v1`), or a
  * page of groups with their sizes and sample accounts (`/api/v2`), as Mastodon's
- * `paginate_groups` and `NotificationGroup` count them. Pages walk `seq` down (or up) from a
- * cursor and stop at the limit.
+ * `paginate_groups` and `NotificationGroup` count them. Pages walk notification ids (their
+ * expression index) down (or up) from a cursor and stop at the limit.
  */
 import {
   and,
@@ -18,9 +18,11 @@ import {
   type SQL,
   sql,
 } from "drizzle-orm";
+import { MAX_ID } from "../mastodon/ids";
 import type { Db } from "./db";
+import { idParam, idText, notificationIdSql } from "./ids";
 import { GROUPABLE_TYPES } from "./notifications";
-import { type PageRequest, pageBySeq, seqBetween } from "./pages";
+import { type ApiPageRequest, idBetween, pageById } from "./pages";
 import {
   actors,
   type NotificationRow,
@@ -30,7 +32,7 @@ import {
 } from "./schema";
 
 /** Mastodon's cursors and filters. */
-export interface NotificationRequest extends PageRequest {
+export interface NotificationRequest extends ApiPageRequest {
   /** Only these types; undefined for every type. */
   readonly types?: readonly NotificationType[];
 }
@@ -50,7 +52,7 @@ const aboutLiveNote = () =>
   or(eq(notifications.target, ""), and(isNotNull(notes.seq), isNull(notes.deletedAt)));
 
 /**
- * The types asked for, when not all. Pages walk `seq` down from the cursor and stop at the
+ * The types asked for, when not all. Pages walk ids down from the cursor and stop at the
  * limit; the unary `+` keeps SQLite from reading every row of the types through an index
  * and sorting them instead.
  */
@@ -67,6 +69,8 @@ const statusSeq = () => sql<number | null>`${notes.seq}`.as("status_seq");
 
 export interface ListedNotification {
   readonly notification: NotificationRow;
+  /** Its Mastodon id, as its index holds it (the cursor of the next page). */
+  readonly id: string;
   /** The `seq` of the note it is about, if any. */
   readonly statusSeq: number | null;
 }
@@ -77,15 +81,20 @@ export async function listNotifications(
   request: NotificationRequest,
 ): Promise<ListedNotification[]> {
   if (request.types?.length === 0) return [];
-  const page = await pageBySeq(notifications.seq, request, (where, orderBy, limit) =>
+  const page = await pageById(notificationIdSql(), request, (where, orderBy, limit) =>
     shown(db, request, { where, orderBy, limit }),
   );
-  return page.items.map(({ statusSeq, ...notification }) => ({ notification, statusSeq }));
+  return page.items.map(({ statusSeq, id, ...notification }) => ({
+    notification,
+    id,
+    statusSeq,
+  }));
 }
 
 /**
  * The notifications the owner is shown (of the types asked, about a live note if any, by an
- * account we know) within `where`, each with the `seq` of the status it is about.
+ * account we know) within `where`, each with its Mastodon id and the `seq` of the status it
+ * is about.
  */
 function shown(
   db: Db,
@@ -101,6 +110,7 @@ function shown(
       target: notifications.target,
       groupKey: notifications.groupKey,
       createdAt: notifications.createdAt,
+      id: idText(notificationIdSql()).as("api_id"),
       statusSeq: statusSeq(),
     })
     .from(notifications)
@@ -115,12 +125,13 @@ export const SAMPLE_ACCOUNTS = 8;
 
 /** A notification that stands for its group on a page (the first of it met). */
 export interface GroupLead {
-  readonly seq: number;
+  /** Its Mastodon id. */
+  readonly id: string;
   readonly type: NotificationType;
   readonly account: string;
   readonly statusSeq: number | null;
   readonly createdAt: Date;
-  /** Its group: its group key, or `ungrouped-<seq>` when its type is not grouped here. */
+  /** Its group: its group key, or `ungrouped-<id>` when its type is not grouped here. */
   readonly groupKey: string;
   readonly grouped: boolean;
 }
@@ -128,8 +139,11 @@ export interface GroupLead {
 export interface GroupPage {
   /** Newest first. */
   readonly leads: readonly GroupLead[];
-  /** The notifications the page's groups are counted over, Mastodon's `pagination_range`. */
-  readonly range: { readonly from: number; readonly to: number };
+  /**
+   * The notifications the page's groups are counted over, Mastodon's `pagination_range`:
+   * ids, both inclusive.
+   */
+  readonly range: { readonly from: bigint; readonly to: bigint };
 }
 
 /** Rows read per step of the walk at first; it doubles, up to `MAX_STEP`. */
@@ -151,23 +165,27 @@ export async function pageGroups(
   const leads = new Map<string, GroupLead>();
   let cursor = ascending ? request.minId : request.maxId;
   let step = Math.max(FIRST_STEP, limit * 2);
+  const id = notificationIdSql();
   for (let more = request.types?.length !== 0; more; ) {
     const rows = await shown(db, request, {
       where: ascending
-        ? seqBetween(notifications.seq, cursor, request.maxId)
-        : seqBetween(notifications.seq, request.sinceId, cursor),
-      orderBy: ascending ? asc(notifications.seq) : desc(notifications.seq),
+        ? idBetween(id, cursor, request.maxId)
+        : idBetween(id, request.sinceId, cursor),
+      orderBy: ascending ? asc(id) : desc(id),
       limit: step,
     });
     for (const row of rows) {
       const grouped = row.groupKey !== null && groupedTypes.includes(row.type);
-      const groupKey = grouped ? (row.groupKey as string) : `ungrouped-${row.seq}`;
-      if (!leads.has(groupKey)) leads.set(groupKey, { ...row, groupKey, grouped });
+      const groupKey = grouped ? (row.groupKey as string) : `ungrouped-${row.id}`;
+      if (!leads.has(groupKey)) {
+        const { type, account, statusSeq, createdAt } = row;
+        leads.set(groupKey, { id: row.id, type, account, statusSeq, createdAt, groupKey, grouped });
+      }
       if (leads.size === limit) break;
     }
     const last = rows.at(-1);
     more = leads.size < limit && rows.length === step && last !== undefined;
-    cursor = last?.seq;
+    cursor = last === undefined ? undefined : BigInt(last.id);
     step = Math.min(step * 2, MAX_STEP);
   }
   const list = [...leads.values()];
@@ -176,22 +194,22 @@ export async function pageGroups(
 }
 
 /** Mastodon's `pagination_range`: the page's span, to either end when the page is the last. */
-function rangeOf(request: NotificationRequest, leads: readonly GroupLead[]) {
-  const newest = leads[0]?.seq ?? 0;
-  const oldest = leads.at(-1)?.seq ?? 0;
+function rangeOf(request: NotificationRequest, leads: readonly GroupLead[]): GroupPage["range"] {
+  const newest = BigInt(leads[0]?.id ?? 0);
+  const oldest = BigInt(leads.at(-1)?.id ?? 0);
   if (leads.length === request.limit) return { from: oldest, to: newest };
   if (request.minId !== undefined) {
-    return { from: oldest, to: (request.maxId ?? Number.MAX_SAFE_INTEGER) - 1 };
+    return { from: oldest, to: request.maxId === undefined ? MAX_ID : request.maxId - 1n };
   }
-  return { from: (request.sinceId ?? 0) + 1, to: newest };
+  return { from: (request.sinceId ?? -1n) + 1n, to: newest };
 }
 
 export interface GroupSummary {
   readonly count: number;
-  /** Newest first, at most `SAMPLE_ACCOUNTS`. */
-  readonly samples: readonly { seq: number; account: string; createdAt: Date }[];
-  /** The oldest of the group within the page's range. */
-  readonly pageMinId: number;
+  /** Newest first, at most `SAMPLE_ACCOUNTS`, with their Mastodon ids. */
+  readonly samples: readonly { id: string; account: string; createdAt: Date }[];
+  /** The Mastodon id of the oldest of the group within the page's range. */
+  readonly pageMinId: string;
 }
 
 /**
@@ -206,26 +224,23 @@ export async function summarizeGroups(
   const summaries = new Map<string, GroupSummary>();
   if (groupKeys.length === 0) return summaries;
   const byGroup = sql`partition by ${notifications.groupKey}`;
+  const id = notificationIdSql();
+  const inPage = sql`case when ${id} >= ${idParam(range.from)} then ${id} end`;
   const members = db
     .select({
       groupKey: notifications.groupKey,
-      seq: notifications.seq,
+      id: idText(id).as("api_id"),
       account: notifications.account,
       createdAt: notifications.createdAt,
-      rank: sql<number>`row_number() over (${byGroup} order by ${notifications.seq} desc)`.as(
-        "rank",
-      ),
+      rank: sql<number>`row_number() over (${byGroup} order by ${id} desc)`.as("rank"),
       total: sql<number>`count(*) over (${byGroup})`.as("total"),
-      pageMin:
-        sql<number>`min(case when ${notifications.seq} >= ${range.from} then ${notifications.seq} end) over (${byGroup})`.as(
-          "page_min",
-        ),
+      pageMin: sql<string | null>`cast(min(${inPage}) over (${byGroup}) as text)`.as("page_min"),
     })
     .from(notifications)
     .where(
       and(
         inArray(notifications.groupKey, [...groupKeys]),
-        lte(notifications.seq, range.to),
+        sql`${id} <= ${idParam(range.to)}`,
         byKnownAccount(db),
       ),
     )
@@ -240,14 +255,11 @@ export async function summarizeGroups(
     const summary = summaries.get(row.groupKey) ?? {
       count: row.total,
       samples: [],
-      pageMinId: row.pageMin ?? row.seq,
+      pageMinId: row.pageMin ?? row.id,
     };
     summaries.set(row.groupKey, {
       ...summary,
-      samples: [
-        ...summary.samples,
-        { seq: row.seq, account: row.account, createdAt: row.createdAt },
-      ],
+      samples: [...summary.samples, { id: row.id, account: row.account, createdAt: row.createdAt }],
     });
   }
   return summaries;

@@ -6,8 +6,9 @@
  */
 import { and, eq, inArray, not, or, type SQL, sql } from "drizzle-orm";
 import type { Db, Statement } from "./db";
+import { boostIdSql, idIs } from "./ids";
 import { forgetReactionNotifications } from "./notifications";
-import { notes, type ReactionRow, reactions } from "./schema";
+import { type NoteRow, notes, type ReactionRow, reactions } from "./schema";
 
 export type ReactionType = ReactionRow["type"];
 
@@ -86,6 +87,27 @@ export async function findReaction(
       ),
     );
   return row;
+}
+
+/**
+ * A boost (an `Announce`, anyone's) by its Mastodon status id, with the note it boosts, in
+ * one round trip. (Two queries rather than a join: a D1 result must not name a column twice,
+ * and both tables have `seq`, `id` and `type`.)
+ */
+export async function boostByApiId(
+  db: Db,
+  id: bigint,
+): Promise<{ boost: ReactionRow; note: NoteRow } | undefined> {
+  const byId = and(idIs(boostIdSql(), id), eq(reactions.type, "Announce"));
+  const [[boost], [note]] = await db.batch([
+    db.select().from(reactions).where(byId).limit(1),
+    db
+      .select()
+      .from(notes)
+      .where(inArray(notes.id, db.select({ object: reactions.object }).from(reactions).where(byId)))
+      .limit(1),
+  ]);
+  return boost === undefined || note === undefined ? undefined : { boost, note };
 }
 
 /**

@@ -2,8 +2,8 @@
  * Every D1 table, with the row types drizzle infers beside each one.
  *
  * Conventions: `id` is always the ActivityPub IRI (what the fediverse calls the object);
- * `seq` is an internal, ever-growing integer (the SQLite rowid) used for stable cursors and
- * as the Mastodon-API id. Times are integer milliseconds. Lists that ActivityStreams keeps in
+ * `seq` is an internal, ever-growing integer (the SQLite rowid) used for stable cursors; the
+ * Mastodon API's ids are computed from a row's time and `seq` (`ids.ts`). Times are integer milliseconds. Lists that ActivityStreams keeps in
  * arrays (`to`, `cc`, `tag`) live in their own tables so that they can be indexed.
  *
  * Migrations come only from `npm run db:generate`; never edit one that has been applied.
@@ -301,10 +301,10 @@ export const NOTIFICATION_TYPES = [
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 
 /**
- * What happened to the owner, as Mastodon's client API lists it: `seq` is the notification's
- * id. Once per (account, type, target): a repeated activity adds nothing. `group_key` is
+ * What happened to the owner, as Mastodon's client API lists it (its id from `created_at`
+ * and `seq`, `ids.ts`). Once per (account, type, target): a repeated activity adds nothing. `group_key` is
  * Mastodon's (`favourite-<note seq>-<hour bucket>`, ...) for the types it groups, null for the
- * others (each its own group, `ungrouped-<seq>`).
+ * others (each its own group, `ungrouped-<id>`).
  */
 export const notifications = sqliteTable(
   "notifications",

@@ -6,17 +6,22 @@
  * handed to the serializers, which do no I/O.
  */
 import { and, count, eq, inArray, isNull } from "drizzle-orm";
+import { isBoostId } from "../mastodon/ids";
 import { actorsById } from "./actors";
 import { type Db, readInSlices } from "./db";
-import { type NoteWithRelations, withRelations } from "./notes";
+import { liveNoteByApiId, type NoteWithRelations, withRelations } from "./notes";
+import { boostByApiId } from "./reactions";
 import { type ActorRow, type NoteRow, notes, reactions } from "./schema";
 
 export interface StatusData {
   readonly items: readonly NoteWithRelations[];
-  /** Authors and mentioned accounts, by actor id (the owner is not among them). */
+  /**
+   * Authors, mentioned accounts and the authors of the notes replied to, by actor id (the
+   * owner is not among them).
+   */
   readonly accounts: ReadonlyMap<string, ActorRow>;
   /** The notes replied to, by id. */
-  readonly parents: ReadonlyMap<string, Pick<NoteRow, "seq" | "attributedTo">>;
+  readonly parents: ReadonlyMap<string, Pick<NoteRow, "seq" | "published" | "attributedTo">>;
   /** The owner's own likes and boosts, by note id. */
   readonly reacted: ReadonlyMap<string, { readonly liked: boolean; readonly boosted: boolean }>;
   /** Replies that are not deleted, by note id. */
@@ -34,7 +39,12 @@ export async function loadStatusData(
     withRelations(db, rows),
     readInSlices(db, parentIds, (slice) =>
       db
-        .select({ id: notes.id, seq: notes.seq, attributedTo: notes.attributedTo })
+        .select({
+          id: notes.id,
+          seq: notes.seq,
+          published: notes.published,
+          attributedTo: notes.attributedTo,
+        })
         .from(notes)
         .where(inArray(notes.id, slice)),
     ),
@@ -53,10 +63,14 @@ export async function loadStatusData(
         .groupBy(notes.inReplyTo),
     ),
   ]);
-  const named = items.flatMap(({ note, relations }) => [
-    note.attributedTo,
-    ...relations.tags.flatMap((t) => (t.type === "Mention" && t.href !== null ? [t.href] : [])),
-  ]);
+  // The authors of the notes replied to too: `in_reply_to_account_id` names them.
+  const named = [
+    ...items.flatMap(({ note, relations }) => [
+      note.attributedTo,
+      ...relations.tags.flatMap((t) => (t.type === "Mention" && t.href !== null ? [t.href] : [])),
+    ]),
+    ...parents.map((p) => p.attributedTo),
+  ];
   const accounts = await actorsById(
     db,
     named.filter((id) => id !== owner),
@@ -73,4 +87,14 @@ export async function loadStatusData(
     reacted,
     replies: new Map(replies.flatMap((r) => (r.parent === null ? [] : [[r.parent, r.n] as const]))),
   };
+}
+
+/**
+ * The live note a status id names: the note with that id, or, for a boost's id, the note it
+ * boosts (Mastodon favourites, boosts and answers the original when given a boost).
+ */
+export async function noteOfStatusId(db: Db, id: bigint): Promise<NoteRow | undefined> {
+  if (!isBoostId(id)) return liveNoteByApiId(db, id);
+  const boosted = await boostByApiId(db, id);
+  return boosted?.note.deletedAt === null ? boosted.note : undefined;
 }

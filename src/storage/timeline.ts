@@ -1,10 +1,11 @@
 /**
  * The owner's home timeline: what the owner wrote and what the accounts they follow wrote,
- * read straight from `notes` (no materialised feed), newest first, in pages by `seq`.
+ * read straight from `notes` (no materialised feed), newest first, in pages by status id.
  */
 import { and, eq, exists, isNull, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./db";
-import { type Page, type PageRequest, pageBySeq } from "./pages";
+import { noteIdSql } from "./ids";
+import { type ApiPageRequest, type Page, pageById } from "./pages";
 import { follows, type NoteRow, noteRecipients, notes, noteTags } from "./schema";
 
 /**
@@ -14,9 +15,9 @@ import { follows, type NoteRow, noteRecipients, notes, noteTags } from "./schema
  * to the owner (in `to`/`cc`, or mentioned). Deleted notes never.
  *
  * The follow and the addressing are looked up per note by primary or unique key, and the
- * notes are walked by `seq` from the cursor down, so a page costs about `limit` rows when
- * most stored notes belong to the timeline (as on a single-user instance, which only keeps
- * notes that concern the owner).
+ * notes are walked in status id order (their times; the id's expression index) from the
+ * cursor down, so a page costs about `limit` rows when most stored notes belong to the
+ * timeline (as on a single-user instance, which only keeps notes that concern the owner).
  */
 function inHomeOf(db: Db, owner: string): SQL | undefined {
   const followed = exists(
@@ -61,8 +62,12 @@ function inHomeOf(db: Db, owner: string): SQL | undefined {
 }
 
 /** One page of the owner's home timeline, newest first. */
-export function homeTimeline(db: Db, owner: string, request: PageRequest): Promise<Page<NoteRow>> {
-  return pageBySeq(notes.seq, request, (where, orderBy, limit) =>
+export function homeTimeline(
+  db: Db,
+  owner: string,
+  request: ApiPageRequest,
+): Promise<Page<NoteRow>> {
+  return pageById(noteIdSql(), request, (where, orderBy, limit) =>
     db
       .select()
       .from(notes)

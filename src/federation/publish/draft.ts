@@ -17,8 +17,8 @@ const MAX_MENTIONS = 20;
 export interface StatusInput {
   readonly text: string;
   readonly visibility: Visibility;
-  /** The `seq` of the note replied to. */
-  readonly inReplyTo?: number;
+  /** The Mastodon id of the status replied to (a boost's answers the note it boosts). */
+  readonly inReplyTo?: bigint;
   readonly spoilerText?: string;
   readonly sensitive?: boolean;
   readonly language?: string;

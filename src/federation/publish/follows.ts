@@ -2,7 +2,7 @@
 import { newObjectId } from "../../activitypub/urls";
 import { fetchActor } from "../../cache/actors";
 import type { AppContext } from "../../context";
-import { actorBySeq } from "../../storage/actors";
+import { actorByApiId } from "../../storage/actors";
 import {
   deleteEdgeBySeqStatement,
   findFollow,
@@ -13,9 +13,9 @@ import type { ActorRow } from "../../storage/schema";
 import { type ActionResult, commit, fail } from "./commit";
 
 /** Asks to follow an account: `Follow`, pending until it answers with `Accept`. */
-export async function followAccount(ctx: AppContext, seq: number): Promise<ActionResult<ActorRow>> {
+export async function followAccount(ctx: AppContext, id: bigint): Promise<ActionResult<ActorRow>> {
   const { db, config } = ctx;
-  const account = await actorBySeq(db, seq);
+  const account = await actorByApiId(db, id);
   if (account === undefined) return fail(404, "no such account");
   const owner = config.urls.owner.id;
   if ((await findFollow(db, { actor: account.id, follower: owner })) !== undefined) {
@@ -56,10 +56,10 @@ export async function followAccount(ctx: AppContext, seq: number): Promise<Actio
 /** Stops following (or withdraws the request): `Undo` of the `Follow`. */
 export async function unfollowAccount(
   ctx: AppContext,
-  seq: number,
+  id: bigint,
 ): Promise<ActionResult<ActorRow>> {
   const { db, config } = ctx;
-  const account = await actorBySeq(db, seq);
+  const account = await actorByApiId(db, id);
   if (account === undefined) return fail(404, "no such account");
   const owner = config.urls.owner.id;
   const edge = await findFollow(db, { actor: account.id, follower: owner });

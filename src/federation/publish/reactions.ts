@@ -2,7 +2,6 @@
 import { PUBLIC_COLLECTION } from "../../activitypub/context";
 import { newObjectId } from "../../activitypub/urls";
 import type { AppContext } from "../../context";
-import { noteBySeq } from "../../storage/notes";
 import { findOutboxActivity, insertActivityStatement } from "../../storage/outbox";
 import {
   findReaction,
@@ -11,11 +10,15 @@ import {
   removeReactionsStatements,
 } from "../../storage/reactions";
 import type { NoteRow } from "../../storage/schema";
+import { noteOfStatusId } from "../../storage/statuses";
 import { type ActionResult, commit, fail } from "./commit";
 
-/** A stored status, and the owner's reaction of this type to it, if any. */
-async function reactionTo(ctx: AppContext, seq: number, type: ReactionType) {
-  const note = await noteBySeq(ctx.db, seq);
+/**
+ * A stored status by its Mastodon id (a boost's names the note it boosts), and the owner's
+ * reaction of this type to it, if any.
+ */
+async function reactionTo(ctx: AppContext, id: bigint, type: ReactionType) {
+  const note = await noteOfStatusId(ctx.db, id);
   if (note === undefined) return undefined;
   const owner = ctx.config.urls.owner.id;
   return { note, existing: await findReaction(ctx.db, { actor: owner, type, object: note.id }) };
@@ -24,10 +27,10 @@ async function reactionTo(ctx: AppContext, seq: number, type: ReactionType) {
 /** Likes or boosts any stored status, once. */
 export async function react(
   ctx: AppContext,
-  seq: number,
+  statusId: bigint,
   type: ReactionType,
 ): Promise<ActionResult<NoteRow>> {
-  const found = await reactionTo(ctx, seq, type);
+  const found = await reactionTo(ctx, statusId, type);
   if (found === undefined) return fail(404, "no such status");
   const { note, existing } = found;
   if (type === "Announce" && note.visibility !== "public" && note.visibility !== "unlisted") {
@@ -71,10 +74,10 @@ export async function react(
 /** Undoes the owner's like or boost of a status: `Undo` to whom the original went. */
 export async function unreact(
   ctx: AppContext,
-  seq: number,
+  statusId: bigint,
   type: ReactionType,
 ): Promise<ActionResult<NoteRow>> {
-  const found = await reactionTo(ctx, seq, type);
+  const found = await reactionTo(ctx, statusId, type);
   if (found === undefined) return fail(404, "no such status");
   const { note, existing } = found;
   if (existing === undefined) return { ok: true, value: note };

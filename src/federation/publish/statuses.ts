@@ -12,7 +12,7 @@ import {
   editNoteStatements,
   findNote,
   insertNoteStatements,
-  noteBySeq,
+  liveNoteByApiId,
   tombstoneStatement,
 } from "../../storage/notes";
 import {
@@ -21,6 +21,7 @@ import {
   replacePayloadStatement,
 } from "../../storage/outbox";
 import type { NoteRow } from "../../storage/schema";
+import { noteOfStatusId } from "../../storage/statuses";
 import { startFanouts } from "../outbox";
 import { type ActionResult, commit, fail } from "./commit";
 import { draftNote, noteObject, type StatusInput } from "./draft";
@@ -30,8 +31,9 @@ export type { StatusInput } from "./draft";
 /** The last segment of one of the owner's note ids: what its URLs are built from. */
 const slugOf = (note: Pick<NoteRow, "id">) => note.id.split("/").pop() ?? "";
 
-async function ownNote(ctx: AppContext, seq: number): Promise<NoteRow | undefined> {
-  const note = await noteBySeq(ctx.db, seq);
+/** One of the owner's notes, not deleted, by its Mastodon status id. */
+async function ownNote(ctx: AppContext, id: bigint): Promise<NoteRow | undefined> {
+  const note = await liveNoteByApiId(ctx.db, id);
   return note?.attributedTo === ctx.config.urls.owner.id ? note : undefined;
 }
 
@@ -48,7 +50,7 @@ export async function publishStatus(
 
   let parent: NoteRow | undefined;
   if (input.inReplyTo !== undefined) {
-    parent = await noteBySeq(db, input.inReplyTo);
+    parent = await noteOfStatusId(db, input.inReplyTo);
     if (parent === undefined) return fail(404, "the status replied to does not exist");
   }
   const now = ctx.now();
@@ -93,10 +95,10 @@ export async function publishStatus(
 /** Edits a status (text, content warning, sensitivity): an `Update` to the same audience. */
 export async function editStatus(
   ctx: AppContext,
-  seq: number,
+  id: bigint,
   input: Omit<StatusInput, "visibility" | "inReplyTo">,
 ): Promise<ActionResult<NoteRow>> {
-  const current = await ownNote(ctx, seq);
+  const current = await ownNote(ctx, id);
   if (current === undefined) return fail(404, "no such status");
   const { db, config } = ctx;
   const { urls } = config;
@@ -146,8 +148,8 @@ export async function editStatus(
 }
 
 /** Deletes a status: a tombstone stays (its id answers 410), and a `Delete` goes out. */
-export async function deleteStatus(ctx: AppContext, seq: number): Promise<ActionResult<NoteRow>> {
-  const note = await ownNote(ctx, seq);
+export async function deleteStatus(ctx: AppContext, id: bigint): Promise<ActionResult<NoteRow>> {
+  const note = await ownNote(ctx, id);
   if (note === undefined) return fail(404, "no such status");
   const { db, config } = ctx;
   const { urls } = config;

@@ -176,10 +176,3 @@ export const Flag = v.pipe(
   ),
   v.transform((x) => x === true || x === "true" || x === "1" || x === "on"),
 );
-
-/** A path id of ours: a positive integer. */
-export function parseId(value: string | undefined): number | undefined {
-  return value !== undefined && /^\d{1,15}$/.test(value) && Number(value) > 0
-    ? Number(value)
-    : undefined;
-}

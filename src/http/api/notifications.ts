@@ -28,7 +28,7 @@ import { NOTIFICATION_TYPES, type NotificationType } from "../../storage/schema"
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { linkHeader, type Paging, parsePaging } from "./paging";
-import { statusesOf } from "./views";
+import { statusesBySeq } from "./views";
 
 /** Notifications (v1) or groups (v2) per page: Mastodon's default, and its maximum. */
 export const DEFAULT_LIMIT = 40;
@@ -97,18 +97,22 @@ function parseListQuery(c: Context, grouped: boolean): ListQuery | string {
   };
 }
 
-/** The statuses notifications are about, by `seq`. */
-async function statusesBySeq(
+/** The statuses notifications are about, by their notes' `seq`. */
+function statusesAbout(
   ctx: AppContext,
   seqs: readonly (number | null)[],
-): Promise<Map<string, MastodonStatus>> {
-  const wanted = [...new Set(seqs.filter((s): s is number => s !== null))];
-  const statuses = await statusesOf(ctx, wanted);
-  return new Map(statuses.map((s) => [s.id, s]));
+): Promise<Map<number, MastodonStatus>> {
+  return statusesBySeq(
+    ctx,
+    seqs.filter((s): s is number => s !== null),
+  );
 }
 
 export const notificationsV1 = new Hono<AppEnv>();
-notificationsV1.use("*", requireOwner());
+notificationsV1.use(
+  "*",
+  requireOwner({ read: "read:notifications", write: "write:notifications" }),
+);
 
 notificationsV1.get("/", async (c) => {
   const query = parseListQuery(c, false);
@@ -121,14 +125,14 @@ notificationsV1.get("/", async (c) => {
       db,
       rows.map((r) => r.notification.account),
     ),
-    statusesBySeq(
+    statusesAbout(
       ctx,
       rows.map((r) => r.statusSeq),
     ),
   ]);
   const list = rows.flatMap(({ notification, statusSeq }) => {
     const account = accounts.get(notification.account);
-    const status = statusSeq === null ? undefined : statuses.get(String(statusSeq));
+    const status = statusSeq === null ? undefined : statuses.get(statusSeq);
     // An account or status that went away meanwhile takes its notification with it.
     if (account === undefined || (statusSeq !== null && status === undefined)) return [];
     return [serializeNotification(notification, serializeActor(config, account), status)];
@@ -139,14 +143,17 @@ notificationsV1.get("/", async (c) => {
     linkHeader({
       url: `${config.origin}/api/v1/notifications`,
       kept: query.kept,
-      newest: rows[0]?.notification.seq,
-      oldest: rows.at(-1)?.notification.seq,
+      newest: rows[0]?.id,
+      oldest: rows.at(-1)?.id,
     }),
   );
 });
 
 export const notificationsV2 = new Hono<AppEnv>();
-notificationsV2.use("*", requireOwner());
+notificationsV2.use(
+  "*",
+  requireOwner({ read: "read:notifications", write: "write:notifications" }),
+);
 
 notificationsV2.get("/", async (c) => {
   const query = parseListQuery(c, true);
@@ -164,7 +171,7 @@ notificationsV2.get("/", async (c) => {
       ];
       return [summaries, await actorsById(db, ids)] as const;
     }),
-    statusesBySeq(
+    statusesAbout(
       ctx,
       page.leads.map((l) => l.statusSeq),
     ),
@@ -180,13 +187,18 @@ notificationsV2.get("/", async (c) => {
   const groups: MastodonNotificationGroup[] = [];
   const groupStatuses = new Map<string, MastodonStatus>();
   for (const lead of page.leads) {
-    const status = lead.statusSeq === null ? undefined : statuses.get(String(lead.statusSeq));
+    const status = lead.statusSeq === null ? undefined : statuses.get(lead.statusSeq);
     if (lead.statusSeq !== null && status === undefined) continue;
     if (status !== undefined) groupStatuses.set(status.id, status);
     const summary = lead.grouped ? summaries.get(lead.groupKey) : undefined;
     const samples = summary?.samples.map((s) => s.account) ?? [lead.account];
     groups.push(
-      serializeNotificationGroup({ lead, summary, sampleAccountIds: samples.flatMap(accountId) }),
+      serializeNotificationGroup({
+        lead,
+        summary,
+        sampleAccountIds: samples.flatMap(accountId),
+        statusId: status?.id,
+      }),
     );
   }
   // Mastodon lists the statuses' authors among the accounts too.
@@ -201,8 +213,8 @@ notificationsV2.get("/", async (c) => {
     linkHeader({
       url: `${config.origin}/api/v2/notifications`,
       kept: query.kept,
-      newest: page.leads[0]?.seq,
-      oldest: page.leads.at(-1)?.seq,
+      newest: page.leads[0]?.id,
+      oldest: page.leads.at(-1)?.id,
     }),
   );
 });

@@ -1,11 +1,13 @@
 /**
  * Mastodon's paging for the owner's lists: `max_id`, `since_id`, `min_id` and `limit` in
  * (an empty parameter counts as absent, as Mastodon's `present?` has it), and a `Link` header
- * out: `next` goes older with `max_id`, `prev` newer with `min_id`.
+ * out: `next` goes older with `max_id`, `prev` newer with `min_id`. A cursor is any Mastodon
+ * id (`mastodon/ids.ts`), of any kind: ids are times, so any id is a position in any list.
  */
 import * as v from "valibot";
 import { firstIssue } from "../../lib/issues";
-import type { PageRequest } from "../../storage/pages";
+import { parseMastodonId } from "../../mastodon/ids";
+import type { ApiPageRequest } from "../../storage/pages";
 
 export interface Limits {
   /** When `limit` is not given. */
@@ -15,7 +17,7 @@ export interface Limits {
 }
 
 export interface Paging {
-  readonly request: PageRequest;
+  readonly request: ApiPageRequest;
   /** What the `Link` URLs repeat: the limit, when it was given. */
   readonly kept: readonly (readonly [string, string])[];
 }
@@ -24,8 +26,12 @@ const cursor = (noun: string) =>
   v.optional(
     v.pipe(
       v.string(),
-      v.regex(/^\d{1,15}$/, `must be a ${noun} id`),
-      v.transform((id) => Number(id)),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        const id = parseMastodonId(dataset.value);
+        if (id !== undefined) return id;
+        addIssue({ message: `must be a ${noun} id` });
+        return NEVER;
+      }),
     ),
   );
 
@@ -67,9 +73,9 @@ export interface LinkInput {
   /** The list's URL, without a query. */
   readonly url: string;
   readonly kept: Paging["kept"];
-  /** The `seq`s of the page's first and last items; none for an empty page. */
-  readonly newest: number | undefined;
-  readonly oldest: number | undefined;
+  /** The ids of the page's first and last items; none for an empty page. */
+  readonly newest: string | undefined;
+  readonly oldest: string | undefined;
   /** False when the page is known to be the oldest: no `next` then. */
   readonly hasOlder?: boolean;
 }
@@ -78,8 +84,8 @@ export interface LinkInput {
 export function linkHeader(input: LinkInput): Record<string, string> {
   const { url, kept, newest, oldest, hasOlder = true } = input;
   if (newest === undefined || oldest === undefined) return {};
-  const link = (rel: "next" | "prev", cursor: "max_id" | "min_id", seq: number) =>
-    `<${url}?${new URLSearchParams([...kept, [cursor, String(seq)]])}>; rel="${rel}"`;
+  const link = (rel: "next" | "prev", cursor: "max_id" | "min_id", id: string) =>
+    `<${url}?${new URLSearchParams([...kept, [cursor, id]])}>; rel="${rel}"`;
   const links = [
     ...(hasOlder ? [link("next", "max_id", oldest)] : []),
     link("prev", "min_id", newest),

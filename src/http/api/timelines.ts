@@ -1,6 +1,7 @@
 /** The owner's timelines, shaped like Mastodon's client API (`/api/v1/timelines`). */
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
+import { noteId } from "../../mastodon/ids";
 import { homeTimeline } from "../../storage/timeline";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
@@ -12,7 +13,7 @@ export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 40;
 
 export const timelines = new Hono<AppEnv>();
-timelines.use("*", requireOwner());
+timelines.use("*", requireOwner({ read: "read:statuses", write: "write:statuses" }));
 
 /**
  * The owner's notes and those of the accounts they follow, newest first. Paged like
@@ -31,14 +32,15 @@ timelines.get("/home", async (c) => {
     homeTimeline(ctx.db, config.urls.owner.id, paging.request),
   ]);
   const statuses = await statusesFor(ctx, items, owner);
+  const ids = items.map(noteId);
   return c.json(
     statuses,
     200,
     linkHeader({
       url: `${config.origin}/api/v1/timelines/home`,
       kept: paging.kept,
-      newest: items[0]?.seq,
-      oldest: items.at(-1)?.seq,
+      newest: ids[0],
+      oldest: ids.at(-1),
       hasOlder,
     }),
   );
