@@ -36,7 +36,11 @@ export interface ProfileField {
   readonly value: string;
 }
 
-/** What the owner configures about themselves (wrangler.toml `[vars]`). */
+/**
+ * What the owner configures about themselves (wrangler.toml `[vars]`). The display name,
+ * summary, fields, approval and discovery settings are only the profile's first-run defaults:
+ * once the owner changes it from an app, it is read from D1 (`storage/owner-profile.ts`).
+ */
 export interface OwnerProfile {
   /** `OWNER_USERNAME`; default `owner`. Letters, digits and `_`. */
   readonly username: string;

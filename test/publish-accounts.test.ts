@@ -37,7 +37,7 @@ describe("owner routes", () => {
     }
   });
 
-  it("refuses everyone when the instance has no owner token", async () => {
+  it("refuses that token once the instance has no OWNER_TOKEN (apps' tokens still work)", async () => {
     const res = await fetchWithVars(
       { OWNER_TOKEN: "" },
       `${ORIGIN}/api/v1/accounts/verify_credentials`,
@@ -46,19 +46,26 @@ describe("owner routes", () => {
       },
     );
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: expect.stringMatching(/no owner token/) });
+    expect(await res.json()).toEqual({ error: "The access token is invalid" });
   });
 
   it("verify_credentials answers the owner's account", async () => {
     const res = await api("/v1/accounts/verify_credentials");
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({
-      id: "owner",
+    const account = (await res.json()) as { id: string; created_at: string };
+    expect(account).toMatchObject({
       username: "owner",
       acct: "owner",
       uri: OWNER,
       followers_count: 3,
     });
+    // A Mastodon-shaped id: the time the owner was created, low bits 0; it answers the owner.
+    expect(BigInt(account.id)).toBe(BigInt(Date.parse(account.created_at)) << 16n);
+    expect(await (await api(`/v1/accounts/${account.id}`)).json()).toEqual(
+      expect.objectContaining({ id: account.id, uri: OWNER }),
+    );
+    // The id of old is no longer one.
+    expect((await api("/v1/accounts/owner")).status).toBe(404);
   });
 });
 
@@ -70,6 +77,11 @@ describe("following", { timeout: 20_000 }, () => {
     expect(found.status).toBe(200);
     const account = (await found.json()) as { id: string; acct: string };
     expect(account.acct).toBe("dot@pub-d.test");
+    expect(BigInt(account.id) % 2n).toBe(1n);
+    expect(await (await api(`/v1/accounts/${account.id}`)).json()).toMatchObject({
+      id: account.id,
+      acct: "dot@pub-d.test",
+    });
     const rel = await api(`/v1/accounts/${account.id}/follow`, { method: "POST" });
     expect(await rel.json()).toMatchObject({ id: account.id, following: false, requested: true });
     const [follow] = await eventually(async () => {

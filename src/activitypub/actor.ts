@@ -1,5 +1,6 @@
 /** Builders of our actor documents: the owner (Person) and the instance (Application). */
 import type { Config } from "../env";
+import type { Profile } from "../storage/owner-profile";
 import { CONTEXT } from "./context";
 import { fieldValueToHtml, textToHtml } from "./text";
 
@@ -35,33 +36,37 @@ export function guessImageType(url: string): string | undefined {
   }
 }
 
-/** The owner's actor, with every field Mastodon reads. */
-export function toActor(config: Config, state: LocalActorState) {
+/**
+ * The owner's actor, with every field Mastodon reads: the username, images and moves from
+ * the configuration, what the owner says about themselves from their profile. A bot is a
+ * `Service`, as on Mastodon.
+ */
+export function toActor(config: Config, state: LocalActorState, profile: Profile) {
   const { owner, urls } = config;
   const u = urls.owner;
   return {
     "@context": CONTEXT,
     id: u.id,
-    type: "Person",
+    type: profile.bot ? "Service" : "Person",
     following: u.following,
     followers: u.followers,
     inbox: u.inbox,
     outbox: u.outbox,
     featured: u.featured,
     preferredUsername: owner.username,
-    name: owner.displayName,
-    summary: textToHtml(owner.summary),
+    name: profile.displayName,
+    summary: textToHtml(profile.note),
     url: u.profile,
-    manuallyApprovesFollowers: owner.manuallyApprovesFollowers,
-    discoverable: owner.discoverable,
-    indexable: owner.indexable,
+    manuallyApprovesFollowers: profile.locked,
+    discoverable: profile.discoverable,
+    indexable: profile.indexable,
     published: state.createdAt.toISOString(),
     publicKey: { id: u.keyId, owner: u.id, publicKeyPem: state.publicKeyPem },
     endpoints: { sharedInbox: urls.sharedInbox },
     icon: image(owner.avatarUrl),
     image: image(owner.headerUrl),
     tag: [],
-    attachment: owner.fields.map((f) => ({
+    attachment: profile.fields.map((f) => ({
       type: "PropertyValue",
       name: f.name,
       value: fieldValueToHtml(f.value),

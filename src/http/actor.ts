@@ -8,6 +8,7 @@ import { prefersActivityJson } from "../activitypub/negotiation";
 import type { AppEnv } from "../env";
 import { profilePage } from "../pages/profile";
 import { ensureLocalActor } from "../storage/local-actors";
+import { readOwner } from "../storage/owner-profile";
 import { profileSummary } from "../storage/profile";
 import { activityJson, jsonError } from "./responses";
 
@@ -24,8 +25,11 @@ actor.get("/users/:username", async (c) => {
   }
   c.header("Vary", "Accept");
   if (prefersActivityJson(c.req.header("Accept"))) {
-    const state = await ensureLocalActor(db, { role: "owner", now: c.var.ctx.now() });
-    return activityJson(c, toActor(config, state));
+    const { state, profile } = await readOwner(db, {
+      defaults: config.owner,
+      now: c.var.ctx.now(),
+    });
+    return activityJson(c, toActor(config, state, profile));
   }
   return renderProfile(c);
 });
@@ -55,6 +59,10 @@ actor.get("/actor", async (c) => {
 
 async function renderProfile(c: Context<AppEnv>) {
   const { config, db } = c.var.ctx;
-  const summary = await profileSummary(db, config.urls.owner.id, RECENT_NOTES);
+  const summary = await profileSummary(db, {
+    actor: config.urls.owner.id,
+    defaults: config.owner,
+    limit: RECENT_NOTES,
+  });
   return c.html(profilePage(config, summary));
 }

@@ -11,6 +11,7 @@ import type { AppEnv } from "../env";
 import { notePage } from "../pages/note";
 import { findNote, withRelations } from "../storage/notes";
 import { findOutboxActivity } from "../storage/outbox";
+import { readProfile } from "../storage/owner-profile";
 import type { NoteRow, Visibility } from "../storage/schema";
 import { activityJson, jsonError } from "./responses";
 
@@ -51,7 +52,7 @@ objects.get("/users/:username/statuses/:id{[0-9]+}", async (c) => {
   const lookup = await lookupNote(c, c.req.param("username"), c.req.param("id"));
   if (!lookup.found) return notFound(c, lookup);
   if (!prefersActivityJson(c.req.header("Accept"))) {
-    return c.html(notePage(c.var.ctx.config, lookup.note));
+    return renderNote(c, lookup.note);
   }
   const [withRel] = await withRelations(c.var.ctx.db, [lookup.note]);
   if (withRel === undefined) return jsonError(c, 404, "no such object");
@@ -80,8 +81,14 @@ objects.get("/:handle{@[^/]+}/:id{[0-9]+}", async (c) => {
   const lookup = await lookupNote(c, c.req.param("handle").slice(1), c.req.param("id"));
   if (!lookup.found) return notFound(c, lookup);
   if (prefersActivityJson(c.req.header("Accept"))) return c.redirect(lookup.note.id);
-  return c.html(notePage(c.var.ctx.config, lookup.note));
+  return renderNote(c, lookup.note);
 });
+
+/** A note's HTML page, under the owner's name as their profile gives it. */
+async function renderNote(c: Context<AppEnv>, note: NoteRow) {
+  const { config, db } = c.var.ctx;
+  return c.html(notePage(config, note, await readProfile(db, config.owner)));
+}
 
 /** The `Create` that published a note, at `<note>/activity` as on Mastodon. */
 objects.get("/users/:username/statuses/:id{[0-9]+}/activity", async (c) => {

@@ -1,16 +1,16 @@
 /**
  * Mastodon client API entities (Account, Status, Relationship) from our rows, so that a later
- * OAuth layer and real apps fit on top. Ids are strings: `seq` of notes and actors, and
- * "owner" for the owner (Mastodon's docs say ids are strings, not necessarily numbers).
+ * OAuth layer and real apps fit on top. Ids are Mastodon-shaped (`ids.ts`): time-ordered
+ * decimal strings of 64-bit numbers, computed from each row as storage computes them in SQL.
  * Pure: what they need is read beforehand (`storage/statuses.ts`).
  */
 import { fieldValueToHtml, textToHtml } from "../activitypub/text";
 import type { Config } from "../env";
 import type { NoteWithRelations } from "../storage/notes";
-import type { ActorRow, FollowRow } from "../storage/schema";
+import type { Profile } from "../storage/owner-profile";
+import type { ActorRow, FollowRow, ReactionRow } from "../storage/schema";
 import type { StatusData } from "../storage/statuses";
-
-export const OWNER_ACCOUNT_ID = "owner";
+import { accountId, attachmentId, boostId, noteId, ownerAccountId } from "./ids";
 
 const iso = (d: Date | null | undefined) => (d == null ? null : d.toISOString());
 
@@ -20,34 +20,40 @@ export interface OwnerCounts {
   readonly following: number;
 }
 
-export function serializeOwner(config: Config, createdAt: Date, counts: OwnerCounts) {
+/** What the owner's account shows beyond the configuration: its counts and its profile. */
+export interface OwnerData extends OwnerCounts {
+  readonly profile: Profile;
+}
+
+export function serializeOwner(config: Config, createdAt: Date, data: OwnerData) {
+  const { profile } = data;
   const { owner, urls } = config;
   const avatar = owner.avatarUrl ?? `${config.origin}/avatars/missing.png`;
   const header = owner.headerUrl ?? `${config.origin}/headers/missing.png`;
   return {
-    id: OWNER_ACCOUNT_ID,
+    id: ownerAccountId(createdAt),
     username: owner.username,
     acct: owner.username,
-    display_name: owner.displayName,
-    locked: owner.manuallyApprovesFollowers,
-    bot: false,
-    discoverable: owner.discoverable,
-    indexable: owner.indexable,
+    display_name: profile.displayName,
+    locked: profile.locked,
+    bot: profile.bot,
+    discoverable: profile.discoverable,
+    indexable: profile.indexable,
     group: false,
     created_at: createdAt.toISOString(),
-    note: textToHtml(owner.summary),
+    note: textToHtml(profile.note),
     url: urls.owner.profile,
     uri: urls.owner.id,
     avatar,
     avatar_static: avatar,
     header,
     header_static: header,
-    followers_count: counts.followers,
-    following_count: counts.following,
-    statuses_count: counts.posts,
+    followers_count: data.followers,
+    following_count: data.following,
+    statuses_count: data.posts,
     last_status_at: null,
     emojis: [],
-    fields: owner.fields.map((f) => ({
+    fields: profile.fields.map((f) => ({
       name: f.name,
       value: fieldValueToHtml(f.value),
       verified_at: null,
@@ -61,7 +67,7 @@ export function serializeActor(config: Config, row: ActorRow): MastodonAccount {
   const missing = `${config.origin}/avatars/missing.png`;
   const username = row.preferredUsername ?? row.id.split("/").pop() ?? "";
   return {
-    id: String(row.seq),
+    id: accountId(row),
     username,
     acct: `${username}@${row.domain}`,
     display_name: row.name ?? "",
@@ -94,7 +100,7 @@ export function serializeRelationship(
   followedBy: FollowRow | undefined,
 ) {
   return {
-    id: String(account.seq),
+    id: accountId(account),
     following: following?.state === "accepted",
     showing_reblogs: following?.state === "accepted",
     notifying: false,
@@ -144,7 +150,7 @@ export function serializeStatus(view: StatusView, item: NoteWithRelations) {
       };
     });
   return {
-    id: String(note.seq),
+    id: noteId(note),
     uri: note.id,
     url: note.url ?? note.id,
     created_at: note.published.toISOString(),
@@ -155,7 +161,7 @@ export function serializeStatus(view: StatusView, item: NoteWithRelations) {
     sensitive: note.sensitive,
     spoiler_text: note.summary ?? "",
     media_attachments: (note.attachments ?? []).map((a, i) => ({
-      id: `${note.seq}-${i}`,
+      id: attachmentId(note, i),
       type: a.mediaType?.startsWith("image/")
         ? "image"
         : a.mediaType?.startsWith("video/")
@@ -182,14 +188,10 @@ export function serializeStatus(view: StatusView, item: NoteWithRelations) {
     reblogs_count: note.sharesCount,
     favourites_count: note.likesCount,
     replies_count: data.replies.get(note.id) ?? 0,
-    in_reply_to_id: parent === undefined ? null : String(parent.seq),
+    in_reply_to_id: parent === undefined ? null : noteId(parent),
     in_reply_to_account_id:
-      parent === undefined
-        ? null
-        : parent.attributedTo === ownerId
-          ? OWNER_ACCOUNT_ID
-          : (accountOf(parent.attributedTo)?.id ?? null),
-    reblog: null,
+      parent === undefined ? null : (accountOf(parent.attributedTo)?.id ?? null),
+    reblog: null as MastodonStatus | null,
     poll: null,
     card: null,
     language: note.language,
@@ -202,7 +204,40 @@ export function serializeStatus(view: StatusView, item: NoteWithRelations) {
   };
 }
 
-export type MastodonStatus = ReturnType<typeof serializeStatus>;
+export interface MastodonStatus extends ReturnType<typeof serializeStatus> {}
+
+/**
+ * A boost as Mastodon shows it: a status of its own (the boost's id, odd), by the booster,
+ * empty but for the status boosted in `reblog`.
+ */
+export function serializeBoost(
+  boost: ReactionRow,
+  account: MastodonAccount,
+  original: MastodonStatus,
+): MastodonStatus {
+  return {
+    ...original,
+    id: boostId(boost),
+    uri: boost.id,
+    url: boost.id,
+    created_at: boost.createdAt.toISOString(),
+    edited_at: null,
+    account,
+    content: "",
+    visibility: original.visibility === "unlisted" ? "unlisted" : "public",
+    sensitive: false,
+    spoiler_text: "",
+    media_attachments: [],
+    mentions: [],
+    tags: [],
+    replies_count: 0,
+    in_reply_to_id: null,
+    in_reply_to_account_id: null,
+    reblog: original,
+    language: null,
+    pinned: false,
+  };
+}
 
 /**
  * `user@host` of a mention whose account we do not know: its name, or, for a mention that

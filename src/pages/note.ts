@@ -1,6 +1,7 @@
 /** A note as browsers see it, alone or in the profile's list. */
 import { html, raw } from "hono/html";
 import type { Config } from "../env";
+import type { Profile } from "../storage/owner-profile";
 import type { NoteRow } from "../storage/schema";
 import { layout } from "./layout";
 
@@ -14,12 +15,18 @@ ${note.summary === null || note.summary === "" ? content : html`<details><summar
 </article>`;
 }
 
-export function notePage(config: Config, note: NoteRow) {
+/** The name a page shows: the display name, or the username when it is blank (as Mastodon). */
+export function shownName(config: Config, profile: Pick<Profile, "displayName">): string {
+  return profile.displayName === "" ? config.owner.username : profile.displayName;
+}
+
+export function notePage(config: Config, note: NoteRow, profile: Profile) {
   const { owner, host } = config;
+  const name = shownName(config, profile);
   return layout({
-    title: `${owner.displayName} (@${owner.username}@${host})`,
+    title: `${name} (@${owner.username}@${host})`,
     alternate: note.id,
-    body: html`<header><a href="${config.urls.owner.profile}">${owner.displayName}</a> <span class="handle">@${owner.username}@${host}</span></header>
+    body: html`<header><a href="${config.urls.owner.profile}">${name}</a> <span class="handle">@${owner.username}@${host}</span></header>
 <main>${noteArticle(note)}</main>`,
   });
 }

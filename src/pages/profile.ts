@@ -4,25 +4,27 @@ import { fieldValueToHtml, textToHtml } from "../activitypub/text";
 import type { Config } from "../env";
 import type { ProfileSummary } from "../storage/profile";
 import { layout } from "./layout";
-import { noteArticle } from "./note";
+import { noteArticle, shownName } from "./note";
 
 export function profilePage(config: Config, summary: ProfileSummary) {
   const { owner, urls, host } = config;
+  const { profile } = summary;
   const handle = `@${owner.username}@${host}`;
+  const name = shownName(config, profile);
   return layout({
-    title: `${owner.displayName} (${handle})`,
-    description: owner.summary,
+    title: `${name} (${handle})`,
+    description: profile.note,
     alternate: urls.owner.id,
     body: html`<header class="profile">
 ${owner.headerUrl === undefined ? "" : html`<img class="header" src="${owner.headerUrl}" alt="">`}
 ${owner.avatarUrl === undefined ? "" : html`<img class="avatar" src="${owner.avatarUrl}" alt="">`}
-<h1>${owner.displayName}</h1>
+<h1>${name}</h1>
 <p class="handle">${handle}</p>
-${raw(textToHtml(owner.summary))}
+${raw(textToHtml(profile.note))}
 ${
-  owner.fields.length === 0
+  profile.fields.length === 0
     ? ""
-    : html`<dl class="fields">${owner.fields.map(
+    : html`<dl class="fields">${profile.fields.map(
         (f) => html`<dt>${f.name}</dt><dd>${raw(fieldValueToHtml(f.value))}</dd>`,
       )}</dl>`
 }

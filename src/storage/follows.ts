@@ -26,6 +26,24 @@ export function countFollowsQuery(db: Db, side: FollowSide, actor: string) {
   return db.select({ n: count() }).from(follows).where(acceptedOn(side, actor));
 }
 
+/** How many follow requests wait for an actor's answer. */
+export async function countFollowRequests(db: Db, actor: string): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(follows)
+    .where(and(eq(follows.actor, actor), eq(follows.state, "pending")));
+  return row?.n ?? 0;
+}
+
+/** Who asked to follow an actor and waits for an answer, with the `Follow` they sent. */
+export function followRequests(db: Db, actor: string) {
+  return db
+    .select({ follower: follows.follower, activityId: follows.activityId })
+    .from(follows)
+    .where(and(eq(follows.actor, actor), eq(follows.state, "pending")))
+    .orderBy(follows.seq);
+}
+
 export async function countFollows(db: Db, side: FollowSide, actor: string): Promise<number> {
   const [row] = await countFollowsQuery(db, side, actor);
   return row?.n ?? 0;

@@ -12,6 +12,11 @@ const publicColumns = {
   createdAt: localActors.createdAt,
 };
 
+/** A local actor's public state (a query, to run alone or in a batch); absent before its keys. */
+export function localActorQuery(db: Db, role: LocalActorRole) {
+  return db.select(publicColumns).from(localActors).where(eq(localActors.role, role));
+}
+
 /**
  * Returns the stored actor, creating its key pair on first use (at `now`). Two first requests
  * may both generate a pair; `ON CONFLICT DO NOTHING` keeps the first one written, and both
@@ -21,8 +26,7 @@ export async function ensureLocalActor(
   db: Db,
   actor: { role: LocalActorRole; now: Date },
 ): Promise<LocalActorState> {
-  const byRole = eq(localActors.role, actor.role);
-  const [existing] = await db.select(publicColumns).from(localActors).where(byRole);
+  const [existing] = await localActorQuery(db, actor.role);
   if (existing !== undefined) return existing;
 
   const pair = await generateRsaKeyPair();
@@ -31,7 +35,7 @@ export async function ensureLocalActor(
       .insert(localActors)
       .values({ role: actor.role, ...pair, createdAt: actor.now })
       .onConflictDoNothing(),
-    db.select(publicColumns).from(localActors).where(byRole),
+    localActorQuery(db, actor.role),
   ]);
   if (stored === undefined) throw new Error(`local actor ${actor.role} could not be stored`);
   return stored;

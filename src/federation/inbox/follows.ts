@@ -18,6 +18,7 @@ import {
   notifyStatement,
 } from "../../storage/notifications";
 import { insertActivityStatement } from "../../storage/outbox";
+import { effectiveProfile, profileQuery } from "../../storage/owner-profile";
 import { done, type Inbound, type Outcome } from "./outcome";
 
 export async function onFollow(ctx: AppContext, activity: Inbound): Promise<Outcome> {
@@ -26,16 +27,15 @@ export async function onFollow(ctx: AppContext, activity: Inbound): Promise<Outc
   if (objectIdOf(activity) !== owner) return done();
   const at = activity.receivedAt;
   const edge = { actor: owner, follower: activity.actor };
-  const [[existing], [latestGroup]] = await db.batch([
+  const [[existing], [latestGroup], profile] = await db.batch([
     edgeQuery(db, edge),
     latestGroupQuery(db, "follow"),
+    profileQuery(db),
   ]);
   // Once accepted, always accepted; a pending request is accepted when the owner no longer
-  // approves by hand.
-  const state =
-    existing?.state === "accepted" || !config.owner.manuallyApprovesFollowers
-      ? "accepted"
-      : "pending";
+  // approves by hand (their profile is locked).
+  const { locked } = effectiveProfile(config.owner, profile);
+  const state = existing?.state === "accepted" || !locked ? "accepted" : "pending";
   const statements: Statement[] = [
     followedStatement(db, {
       ...edge,

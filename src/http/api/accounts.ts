@@ -3,34 +3,24 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { followAccount, unfollowAccount } from "../../federation/publish/follows";
 import { parseHandle, resolveHandle } from "../../federation/resolve";
+import { isRemoteAccountId, parseMastodonId } from "../../mastodon/ids";
 import { serializeActor, serializeRelationship } from "../../mastodon/serialize";
-import { actorBySeq } from "../../storage/actors";
+import { actorByApiId } from "../../storage/actors";
 import { findFollow } from "../../storage/follows";
 import type { ActorRow } from "../../storage/schema";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
-import { parseId } from "./input";
 import { ownerAccount } from "./views";
 
 export const accounts = new Hono<AppEnv>();
-accounts.use("*", requireOwner());
-
-accounts.get("/verify_credentials", async (c) => {
-  const { ctx } = c.var;
-  const account = await ownerAccount(ctx);
-  const { owner } = ctx.config;
-  return c.json({
-    ...account,
-    source: {
-      privacy: "public",
-      sensitive: false,
-      language: null,
-      note: owner.summary,
-      fields: owner.fields.map((f) => ({ name: f.name, value: f.value, verified_at: null })),
-      follow_requests_count: 0,
-    },
-  });
-});
+accounts.use(
+  "*",
+  requireOwner({
+    read: "read:accounts",
+    write: "write:accounts",
+    except: [[/\/(un)?follow$/, "write:follows"]],
+  }),
+);
 
 /** An account by handle, found through WebFinger when we do not know it yet. */
 accounts.get("/lookup", async (c) => {
@@ -54,11 +44,16 @@ accounts.get("/lookup", async (c) => {
   return c.json(serializeActor(config, resolved.actor));
 });
 
+/** The owner's account (its id's low bits are 0) or a remote one (odd), by Mastodon id. */
 accounts.get("/:id", async (c) => {
   const { ctx } = c.var;
-  if (c.req.param("id") === "owner") return c.json(await ownerAccount(ctx));
-  const seq = parseId(c.req.param("id"));
-  const row = seq === undefined ? undefined : await actorBySeq(ctx.db, seq);
+  const id = parseMastodonId(c.req.param("id"));
+  if (id === undefined) return jsonError(c, 404, "Record not found");
+  if (!isRemoteAccountId(id)) {
+    const owner = await ownerAccount(ctx);
+    return owner.id === id.toString() ? c.json(owner) : jsonError(c, 404, "Record not found");
+  }
+  const row = await actorByApiId(ctx.db, id);
   return row === undefined
     ? jsonError(c, 404, "Record not found")
     : c.json(serializeActor(ctx.config, row));
@@ -79,9 +74,9 @@ for (const [path, action] of [
   ["unfollow", unfollowAccount],
 ] as const) {
   accounts.post(`/:id/${path}`, async (c) => {
-    const seq = parseId(c.req.param("id"));
-    if (seq === undefined) return jsonError(c, 404, "Record not found");
-    const result = await action(c.var.ctx, seq);
+    const id = parseMastodonId(c.req.param("id"));
+    if (id === undefined) return jsonError(c, 404, "Record not found");
+    const result = await action(c.var.ctx, id);
     if (!result.ok) return jsonError(c, result.status, result.error);
     return relationship(c, result.value);
   });

@@ -5,21 +5,30 @@ import type { AppEnv } from "../../env";
 import type { ActionResult } from "../../federation/publish/commit";
 import { react, unreact } from "../../federation/publish/reactions";
 import { deleteStatus, editStatus, publishStatus } from "../../federation/publish/statuses";
+import { isBoostId, noteId, parseMastodonId } from "../../mastodon/ids";
 import { deliveriesOf } from "../../storage/deliveries";
-import { notesBySeq } from "../../storage/notes";
+import { findNote, noteByApiId } from "../../storage/notes";
 import { activitiesAbout } from "../../storage/outbox";
-import { findReaction } from "../../storage/reactions";
+import { readProfile } from "../../storage/owner-profile";
+import { boostByApiId, findReaction } from "../../storage/reactions";
 import { VISIBILITIES } from "../../storage/schema";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
-import { Flag, parseId, readInput } from "./input";
-import { ownerAccount, statusesOf } from "./views";
+import { Flag, readInput } from "./input";
+import { boostStatus, statusById, statusesOf } from "./views";
 
 /** Characters per status (Mastodon's default is 500; a single-user instance can afford more). */
 export const MAX_STATUS_LENGTH = 5000;
 
 export const statuses = new Hono<AppEnv>();
-statuses.use("*", requireOwner());
+statuses.use(
+  "*",
+  requireOwner({
+    read: "read:statuses",
+    write: "write:statuses",
+    except: [[/\/(un)?favourite$/, "write:favourites"]],
+  }),
+);
 
 const Text = v.pipe(
   v.string("must be text"),
@@ -38,12 +47,17 @@ const Common = {
 };
 const Create = v.object({
   status: Text,
-  visibility: v.optional(
-    v.picklist(VISIBILITIES, "must be public, unlisted, private or direct"),
-    "public",
-  ),
+  visibility: v.optional(v.picklist(VISIBILITIES, "must be public, unlisted, private or direct")),
   in_reply_to_id: v.optional(
-    v.pipe(v.string("must be a status id"), v.regex(/^\d{1,15}$/, "must be a status id")),
+    v.pipe(
+      v.string("must be a status id"),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        const id = parseMastodonId(dataset.value);
+        if (id !== undefined) return id;
+        addIssue({ message: "must be a status id" });
+        return NEVER;
+      }),
+    ),
   ),
   ...Common,
 });
@@ -64,48 +78,68 @@ statuses.post("/", async (c) => {
     return jsonError(c, 422, "Validation failed: Idempotency-Key must be 1 to 200 characters");
   }
   const { status, visibility, in_reply_to_id, spoiler_text, sensitive, language } = input.value;
+  const { ctx } = c.var;
+  // What the app leaves out, the owner's posting defaults give (Mastodon's `source`).
+  const defaults = [visibility, sensitive, language].includes(undefined)
+    ? await readProfile(ctx.db, ctx.config.owner)
+    : undefined;
   const result = await publishStatus(
-    c.var.ctx,
+    ctx,
     {
       text: status,
-      visibility,
-      inReplyTo: in_reply_to_id === undefined ? undefined : Number(in_reply_to_id),
+      visibility: visibility ?? defaults?.privacy ?? "public",
+      inReplyTo: in_reply_to_id,
       spoilerText: spoiler_text,
-      sensitive,
-      language,
+      sensitive: sensitive ?? defaults?.sensitive,
+      language: language ?? defaults?.language ?? undefined,
     },
     key,
   );
   return answer(c, result);
 });
 
+/** A note's status, or a boost's (Mastodon answers the boost, the original inside it). */
 statuses.get("/:id", async (c) => {
-  const seq = parseId(c.req.param("id"));
-  if (seq === undefined) return jsonError(c, 404, "no such status");
-  const [status] = await statusesOf(c.var.ctx, [seq]);
+  const id = parseMastodonId(c.req.param("id"));
+  const status = id === undefined ? undefined : await statusById(c.var.ctx, id);
   return status === undefined ? jsonError(c, 404, "no such status") : c.json(status);
 });
 
 statuses.put("/:id", async (c) => {
-  const seq = parseId(c.req.param("id"));
-  if (seq === undefined) return jsonError(c, 404, "no such status");
+  const id = parseMastodonId(c.req.param("id"));
+  if (id === undefined) return jsonError(c, 404, "no such status");
   const input = await readInput(c, Edit);
   if (!input.ok) return jsonError(c, input.status, input.error);
   const { status, spoiler_text, sensitive, language } = input.value;
   const edit = { text: status, spoilerText: spoiler_text, sensitive, language };
-  return answer(c, await editStatus(c.var.ctx, seq, edit));
+  return answer(c, await editStatus(c.var.ctx, id, edit));
 });
 
+/** Deletes one of the owner's statuses; deleting the owner's boost undoes it, as in Mastodon. */
 statuses.delete("/:id", async (c) => {
-  const seq = parseId(c.req.param("id"));
-  if (seq === undefined) return jsonError(c, 404, "no such status");
+  const id = parseMastodonId(c.req.param("id"));
+  if (id === undefined) return jsonError(c, 404, "no such status");
+  if (isBoostId(id)) return undoBoost(c, id);
   const { ctx } = c.var;
   // Serialised before it goes: Mastodon answers with the deleted status.
-  const [before] = await statusesOf(ctx, [seq]);
-  const result = await deleteStatus(ctx, seq);
+  const before = await statusById(ctx, id);
+  const result = await deleteStatus(ctx, id);
   if (!result.ok || before === undefined) return jsonError(c, 404, "no such status");
   return c.json(before);
 });
+
+/** Undoes the owner's boost of this id; answers the boost as it was. */
+async function undoBoost(c: Context<AppEnv>, id: bigint) {
+  const { ctx } = c.var;
+  const found = await boostByApiId(ctx.db, id);
+  if (found === undefined || found.boost.actor !== ctx.config.urls.owner.id) {
+    return jsonError(c, 404, "no such status");
+  }
+  const before = await boostStatus(ctx, found);
+  const result = await unreact(ctx, id, "Announce");
+  if (!result.ok || before === undefined) return jsonError(c, 404, "no such status");
+  return c.json(before);
+}
 
 for (const [path, type, undo] of [
   ["favourite", "Like", false],
@@ -114,35 +148,25 @@ for (const [path, type, undo] of [
   ["unreblog", "Announce", true],
 ] as const) {
   statuses.post(`/:id/${path}`, async (c) => {
-    const seq = parseId(c.req.param("id"));
-    if (seq === undefined) return jsonError(c, 404, "no such status");
+    const id = parseMastodonId(c.req.param("id"));
+    if (id === undefined) return jsonError(c, 404, "no such status");
     const { ctx } = c.var;
-    const result = undo ? await unreact(ctx, seq, type) : await react(ctx, seq, type);
+    const result = undo ? await unreact(ctx, id, type) : await react(ctx, id, type);
     if (!result.ok || type !== "Announce" || undo) return answer(c, result);
-    // A boost answers with the boost, the original inside it, as Mastodon does.
-    const [original] = await statusesOf(ctx, [result.value.seq]);
-    const boost = await findReaction(ctx.db, {
-      actor: ctx.config.urls.owner.id,
-      type: "Announce",
-      object: result.value.id,
-    });
-    if (original === undefined || boost === undefined) return jsonError(c, 404, "no such status");
-    return c.json({
-      ...original,
-      id: `${original.id}-boost-${boost.seq}`,
-      uri: boost.id,
-      url: boost.id,
-      created_at: boost.createdAt.toISOString(),
-      account: await ownerAccount(ctx),
-      content: "",
-      spoiler_text: "",
-      mentions: [],
-      tags: [],
-      media_attachments: [],
-      in_reply_to_id: null,
-      in_reply_to_account_id: null,
-      reblog: original,
-    });
+    // A boost answers with the boost (its own id), the original inside it, as Mastodon does.
+    const [boost, note] = await Promise.all([
+      findReaction(ctx.db, {
+        actor: ctx.config.urls.owner.id,
+        type: "Announce",
+        object: result.value.id,
+      }),
+      findNote(ctx.db, result.value.id),
+    ]);
+    const status =
+      boost === undefined || note === undefined
+        ? undefined
+        : await boostStatus(ctx, { boost, note });
+    return status === undefined ? jsonError(c, 404, "no such status") : c.json(status);
   });
 }
 
@@ -151,12 +175,12 @@ for (const [path, type, undo] of [
  * it (its Create, edits, its Delete): delivered, pending, retrying, parked or failed.
  */
 statuses.get("/:id/deliveries", async (c) => {
-  const seq = parseId(c.req.param("id"));
-  if (seq === undefined) return jsonError(c, 404, "no such status");
+  const id = parseMastodonId(c.req.param("id"));
+  if (id === undefined) return jsonError(c, 404, "no such status");
   const { db, config } = c.var.ctx;
   const owner = config.urls.owner.id;
   // A deleted note too: where its `Delete` went is part of its story.
-  const [note] = await notesBySeq(db, [seq]);
+  const note = await noteByApiId(db, id);
   if (note === undefined || note.attributedTo !== owner) {
     return jsonError(c, 404, "no such status");
   }
@@ -170,7 +194,7 @@ statuses.get("/:id/deliveries", async (c) => {
     activities.map((a) => a.id),
   );
   return c.json({
-    status_id: String(seq),
+    status_id: noteId(note),
     activities: activities.map((activity) => {
       const hosts = deliveries.get(activity.id) ?? [];
       const summary = { delivered: 0, pending: 0, retrying: 0, parked: 0, failed: 0 };

@@ -1,0 +1,136 @@
+/**
+ * The owner changes their profile. It is stored, and when what other servers see of it
+ * changed, one `Update` of the actor goes to the followers' servers, addressed as Mastodon
+ * addresses its own (public; here with the followers in `cc`, which is how the fan-out
+ * finds them). Unlocking the account lets in everyone who was waiting, as Mastodon does.
+ */
+import { toActor } from "../../activitypub/actor";
+import { PUBLIC_COLLECTION } from "../../activitypub/context";
+import { newObjectId } from "../../activitypub/urls";
+import type { AppContext } from "../../context";
+import type { Statement } from "../../storage/db";
+import { acceptFollowStatement, followRequests } from "../../storage/follows";
+import { forgetFollowRequestNotification } from "../../storage/notifications";
+import { insertActivityStatement } from "../../storage/outbox";
+import { type Profile, readOwner, saveProfileStatement } from "../../storage/owner-profile";
+import { commit } from "./commit";
+
+/** What to change; a key left out (or undefined) stays as it is. */
+export type ProfileChanges = { readonly [K in keyof Profile]?: Profile[K] | undefined };
+
+/** What other servers see of the profile; the rest are the owner's posting defaults. */
+const PUBLIC_KEYS = [
+  "displayName",
+  "note",
+  "fields",
+  "locked",
+  "bot",
+  "discoverable",
+  "indexable",
+] as const satisfies readonly (keyof Profile)[];
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+function merge(before: Profile, changes: ProfileChanges): Profile {
+  const after = { ...before };
+  for (const key of Object.keys(before) as (keyof Profile)[]) {
+    const value = changes[key];
+    if (value !== undefined) Object.assign(after, { [key]: value });
+  }
+  return after;
+}
+
+export interface ProfileUpdate {
+  readonly profile: Profile;
+  /** The `Update` sent, when what others see changed. */
+  readonly activityId: string | undefined;
+}
+
+/**
+ * Applies the changes. Nothing is written, and nothing sent, when they change nothing; a
+ * change of posting defaults alone is stored and not sent.
+ */
+export async function updateProfile(
+  ctx: AppContext,
+  changes: ProfileChanges,
+): Promise<ProfileUpdate> {
+  const { db, config } = ctx;
+  const owner = config.urls.owner;
+  const now = ctx.now();
+  const { state, profile: before } = await readOwner(db, { defaults: config.owner, now });
+  const after = merge(before, changes);
+  if (same(before, after)) return { profile: before, activityId: undefined };
+
+  const statements: Statement[] = [saveProfileStatement(db, after, now)];
+  const activityIds: string[] = [];
+  let updateId: string | undefined;
+  if (PUBLIC_KEYS.some((key) => !same(before[key], after[key]))) {
+    const { "@context": _context, ...actor } = toActor(config, state, after);
+    const update = {
+      id: config.urls.activity(newObjectId(now)),
+      type: "Update",
+      actor: owner.id,
+      published: now.toISOString(),
+      to: [PUBLIC_COLLECTION],
+      cc: [owner.followers],
+      object: actor,
+    };
+    statements.push(
+      insertActivityStatement(db, {
+        payload: update,
+        objectId: owner.id,
+        visibility: "public",
+        published: now,
+      }),
+    );
+    updateId = update.id;
+    activityIds.push(update.id);
+  }
+  if (before.locked && !after.locked) {
+    const accepted = await acceptWaiting(ctx, now);
+    statements.push(...accepted.statements);
+    activityIds.push(...accepted.activityIds);
+  }
+  await commit(ctx, statements, activityIds);
+  return { profile: after, activityId: updateId };
+}
+
+/** Every follow request accepted (Mastodon's `authorize_all_follow_requests` on unlocking). */
+async function acceptWaiting(
+  ctx: AppContext,
+  now: Date,
+): Promise<{ statements: Statement[]; activityIds: string[] }> {
+  const { db, config } = ctx;
+  const owner = config.urls.owner.id;
+  const statements: Statement[] = [];
+  const activityIds = new Set<string>();
+  for (const request of await followRequests(db, owner)) {
+    let id = config.urls.activity(newObjectId(now));
+    while (activityIds.has(id)) id = config.urls.activity(newObjectId(now));
+    activityIds.add(id);
+    const accept = {
+      id,
+      type: "Accept",
+      actor: owner,
+      // Servers match an Accept by the Follow's id, or by its actor and object.
+      object: {
+        ...(request.activityId === null ? {} : { id: request.activityId }),
+        type: "Follow",
+        actor: request.follower,
+        object: owner,
+      },
+      to: [request.follower],
+    };
+    statements.push(
+      acceptFollowStatement(db, { actor: owner, follower: request.follower, at: now }),
+      forgetFollowRequestNotification(db, request.follower),
+      insertActivityStatement(db, {
+        payload: accept,
+        objectId: request.activityId ?? request.follower,
+        visibility: "direct",
+        published: now,
+      }),
+    );
+  }
+  return { statements, activityIds: [...activityIds] };
+}
