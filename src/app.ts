@@ -10,6 +10,8 @@ import { inboxes } from "./http/inbox";
 import { media } from "./http/media";
 import { metrics } from "./http/metrics";
 import { withContext } from "./http/middleware/context";
+import { cors } from "./http/middleware/cors";
+import { htmlSecurity } from "./http/middleware/security";
 import { nodeinfo } from "./http/nodeinfo";
 import { oauth } from "./http/oauth";
 import { objects } from "./http/objects";
@@ -19,6 +21,8 @@ import { wellKnown } from "./http/well-known";
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  // First: a preflight is answered before `methodNotAllowed` could refuse OPTIONS with a 405.
+  app.use(cors());
   app.use(
     methodNotAllowed({
       app,
@@ -29,6 +33,7 @@ export function createApp(): Hono<AppEnv> {
     }),
   );
   app.use(withContext());
+  app.use(htmlSecurity());
 
   app.route("/.well-known", wellKnown);
   app.route("/nodeinfo", nodeinfo);

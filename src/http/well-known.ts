@@ -1,6 +1,5 @@
 /** Discovery: WebFinger, host-meta and the NodeInfo links document. */
 import { Hono } from "hono";
-import { cors } from "hono/cors";
 import { guessImageType } from "../activitypub/actor";
 import {
   filterLinks,
@@ -13,9 +12,8 @@ import type { AppEnv, Config } from "../env";
 import { SCOPES } from "../mastodon/scopes";
 import { jsonError } from "./responses";
 
+/** CORS: `middleware/cors.ts`, for every path under `/.well-known/`. */
 export const wellKnown = new Hono<AppEnv>();
-
-wellKnown.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"] }));
 
 wellKnown.get("/webfinger", (c) => {
   const parsed = parseResource(c.req.query("resource"));

@@ -159,6 +159,12 @@ const paths = (notes: readonly string[]): fc.Arbitrary<string> =>
     ),
     segment.map((s) => `/.well-known/${s}`),
     fc.constantFrom("/nodeinfo/2.0", "/nodeinfo/2.1", "/nodeinfo/2.2", "/nodeinfo/"),
+    fc
+      .tuple(
+        fc.constantFrom("/api/v1/instance", "/api/v2/instance", "/api/v1/custom_emojis"),
+        fc.constantFrom("", "/peers", "/activity", "/rules", "/x"),
+      )
+      .map(([p, tail]) => `${p}${tail}`),
     fc.constantFrom(
       "/",
       "/actor",
@@ -235,6 +241,10 @@ const requests = (notes: readonly string[]): fc.Arbitrary<Sent> =>
             headerJunk,
           ),
           "access-control-request-method": fc.constantFrom("DELETE", "junk"),
+          "access-control-request-headers": fc.oneof(
+            fc.constantFrom("authorization, content-type", ",,,", "a".repeat(5000)),
+            headerJunk,
+          ),
         },
         { requiredKeys: [] },
       ),

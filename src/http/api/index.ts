@@ -1,19 +1,27 @@
 /**
  * The client API, Mastodon-shaped. Every router requires a token acting as the owner with
- * the scope its route needs, except app registration (anyone, rate-limited).
+ * the scope its route needs, except app registration (anyone, rate-limited) and what describes
+ * the server (`instance.ts`: public).
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { accounts } from "./accounts";
 import { apps } from "./apps";
+import { instance } from "./instance";
+import { markers } from "./markers";
 import { notificationsV1, notificationsV2 } from "./notifications";
+import { profile } from "./profile";
 import { statuses } from "./statuses";
 import { timelines } from "./timelines";
 
 export const api = new Hono<AppEnv>();
 api.route("/", apps);
+api.route("/", instance);
 api.route("/v1/statuses", statuses);
+// Before the accounts router: its `/:id` would take `verify_credentials` for an id.
+api.route("/", profile);
 api.route("/v1/accounts", accounts);
+api.route("/v1/markers", markers);
 api.route("/v1/notifications", notificationsV1);
 api.route("/v2/notifications", notificationsV2);
 api.route("/v1/timelines", timelines);
