@@ -4,11 +4,13 @@
  * bodies (JSON, forms, multipart, junk), queries and ids get a JSON 4xx or an answer, in
  * time, and what is refused changes nothing; a GET never changes anything.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { accountId } from "../../src/mastodon/ids";
 import { actors } from "../../src/storage/schema";
 import { db, seedNote } from "../helpers";
+import { exchange, registerApp, signIn } from "../support/oauth";
 import { anyJson, headerJunk, hostileHtml, type Raw, raw, str } from "./arbitraries";
 import {
   changes,
@@ -32,11 +34,12 @@ const RUNS = {
   owner: { seed: 0x5eed_0041, numRuns: 260 },
 };
 
+/** OAuth tokens every owner route refuses: revoked, an app's own, one holding only `push`. */
+const refusedTokens: string[] = [];
+
 /**
- * Who calls. There is no OAuth yet: when it lands, add here an app's token with the scopes
- * each route needs and ones without them (refused like a wrong token), a revoked token, and
- * the OAuth routes themselves (`/api/v1/apps`, `/oauth/authorize`, `/oauth/token`,
- * `/oauth/revoke`) to `ROUTES`.
+ * Who calls: no one, malformed or wrong tokens, and real OAuth tokens that must still be
+ * refused (`refusedTokens`). The OAuth routes themselves: `oauth.property.test.ts`.
  */
 const WRONG_CREDENTIALS: fc.Arbitrary<Record<string, string>> = fc.oneof(
   fc.constant({}),
@@ -57,12 +60,33 @@ const WRONG_CREDENTIALS: fc.Arbitrary<Record<string, string>> = fc.oneof(
     .map((authorization) => ({ authorization })),
   headerJunk.map((junk) => ({ authorization: `Bearer ${junk}` })),
   headerJunk.map((authorization) => ({ authorization })),
+  fc.nat(2).map((i) => ({ authorization: `Bearer ${refusedTokens[i] ?? "none"}` })),
 );
 
 /** Seeded ids: the owner's notes and a remote actor, once `beforeAll` has made them. */
 const seeded = { notes: [] as string[], actors: [] as string[] };
 
 beforeAll(async () => {
+  const app = await registerApp({ scopes: "read write follow push" });
+  const revoked = await signIn(app, { address: "10.8.0.1" });
+  await exports.default.fetch("https://outpost.test/oauth/revoke", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      token: revoked,
+      client_id: app.client_id,
+      client_secret: app.client_secret,
+    }),
+  });
+  const own = await exchange({
+    grant_type: "client_credentials",
+    client_id: app.client_id,
+    client_secret: app.client_secret,
+  });
+  const appToken = ((await own.json()) as { access_token: string }).access_token;
+  refusedTokens.push(revoked, appToken, await signIn(app, { scope: "push", address: "10.8.0.2" }));
+  // Marked as used just now: a use within the hour writes nothing, so a refusal changes nothing.
+  await env.DB.prepare("update oauth_tokens set last_used_at = ?").bind(Date.now()).run();
   for (const path of ["/users/owner", "/actor"]) {
     const res = await exports.default.fetch(`https://outpost.test${path}`, {
       headers: { accept: "application/activity+json" },
@@ -70,7 +94,7 @@ beforeAll(async () => {
     await res.body?.cancel();
   }
   for (const visibility of ["public", "private", "direct"] as const) {
-    seeded.notes.push(String((await seedNote({ visibility })).seq));
+    seeded.notes.push((await seedNote({ visibility })).statusId);
   }
   const [actor] = await db()
     .insert(actors)
@@ -82,8 +106,8 @@ beforeAll(async () => {
       inbox: "https://api.hostile.test/users/a/inbox",
       fetchedAt: new Date(),
     })
-    .returning({ seq: actors.seq });
-  seeded.actors.push(String(actor?.seq ?? 1));
+    .returning();
+  seeded.actors.push(actor === undefined ? "1" : accountId(actor));
 });
 
 const id = (ids: () => readonly string[]): fc.Arbitrary<string> =>
@@ -97,6 +121,10 @@ const id = (ids: () => readonly string[]): fc.Arbitrary<string> =>
         "1e3",
         "9".repeat(16),
         "9".repeat(40),
+        // Around the largest id (2^63 − 1), and past 2^64.
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551617",
         "%zz",
         "..",
         "%2F",
@@ -161,6 +189,20 @@ const ROUTES: fc.Arbitrary<{ method: string; path: string }> = fc.oneof(
     .map(([action, i]) => ({ method: "POST", path: `/api/v1/statuses/${i}/${action}` })),
   id(() => seeded.notes).map((i) => ({ method: "GET", path: `/api/v1/statuses/${i}/deliveries` })),
   fc.constant({ method: "GET", path: "/api/v1/accounts/verify_credentials" }),
+  fc.constantFrom("PATCH", "PUT").map((method) => ({
+    method,
+    path: "/api/v1/accounts/update_credentials",
+  })),
+  fc
+    .constantFrom("/api/v1/preferences", "/api/outpost/authorized_apps")
+    .map((path) => ({ method: "GET", path })),
+  fc
+    .tuple(
+      fc.constantFrom("GET", "POST"),
+      query("timeline[]", "timeline", "home[last_read_id]", "notifications[last_read_id]"),
+    )
+    .map(([method, q]) => ({ method, path: `/api/v1/markers${q}` })),
+  id(() => []).map((i) => ({ method: "DELETE", path: `/api/outpost/authorized_apps/${i}` })),
   acct.map((a) => ({ method: "GET", path: `/api/v1/accounts/lookup?acct=${a}` })),
   id(() => seeded.actors).map((i) => ({ method: "GET", path: `/api/v1/accounts/${i}` })),
   fc
