@@ -138,3 +138,26 @@ describe("actors D1 no longer needs", () => {
     );
   });
 });
+
+describe("unsent fan-outs", () => {
+  it("a full sweep of 100 is queued and marked (D1 binds at most 100 parameters a statement)", async () => {
+    const old = Date.now() - 3600_000;
+    const statements = Array.from({ length: 100 }, (_, i) =>
+      env.DB.prepare(
+        "insert into outbox (id, actor, type, object_id, visibility, payload, published) values (?, ?, 'Update', ?, 'public', ?, ?)",
+      ).bind(
+        `${OWNER}/unsent/${i}`,
+        OWNER,
+        OWNER,
+        JSON.stringify({ type: "Update", actor: OWNER, to: [] }),
+        old,
+      ),
+    );
+    await env.DB.batch(statements);
+    await runCron();
+    const left = await env.DB.prepare(
+      "select count(*) as n from outbox where fanned_out_at is null",
+    ).first<{ n: number }>();
+    expect(left?.n).toBe(0);
+  });
+});

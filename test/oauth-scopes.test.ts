@@ -6,14 +6,19 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { api, request } from "./helpers";
-import { exchange, type RegisteredApp, registerApp, signIn } from "./support/oauth";
+import {
+  type RegisteredApp,
+  registerApp,
+  signIn,
+  type TokensToRefuse,
+  tokensToRefuse,
+} from "./support/oauth";
 
 /** Routes anyone may call: discovery and app registration. */
 const PUBLIC = [
   /^POST \/api\/v1\/apps$/,
   /^GET \/api\/v[12]\/instance(\/.*)?$/,
   /^GET \/api\/v1\/custom_emojis$/,
-  /^GET \/api\/v1\/streaming\/health$/,
 ];
 /** Routes an app's own token may call. */
 const APP_ROUTES = [/^GET \/api\/v1\/apps\/verify_credentials$/];
@@ -40,34 +45,11 @@ const call = (route: string, token: string | null) => {
 };
 
 let app: RegisteredApp;
-const tokens: Record<"revoked" | "app" | "push" | "read", string> = {
-  revoked: "",
-  app: "",
-  push: "",
-  read: "",
-};
+let tokens: TokensToRefuse;
 
 beforeAll(async () => {
-  app = await registerApp({ scopes: "read write follow push" });
-  tokens.revoked = await signIn(app, { address: "10.9.0.1" });
-  const revoke = await request("/oauth/revoke", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({
-      token: tokens.revoked,
-      client_id: app.client_id,
-      client_secret: app.client_secret,
-    }),
-  });
-  expect(revoke.status).toBe(200);
-  const own = await exchange({
-    grant_type: "client_credentials",
-    client_id: app.client_id,
-    client_secret: app.client_secret,
-  });
-  tokens.app = ((await own.json()) as { access_token: string }).access_token;
-  tokens.push = await signIn(app, { scope: "push", address: "10.9.0.2" });
-  tokens.read = await signIn(app, { scope: "read", address: "10.9.0.3" });
+  tokens = await tokensToRefuse("10.9.0");
+  app = tokens.app;
 });
 
 describe("every owner route", () => {
@@ -88,7 +70,7 @@ describe("every owner route", () => {
   it.each(routes.filter((r) => !APP_ROUTES.some((p) => p.test(r))))(
     "%s refuses an app's own token (422) and a token without its scope (403)",
     async (route) => {
-      const own = await call(route, tokens.app);
+      const own = await call(route, tokens.own);
       expect(own.status, `${route} with an app token`).toBe(422);
       const push = await call(route, tokens.push);
       expect(push.status, `${route} with a push-only token`).toBe(403);
@@ -110,6 +92,13 @@ describe("scopes", () => {
       404,
     );
     expect((await api("/v1/statuses", { token: faver, body: { status: "x" } })).status).toBe(403);
+  });
+
+  it("keeps the instance's operation to admin scopes: read does not reach metrics or the app list", async () => {
+    for (const path of ["/metrics", "/api/outpost/authorized_apps"]) {
+      const res = await request(path, { headers: { Authorization: `Bearer ${tokens.read}` } });
+      expect(res.status, path).toBe(403);
+    }
   });
 
   it("grants follows to the deprecated follow scope", async () => {

@@ -173,3 +173,45 @@ describe("POST /oauth/token", () => {
     expect((await api("/v1/timelines/home", { token })).status).toBe(401);
   });
 });
+
+describe("what an exchange needs", () => {
+  it("a code issued without PKCE needs the client's secret", async () => {
+    const app = await registerApp();
+    const code = codeOf(await consent({ app, password: PASSWORD, address: "10.1.1.1" }));
+    const base = {
+      grant_type: "authorization_code",
+      code,
+      client_id: app.client_id,
+      redirect_uri: "com.example.app://callback",
+    };
+    const res = await exchange(base);
+    expect([res.status, ((await res.json()) as { error: string }).error]).toEqual([
+      401,
+      "invalid_client",
+    ]);
+    expect((await exchange({ ...base, client_secret: app.client_secret })).status).toBe(200);
+  });
+
+  it("an app holds one token of its own however often it asks (no unbounded writes)", async () => {
+    const app = await registerApp();
+    const ask = async () => {
+      const res = await exchange({
+        grant_type: "client_credentials",
+        client_id: app.client_id,
+        client_secret: app.client_secret,
+      });
+      return ((await res.json()) as { access_token: string }).access_token;
+    };
+    const first = await ask();
+    for (let i = 0; i < 5; i++) await ask();
+    const last = await ask();
+    const rows = await env.DB.prepare(
+      "select count(*) as n from oauth_tokens t join oauth_apps a on a.seq = t.app_seq where a.client_id = ? and t.kind = 'app'",
+    )
+      .bind(app.client_id)
+      .first<{ n: number }>();
+    expect(rows?.n).toBe(1);
+    expect((await api("/v1/apps/verify_credentials", { token: first })).status).toBe(401);
+    expect((await api("/v1/apps/verify_credentials", { token: last })).status).toBe(200);
+  });
+});

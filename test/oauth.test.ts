@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { request, runCron } from "./helpers";
+import { fetchWithVars, request, runCron } from "./helpers";
 import { codeOf, consent, exchange, Jar, PASSWORD, registerApp, signIn } from "./support/oauth";
 
 const count = async (table: string) =>
@@ -117,20 +117,71 @@ describe("the consent page", () => {
     expect(unknown.status).toBe(400);
   });
 
-  it("sends other errors back to the app: a scope beyond the app's, a plain PKCE method", async () => {
+  it("shows other errors with a link back to the app, never bouncing there (no open redirect)", async () => {
     const app = await registerApp({ scopes: "read" }, "https://app.example/cb");
-    const base = `/oauth/authorize?response_type=code&client_id=${app.client_id}&redirect_uri=${encodeURIComponent("https://app.example/cb")}&state=s1`;
-    const scope = await request(`${base}&scope=write`);
-    expect(scope.status).toBe(302);
-    expect(scope.headers.get("Location")).toMatch(
-      /^https:\/\/app\.example\/cb\?error=invalid_scope.*state=s1/,
+    const base = `/oauth/authorize?client_id=${app.client_id}&redirect_uri=${encodeURIComponent("https://app.example/cb")}&state=s1`;
+    for (const [query, error] of [
+      ["&response_type=code&scope=write", "invalid_scope"],
+      [
+        `&response_type=code&code_challenge=${"a".repeat(43)}&code_challenge_method=plain`,
+        "invalid_request",
+      ],
+      ["&response_type=token", "unsupported_response_type"],
+      ["", "invalid_request"],
+    ]) {
+      const res = await request(`${base}${query}`);
+      expect(res.status).toBe(400);
+      expect(res.headers.get("Location")).toBeNull();
+      const link = /<a href="([^"]+)"/.exec(await res.text())?.[1]?.replaceAll("&amp;", "&") ?? "";
+      const back = new URL(link);
+      expect(`${back.origin}${back.pathname}`).toBe("https://app.example/cb");
+      expect([back.searchParams.get("error"), back.searchParams.get("state")]).toEqual([
+        error,
+        "s1",
+      ]);
+    }
+    // Once the owner has acted on the form, an error goes back to the app.
+    const tampered = await consent({
+      app,
+      scope: "read",
+      password: PASSWORD,
+      address: "10.0.1.1",
+      tamper: (f) => f.set("scope", "write"),
+    });
+    expect(tampered.status).toBe(302);
+    expect(new URL(tampered.headers.get("Location") ?? "").searchParams.get("error")).toBe(
+      "invalid_scope",
     );
-    const plain = await request(
-      `${base}&code_challenge=${"a".repeat(43)}&code_challenge_method=plain`,
+  });
+
+  it("grants `read` when the app names no scope, as Mastodon does", async () => {
+    const app = await registerApp({ scopes: "read write" });
+    const res = await consent({ app, scope: "", password: PASSWORD, address: "10.0.1.2" });
+    const token = await exchange({
+      grant_type: "authorization_code",
+      code: codeOf(res),
+      client_id: app.client_id,
+      client_secret: app.client_secret,
+      redirect_uri: "com.example.app://callback",
+    });
+    expect(await token.json()).toMatchObject({ scope: "read" });
+  });
+
+  it("says where a custom scheme really goes, and refuses redirect URIs a CSP cannot name", async () => {
+    const app = await registerApp({}, "ivory-evil://mastodon.social/cb");
+    const page = await request(`/oauth/authorize?response_type=code&client_id=${app.client_id}`);
+    expect(await page.text()).toContain("<strong>ivory-evil://mastodon.social/cb</strong>");
+    expect(page.headers.get("Content-Security-Policy")).toContain(
+      "form-action 'self' ivory-evil:;",
     );
-    expect(new URL(plain.headers.get("Location") ?? "").searchParams.get("error")).toBe(
-      "invalid_request",
-    );
+    for (const uri of ["https://*/cb", "https://a;sandbox,b/x", "https://a'b/x"]) {
+      const res = await request("/api/v1/apps", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ client_name: "x", redirect_uris: uri }),
+      });
+      expect(res.status, uri).toBe(422);
+    }
   });
 
   it("approves with the password: a code and the state on the redirect, a session after", async () => {
@@ -288,4 +339,65 @@ it("forgets at the cron expired sessions, day-old codes and apps that never got 
     .all<{ name: string }>();
   expect(names.results.map((r) => r.name).sort()).toEqual(["Fresh", "Used"]);
   expect([await count("oauth_codes"), await count("sessions")]).toEqual([0, 0]);
+});
+
+describe("the owner's session", () => {
+  it("ends when OWNER_PASSWORD changes; a short password lets no one in", async () => {
+    const app = await registerApp();
+    const jar = new Jar();
+    codeOf(await consent({ app, jar, password: PASSWORD, address: "10.3.0.1" }));
+    const url = `https://outpost.test/oauth/authorize?response_type=code&client_id=${app.client_id}`;
+    const page = (vars: Record<string, string>) =>
+      fetchWithVars(vars, url, { headers: { Cookie: jar.header() } }).then((r) => r.text());
+    expect(await page({})).not.toContain('name="password"');
+    expect(await page({ OWNER_PASSWORD: "another-long-password" })).toContain('name="password"');
+
+    const short = await consent({
+      app,
+      password: "short",
+      address: "10.3.0.2",
+      tamper: (f) => f.set("force_login", "true"),
+    });
+    expect(short.status).toBe(401);
+    const fields = new URLSearchParams({
+      client_id: app.client_id,
+      response_type: "code",
+      csrf_token: jar.cookies.get("__Host-outpost_csrf") ?? "",
+      password: "short",
+      decision: "approve",
+    });
+    const refused = await fetchWithVars(
+      { OWNER_PASSWORD: "short" },
+      "https://outpost.test/oauth/authorize",
+      {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          Cookie: jar.header(),
+          "CF-Connecting-IP": "10.3.0.3",
+        },
+        body: fields.toString(),
+      },
+    );
+    expect(refused.status).toBe(503);
+    expect(await refused.text()).toMatch(/shorter than 12 characters/);
+  });
+
+  it("refuses a form a browser says came from another site", async () => {
+    const app = await registerApp();
+    const res = await consent({
+      app,
+      password: PASSWORD,
+      address: "10.3.0.4",
+      headers: { "Sec-Fetch-Site": "cross-site" },
+    });
+    expect(res.status).toBe(403);
+  });
+
+  it("tells an out-of-band app's owner of a denial on the page (a URN cannot be followed)", async () => {
+    const app = await registerApp({}, "urn:ietf:wg:oauth:2.0:oob");
+    const res = await consent({ app, decision: "deny", address: "10.3.0.5" });
+    expect([res.status, res.headers.get("Location")]).toEqual([400, null]);
+    expect(await res.text()).toContain("The owner denied the request");
+  });
 });

@@ -3,8 +3,8 @@
  * as Mastodon checks it, shown by the actor, the page and the API, federated once as an
  * `Update`; posting preferences and reading markers.
  */
-import { exports } from "cloudflare:workers";
-import { and, eq } from "drizzle-orm";
+import { env, exports } from "cloudflare:workers";
+import { and, count, eq, like } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { follows, outbox } from "../src/storage/schema";
 import { api, BROWSER, db, get, getJson, OWNER_TOKEN } from "./helpers";
@@ -258,6 +258,37 @@ describe("the owner's profile", { timeout: 20_000 }, () => {
         (a) => a.type === "Accept" && (a.object as { actor?: unknown }).actor === cleo.id,
       ),
     );
+  });
+
+  it("unlocking with many requests waiting accepts the oldest 50, in one bounded batch", async () => {
+    await ok(patchJson({ locked: true }));
+    const waiting = Array.from({ length: 150 }, (_, i) => ({
+      actor: OWNER,
+      follower: `https://crowd.test/users/u${i}`,
+      state: "pending" as const,
+      activityId: `https://crowd.test/follows/${i}`,
+      createdAt: new Date(),
+    }));
+    for (let i = 0; i < waiting.length; i += 10) {
+      await db()
+        .insert(follows)
+        .values(waiting.slice(i, i + 10));
+    }
+    await ok(patchJson({ locked: false }));
+    const states = await db()
+      .select({ state: follows.state, n: count() })
+      .from(follows)
+      .where(like(follows.follower, "https://crowd.test/%"))
+      .groupBy(follows.state);
+    expect(Object.fromEntries(states.map((r) => [r.state, r.n]))).toEqual({
+      accepted: 50,
+      pending: 100,
+    });
+    // Every Accept was queued and marked so: the cron has nothing left to send again.
+    const unsent = await env.DB.prepare(
+      "select count(*) as n from outbox where fanned_out_at is null",
+    ).first<{ n: number }>();
+    expect(unsent?.n).toBe(0);
   });
 
   it("gives posting preferences, which statuses default to", async () => {

@@ -84,11 +84,20 @@ export function codePage(props: { nonce: string; appName: string; code: string }
   });
 }
 
+export interface ProblemProps {
+  readonly nonce: string;
+  readonly title: string;
+  readonly message: string;
+  /** A link back to the app carrying the error, for the person to follow (never automatic). */
+  readonly back?: string;
+}
+
 /** A request that cannot be answered (no such app, a redirect URI it did not register...). */
-export function problemPage(props: { nonce: string; title: string; message: string }) {
+export function problemPage(props: ProblemProps) {
   return layout({
     title: props.title,
     nonce: props.nonce,
-    body: html`<main><h1>${props.title}</h1><p role="alert">${props.message}</p></main>`,
+    body: html`<main><h1>${props.title}</h1><p role="alert">${props.message}</p>
+${props.back === undefined ? "" : html`<p><a href="${props.back}" rel="noreferrer">Return to the app</a></p>`}</main>`,
   });
 }

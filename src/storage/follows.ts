@@ -36,12 +36,14 @@ export async function countFollowRequests(db: Db, actor: string): Promise<number
 }
 
 /** Who asked to follow an actor and waits for an answer, with the `Follow` they sent. */
-export function followRequests(db: Db, actor: string) {
+/** The oldest `limit` follow requests waiting for `actor`'s approval. */
+export function followRequests(db: Db, actor: string, limit: number) {
   return db
     .select({ follower: follows.follower, activityId: follows.activityId })
     .from(follows)
     .where(and(eq(follows.actor, actor), eq(follows.state, "pending")))
-    .orderBy(follows.seq);
+    .orderBy(follows.seq)
+    .limit(limit);
 }
 
 export async function countFollows(db: Db, side: FollowSide, actor: string): Promise<number> {

@@ -15,7 +15,7 @@ import {
   sessions,
 } from "./schema";
 
-export type NewApp = Omit<OAuthAppRow, "seq">;
+export type NewApp = Omit<OAuthAppRow, "seq" | "authorizedAt">;
 
 export async function createApp(db: Db, app: NewApp): Promise<OAuthAppRow> {
   const [row] = await db.insert(oauthApps).values(app).returning();
@@ -79,8 +79,15 @@ export async function revokeAppTokens(db: Db, appSeq: number): Promise<number> {
 
 export type NewCode = Omit<OAuthCodeRow, "tokenSeq">;
 
+/** Stores a code the owner approved; the app counts as let in from then on. */
 export async function storeCode(db: Db, code: NewCode): Promise<void> {
-  await db.insert(oauthCodes).values(code);
+  await db.batch([
+    db.insert(oauthCodes).values(code),
+    db
+      .update(oauthApps)
+      .set({ authorizedAt: code.createdAt })
+      .where(and(eq(oauthApps.seq, code.appSeq), isNull(oauthApps.authorizedAt))),
+  ]);
 }
 
 export async function findCode(db: Db, codeHash: string): Promise<OAuthCodeRow | undefined> {
@@ -146,10 +153,23 @@ export async function revokeReplayed(db: Db, code: OAuthCodeRow): Promise<void> 
   await db.delete(oauthTokens).where(eq(oauthTokens.seq, code.tokenSeq));
 }
 
-export type NewToken = Omit<OAuthTokenRow, "seq" | "lastUsedAt">;
+export type NewToken = Omit<OAuthTokenRow, "seq" | "lastUsedAt" | "kind">;
 
-export async function storeToken(db: Db, token: NewToken): Promise<OAuthTokenRow> {
-  const [row] = await db.insert(oauthTokens).values(token).returning();
+/**
+ * An app's own token (client credentials), replacing the one it had: an app holds at most
+ * one, so asking again and again writes no more rows.
+ */
+export async function storeAppToken(db: Db, token: NewToken): Promise<OAuthTokenRow> {
+  const [, inserted] = await db.batch([
+    db
+      .delete(oauthTokens)
+      .where(and(eq(oauthTokens.appSeq, token.appSeq), eq(oauthTokens.kind, "app"))),
+    db
+      .insert(oauthTokens)
+      .values({ ...token, kind: "app" })
+      .returning(),
+  ]);
+  const [row] = inserted;
   if (row === undefined) throw new Error("token not stored");
   return row;
 }
@@ -223,7 +243,8 @@ export async function endSession(db: Db, tokenHash: string): Promise<void> {
 
 /**
  * The housekeeping's share: expired sessions, codes past their ten minutes, and apps that
- * registered over a day ago and never got a token (abandoned sign-ins), at most `limit` each.
+ * registered over a day ago and were never let in (abandoned sign-ins, with the app tokens
+ * they may hold), at most `limit` each.
  */
 export async function pruneOAuth(
   db: Db,
@@ -244,7 +265,7 @@ export async function pruneOAuth(
     db
       .delete(oauthApps)
       .where(
-        sql`${oauthApps.seq} in (select ${oauthApps.seq} from ${oauthApps} where ${lt(oauthApps.createdAt, appsBefore)} and not exists (select 1 from ${oauthTokens} where ${oauthTokens.appSeq} = ${oauthApps.seq}) limit ${limit})`,
+        sql`${oauthApps.seq} in (select ${oauthApps.seq} from ${oauthApps} where ${lt(oauthApps.createdAt, appsBefore)} and ${isNull(oauthApps.authorizedAt)} limit ${limit})`,
       ),
   ]);
 }

@@ -1,6 +1,6 @@
 /** The activities this instance published, exactly as published. */
 import { and, asc, count, eq, inArray, isNull, lt, or } from "drizzle-orm";
-import type { Db, Statement } from "./db";
+import { type Db, runBatch, type Statement } from "./db";
 import { type Page, type PageRequest, pageBySeq } from "./pages";
 import { notes, type OutboxRow, outbox, type Visibility } from "./schema";
 
@@ -109,11 +109,19 @@ export function activitiesAbout(
 
 /** The fan-out of these activities was queued. */
 export async function markFannedOut(db: Db, fanned: { ids: readonly string[]; at: Date }) {
-  await db
-    .update(outbox)
-    .set({ fannedOutAt: fanned.at })
-    .where(inArray(outbox.id, [...fanned.ids]));
+  // D1 binds at most 100 parameters a statement: the ids go in slices, in one batch.
+  const statements: Statement[] = [];
+  for (let i = 0; i < fanned.ids.length; i += IDS_PER_STATEMENT) {
+    const slice = fanned.ids.slice(i, i + IDS_PER_STATEMENT);
+    statements.push(
+      db.update(outbox).set({ fannedOutAt: fanned.at }).where(inArray(outbox.id, slice)),
+    );
+  }
+  await runBatch(db, statements);
 }
+
+/** Ids bound per statement, under D1's 100 parameters with the others. */
+const IDS_PER_STATEMENT = 90;
 
 /** Activities stored before `before` whose fan-out was never queued, oldest first. */
 export function unsentFanouts(db: Db, query: { before: Date; limit: number }) {

@@ -23,6 +23,12 @@ export const oauthApps = sqliteTable("oauth_apps", {
   /** Space-separated, as registered: the most an authorization may ask for. */
   scopes: text("scopes").notNull(),
   createdAt: timestamp("created_at").notNull(),
+  /**
+   * When the owner first let it in. An app never let in is a sign-in abandoned half-way, and
+   * the cron forgets it after a day; one let in stays, its tokens revoked or not, so that an
+   * app that keeps its registration can sign in again.
+   */
+  authorizedAt: timestamp("authorized_at"),
 });
 export type OAuthAppRow = typeof oauthApps.$inferSelect;
 

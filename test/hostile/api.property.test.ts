@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { accountId } from "../../src/mastodon/ids";
 import { actors } from "../../src/storage/schema";
 import { db, seedNote } from "../helpers";
-import { exchange, registerApp, signIn } from "../support/oauth";
+import { tokensToRefuse } from "../support/oauth";
 import { anyJson, headerJunk, hostileHtml, type Raw, raw, str } from "./arbitraries";
 import {
   changes,
@@ -34,13 +34,9 @@ const RUNS = {
   owner: { seed: 0x5eed_0041, numRuns: 260 },
 };
 
-/** OAuth tokens every owner route refuses: revoked, an app's own, one holding only `push`. */
+/** Real OAuth tokens every owner route refuses: revoked, an app's own, one holding `push`. */
 const refusedTokens: string[] = [];
-
-/**
- * Who calls: no one, malformed or wrong tokens, and real OAuth tokens that must still be
- * refused (`refusedTokens`). The OAuth routes themselves: `oauth.property.test.ts`.
- */
+/** Who calls: no one, wrong tokens, `refusedTokens` (OAuth's routes: oauth.property.test.ts). */
 const WRONG_CREDENTIALS: fc.Arbitrary<Record<string, string>> = fc.oneof(
   fc.constant({}),
   fc
@@ -65,26 +61,9 @@ const WRONG_CREDENTIALS: fc.Arbitrary<Record<string, string>> = fc.oneof(
 
 /** Seeded ids: the owner's notes and a remote actor, once `beforeAll` has made them. */
 const seeded = { notes: [] as string[], actors: [] as string[] };
-
 beforeAll(async () => {
-  const app = await registerApp({ scopes: "read write follow push" });
-  const revoked = await signIn(app, { address: "10.8.0.1" });
-  await exports.default.fetch("https://outpost.test/oauth/revoke", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      token: revoked,
-      client_id: app.client_id,
-      client_secret: app.client_secret,
-    }),
-  });
-  const own = await exchange({
-    grant_type: "client_credentials",
-    client_id: app.client_id,
-    client_secret: app.client_secret,
-  });
-  const appToken = ((await own.json()) as { access_token: string }).access_token;
-  refusedTokens.push(revoked, appToken, await signIn(app, { scope: "push", address: "10.8.0.2" }));
+  const { revoked, own, push } = await tokensToRefuse("10.8.0");
+  refusedTokens.push(revoked, own, push);
   // Marked as used just now: a use within the hour writes nothing, so a refusal changes nothing.
   await env.DB.prepare("update oauth_tokens set last_used_at = ?").bind(Date.now()).run();
   for (const path of ["/users/owner", "/actor"]) {
@@ -194,15 +173,11 @@ const ROUTES: fc.Arbitrary<{ method: string; path: string }> = fc.oneof(
     path: "/api/v1/accounts/update_credentials",
   })),
   fc
-    .constantFrom("/api/v1/preferences", "/api/outpost/authorized_apps")
-    .map((path) => ({ method: "GET", path })),
-  fc
     .tuple(
       fc.constantFrom("GET", "POST"),
       query("timeline[]", "timeline", "home[last_read_id]", "notifications[last_read_id]"),
     )
     .map(([method, q]) => ({ method, path: `/api/v1/markers${q}` })),
-  id(() => []).map((i) => ({ method: "DELETE", path: `/api/outpost/authorized_apps/${i}` })),
   acct.map((a) => ({ method: "GET", path: `/api/v1/accounts/lookup?acct=${a}` })),
   id(() => seeded.actors).map((i) => ({ method: "GET", path: `/api/v1/accounts/${i}` })),
   fc
@@ -228,6 +203,9 @@ const ROUTES: fc.Arbitrary<{ method: string; path: string }> = fc.oneof(
         "/api/v1/accounts/1/block",
         "/api/v1/timelines/public",
         "/api",
+        "/api/v1/preferences",
+        "/api/outpost/authorized_apps",
+        "/api/outpost/authorized_apps/1",
       ),
     )
     .map(([method, path]) => ({ method, path })),

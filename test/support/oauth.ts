@@ -92,6 +92,8 @@ export interface Consent {
   readonly address: string;
   /** Changes the form's fields before posting. */
   readonly tamper?: (fields: Map<string, string>) => void;
+  /** More headers on the form's POST. */
+  readonly headers?: Record<string, string>;
 }
 
 /** Opens the consent page and posts its form; the POST's response. */
@@ -113,6 +115,7 @@ export async function consent(options: AuthorizeOptions & Consent): Promise<Resp
       Cookie: jar.header(),
       "CF-Connecting-IP": options.address,
       Origin: "https://outpost.test",
+      ...options.headers,
     },
     body: new URLSearchParams([...fields]).toString(),
   });
@@ -160,4 +163,44 @@ export async function challengeOf(verifier: string): Promise<string> {
     .replaceAll("+", "-")
     .replaceAll("/", "_")
     .replace(/=+$/, "");
+}
+
+/** Real tokens that every owner route must refuse, and a read-only one, all of `app`. */
+export interface TokensToRefuse {
+  readonly app: RegisteredApp;
+  /** Revoked through `/oauth/revoke`. */
+  readonly revoked: string;
+  /** The app's own (client credentials): it acts for no one. */
+  readonly own: string;
+  /** Holding only `push`. */
+  readonly push: string;
+  readonly read: string;
+}
+
+/** Makes `TokensToRefuse`; `subnet` keeps the password attempts of callers apart. */
+export async function tokensToRefuse(subnet: string): Promise<TokensToRefuse> {
+  const app = await registerApp({ scopes: "read write follow push" });
+  const revoked = await signIn(app, { address: `${subnet}.1` });
+  const revoke = await request("/oauth/revoke", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      token: revoked,
+      client_id: app.client_id,
+      client_secret: app.client_secret,
+    }),
+  });
+  expect(revoke.status).toBe(200);
+  const own = await exchange({
+    grant_type: "client_credentials",
+    client_id: app.client_id,
+    client_secret: app.client_secret,
+  });
+  return {
+    app,
+    revoked,
+    own: ((await own.json()) as { access_token: string }).access_token,
+    push: await signIn(app, { scope: "push", address: `${subnet}.2` }),
+    read: await signIn(app, { scope: "read", address: `${subnet}.3` }),
+  };
 }

@@ -95,7 +95,14 @@ export async function updateProfile(
   return { profile: after, activityId: updateId };
 }
 
-/** Every follow request accepted (Mastodon's `authorize_all_follow_requests` on unlocking). */
+/**
+ * How many waiting follow requests unlocking accepts at once: each is three writes and an
+ * activity to fan out, in the profile's one batch. Older requests go first; any beyond this
+ * wait to be approved one by one (Mastodon accepts them all, in a background job).
+ */
+export const MAX_ACCEPTED_ON_UNLOCK = 50;
+
+/** The oldest follow requests accepted (Mastodon's `authorize_all_follow_requests` on unlocking). */
 async function acceptWaiting(
   ctx: AppContext,
   now: Date,
@@ -104,7 +111,7 @@ async function acceptWaiting(
   const owner = config.urls.owner.id;
   const statements: Statement[] = [];
   const activityIds = new Set<string>();
-  for (const request of await followRequests(db, owner)) {
+  for (const request of await followRequests(db, owner, MAX_ACCEPTED_ON_UNLOCK)) {
     let id = config.urls.activity(newObjectId(now));
     while (activityIds.has(id)) id = config.urls.activity(newObjectId(now));
     activityIds.add(id);

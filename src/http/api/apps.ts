@@ -13,7 +13,7 @@ import { parseScopes } from "../../mastodon/scopes";
 import { authorizedApps, createApp, deleteApp } from "../../storage/oauth";
 import type { OAuthAppRow } from "../../storage/schema";
 import { requireOwner, requireToken } from "../middleware/owner-auth";
-import { OOB } from "../oauth/request";
+import { isPlainRedirect, OOB } from "../oauth/request";
 import { jsonError } from "../responses";
 import { readInput } from "./input";
 
@@ -31,6 +31,7 @@ function redirectUriProblem(uri: string): string | undefined {
   if (url === null || !/^[a-z][a-z0-9+.-]*:/i.test(uri)) return "must be an absolute URI";
   if (url.hash !== "" || uri.includes("#")) return "cannot contain a fragment";
   if (FORBIDDEN_SCHEMES.has(url.protocol)) return `cannot use the ${url.protocol} scheme`;
+  if (!isPlainRedirect(uri)) return "must name a plain host name or IP address";
   return undefined;
 }
 
@@ -70,6 +71,7 @@ const Registration = v.object({
   scopes: v.optional(v.pipe(v.string("must be text"), v.maxLength(2000))),
   website: v.optional(
     v.union([
+      v.null(),
       v.literal(""),
       v.pipe(
         v.string(),
@@ -117,12 +119,13 @@ apps.post("/v1/apps", async (c) => {
     clientId: randomSecret(),
     clientSecretHash: await sha256Hex(secret),
     name: client_name,
-    website: website === undefined || website === "" ? null : website,
+    website: website === undefined || website === null || website === "" ? null : website,
     redirectUris: redirect_uris,
     scopes: parsed.scopes.join(" "),
     createdAt: c.var.ctx.now(),
   });
-  return c.json(serializeApp(app, secret));
+  // The secret is in this answer only: no cache may keep it.
+  return c.json(serializeApp(app, secret), 200, { "Cache-Control": "no-store" });
 });
 
 function ownerTokenApp(c: Context<AppEnv>) {

@@ -15,6 +15,7 @@ import { sameSecret } from "../middleware/owner-auth";
 import {
   type AuthorizationRequest,
   checkRequest,
+  destinationOf,
   OOB,
   REQUEST_FIELDS,
   redirectSource,
@@ -23,6 +24,29 @@ import {
 import { checkCsrf, csrfToken, signedIn, signIn } from "./session";
 
 export const authorize = new Hono<AppEnv>();
+
+/** A password shorter than this is refused: one guessable at five tries a minute is no lock. */
+export const MIN_PASSWORD_LENGTH = 12;
+
+/**
+ * Who a password attempt is counted against: the client's address, or for IPv6 its /64 (one
+ * subscriber gets a whole /64, so counting single addresses would not slow anyone down).
+ */
+export function addressKey(address: string | undefined): string {
+  if (address === undefined || address === "") return "unknown";
+  if (!address.includes(":")) return address;
+  const [head = "", tail] = address.toLowerCase().split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
+}
 
 /** The consent form is a few short fields. */
 const MAX_FORM_BYTES = 16 * 1024;
@@ -42,19 +66,40 @@ function page(
     `default-src 'none'; style-src 'nonce-${nonce}'; form-action ${formAction.join(" ")}; frame-ancestors 'none'; base-uri 'none'`,
   );
   c.header("Cache-Control", "no-store");
-  c.header("Referrer-Policy", "no-referrer");
+  // Same-origin: the form's POST then says where it comes from (`Origin`), which the CSRF
+  // check reads; nothing, the code least of all, goes to another site in a `Referer`.
+  c.header("Referrer-Policy", "same-origin");
   c.header("X-Frame-Options", "DENY");
+  c.header("X-Content-Type-Options", "nosniff");
   return c.html(render(nonce), options.status);
 }
 
-function problem(c: Context<AppEnv>, status: Status, message: string) {
+function problem(
+  c: Context<AppEnv>,
+  status: Status,
+  message: string | { message: string; back?: string },
+) {
+  const { message: text, back } =
+    typeof message === "string" ? { message, back: undefined } : message;
   return page(
     c,
-    (nonce) => problemPage({ nonce, title: "This request cannot be answered", message }),
-    {
-      status,
-    },
+    (nonce) =>
+      problemPage({ nonce, title: "This request cannot be answered", message: text, back }),
+    { status },
   );
+}
+
+/**
+ * Tells the app the answer: a redirect to its URI with `params`, once the owner has acted.
+ * An out-of-band app has no URI to go back to: the page says it instead.
+ */
+function answerApp(
+  c: Context<AppEnv>,
+  redirectUri: string,
+  params: { error: string; error_description: string; state: string | undefined },
+) {
+  if (redirectUri === OOB) return problem(c, 400, params.error_description);
+  return c.redirect(redirectTo(redirectUri, params), 302);
 }
 
 function consent(
@@ -77,10 +122,7 @@ function consent(
         ]),
     ...(forceLogin ? [["force_login", "true"] as [string, string]] : []),
   ];
-  const destination =
-    redirectUri === OOB
-      ? "a code for you to copy into the app"
-      : URL.parse(redirectUri)?.host || redirectUri;
+  const destination = destinationOf(redirectUri);
   const csrf = csrfToken(c);
   return page(
     c,
@@ -104,8 +146,14 @@ authorize.get("/", async (c) => {
   const checked = await checkRequest(c.var.ctx.db, c.req.query());
   if (!checked.ok) {
     if ("show" in checked) return problem(c, 400, checked.show);
+    // Not redirected: anyone may register any URI, and a link that bounced straight to it
+    // would make this server an open redirector (RFC 9700 §4.11.2). The person may go back.
     const { redirect, error, description, state } = checked;
-    return c.redirect(redirectTo(redirect, { error, error_description: description, state }), 302);
+    const back =
+      redirect === OOB
+        ? undefined
+        : redirectTo(redirect, { error, error_description: description, state });
+    return problem(c, 400, { message: `The app's request is wrong: ${description}.`, back });
   }
   const { request } = checked;
   const askPassword = request.forceLogin || !(await signedIn(c));
@@ -131,19 +179,16 @@ authorize.post("/", async (c) => {
   if (!checked.ok) {
     if ("show" in checked) return problem(c, 400, checked.show);
     const { redirect, error, description, state } = checked;
-    return c.redirect(redirectTo(redirect, { error, error_description: description, state }), 302);
+    return answerApp(c, redirect, { error, error_description: description, state });
   }
   const { request } = checked;
   const decision = form.decision;
   if (decision === "deny") {
-    return c.redirect(
-      redirectTo(request.redirectUri, {
-        error: "access_denied",
-        error_description: "The owner denied the request",
-        state: request.state,
-      }),
-      302,
-    );
+    return answerApp(c, request.redirectUri, {
+      error: "access_denied",
+      error_description: "The owner denied the request",
+      state: request.state,
+    });
   }
   if (decision !== "approve")
     return consent(c, request, {
@@ -154,10 +199,15 @@ authorize.post("/", async (c) => {
 
   if (request.forceLogin || !(await signedIn(c))) {
     const password = form.password;
-    if (ctx.config.ownerPassword === undefined) {
-      return problem(c, 503, "This instance has no OWNER_PASSWORD set, so no one can sign in.");
+    const { ownerPassword } = ctx.config;
+    if (ownerPassword === undefined || ownerPassword.length < MIN_PASSWORD_LENGTH) {
+      return problem(
+        c,
+        503,
+        `No one can sign in: OWNER_PASSWORD is not set, or shorter than ${MIN_PASSWORD_LENGTH} characters.`,
+      );
     }
-    const address = c.req.header("cf-connecting-ip") ?? "unknown";
+    const address = addressKey(c.req.header("cf-connecting-ip"));
     const { success } = await c.env.PASSWORD_RATE_LIMITER.limit({ key: `password:${address}` });
     if (!success) {
       return consent(c, request, {
@@ -166,14 +216,14 @@ authorize.post("/", async (c) => {
         error: "Too many attempts. Wait a minute, then try again.",
       });
     }
-    if (typeof password !== "string" || !(await sameSecret(password, ctx.config.ownerPassword))) {
+    if (typeof password !== "string" || !(await sameSecret(password, ownerPassword))) {
       return consent(c, request, {
         askPassword: true,
         status: 401,
         error: "That password is not right.",
       });
     }
-    await signIn(c);
+    await signIn(c, ownerPassword);
   }
 
   const code = randomSecret();

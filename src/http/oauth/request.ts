@@ -79,13 +79,16 @@ export async function checkRequest(db: Db, params: Record<string, unknown>): Pro
     description,
     state: state?.slice(0, MAX_STATE),
   });
-  if (param(params, "response_type") !== "code") {
+  const responseType = param(params, "response_type");
+  if (responseType === undefined) return back("invalid_request", "response_type is missing");
+  if (responseType !== "code") {
     return back("unsupported_response_type", "response_type must be code");
   }
   if (state !== undefined && state.length > MAX_STATE) {
     return back("invalid_request", `state is longer than ${MAX_STATE} characters`);
   }
-  const scopes = parseScopes(param(params, "scope"), app.scopes);
+  // No scope asked: Mastodon's default, `read`.
+  const scopes = parseScopes(param(params, "scope"));
   if (!scopes.ok) return back("invalid_scope", `unknown scopes: ${scopes.unknown.join(" ")}`);
   if (!within(scopes.scopes, new Set(app.scopes.split(" ")))) {
     return back("invalid_scope", "the scopes asked for exceed those the application registered");
@@ -132,5 +135,31 @@ export function redirectSource(uri: string): string | undefined {
   if (uri === OOB) return undefined;
   const url = URL.parse(uri);
   if (url === null) return undefined;
-  return url.protocol === "http:" || url.protocol === "https:" ? url.origin : url.protocol;
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return SCHEME.test(url.protocol) ? url.protocol : undefined;
+  }
+  // Only a plain host may go into the policy: the URL parser lets `*`, `;` or `,` through.
+  return HOST.test(url.hostname) && /^\d*$/.test(url.port) ? url.origin : undefined;
+}
+
+/** A URI scheme as CSP source expressions take it. */
+const SCHEME = /^[a-z][a-z0-9+.-]*:$/;
+/** A DNS name (letters, digits, hyphens; IDNs as punycode) or an IP literal. */
+const HOST =
+  /^(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?|\[[0-9a-f:.]+\])$/;
+
+/** Whether a redirect URI can be named in a CSP and shown plainly: see `redirectSource`. */
+export const isPlainRedirect = (uri: string): boolean =>
+  uri === OOB || redirectSource(uri) !== undefined;
+
+/**
+ * Where an approval sends the owner, as the consent page says it: the origin of an http(s)
+ * URI; the whole URI otherwise, since a custom scheme's "host" says nothing about who
+ * answers it (`evil-app://mastodon.social` is not mastodon.social).
+ */
+export function destinationOf(uri: string): string {
+  if (uri === OOB) return "a code for you to copy into the app";
+  const url = URL.parse(uri);
+  if (url !== null && (url.protocol === "http:" || url.protocol === "https:")) return url.origin;
+  return uri.length > 200 ? `${uri.slice(0, 200)}…` : uri;
 }

@@ -53,7 +53,11 @@ export type CsrfCheck = { ok: true } | { ok: false; reason: string };
 export async function checkCsrf(c: Context<AppEnv>, given: unknown): Promise<CsrfCheck> {
   const { ctx } = c.var;
   const origin = c.req.header("Origin");
-  if (origin !== undefined && origin !== "null" && origin !== ctx.config.origin) {
+  const fetchSite = c.req.header("Sec-Fetch-Site");
+  if (
+    (origin !== undefined && origin !== "null" && origin !== ctx.config.origin) ||
+    fetchSite === "cross-site"
+  ) {
     return { ok: false, reason: "the form was sent from another site" };
   }
   const cookie = getCookie(c, cookieName(ctx, "outpost_csrf"));
@@ -66,21 +70,30 @@ export async function checkCsrf(c: Context<AppEnv>, given: unknown): Promise<Csr
   return { ok: true };
 }
 
+/**
+ * What a session is stored as: the hash of its token and of the password it was opened with,
+ * so that changing `OWNER_PASSWORD` ends every session at once.
+ */
+async function sessionHash(token: string, password: string): Promise<string> {
+  return sha256Hex(`${token}\n${await sha256Hex(password)}`);
+}
+
 /** Whether the request comes from a signed-in browser. */
 export async function signedIn(c: Context<AppEnv>): Promise<boolean> {
   const { ctx } = c.var;
   const value = getCookie(c, cookieName(ctx, "outpost_session"));
-  if (value === undefined || !SECRET.test(value)) return false;
-  return sessionIsLive(ctx.db, await sha256Hex(value), ctx.now());
+  const password = ctx.config.ownerPassword;
+  if (value === undefined || !SECRET.test(value) || password === undefined) return false;
+  return sessionIsLive(ctx.db, await sessionHash(value, password), ctx.now());
 }
 
-/** Signs the browser in: a new session, stored by its hash, its cookie set. */
-export async function signIn(c: Context<AppEnv>): Promise<void> {
+/** Signs the browser in with `password`: a new session, stored by its hash, its cookie set. */
+export async function signIn(c: Context<AppEnv>, password: string): Promise<void> {
   const { ctx } = c.var;
   const token = randomSecret();
   const at = ctx.now();
   await createSession(ctx.db, {
-    tokenHash: await sha256Hex(token),
+    tokenHash: await sessionHash(token, password),
     at,
     expiresAt: new Date(at.getTime() + SESSION_TTL_MS),
   });

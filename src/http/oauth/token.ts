@@ -14,7 +14,7 @@ import {
   findCode,
   revokeReplayed,
   revokeToken,
-  storeToken,
+  storeAppToken,
 } from "../../storage/oauth";
 import type { OAuthAppRow, OAuthTokenRow } from "../../storage/schema";
 import { readBody } from "../api/input";
@@ -53,10 +53,16 @@ function oauthError(c: Context, problem: Problem) {
 
 type Params = Map<string, string>;
 
-/** The body's string parameters; anything else is left out. */
-async function readParams(c: Context): Promise<Params | { status: 400 | 413; error: string }> {
+/** The body's string parameters (anything else is left out), or the error to answer. */
+async function readParams(c: Context): Promise<Params | Response> {
   const body = await readBody(c, { sniff: true, maxBytes: MAX_BODY_BYTES });
-  if (!body.ok) return { status: body.status, error: body.error };
+  if (!body.ok) {
+    return oauthError(c, {
+      status: body.status,
+      error: "invalid_request",
+      description: body.error,
+    });
+  }
   const params: Params = new Map();
   for (const [name, value] of Object.entries(body.body)) {
     if (typeof value === "string" && value.length <= 2048) params.set(name, value);
@@ -124,12 +130,7 @@ function tokenResponse(c: Context, value: string, row: OAuthTokenRow) {
 
 token.post("/token", async (c) => {
   const params = await readParams(c);
-  if (!(params instanceof Map))
-    return oauthError(c, {
-      status: params.status,
-      error: "invalid_request",
-      description: params.error,
-    });
+  if (params instanceof Response) return params;
   const grant = params.get("grant_type");
   if (grant === undefined)
     return oauthError(c, {
@@ -154,7 +155,7 @@ token.post("/token", async (c) => {
         error: "invalid_client",
         description: client.description,
       });
-    const scopes = parseScopes(params.get("scope"), client.app.scopes);
+    const scopes = parseScopes(params.get("scope"));
     if (!scopes.ok)
       return oauthError(c, {
         status: 400,
@@ -169,10 +170,9 @@ token.post("/token", async (c) => {
       });
     }
     const value = randomSecret();
-    const row = await storeToken(ctx.db, {
+    const row = await storeAppToken(ctx.db, {
       tokenHash: await sha256Hex(value),
       appSeq: client.app.seq,
-      kind: "app",
       scopes: scopes.scopes.join(" "),
       createdAt: ctx.now(),
     });
@@ -260,12 +260,7 @@ token.post("/token", async (c) => {
 
 token.post("/revoke", async (c) => {
   const params = await readParams(c);
-  if (!(params instanceof Map))
-    return oauthError(c, {
-      status: params.status,
-      error: "invalid_request",
-      description: params.error,
-    });
+  if (params instanceof Response) return params;
   const value = params.get("token");
   if (value === undefined)
     return oauthError(c, {

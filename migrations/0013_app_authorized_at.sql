@@ -1,0 +1,1 @@
+ALTER TABLE `oauth_apps` ADD `authorized_at` integer;
