@@ -3,8 +3,9 @@
  * sessions. Secrets (client secrets, codes, tokens, session ids) arrive here already hashed;
  * nothing here ever sees one in the clear.
  */
-import { and, eq, gt, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, gt, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { Db } from "./db";
+import { appIdSql, idIs } from "./ids";
 import {
   type OAuthAppRow,
   type OAuthCodeRow,
@@ -28,11 +29,14 @@ export async function findApp(db: Db, clientId: string): Promise<OAuthAppRow | u
   return row;
 }
 
-/** Removes an app and, with it, its codes and tokens (foreign keys cascade). */
-export async function deleteApp(db: Db, seq: number): Promise<boolean> {
+/**
+ * Removes an app the owner let in, by its API id, and with it its codes and tokens (foreign
+ * keys cascade); whether there was one. Few apps: the id is computed, not indexed.
+ */
+export async function deleteAuthorizedApp(db: Db, id: bigint): Promise<boolean> {
   const removed = await db
     .delete(oauthApps)
-    .where(eq(oauthApps.seq, seq))
+    .where(and(idIs(appIdSql(), id), isNotNull(oauthApps.authorizedAt)))
     .returning({ seq: oauthApps.seq });
   return removed.length > 0;
 }

@@ -10,7 +10,7 @@ import type { AppEnv, Principal } from "../../env";
 import { randomSecret, sha256Hex } from "../../lib/hash";
 import { mastodonId, parseMastodonId } from "../../mastodon/ids";
 import { parseScopes } from "../../mastodon/scopes";
-import { authorizedApps, createApp, deleteApp } from "../../storage/oauth";
+import { authorizedApps, createApp, deleteAuthorizedApp } from "../../storage/oauth";
 import type { OAuthAppRow } from "../../storage/schema";
 import { requireOwner, requireToken } from "../middleware/owner-auth";
 import { isPlainRedirect, OOB } from "../oauth/request";
@@ -164,14 +164,6 @@ apps.get("/outpost/authorized_apps", async (c) => {
 
 apps.delete("/outpost/authorized_apps/:id", async (c) => {
   const id = parseMastodonId(c.req.param("id"));
-  const { db } = c.var.ctx;
-  const found =
-    id === undefined
-      ? undefined
-      : (await authorizedApps(db)).find(
-          ({ app }) => mastodonId("app", app.createdAt, app.seq) === id.toString(),
-        );
-  if (found === undefined) return jsonError(c, 404, "Record not found");
-  await deleteApp(db, found.app.seq);
-  return c.json({});
+  const removed = id !== undefined && (await deleteAuthorizedApp(c.var.ctx.db, id));
+  return removed ? c.json({}) : jsonError(c, 404, "Record not found");
 });
