@@ -105,6 +105,17 @@ export function stopOnExit(dev) {
       if (dev.pid !== undefined) process.kill(-dev.pid, "SIGKILL");
     } catch {}
   };
+  // A signal ends the process without "exit": stop workerd, then die of the signal as before.
+  const onSignal = (signal) => {
+    kill();
+    process.kill(process.pid, signal);
+  };
   process.once("exit", kill);
-  return () => process.off("exit", kill);
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  return () => {
+    process.off("exit", kill);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  };
 }
