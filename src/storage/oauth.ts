@@ -72,15 +72,6 @@ export async function authorizedApps(db: Db): Promise<AuthorizedApp[]> {
   }));
 }
 
-/** Revokes every token an app holds for the owner; the number revoked. */
-export async function revokeAppTokens(db: Db, appSeq: number): Promise<number> {
-  const removed = await db
-    .delete(oauthTokens)
-    .where(and(eq(oauthTokens.appSeq, appSeq), eq(oauthTokens.kind, "user")))
-    .returning({ seq: oauthTokens.seq });
-  return removed.length;
-}
-
 export type NewCode = Omit<OAuthCodeRow, "tokenSeq">;
 
 /** Stores a code the owner approved; the app counts as let in from then on. */
@@ -215,7 +206,7 @@ export async function revokeToken(
   return removed.length > 0;
 }
 
-/** Notes that a token was used, at most once per `staleBefore` (an hour) per token. */
+/** Notes when a token was used (the caller writes it at most hourly per token). */
 export async function touchToken(db: Db, seq: number, at: Date): Promise<void> {
   await db.update(oauthTokens).set({ lastUsedAt: at }).where(eq(oauthTokens.seq, seq));
 }
@@ -239,10 +230,6 @@ export async function sessionIsLive(db: Db, tokenHash: string, at: Date): Promis
     .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, at)))
     .limit(1);
   return row !== undefined;
-}
-
-export async function endSession(db: Db, tokenHash: string): Promise<void> {
-  await db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
 }
 
 /**
