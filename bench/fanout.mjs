@@ -1,13 +1,24 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:fanout [-- --followers 1000 --hosts 500 --latency 50 --fault-wait 120 --json FILE]`
+ * `npm run bench:fanout [-- --followers 1000 --hosts 500 --latency 50 --fault-wait 600
+ *   --fault-window --peers-apart --no-naive --only clean|outpost|fedify --json FILE]`
  *
  * One post × N followers on H remote hosts (most advertise a shared inbox, a fifth do not),
  * delivered by a fresh local Outpost (wrangler dev, development federation switch on) to fake
  * remote servers on 127.0.0.1 that answer after a latency. Then the same with faults (10% of
  * hosts answer 500 twice, 5% refuse connections for a while, 2% hang past the timeout, 1%
- * answer 410). Then the same audience sent by a Fedify-based sender (@fedify/fedify on Node,
- * its in-process queue) and by a naive loop (each follower in turn), for the ratios.
+ * answer 410; the same hosts for every sender, bench/farm.mjs's `faultModes`). Then the same
+ * audience, clean and with the same faults, sent by Fedify peers (@fedify/fedify on Node with
+ * its production defaults: `ParallelMessageQueue` at 6 and at 10, and its default in-process
+ * queue; bench/senders.mjs), and clean by a naive loop (each follower in turn).
+ *
+ * Each sender is scored from what the fake servers recorded (bench/farm.mjs's `scoreRun`):
+ * POSTs, inboxes reached, duplicates, time until every deliverable inbox and every inbox on a
+ * healthy host had it, delivered by 60/150/300/600 s, POSTs to hung hosts, POSTs to a 410
+ * inbox after its first 410. A faults run ends when every deliverable inbox has it or at
+ * `--fault-wait` seconds (600). The Fedify peers' faults runs go side by side (each its own
+ * activity; `--peers-apart` runs them one after another); their clean runs one at a time.
+ * `--json FILE` writes `{ audience, scenarios: [clean, faults] }`, each scenario with `peers`.
  *
  * Outside the Worker it reads: what the fake servers received, the workerd process's CPU
  * time (/proc), and the instance's own /metrics (queue messages, Durable Object calls, D1 rows).
@@ -16,9 +27,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Farm, followersOf, sleep, uniqueInboxesOf } from "./farm.mjs";
+import { common, faultsOf, peersClean, peersFaults, REFUSE_MS } from "./fanout-peers.mjs";
+import { printScenario, seconds } from "./fanout-report.mjs";
+import { Farm, followersOf, scoreRun, sleep, uniqueInboxesOf } from "./farm.mjs";
 import { migrate, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
-import { fedifySender, naiveLoop } from "./senders.mjs";
+import { naiveLoop } from "./senders.mjs";
 
 const argv = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -28,10 +41,24 @@ const arg = (name, fallback) => {
 const FOLLOWERS = Number(arg("followers", 1000));
 const HOSTS = Number(arg("hosts", 500));
 const LATENCY = Number(arg("latency", 50));
-const FAULT_WAIT = Number(arg("fault-wait", 150)) * 1000;
+/** How long a faults run may take, for Outpost and for each peer (600 s: "delivered by 600 s"). */
+const FAULT_WAIT = Number(arg("fault-wait", 600)) * 1000;
+/**
+ * Faults: watch every sender for the whole `--fault-wait`, even once it has reached every
+ * deliverable inbox, so that POSTs to hung hosts and 410 inboxes are counted over the same
+ * window for all.
+ */
+const FULL_WINDOW = argv.includes("--fault-window");
+/** Faults: run the Fedify peers one after another rather than side by side (slower). */
+const PEERS_APART = argv.includes("--peers-apart");
+/** Skip the naive loop (about a minute at the default size). */
+const NAIVE = !argv.includes("--no-naive");
 const PORT = Number(arg("port", 8798));
 const JSON_FILE = arg("json");
-/** `clean` runs the first scenario only, `outpost` both of Outpost's (for quick measurements). */
+/**
+ * `clean` runs the first scenario only, `outpost` both of Outpost's, `fedify` the peers'
+ * only, without an instance (for quick measurements).
+ */
 const ONLY = arg("only");
 const ORIGIN = `http://localhost:${PORT}`;
 const OWNER = `${ORIGIN}/users/owner`;
@@ -134,27 +161,26 @@ async function outpostClean(farm, followers, devPid) {
   const cpuBefore = cpuMs(devPid);
   const started = Date.now();
   const { id, activity } = await post("Hello, 1,000 followers.");
-  let receipts;
   for (;;) {
-    receipts = farm.receipts(activity);
-    if (receipts.inboxes.size >= expected.size || Date.now() - started > 300_000) break;
+    if (farm.receipts(activity).inboxes.size >= expected.size || Date.now() - started > 300_000)
+      break;
     await sleep(20);
   }
-  const wallMs = Date.now() - started;
   await sleep(2500); // the last invocations' metrics are flushed after they answer
   const cpu = cpuMs(devPid) - cpuBefore;
   const after = await metrics();
   const status = await deliveries(id);
+  const score = scoreRun(farm, followers, { activityId: activity, started });
+  const { parked, failed } = status.summary;
   return {
-    posts: receipts.posts,
-    uniqueInboxes: expected.size,
-    delivered: receipts.inboxes.size,
-    parked: status.summary.parked,
-    failed: status.summary.failed,
-    lost: expected.size - receipts.inboxes.size - status.summary.parked - status.summary.failed,
-    wallMs,
-    cpuMsPerDelivery: Number((cpu / Math.max(1, receipts.posts)).toFixed(3)),
-    queueMessages: after.queueMessages - before.queueMessages,
+    ...common(score, {
+      lost: expected.size - score.delivered - parked - failed,
+      queueMessages: after.queueMessages - before.queueMessages,
+    }),
+    parked,
+    failed,
+    // The whole workerd process (the simulator included), not the Worker's isolate.
+    processCpuMsPerDelivery: Number((cpu / Math.max(1, score.posts)).toFixed(3)),
     doCalls: after.doCalls - before.doCalls,
     d1RowsRead: after.d1Read - before.d1Read,
     d1RowsWritten: after.d1Written - before.d1Written,
@@ -162,79 +188,48 @@ async function outpostClean(farm, followers, devPid) {
 }
 
 async function outpostFaults(farm, followers) {
-  const n = farm.hosts.length;
-  const modes = (i) => {
-    const p = i / n;
-    if (p < 0.1) return "fail500twice";
-    if (p < 0.15) return "refuse";
-    if (p < 0.17) return "hang";
-    if (p < 0.18) return "gone";
-    return "ok";
-  };
-  // Fault hosts are spread over shared and non-shared ones alike.
-  const order = farm.hosts.map((_, i) => i).sort((a, b) => ((a * 7919) % n) - ((b * 7919) % n));
-  const modeOf = (i) => modes(order.indexOf(i));
+  const { modeOf, refusing } = faultsOf(farm);
   farm.reset(modeOf);
-  const refusing = farm.hosts.map((_, i) => i).filter((i) => modeOf(i) === "refuse");
-  farm.refuseFor(refusing, 20_000);
-  const expected = uniqueInboxesOf(followers);
-  const hostsByMode = (m) =>
-    new Set(farm.hosts.filter((_, i) => modeOf(i) === m).map((h) => h.host));
-  const goneHosts = hostsByMode("gone");
-  const hangHosts = hostsByMode("hang");
-  const deliverable = [...expected].filter((inbox) => {
-    const host = new URL(inbox).host;
-    return !goneHosts.has(host) && !hangHosts.has(host);
-  });
+  const before = await metrics();
+  farm.refuseFor(refusing, REFUSE_MS);
   const started = Date.now();
   const { id, activity } = await post("Hello again, with faults.");
-  let receipts;
+  let score;
   for (;;) {
-    receipts = farm.receipts(activity);
-    const done = deliverable.every((i) => receipts.inboxes.has(i));
+    score = scoreRun(farm, followers, { activityId: activity, started, modeOf });
+    const done = score.undelivered.length === 0 && !FULL_WINDOW;
     if (done || Date.now() - started > FAULT_WAIT) break;
     await sleep(250);
   }
-  const wallMs = Date.now() - started;
+  const waitedMs = Date.now() - started;
   await sleep(2000);
+  const after = await metrics();
   const status = await deliveries(id);
   const byState = status.summary;
-  const postsTo = (hosts) =>
-    [...hosts].reduce(
-      (n, h) => n + farm.state.get(h).posts.filter((p) => p.activity === activity).length,
-      0,
-    );
-  const inboxesOn = (hosts) => [...expected].filter((i) => hosts.has(new URL(i).host)).length;
+  // Per host: a host the deliveries view no longer accounts for was lost.
   const accounted =
     byState.delivered + byState.pending + byState.retrying + byState.parked + byState.failed;
   return {
-    posts: receipts.posts,
-    uniqueInboxes: expected.size,
-    deliverable: deliverable.length,
-    delivered: deliverable.filter((i) => receipts.inboxes.has(i)).length,
+    ...common(score, {
+      lost: farm.hosts.length - accounted,
+      queueMessages: after.queueMessages - before.queueMessages,
+      waitedMs,
+    }),
     retrying: byState.retrying,
     parked: byState.parked,
     failed: byState.failed,
-    hostsTracked: accounted,
-    hostsAddressed: n,
-    lost: n - accounted,
-    postsToGoneInboxesAfterFirst: postsTo(goneHosts) - inboxesOn(goneHosts),
-    postsToHangingHosts: postsTo(hangHosts),
-    wallMs,
+    doCalls: after.doCalls - before.doCalls,
     // What kept the deliverable inboxes that were not reached (the first few), for diagnosis.
-    stragglers: deliverable
-      .filter((i) => !receipts.inboxes.has(i))
-      .slice(0, 10)
-      .map((inbox) => {
-        const host = new URL(inbox).host;
-        const posts = farm.state.get(host).posts.filter((p) => p.activity === activity);
-        return {
-          inbox,
-          mode: modeOf(farm.hosts.findIndex((h) => h.host === host)),
-          posts: posts.map((p) => ({ path: p.path, ok: p.ok, at: p.at - started })),
-          delivery: status.hosts.find((h) => h.host === host),
-        };
-      }),
+    stragglers: score.undelivered.slice(0, 10).map((inbox) => {
+      const host = new URL(inbox).host;
+      const posts = farm.state.get(host).posts.filter((p) => p.activity === activity);
+      return {
+        inbox,
+        mode: modeOf(farm.hosts.findIndex((h) => h.host === host)),
+        posts: posts.map((p) => ({ path: p.path, ok: p.ok, at: p.at - started })),
+        delivery: status.hosts.find((h) => h.host === host),
+      };
+    }),
   };
 }
 
@@ -244,6 +239,18 @@ async function main() {
   const farm = new Farm(LATENCY);
   await farm.start(HOSTS);
   const followers = followersOf(farm, FOLLOWERS, SHARED_FRACTION);
+  if (ONLY === "fedify") {
+    const clean = await peersClean(farm, followers);
+    const faults = await peersFaults(farm, followers, {
+      waitMs: FAULT_WAIT,
+      apart: PEERS_APART,
+      fullWindow: FULL_WINDOW,
+    });
+    console.log(JSON.stringify({ clean, faults }, null, 1));
+    if (JSON_FILE) writeFileSync(JSON_FILE, `${JSON.stringify({ clean, faults }, null, 2)}\n`);
+    await farm.close();
+    return;
+  }
   const state = mkdtempSync(join(tmpdir(), "outpost-fanout-"));
   let dev;
   try {
@@ -261,61 +268,57 @@ async function main() {
     }
     await stopInstance(dev);
     dev = undefined;
-    const fedify = await fedifySender(farm, followers);
-    const naive = await naiveLoop(farm, followers);
-    const ratio = (x) => Number((x / clean.wallMs).toFixed(1));
+    const cleanPeers = await peersClean(farm, followers);
+    const naive = NAIVE ? await naiveLoop(farm, followers) : null;
+    const faultPeers = await peersFaults(farm, followers, {
+      waitMs: FAULT_WAIT,
+      apart: PEERS_APART,
+      fullWindow: FULL_WINDOW,
+    });
 
+    // Not measured yet: a later step of issue 13 reads the Worker's own CPU per delivery, the
+    // largest queue invocation's CPU and one RSA-2048 signature's cost in the same workerd
+    // from a V8 CPU profile of the Worker's isolate (wrangler dev's inspector). The process
+    // figure (`processCpuMsPerDelivery`) is the whole workerd, simulator included.
+    const unmeasured = {
+      workerCpuMsPerDelivery: null,
+      maxInvocationCpuMs: null,
+      signFloorMs: null,
+    };
+    const result = {
+      audience: {
+        followers: FOLLOWERS,
+        hosts: HOSTS,
+        latencyMs: LATENCY,
+        sharedInboxFraction: SHARED_FRACTION,
+        faultWaitMs: FAULT_WAIT,
+        faultPeersSideBySide: !PEERS_APART,
+        faultWholeWindow: FULL_WINDOW,
+      },
+      scenarios: [
+        {
+          name: "clean",
+          ...clean,
+          ...unmeasured,
+          naiveWallMs: naive?.wallMs ?? null,
+          naivePosts: naive?.posts ?? null,
+          peers: cleanPeers,
+        },
+        { name: "faults", ...faults, ...unmeasured, peers: faultPeers },
+      ],
+    };
     console.log(
       `\nfan-out benchmark: 1 post × ${FOLLOWERS} followers on ${HOSTS} hosts (${Math.round(SHARED_FRACTION * 100)}% with a shared inbox), ${LATENCY} ms latency per POST`,
     );
-    console.table({
-      "Outpost (clean)": {
-        POSTs: clean.posts,
-        "unique inboxes": clean.uniqueInboxes,
-        delivered: clean.delivered,
-        "wall ms": clean.wallMs,
-        "CPU ms/delivery": clean.cpuMsPerDelivery,
-        "queue msgs": clean.queueMessages,
-        "DO calls": clean.doCalls,
-        "D1 rows read": clean.d1RowsRead,
-        "D1 rows written": clean.d1RowsWritten,
-        lost: clean.lost,
-      },
-      "Fedify sender": {
-        POSTs: fedify.posts,
-        "unique inboxes": clean.uniqueInboxes,
-        delivered: fedify.delivered,
-        "wall ms": fedify.wallMs,
-        "× Outpost": ratio(fedify.wallMs),
-      },
-      "naive loop": {
-        POSTs: naive.posts,
-        "unique inboxes": FOLLOWERS,
-        delivered: naive.delivered,
-        "wall ms": naive.wallMs,
-        "× Outpost": ratio(naive.wallMs),
-      },
-    });
-    console.log("\nwith faults (10% 500 twice, 5% refusing 20 s, 2% hanging, 1% 410):");
-    console.table({ "Outpost (faults)": faults });
-
-    const result = {
-      clean: {
-        ...clean,
-        fedifyWallMs: fedify.wallMs,
-        naiveWallMs: naive.wallMs,
-        fedifyPosts: fedify.posts,
-        naivePosts: naive.posts,
-      },
-      faults: {
-        ...faults,
-        cpuMsPerDelivery: null,
-        queueMessages: null,
-        doCalls: null,
-        fedifyWallMs: null,
-        naiveWallMs: null,
-      },
-    };
+    printScenario("clean", result.scenarios[0]);
+    if (naive) console.log(`naive loop: ${naive.posts} POSTs, ${seconds(naive.wallMs)} s`);
+    printScenario(
+      `faults (10% 500 twice, 5% refusing ${REFUSE_MS / 1000} s, 2% hanging, 1% 410; bound ${FAULT_WAIT / 1000} s${PEERS_APART ? "" : "; the Fedify peers side by side"}):`,
+      result.scenarios[1],
+    );
+    console.log(
+      `Outpost, clean: ${clean.processCpuMsPerDelivery} ms of workerd CPU per delivery (whole process), ${clean.doCalls} DO calls, ${clean.d1RowsRead} D1 rows read, ${clean.d1RowsWritten} written`,
+    );
     if (JSON_FILE) writeFileSync(JSON_FILE, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     if (dev !== undefined) await stopInstance(dev);

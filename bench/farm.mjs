@@ -11,7 +11,11 @@ export class Farm {
   constructor(latency) {
     this.latency = latency;
     this.hosts = [];
-    /** host -> { mode, posts: [{ path, activity, at }], attempts } */
+    /**
+     * host -> { mode, posts: [{ path, activity, at, doneAt, ok }], failures }; `failures`
+     * counts the 500s answered per activity, so that senders running side by side (each its
+     * own activity) each meet a host's two 500s.
+     */
     this.state = new Map();
   }
 
@@ -22,13 +26,13 @@ export class Farm {
       const host = `127.0.0.1:${server.address().port}`;
       server.host = host;
       this.hosts.push({ host, server });
-      this.state.set(host, { mode: "ok", posts: [], failures: 0 });
+      this.state.set(host, { mode: "ok", posts: [], failures: new Map() });
     }
   }
 
   reset(modeOf = () => "ok") {
     for (const [i, { host }] of this.hosts.entries()) {
-      this.state.set(host, { mode: modeOf(i), posts: [], failures: 0 });
+      this.state.set(host, { mode: modeOf(i), posts: [], failures: new Map() });
     }
   }
 
@@ -41,18 +45,19 @@ export class Farm {
       try {
         activity = JSON.parse(Buffer.concat(chunks).toString("utf8")).id;
       } catch {}
-      const record = { path: req.url, activity, at: Date.now(), ok: false };
+      const record = { path: req.url, activity, at: Date.now(), doneAt: null, ok: false };
       state.posts.push(record);
       const answer = (status) =>
         setTimeout(() => {
           record.ok = status < 300;
+          record.doneAt = Date.now();
           res.writeHead(status, { "content-type": "application/json" });
           res.end("{}");
         }, this.latency);
       switch (state.mode) {
         case "fail500twice":
-          if (state.failures < 2) {
-            state.failures++;
+          if ((state.failures.get(activity) ?? 0) < 2) {
+            state.failures.set(activity, (state.failures.get(activity) ?? 0) + 1);
             return answer(500);
           }
           return answer(202);
@@ -119,6 +124,82 @@ export function followersOf(farm, count, sharedFraction) {
     });
   }
   return followers;
+}
+
+/**
+ * The fault mix of the faults scenario, the same for every sender: of the hosts, in a fixed
+ * scrambled order (so that faults fall on shared-inbox and own-inbox hosts alike), 10% answer
+ * 500 twice (per activity), 5% refuse connections for a while, 2% hang past a 10 s timeout
+ * (then drop the socket at 15 s), 1% answer 410; the rest are healthy ("ok").
+ */
+export function faultModes(hostCount) {
+  const n = hostCount;
+  const mode = (p) => {
+    if (p < 0.1) return "fail500twice";
+    if (p < 0.15) return "refuse";
+    if (p < 0.17) return "hang";
+    if (p < 0.18) return "gone";
+    return "ok";
+  };
+  const order = Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => ((a * 7919) % n) - ((b * 7919) % n),
+  );
+  const rank = new Map(order.map((host, r) => [host, r]));
+  return (i) => mode(rank.get(i) / n);
+}
+
+/**
+ * What one sender achieved for one activity, from what the fake servers recorded: every time
+ * is of the answer (the POST's 2xx), relative to `started`. `modeOf` says which hosts were
+ * faulty (none in a clean run); deliverable inboxes are those not on a hanging or gone host.
+ */
+export function scoreRun(farm, followers, { activityId, started, modeOf = () => "ok" }) {
+  const modes = new Map(farm.hosts.map(({ host }, i) => [host, modeOf(i)]));
+  const expected = [...uniqueInboxesOf(followers)];
+  const hostOf = (inbox) => new URL(inbox).host;
+  const firstOk = new Map();
+  const postsTo = new Map();
+  let posts = 0;
+  let duplicates = 0;
+  const hungAt = [];
+  for (const [host, state] of farm.state) {
+    for (const post of state.posts) {
+      if (post.activity !== activityId) continue;
+      posts++;
+      const inbox = `http://${host}${post.path}`;
+      postsTo.set(inbox, (postsTo.get(inbox) ?? 0) + 1);
+      if (modes.get(host) === "hang") hungAt.push(post.at - started);
+      if (!post.ok) continue;
+      if (firstOk.has(inbox)) duplicates++;
+      else firstOk.set(inbox, post.doneAt - started);
+    }
+  }
+  const deliverable = expected.filter((i) => !["hang", "gone"].includes(modes.get(hostOf(i))));
+  const healthy = expected.filter((i) => modes.get(hostOf(i)) === "ok");
+  const until = (inboxes) =>
+    inboxes.every((i) => firstOk.has(i))
+      ? Math.max(0, ...inboxes.map((i) => firstOk.get(i)))
+      : null;
+  const by = (s) => deliverable.filter((i) => firstOk.has(i) && firstOk.get(i) <= s * 1000).length;
+  const wallMs = until(deliverable);
+  const sent = [...postsTo].map(([inbox, n]) => ({ mode: modes.get(hostOf(inbox)), n }));
+  return {
+    posts,
+    uniqueInboxes: expected.length,
+    deliverable: deliverable.length,
+    delivered: deliverable.filter((i) => firstOk.has(i)).length,
+    duplicates,
+    wallMs,
+    healthyWallMs: until(healthy),
+    deliveredBy: { "60s": by(60), "150s": by(150), "300s": by(300), "600s": by(600) },
+    /** POSTs to hung hosts while watched (the whole window with `--fault-window`). */
+    hungHostPosts: sent.filter((s) => s.mode === "hang").reduce((n, s) => n + s.n, 0),
+    /** POSTs to hung hosts until every deliverable inbox had it. */
+    hungHostPostsUntilDone: hungAt.filter((t) => wallMs === null || t <= wallMs).length,
+    goneRepeats: sent.filter((s) => s.mode === "gone").reduce((n, s) => n + s.n - 1, 0),
+    /** Deliverable inboxes not reached, for `lost` (the sender says which still wait). */
+    undelivered: deliverable.filter((i) => !firstOk.has(i)),
+  };
 }
 
 export const uniqueInboxesOf = (followers) =>
