@@ -6,6 +6,17 @@
  * names `profile` as an alternative); `admin:read` grants every `admin:read:x`.
  */
 
+/** What an admin scope covers, for reading and for writing alike. */
+const ADMIN = [
+  "accounts",
+  "reports",
+  "domain_allows",
+  "domain_blocks",
+  "ip_blocks",
+  "email_domain_blocks",
+  "canonical_email_blocks",
+] as const;
+
 const SUBSCOPES = {
   read: [
     "accounts",
@@ -35,24 +46,8 @@ const SUBSCOPES = {
     "reports",
     "statuses",
   ],
-  "admin:read": [
-    "accounts",
-    "reports",
-    "domain_allows",
-    "domain_blocks",
-    "ip_blocks",
-    "email_domain_blocks",
-    "canonical_email_blocks",
-  ],
-  "admin:write": [
-    "accounts",
-    "reports",
-    "domain_allows",
-    "domain_blocks",
-    "ip_blocks",
-    "email_domain_blocks",
-    "canonical_email_blocks",
-  ],
+  "admin:read": ADMIN,
+  "admin:write": ADMIN,
 } as const;
 
 /** What `follow` stands for (Mastodon deprecated it for these). */

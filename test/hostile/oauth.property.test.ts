@@ -7,6 +7,7 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { REQUEST_FIELDS } from "../../src/http/oauth/request";
 import { type RegisteredApp, registerApp } from "../support/oauth";
 import { anyJson, headerJunk, PROTOTYPE_NAMES, type Raw } from "./arbitraries";
 import {
@@ -174,19 +175,7 @@ describe("OAuth, given hostile calls", () => {
   it("never answers the consent page with a 5xx or a redirect the app did not register", {
     timeout: PROPERTY_TIMEOUT_MS,
   }, async () => {
-    const names = [
-      "response_type",
-      "client_id",
-      "redirect_uri",
-      "scope",
-      "state",
-      "code_challenge",
-      "code_challenge_method",
-      "force_login",
-      "csrf_token",
-      "password",
-      "decision",
-    ];
+    const names = [...REQUEST_FIELDS, "csrf_token", "password", "decision"];
     const value = (name: string): fc.Arbitrary<string> =>
       name === "redirect_uri"
         ? fc.oneof(fc.constant("https://registered.example/cb"), text)
