@@ -31,7 +31,7 @@ describe("parseConfig", () => {
       indexable: false,
     });
     expect(config.devFederation).toBe(false);
-    expect(config.retryBaseMs).toBe(30_000);
+    expect(config.retryBaseMs).toBe(8_000);
     expect(config.ownerToken).toBeUndefined();
     expect(config.urls.owner.id).toBe("https://social.example/users/owner");
   });
@@ -73,7 +73,7 @@ describe("parseConfig", () => {
     const dev = { PUBLIC_ORIGIN: "http://localhost:8787", DEV_FEDERATION: "true" };
     expect(ok({ ...dev, DEV_RETRY_BASE_MS: "1000" }).retryBaseMs).toBe(1000);
     expect(ok({ ...dev, DEV_RETRY_BASE_MS: " 250 " }).retryBaseMs).toBe(250);
-    expect(ok({ ...dev, DEV_RETRY_BASE_MS: "" }).retryBaseMs).toBe(30_000);
+    expect(ok({ ...dev, DEV_RETRY_BASE_MS: "" }).retryBaseMs).toBe(8_000);
   });
 
   it("refuses DEV_RETRY_BASE_MS without DEV_FEDERATION", () => {
@@ -101,8 +101,8 @@ describe("parseConfig", () => {
 
   it("refuses a DEV_RETRY_BASE_MS longer than the deployed base: it only shortens", () => {
     const dev = { PUBLIC_ORIGIN: "http://localhost:8787", DEV_FEDERATION: "true" };
-    expect(errors({ ...dev, DEV_RETRY_BASE_MS: "30001" })).toMatch(/may not exceed 30000/);
-    expect(ok({ ...dev, DEV_RETRY_BASE_MS: "30000" }).retryBaseMs).toBe(30_000);
+    expect(errors({ ...dev, DEV_RETRY_BASE_MS: "8001" })).toMatch(/may not exceed 8000/);
+    expect(ok({ ...dev, DEV_RETRY_BASE_MS: "8000" }).retryBaseMs).toBe(8_000);
   });
 
   it("reads the owner's profile", () => {

@@ -72,7 +72,7 @@ export interface Config {
   /** `DEV_FEDERATION`: fetch from and deliver to plain-http loopback hosts. */
   readonly devFederation: boolean;
   /**
-   * The delivery backoff's base, in ms: 30 s, unless `DEV_RETRY_BASE_MS` shortens it on a
+   * The delivery backoff's base, in ms: 8 s, unless `DEV_RETRY_BASE_MS` shortens it on a
    * development instance, so that a breaker opens, parks and drains within seconds.
    */
   readonly retryBaseMs: number;

@@ -56,7 +56,7 @@ describe("delivery", () => {
     expect(batch?.state).toBe("done");
   });
 
-  it("retries failed inboxes on their own, never the whole message", async () => {
+  it("hands a failing host's inboxes to its object, never retrying the whole message", async () => {
     const good = "https://good.delivery.test/inbox";
     const bad = "https://bad.delivery.test/inbox";
     await serve({ url: bad, status: 500, body: {} });
@@ -64,8 +64,12 @@ describe("delivery", () => {
     const result = await consume("outpost-delivery", deliver(activityId, [good, bad]));
     expect(result.explicitAcks).toHaveLength(1);
     expect(result.retryMessages).toEqual([]);
+    // Nothing goes back to the shared queue: the host's object holds the bad inbox.
+    expect(result.enqueued).toEqual([]);
     expect(await posts(good)).toHaveLength(1);
     expect(await posts(bad)).toHaveLength(1);
+    const status = await hostState("bad.delivery.test").status();
+    expect(status).toMatchObject({ failures: 1, parked: 1, circuit: "closed" });
     const [failure] = await db()
       .select()
       .from(deliveryFailures)
@@ -74,20 +78,12 @@ describe("delivery", () => {
       host: "bad.delivery.test",
       state: "retrying",
       inboxes: [bad],
-      attempts: 1,
       lastError: "HTTP 500",
     });
-    // The retry is a message of its own, for the bad inbox alone, after the first backoff.
-    expect(result.enqueued).toHaveLength(1);
-    expect(result.enqueued[0]?.body).toEqual({
-      v: 1,
-      type: "deliver",
-      activityId,
-      inboxes: [bad],
-      attempt: 2,
-    });
-    expect(result.enqueued[0]?.delaySeconds).toBeGreaterThanOrEqual(15);
-    expect(result.enqueued[0]?.delaySeconds).toBeLessThanOrEqual(30);
+    // The object tries again after the first backoff: 4 to 8 s.
+    const wait = (failure?.nextAttemptAt?.getTime() ?? 0) - Date.now();
+    expect(wait).toBeGreaterThan(2_000);
+    expect(wait).toBeLessThanOrEqual(8_000);
   });
 
   it("honours Retry-After, and records 404/410 and other 4xx as failed for good", async () => {
@@ -147,7 +143,7 @@ describe("delivery", () => {
     const deployed = await consume("outpost-delivery", message);
     const dev = await consumeWith(devVars(1000), "outpost-delivery", [message]);
     expect(deployed.retryDelays).toHaveLength(1);
-    expect(deployed.retryDelays[0]).toBeGreaterThanOrEqual(15);
+    expect(deployed.retryDelays[0]).toBeGreaterThanOrEqual(4);
     expect(dev.retryDelays).toEqual([1]);
   });
 });

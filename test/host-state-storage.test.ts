@@ -44,6 +44,8 @@ describe("the host object's storage", () => {
       expect(schemaVersion(sql)).toBe(HOST_STATE_MIGRATIONS.length);
       expect(columns(sql, "state")).toContain("reported_health");
       expect(columns(sql, "parked")).toContain("activity_seq");
+      expect(columns(sql, "parked")).toEqual(expect.arrayContaining(["attempts", "failed"]));
+      expect(columns(sql, "state")).toContain("slow");
       expect(await object.status()).toMatchObject({ failures: 5, circuit: "open", parked: 1 });
       // A new row keeps its order; the old one, parked before the order was kept, goes first.
       const admitted = await object.admit({
@@ -87,11 +89,11 @@ describe("the host object's storage", () => {
       activityId: `${OWNER}/statuses/legacy/activity`,
       results: [{ inbox: `https://${host}/inbox`, kind: "hostFailure", error: "timeout" }],
     });
-    expect(answer.parked).toEqual([]);
+    // It parks what failed (the old consumer records it so): this object sends it from now on.
+    expect(answer.parked).toEqual([`https://${host}/inbox`]);
     expect(answer.failures).toBe(1);
-    expect(answer.retry).toEqual([
-      { inbox: `https://${host}/inbox`, delaySeconds: expect.any(Number) },
-    ]);
+    expect(answer.retry).toEqual([]);
+    expect(await hostState(host).status()).toMatchObject({ parked: 1, failures: 1 });
   });
 
   it("runs each step once, in order, from the version an object is at", async () => {
@@ -106,7 +108,7 @@ describe("the host object's storage", () => {
       expect(migrate(state.storage, steps.slice(0, 1))).toBe(1);
       expect(migrate(state.storage, steps)).toBe(steps.length);
       expect(migrate(state.storage, steps)).toBe(steps.length);
-      expect(ran).toEqual([1, 2, 3]);
+      expect(ran).toEqual([1, 2, 3, 4]);
       // A step that fails leaves the version where it was, and the object as it was.
       const broken = [...steps, (s: SqlStorage) => s.exec("ALTER TABLE nowhere ADD COLUMN x")];
       expect(() => migrate(state.storage, broken)).toThrow();

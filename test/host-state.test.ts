@@ -1,17 +1,28 @@
 /**
- * The per-host state: the breaker opens after repeated failures, deliveries park while it is
- * open, one probe per window, and what was parked drains in publication order on recovery;
- * a host failing on seven separate days is unavailable; parked deliveries expire. (Its
- * storage's migrations: `host-state-storage.test.ts`.)
+ * A host's object: what the queue consumer hands it (a host that failed, was too slow, or is
+ * known to be failing), sent by the object itself, earliest published first, on the backoff;
+ * the breaker; a host failing on seven separate days is unavailable; held deliveries expire.
+ * The isolation it gives: a hung host never holds the consumer, or the healthy hosts of the
+ * same or the next message, for its timeout. (Its storage's migrations:
+ * `host-state-storage.test.ts`.)
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { BREAKER_THRESHOLD, type DeliveryOutcome } from "../src/federation/delivery/policy";
-import type { DeliverMessage } from "../src/federation/queue/messages";
+import { createContext } from "../src/context";
+import { parseConfig } from "../src/env";
+import {
+  BREAKER_THRESHOLD,
+  DELIVERY_TIMEOUT_MS,
+  type DeliveryOutcome,
+  HEALTHY,
+  HELD_PER_RUN,
+} from "../src/federation/delivery/policy";
 import { HostState } from "../src/hosts/host-state";
-import { deliveryFailures } from "../src/storage/schema";
+import { Held } from "../src/hosts/parked";
+import { sendHeld } from "../src/hosts/send-held";
+import { deliveryFailures, hostStates } from "../src/storage/schema";
 import { db } from "./helpers";
 import {
   consume,
@@ -20,87 +31,116 @@ import {
   endWindow,
   hostState,
   openCircuit,
+  pause,
   posts,
-  recordingQueue,
+  runNow,
   seqOf,
   storedActivity,
 } from "./support/delivery";
 import { deliveriesAt, eventually, OWNER, serve } from "./support/remote";
 
+const recordsAt = (host: string) =>
+  db().select().from(deliveryFailures).where(eq(deliveryFailures.host, host));
+const listed = async (host: string) =>
+  (await db().select().from(hostStates).where(eq(hostStates.host, host)))[0];
+
+describe("a hung host", () => {
+  it("never holds the consumer for its timeout: the healthy hosts are delivered, the hung one is handed to its object, which delivers it once the host is back", {
+    timeout: 40_000,
+  }, async () => {
+    const hung = "https://hung.isolation.test/inbox";
+    const healthy = ["a", "b", "c"].map((h) => `https://${h}.isolation.test/inbox`);
+    await serve({ url: hung, status: 202, body: {}, delayMs: DELIVERY_TIMEOUT_MS + 5_000 });
+    const first = await storedActivity();
+    const started = Date.now();
+    const one = await consume("outpost-delivery", deliver(first, [hung, ...healthy]));
+    // The message is done long before the hung inbox's timeout, and acknowledged.
+    expect(Date.now() - started).toBeLessThan(DELIVERY_TIMEOUT_MS - 2_000);
+    expect(one.explicitAcks).toHaveLength(1);
+    expect(one.enqueued).toEqual([]);
+    for (const inbox of healthy) expect(await deliveriesAt(inbox)).toHaveLength(1);
+    const stub = hostState("hung.isolation.test");
+    expect(await stub.status()).toMatchObject({ parked: 1, failures: 1, slow: true });
+    await pause(stub);
+    expect(await recordsAt("hung.isolation.test")).toMatchObject([
+      { activityId: first, state: "retrying", inboxes: [hung], lastError: "timeout" },
+    ]);
+    expect((await listed("hung.isolation.test"))?.state).toBe("backingOff");
+
+    // The next post: the hung host is its object's now; the consumer does not even try it.
+    const second = await storedActivity();
+    const started2 = Date.now();
+    await consume("outpost-delivery", deliver(second, [...healthy, hung]));
+    expect(Date.now() - started2).toBeLessThan(DELIVERY_TIMEOUT_MS - 2_000);
+    for (const inbox of healthy) expect(await deliveriesAt(inbox)).toHaveLength(2);
+    expect(await posts(hung)).toHaveLength(1);
+    expect((await stub.status()).parked).toBe(2);
+
+    // The host answers again: its object sends both, in order, once each.
+    await serve({ url: hung, status: 202, body: {} });
+    await runNow(stub);
+    // (The first POST, which the consumer stopped waiting for, reached the host too.)
+    const delivered = (await deliveriesAt(hung)).slice(1);
+    expect(delivered.map((a) => a.id)).toEqual([first, second]);
+    expect(await stub.status()).toMatchObject({ parked: 0, failures: 0, slow: false });
+    expect(await recordsAt("hung.isolation.test")).toEqual([]);
+    // Fast again and holding nothing: back on the consumer's fast path.
+    expect(await listed("hung.isolation.test")).toBeUndefined();
+    for (const inbox of healthy) expect(await deliveriesAt(inbox)).toHaveLength(2);
+  });
+});
+
 describe("a failing host", () => {
-  it("opens its breaker after repeated failures, parks deliveries, probes once per window, and drains in order on recovery", {
+  it("is tried by its object one inbox at a time on the backoff, opens its breaker, holds what comes meanwhile, and sends it all in order when back", {
     timeout: 30_000,
   }, async () => {
     const host = "down.delivery.test";
     const inbox = `https://${host}/inbox`;
-    await serve({ url: inbox, status: 500, body: {} });
+    const shared = `https://${host}/shared`;
+    await serve({ url: inbox, status: 500, body: {} }, { url: shared, status: 500, body: {} });
     const stub = hostState(host);
-    const ids: string[] = [];
-    for (let i = 0; i < BREAKER_THRESHOLD; i++) {
-      ids.push(await storedActivity());
-      await consume("outpost-delivery", deliver(ids[i] as string, [inbox]));
+    const ids = [await storedActivity()];
+    await consume("outpost-delivery", deliver(ids[0] as string, [inbox, shared]));
+    // The first 500 stops the host's share: the second inbox is not tried by the consumer.
+    expect(await posts(shared)).toHaveLength(0);
+    expect(await stub.status()).toMatchObject({ failures: 1, parked: 2, circuit: "closed" });
+    await pause(stub);
+    // Each run of the object sends one POST while the host fails, until the breaker opens.
+    for (let n = 2; n <= BREAKER_THRESHOLD; n++) {
+      await runNow(stub);
+      expect((await stub.status()).failures).toBe(n);
     }
-    let status = await stub.status();
-    expect(status).toMatchObject({ failures: BREAKER_THRESHOLD, circuit: "open", parked: 1 });
-    expect(status.nextAttemptAt?.getTime()).toBeGreaterThan(Date.now());
+    expect(await posts(inbox)).toHaveLength(BREAKER_THRESHOLD);
+    expect(await posts(shared)).toHaveLength(0);
+    const status = await stub.status();
+    expect(status).toMatchObject({ circuit: "open", parked: 2 });
+    // Open: the next try is minutes away, not seconds.
+    expect((status.nextAttemptAt?.getTime() ?? 0) - Date.now()).toBeGreaterThan(8 * 60_000);
+    expect(await recordsAt(host)).toMatchObject([{ state: "parked", inboxes: [inbox, shared] }]);
 
-    // While open, deliveries are parked, not sent.
-    const before = (await posts(inbox)).length;
-    for (let i = 0; i < 3; i++) {
+    // More posts while it is down: handed over without a POST.
+    for (let i = 0; i < 2; i++) {
       ids.push(await storedActivity());
       await consume("outpost-delivery", deliver(ids.at(-1) as string, [inbox]));
     }
-    expect((await posts(inbox)).length).toBe(before);
-    status = await stub.status();
-    expect(status.parked).toBe(4);
-    const parkedRows = await db()
-      .select()
-      .from(deliveryFailures)
-      .where(eq(deliveryFailures.host, host));
-    expect(parkedRows.filter((r) => r.state === "parked")).toHaveLength(4);
-
-    // The window passes while the host is still down: one probe, which fails; it stays open.
-    await endWindow(stub);
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    await eventually(async () => (await posts(inbox)).length === before + 1);
-    await eventually(async () => (await stub.status()).failures === BREAKER_THRESHOLD + 1);
-    expect((await stub.status()).circuit).toBe("open");
+    expect(await posts(inbox)).toHaveLength(BREAKER_THRESHOLD);
     expect((await stub.status()).parked).toBe(4);
 
-    // The host recovers; the next probe succeeds and everything parked drains, in order.
-    const failedPosts = (await posts(inbox)).length;
-    await serve({ url: inbox, status: 202, body: {} });
-    await runInDurableObject(stub, (_instance: HostState, state) => {
-      state.storage.sql.exec(
-        "UPDATE state SET open_until = ?, probe_started_at = NULL WHERE k = 1",
-        Date.now() - 1,
-      );
-    });
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const delivered = await eventually(async () => {
-      const got = (await deliveriesAt(inbox)).slice(failedPosts);
-      return got.length >= 4 ? got : undefined;
-    }, 20_000);
-    // In the order they were parked (the probe's own delivery first, then the rest).
-    expect(delivered.map((a) => a.id)).toEqual([
-      ids[BREAKER_THRESHOLD - 1],
-      ...ids.slice(BREAKER_THRESHOLD),
-    ]);
-    status = await stub.status();
-    expect(status).toMatchObject({ failures: 0, circuit: "closed", parked: 0 });
-    await eventually(async () => {
-      const rows = await db()
-        .select()
-        .from(deliveryFailures)
-        .where(eq(deliveryFailures.host, host));
-      return rows.every((r) => r.state !== "parked") ? true : undefined;
-    });
+    // Back: the next run sends everything, in publication order.
+    await serve({ url: inbox, status: 202, body: {} }, { url: shared, status: 202, body: {} });
+    await runNow(stub);
+    const accepted = (await deliveriesAt(inbox)).slice(BREAKER_THRESHOLD);
+    expect(accepted.map((a) => a.id)).toEqual(ids);
+    expect((await deliveriesAt(shared)).map((a) => a.id)).toEqual([ids[0]]);
+    expect(await stub.status()).toMatchObject({ failures: 0, circuit: "closed", parked: 0 });
+    expect(await recordsAt(host)).toEqual([]);
   });
 
   it("backs off on DEV_RETRY_BASE_MS's base on a development instance: seconds, not minutes", async () => {
     const failure = (host: string) => ({
       host,
       activityId: `${OWNER}/statuses/backoff/activity`,
+      inboxes: [`https://${host}/inbox`],
       outcomes: [
         { inbox: `https://${host}/inbox`, kind: "hostFailure", status: 500, error: "HTTP 500" },
       ] satisfies DeliveryOutcome[],
@@ -109,36 +149,32 @@ describe("a failing host", () => {
     const failUntilOpen = (host: string, vars: Partial<Env>) =>
       runInDurableObject(hostState(host), async (_instance: HostState, state) => {
         const object = new HostState(state, { ...env, ...vars });
-        const answers = [];
-        for (let i = 0; i < BREAKER_THRESHOLD; i++)
-          answers.push(await object.reportOutcomes(failure(host)));
-        return {
-          delays: answers.map((a) => a.retry.delaySeconds),
-          status: await object.status(),
-        };
+        const waits = [];
+        for (let i = 0; i < BREAKER_THRESHOLD; i++) {
+          const { nextAttemptAt } = await object.hold(failure(host));
+          waits.push(nextAttemptAt.getTime() - Date.now());
+        }
+        return { waits, status: await object.status() };
       });
 
     const deployed = await failUntilOpen("slow-backoff.delivery.test", {});
     const dev = await failUntilOpen("fast-backoff.delivery.test", devVars(1000));
-    // Failures 1 to 4 are retried after 30 s × 2^(n-1) (at least half of it), or 1 s × 2^(n-1).
-    deployed.delays.slice(0, -1).forEach((delay, i) => {
-      expect(delay).toBeGreaterThanOrEqual(15 * 2 ** i);
+    // Failures 1 to 4 wait 8 s × 2^(n-1) (at least half of it), or 1 s × 2^(n-1).
+    deployed.waits.slice(0, -1).forEach((wait, i) => {
+      expect(wait).toBeGreaterThanOrEqual(4_000 * 2 ** i - 1_000);
+      expect(wait).toBeLessThanOrEqual(8_000 * 2 ** i);
     });
-    dev.delays.slice(0, -1).forEach((delay, i) => {
-      expect(delay).toBeGreaterThanOrEqual(1);
-      expect(delay).toBeLessThanOrEqual(2 ** i);
+    dev.waits.slice(0, -1).forEach((wait, i) => {
+      expect(wait).toBeLessThanOrEqual(1_000 * 2 ** i);
     });
-    // The fifth opens the breaker: for at least 240 s, or at most 16 s.
+    // The fifth opens the breaker: 8.5 minutes at least, or at most 128 s.
     expect(deployed.status.circuit).toBe("open");
     expect(dev.status.circuit).toBe("open");
-    expect((deployed.status.nextAttemptAt?.getTime() ?? 0) - Date.now()).toBeGreaterThan(230_000);
-    expect(dev.status.nextAttemptAt).not.toBeNull();
-    expect((dev.status.nextAttemptAt?.getTime() ?? 0) - Date.now()).toBeLessThanOrEqual(16_000);
+    expect(deployed.waits.at(-1)).toBeGreaterThan(8 * 60_000);
+    expect(dev.waits.at(-1)).toBeLessThanOrEqual(128_000);
   });
 
-  it("probes with, and drains from, the earliest published of what was parked, whatever order it was parked in", {
-    timeout: 30_000,
-  }, async () => {
+  it("sends the earliest published first, whatever order it was handed them in", async () => {
     const host = "reordered.delivery.test";
     const inbox = `https://${host}/inbox`;
     await serve({ url: inbox, status: 202, body: {} });
@@ -146,91 +182,88 @@ describe("a failing host", () => {
     const b = await storedActivity({ type: "Update" });
     const c = await storedActivity({ type: "Delete" });
     const stub = hostState(host);
-    // The host is down; each activity's retries gave up at their own moment: B parked first.
+    // The host is down; B was handed over first.
     await openCircuit(stub, host);
     for (const activityId of [b, a, c]) {
       const activitySeq = await seqOf(activityId);
-      expect(await stub.admit({ host, activityId, activitySeq, inboxes: [inbox] })).toMatchObject({
-        send: false,
+      expect(await stub.hold({ host, activityId, activitySeq, inboxes: [inbox] })).toMatchObject({
+        state: "parked",
       });
     }
     expect((await stub.status()).parked).toBe(3);
-
-    // The window passes with the host back: the probe is A, and B and C follow it.
+    // The window passes with the host back: A, then B, then C.
     await endWindow(stub);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const delivered = await eventually(async () => {
       const got = await deliveriesAt(inbox);
       return got.length >= 3 ? got : undefined;
-    }, 20_000);
+    });
     expect(delivered.map((activity) => activity.id)).toEqual([a, b, c]);
     expect(await stub.status()).toMatchObject({ failures: 0, circuit: "closed", parked: 0 });
   });
 
-  it("drains many parked activities in publication order; rows parked before it was kept go first", async () => {
+  it("sends many held activities over several runs, in publication order; rows held before it was kept go first", {
+    timeout: 30_000,
+  }, async () => {
     const host = "many-parked.delivery.test";
     const inbox = `https://${host}/inbox`;
+    await serve({ url: inbox, status: 202, body: {} });
+    const old = await storedActivity();
     const published: string[] = [];
     for (let i = 0; i < 40; i++) published.push(await storedActivity());
-    const old = `${OWNER}/statuses/old/activity`;
-    const { queue, enqueued } = recordingQueue();
-    await runInDurableObject(hostState(host), async (_instance: HostState, state) => {
-      // Parked newest first, after one row parked before activity_seq existed.
-      state.storage.sql.exec(
-        "INSERT INTO parked (activity_id, inbox, parked_at) VALUES (?, ?, ?)",
-        old,
-        inbox,
-        Date.now(),
-      );
+    const stub = hostState(host);
+    await runInDurableObject(stub, async (_instance: HostState, state) => {
+      // Held newest first, after one row held before activity_seq existed.
+      state.storage.sql.exec("UPDATE state SET host = ? WHERE k = 1", host);
+      const hold =
+        "INSERT INTO parked (activity_id, inbox, parked_at, activity_seq) VALUES (?, ?, ?, ?)";
+      state.storage.sql.exec(hold, old, inbox, Date.now(), null);
       for (const activityId of published.toReversed()) {
-        state.storage.sql.exec(
-          "INSERT INTO parked (activity_id, inbox, parked_at, activity_seq) VALUES (?, ?, ?, ?)",
-          activityId,
-          inbox,
-          Date.now(),
-          await seqOf(activityId),
-        );
+        state.storage.sql.exec(hold, activityId, inbox, Date.now(), await seqOf(activityId));
       }
-      // Another activity reaches the host: it is back, and what was parked drains.
-      await new HostState(state, { ...env, DELIVERY_QUEUE: queue }).reportOutcomes({
-        host,
-        activityId: `${OWNER}/statuses/fresh/activity`,
-        outcomes: [{ inbox, kind: "delivered", status: 202 }],
-      });
     });
-    expect(enqueued.map((m) => (m.body as DeliverMessage).activityId)).toEqual([old, ...published]);
-    expect((await hostState(host).status()).parked).toBe(0);
+    // A run sends at most HELD_PER_RUN, and leaves the rest to the next.
+    await runInDurableObject(stub, async (_instance: HostState, state) => {
+      const config = parseConfig(env);
+      if (!config.ok) throw new Error("test vars");
+      await sendHeld(
+        { ...createContext(env, config.config) },
+        {
+          host,
+          held: new Held(state.storage.sql),
+          record: HEALTHY,
+          flavour: "cavage",
+          judging: () => ({ now: new Date() }),
+        },
+      );
+    });
+    expect(await posts(inbox)).toHaveLength(HELD_PER_RUN);
+    expect((await stub.status()).parked).toBe(41 - HELD_PER_RUN);
+    // The alarm takes the rest, run after run, without sending anything twice.
+    await runNow(stub);
+    await eventually(async () => (await stub.status()).parked === 0, 20_000);
+    expect((await deliveriesAt(inbox)).map((a) => a.id)).toEqual([old, ...published]);
   });
 
-  it("parks a delivery that comes after the backoff window while earlier ones wait, and probes with those", async () => {
-    const host = "late-comer.delivery.test";
-    const inbox = `https://${host}/inbox`;
-    const [first, later] = [await storedActivity(), await storedActivity()];
+  it("records the inboxes a host refused once the rest of their activity is delivered", async () => {
+    const host = "mixed.delivery.test";
+    const [ok, gone] = [`https://${host}/ok`, `https://${host}/gone`];
+    await serve({ url: ok, status: 202, body: {} }, { url: gone, status: 410, body: {} });
+    const activityId = await storedActivity();
     const stub = hostState(host);
     await openCircuit(stub, host);
-    await stub.admit({
+    await stub.hold({
       host,
-      activityId: first,
-      activitySeq: await seqOf(first),
-      inboxes: [inbox],
+      activityId,
+      activitySeq: await seqOf(activityId),
+      inboxes: [gone, ok],
     });
-    await endWindow(stub);
-    // The window is over, but `first` waits: `later` may not overtake it as the probe.
-    const admission = await stub.admit({
-      host,
-      activityId: later,
-      activitySeq: await seqOf(later),
-      inboxes: [inbox],
-    });
-    expect(admission.send).toBe(false);
-    expect((await stub.status()).parked).toBe(2);
-    const { queue, enqueued } = recordingQueue();
-    await runInDurableObject(stub, (_instance: HostState, state) =>
-      new HostState(state, { ...env, DELIVERY_QUEUE: queue }).alarm(),
-    );
-    expect(enqueued.map((m) => m.body)).toEqual([
-      { v: 1, type: "deliver", activityId: first, inboxes: [inbox], probe: true },
+    await runNow(stub);
+    expect(await deliveriesAt(ok)).toHaveLength(1);
+    expect(await recordsAt(host)).toMatchObject([
+      { activityId, state: "failed", inboxes: [gone], lastError: "HTTP 410 (gone)" },
     ]);
+    expect((await stub.status()).parked).toBe(0);
   });
 
   it("is marked unavailable after failing on seven separate days, and only a delivery resets it", async () => {
@@ -244,21 +277,23 @@ describe("a failing host", () => {
         JSON.stringify(days),
       );
     });
-    const answer = await stub.reportOutcomes({
+    const holding = await stub.hold({
       host,
       activityId: "https://outpost.test/a/1",
+      inboxes: [`https://${host}/inbox`],
       outcomes: [{ inbox: `https://${host}/inbox`, kind: "hostFailure", error: "timeout" }],
     });
-    expect(answer.park.inboxes).toEqual([`https://${host}/inbox`]);
+    expect(holding.state).toBe("parked");
     expect(await stub.status()).toMatchObject({
       unavailable: true,
       failureDays: 7,
       circuit: "open",
     });
     // Traffic from the host (an inbound activity) changes nothing here; a delivery does.
-    await stub.reportOutcomes({
+    await stub.hold({
       host,
       activityId: "https://outpost.test/a/2",
+      inboxes: [`https://${host}/inbox2`],
       outcomes: [{ inbox: `https://${host}/inbox`, kind: "delivered", status: 202 }],
     });
     expect(await stub.status()).toMatchObject({
@@ -268,7 +303,7 @@ describe("a failing host", () => {
     });
   });
 
-  it("records as failed what stayed parked past the retention", async () => {
+  it("records as failed what it held past the retention", async () => {
     const host = "expired.delivery.test";
     const stub = hostState(host);
     const activityId = await storedActivity();
@@ -285,7 +320,7 @@ describe("a failing host", () => {
         Date.now() - 8 * 24 * 3600_000,
       );
     });
-    await stub.admit({ host, activityId, inboxes: [`https://${host}/inbox2`] });
+    await stub.hold({ host, activityId, inboxes: [`https://${host}/inbox2`] });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const [row] = await db().select().from(deliveryFailures).where(eq(deliveryFailures.host, host));
     expect(row).toMatchObject({

@@ -1,79 +1,78 @@
 /**
  * Per-remote-host delivery state, one object per host (`idFromName(host)`): failure counts,
- * backoff, the circuit breaker, dead-host tracking, deliveries parked while the host is down
- * (drained in publication order when it recovers), and which signature flavour it accepts.
+ * backoff, the circuit breaker, dead-host tracking, which signature flavour the host takes,
+ * and the deliveries it holds.
  *
- * The delivery consumer asks `admit()` before sending to a host it knows is failing, and
- * tells `reportOutcomes()` what happened; what to make of it is the delivery policy's
- * (`judgeHost`). An alarm sends one probe per backoff window while deliveries are parked,
- * and records as failed those parked longer than the retention.
+ * The queue consumer sends to healthy hosts itself. A host that fails, answers "try later",
+ * or is too slow for it (`FAST_PATH_TIMEOUT_MS`), and every host the D1 mirror lists as not
+ * healthy, is handed here with what is left of its inboxes (`hold`): from then on this object
+ * sends them, from its alarm, one host connection at a time, earliest published first, on
+ * the backoff the policy gives (`judgeAnswer`). A sick host so costs the queue one call, and
+ * never holds a consumer, or the healthy hosts behind it, for its timeout again. When the host
+ * answers, what is held goes at once; when it is fast and holds nothing, the mirror lists it
+ * healthy again and the consumer takes it back.
  */
 import { DurableObject } from "cloudflare:workers";
 import { createPlatform, type Platform } from "../context";
-import { parseConfig } from "../env";
+import { type Config, parseConfig } from "../env";
 import {
   BASE_BACKOFF_MS,
   type DeliveryOutcome,
+  describeOutcome,
   type HostRecord,
-  type HostVerdict,
+  isFinal,
   isOpen,
-  judgeHost,
+  judgeAnswer,
   PARK_RETENTION_MS,
-  PROBE_TIMEOUT_MS,
 } from "../federation/delivery/policy";
-import type { DeliverMessage } from "../federation/queue/messages";
-import { enqueue } from "../federation/queue/send";
 import { migrate } from "../lib/do-migrations";
 import { counted } from "../metrics/recorder";
 import type { SignatureFlavour } from "../signatures/verify";
 import { recordFailures } from "../storage/deliveries";
 import { type HostHealth, mirrorHostHealth } from "../storage/hosts";
-import { Parked } from "./parked";
+import { Held } from "./parked";
 import { HOST_STATE_MIGRATIONS } from "./schema";
-
-export type Admission =
-  | { readonly send: true; readonly flavour: SignatureFlavour; readonly probe: boolean }
-  /** The host is down: the deliveries are parked here, the message can be acknowledged. */
-  | { readonly send: false; readonly nextAttemptAt: Date };
-
-/** What the delivery does next: retry some inboxes through the queue; the rest is parked. */
-export type ReportAnswer = Pick<HostVerdict, "retry" | "park">;
+import { sendHeld } from "./send-held";
 
 export interface HostStatus {
   readonly host: string | null;
   readonly failures: number;
   readonly failureDays: number;
-  readonly circuit: "closed" | "open" | "halfOpen";
+  readonly circuit: "closed" | "open";
   readonly unavailable: boolean;
+  /** Too slow for the queue consumer: this object sends to it. */
+  readonly slow: boolean;
   readonly nextAttemptAt: Date | null;
+  /** Deliveries held here, still to send. */
   readonly parked: number;
   readonly flavour: SignatureFlavour;
 }
 
-export interface AdmitRequest {
+/** Deliveries for this object to send: what is left of one activity's inboxes at the host. */
+export interface HoldRequest {
   readonly host: string;
   readonly activityId: string;
-  /** The activity's place in the outbox: what is parked drains in publication order. */
+  /** The activity's place in the outbox: what is held goes in publication order. */
   readonly activitySeq?: number;
+  /** The inboxes not delivered yet, the one that was just tried (if any) first. */
   readonly inboxes: readonly string[];
-  readonly probe?: boolean;
-}
-
-export interface ReportRequest {
-  readonly host: string;
-  readonly activityId: string;
-  readonly activitySeq?: number;
-  readonly outcomes: readonly DeliveryOutcome[];
-  /** The flavour the host accepted, when it is not the one it was asked with. */
+  /** What the consumer's tries at this host came to, in order; the last one failed. */
+  readonly outcomes?: readonly DeliveryOutcome[];
+  /** The flavour the host accepted, when the consumer learned it by knocking. */
   readonly flavour?: SignatureFlavour;
 }
 
-/** What the previous release's consumers sent to `report()`, and what they read back. */
-type LegacyReport = Omit<ReportRequest, "outcomes"> & { readonly results: DeliveryOutcome[] };
+/** How the delivery record should show what was handed over. */
+export interface Holding {
+  readonly state: "retrying" | "parked";
+  readonly nextAttemptAt: Date;
+}
+
+/** The legacy API, for a queue consumer of the previous release during a deploy. */
+type LegacyAdmission = { readonly send: false; readonly nextAttemptAt: Date };
 interface LegacyAnswer {
-  readonly retry: readonly { readonly inbox: string; readonly delaySeconds: number }[];
-  readonly parked: readonly string[];
-  readonly failures: number;
+  readonly retry: { readonly inboxes: readonly string[]; readonly delaySeconds: number };
+  readonly park: { readonly inboxes: readonly string[]; readonly wakeAt: Date | null };
 }
 
 interface StateRow extends Record<string, SqlStorageValue> {
@@ -81,200 +80,215 @@ interface StateRow extends Record<string, SqlStorageValue> {
   failures: number;
   failure_days: string;
   open_until: number | null;
-  probe_started_at: number | null;
   unavailable: number;
   flavour: string;
   reported_health: string | null;
+  slow: number;
 }
 
 const recordOf = (row: StateRow): HostRecord => ({
   failures: row.failures,
   failureDays: JSON.parse(row.failure_days) as number[],
-  openUntil: row.open_until === null ? null : new Date(row.open_until),
+  retryAt: row.open_until === null ? null : new Date(row.open_until),
   unavailable: row.unavailable === 1,
 });
 
+/** How long a misconfigured instance waits before its objects try again. */
+const MISCONFIGURED_RETRY_MS = 5 * 60_000;
+
 export class HostState extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private readonly parked: Parked;
+  private readonly held: Held;
   private readonly platform: Platform;
-  /** The backoff's base: shortened on a development instance (`DEV_RETRY_BASE_MS`). */
-  private readonly retryBaseMs: number;
+  /** Null when the vars are wrong: nothing is sent, what is held waits. */
+  private readonly config: Config | null;
+  /** The run under way: one at a time, or a delivery could be sent twice. */
+  private running: Promise<void> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     migrate(ctx.storage, HOST_STATE_MIGRATIONS);
-    this.parked = new Parked(this.sql);
+    this.held = new Held(this.sql);
     this.platform = createPlatform(env);
     const parsed = parseConfig(env);
-    // A misconfigured Worker refuses its requests and messages; here the default is safe.
-    this.retryBaseMs = parsed.ok ? parsed.config.retryBaseMs : BASE_BACKOFF_MS;
+    this.config = parsed.ok ? parsed.config : null;
   }
 
-  /** May these deliveries go now? If not, they are parked here. */
-  async admit(request: AdmitRequest): Promise<Admission> {
-    return counted(this.env, this.ctx, () => this.admitNow(request));
-  }
-
-  /** What happened to the deliveries sent to this host; what to do with those that failed. */
-  async reportOutcomes(report: ReportRequest): Promise<ReportAnswer> {
+  /** Takes over these deliveries: this object sends them, when the host may be tried. */
+  async hold(request: HoldRequest): Promise<Holding> {
     return counted(this.env, this.ctx, async () => {
-      const answer = await this.reportNow(report);
+      const holding = await this.holdNow(request);
       await this.mirror();
-      return answer;
+      return holding;
     });
   }
 
-  /**
-   * The previous release's `report()`, kept for one release: during a deploy, a queue
-   * consumer of the old Worker may still call the new object, and must get the answer it
-   * reads (its results are outcomes by another name). Remove in the release after 0.1.
-   */
-  async report(legacy: LegacyReport): Promise<LegacyAnswer> {
-    const { retry, park } = await this.reportOutcomes({ ...legacy, outcomes: legacy.results });
-    return {
-      retry: retry.inboxes.map((inbox) => ({ inbox, delaySeconds: retry.delaySeconds })),
-      parked: [...park.inboxes],
-      failures: recordOf(this.row()).failures,
-    };
+  /** The flavour the host accepted, learned by the consumer (which needs nothing else here). */
+  async remember(learned: { host: string; flavour: SignatureFlavour }): Promise<void> {
+    this.sql.exec(
+      "UPDATE state SET host = coalesce(host, ?), flavour = ? WHERE k = 1",
+      learned.host,
+      learned.flavour,
+    );
+    await this.mirror();
   }
 
-  /** Probe once per backoff window; record as failed what waited past the retention. */
+  /** Sends what is held, as far as the host lets it; records as failed what waited too long. */
   override async alarm(): Promise<void> {
-    await counted(this.env, this.ctx, async () => {
-      await this.alarmNow();
+    if (this.running !== undefined) return this.running;
+    this.running = counted(this.env, this.ctx, async () => {
+      await this.run();
       await this.mirror();
+    }).finally(() => {
+      this.running = undefined;
     });
+    return this.running;
   }
 
   async status(): Promise<HostStatus> {
     const row = this.row();
     const record = recordOf(row);
-    const inFlight = this.probing(row);
     return {
       host: row.host,
       failures: record.failures,
       failureDays: record.failureDays.length,
-      circuit: !isOpen(record) ? "closed" : inFlight ? "halfOpen" : "open",
+      circuit: isOpen(record) ? "open" : "closed",
       unavailable: record.unavailable,
-      nextAttemptAt: record.openUntil,
-      parked: this.parked.count(),
+      slow: row.slow === 1,
+      nextAttemptAt: record.retryAt,
+      parked: this.held.count(),
       flavour: row.flavour as SignatureFlavour,
     };
+  }
+
+  /**
+   * The previous release's calls, kept for one release: during a deploy, a queue consumer of
+   * the old Worker may still ask before sending (`admit`) and tell after (`reportOutcomes`,
+   * `report`). Each is answered by holding the deliveries here, which the old consumer records
+   * as parked. Remove in the release after 0.1.
+   */
+  async admit(request: Omit<HoldRequest, "outcomes">): Promise<LegacyAdmission> {
+    const { nextAttemptAt } = await this.hold(request);
+    return { send: false, nextAttemptAt };
+  }
+
+  async reportOutcomes(report: Omit<HoldRequest, "inboxes">): Promise<LegacyAnswer> {
+    const outcomes = report.outcomes ?? [];
+    const left = outcomes.filter((o) => o.kind === "retry" || o.kind === "hostFailure");
+    const inboxes = left.map((o) => o.inbox);
+    const holding = await this.hold({ ...report, inboxes, outcomes });
+    return {
+      retry: { inboxes: [], delaySeconds: 0 },
+      park: { inboxes, wakeAt: inboxes.length > 0 ? holding.nextAttemptAt : null },
+    };
+  }
+
+  async report(legacy: Omit<HoldRequest, "inboxes"> & { results: DeliveryOutcome[] }) {
+    const { park } = await this.reportOutcomes({ ...legacy, outcomes: legacy.results });
+    return { retry: [], parked: [...park.inboxes], failures: recordOf(this.row()).failures };
   }
 
   private row(): StateRow {
     return this.sql.exec<StateRow>("SELECT * FROM state WHERE k = 1").one();
   }
 
-  /** Whether a probe was sent and has not yet been reported back, or given up on. */
-  private probing(row: StateRow): boolean {
-    const now = this.platform.now().getTime();
-    return row.probe_started_at !== null && now - row.probe_started_at < PROBE_TIMEOUT_MS;
-  }
-
-  private save(record: HostRecord): void {
+  private save(record: HostRecord, slow?: boolean): void {
     this.sql.exec(
-      "UPDATE state SET failures = ?, failure_days = ?, open_until = ?, unavailable = ?, probe_started_at = NULL WHERE k = 1",
+      "UPDATE state SET failures = ?, failure_days = ?, open_until = ?, unavailable = ?, slow = coalesce(?, slow) WHERE k = 1",
       record.failures,
       JSON.stringify(record.failureDays),
-      record.openUntil?.getTime() ?? null,
+      record.retryAt?.getTime() ?? null,
       record.unavailable ? 1 : 0,
+      slow === undefined ? null : slow ? 1 : 0,
     );
   }
 
-  private async admitNow(request: AdmitRequest): Promise<Admission> {
+  private async holdNow(request: HoldRequest): Promise<Holding> {
     const now = this.platform.now();
-    const row = this.row();
-    if (row.host === null) this.sql.exec("UPDATE state SET host = ? WHERE k = 1", request.host);
-    const flavour = row.flavour as SignatureFlavour;
-    const record = recordOf(row);
-    if (!isOpen(record)) return { send: true, flavour, probe: false };
-    // A probe the alarm sent, or the first delivery after the backoff window: it goes, alone.
-    // Not when others are parked: they were published first, and the alarm probes with those.
-    const due = !this.probing(row) && now >= (record.openUntil ?? now);
-    if (request.probe || (due && this.parked.count() === 0)) {
-      this.sql.exec("UPDATE state SET probe_started_at = ? WHERE k = 1", now.getTime());
-      return { send: true, flavour, probe: true };
+    this.sql.exec("UPDATE state SET host = coalesce(host, ?) WHERE k = 1", request.host);
+    if (request.flavour !== undefined) {
+      this.sql.exec("UPDATE state SET flavour = ? WHERE k = 1", request.flavour);
     }
-    this.parked.add(request, request.inboxes, now);
-    const nextAttemptAt = due ? now : (record.openUntil ?? now);
+    let record = recordOf(this.row());
+    const outcomes = request.outcomes ?? [];
+    for (const outcome of outcomes) record = judgeAnswer(record, outcome, this.judging());
+    // A timeout at the consumer's patience says the host is slow, or down: the object finds out.
+    const timedOut = outcomes.some((o) => o.kind === "hostFailure" && o.error === "timeout");
+    this.save(record, timedOut ? true : undefined);
+    const last = outcomes.at(-1);
+    const tried = last !== undefined && !isFinal(last) ? last.inbox : undefined;
+    this.held.add(request, request.inboxes, { now, tried });
+    for (const o of outcomes) {
+      if (isFinal(o) && o.kind !== "delivered")
+        this.held.refused(request, { inbox: o.inbox, error: describeOutcome(o), now });
+    }
+    const nextAttemptAt = record.retryAt !== null && record.retryAt > now ? record.retryAt : now;
+    const state = isOpen(record) ? "parked" : "retrying";
+    // Recorded here, not by the consumer: this object may be done with it first.
+    const { pending } = this.held.standing(request.activityId);
+    if (pending.length > 0) {
+      const error =
+        last !== undefined && !isFinal(last) ? describeOutcome(last) : "sent by the host's object";
+      await recordFailures(this.platform.db, {
+        now,
+        records: [
+          {
+            activityId: request.activityId,
+            host: request.host,
+            state,
+            inboxes: pending,
+            error,
+            nextAttemptAt,
+          },
+        ],
+      });
+    }
     await this.scheduleAlarm(nextAttemptAt);
-    return { send: false, nextAttemptAt };
+    return { state, nextAttemptAt };
   }
 
-  private async reportNow(report: ReportRequest): Promise<ReportAnswer> {
-    // Healthy hosts are not asked before a delivery: the first word may be a report.
-    this.sql.exec("UPDATE state SET host = coalesce(host, ?) WHERE k = 1", report.host);
-    if (report.flavour !== undefined) {
-      this.sql.exec("UPDATE state SET flavour = ? WHERE k = 1", report.flavour);
-    }
-    const verdict = judgeHost(recordOf(this.row()), report.outcomes, {
-      now: this.platform.now(),
-      baseMs: this.retryBaseMs,
-    });
-    this.save(verdict.record);
-    if (verdict.recovered) {
-      // Only a successful delivery resets a host; what was parked drains, in order.
-      this.parked.remove(
-        report.activityId,
-        report.outcomes.map((o) => o.inbox),
-      );
-      await this.drain();
-    }
-    this.parked.add(report, verdict.park.inboxes, this.platform.now());
-    if (verdict.park.wakeAt !== null) await this.scheduleAlarm(verdict.park.wakeAt);
-    return { retry: verdict.retry, park: verdict.park };
+  private judging() {
+    const baseMs = this.config?.retryBaseMs ?? BASE_BACKOFF_MS;
+    return { now: this.platform.now(), baseMs };
   }
 
-  private async alarmNow(): Promise<void> {
+  private async run(): Promise<void> {
     const now = this.platform.now();
-    await this.expireParked(now);
+    await this.expireHeld(now);
+    if (this.held.count() === 0) return;
     const row = this.row();
-    if (this.parked.count() === 0) return;
     const record = recordOf(row);
-    const inFlight = this.probing(row);
-    if (!inFlight && (record.openUntil === null || now >= record.openUntil)) {
-      // The earliest published goes first: were it drained after later ones, a host could
-      // get a `Delete` before its `Create`.
-      const [first] = this.parked.inOrder(1);
-      if (first === undefined) return;
-      this.sql.exec("UPDATE state SET probe_started_at = ? WHERE k = 1", now.getTime());
-      const probe: DeliverMessage = {
-        v: 1,
-        type: "deliver",
-        activityId: first.activity_id,
-        inboxes: [first.inbox],
-        probe: true,
-      };
-      await enqueue(this.platform, [{ body: probe }]);
-      await this.scheduleAlarm(new Date(now.getTime() + PROBE_TIMEOUT_MS));
+    if (record.retryAt !== null && now < record.retryAt) {
+      await this.scheduleAlarm(record.retryAt);
       return;
     }
-    const probeEnds = (row.probe_started_at ?? now.getTime()) + PROBE_TIMEOUT_MS;
-    await this.scheduleAlarm(inFlight ? new Date(probeEnds) : (record.openUntil ?? now));
-  }
-
-  /** Sends everything parked back to the queue, in publication order. */
-  private async drain(): Promise<void> {
-    const { rows, messages } = this.parked.take();
-    if (messages.length === 0) return;
-    try {
-      await enqueue(
-        this.platform,
-        messages.map((body) => ({ body })),
-      );
-    } catch (error) {
-      this.parked.restore(rows);
-      throw error;
+    if (this.config === null) {
+      console.error("host state: configuration error, holding deliveries");
+      await this.scheduleAlarm(new Date(now.getTime() + MISCONFIGURED_RETRY_MS));
+      return;
     }
+    const sent = await sendHeld(
+      { ...this.platform, config: this.config },
+      {
+        host: row.host ?? "",
+        held: this.held,
+        record,
+        flavour: row.flavour as SignatureFlavour,
+        judging: () => this.judging(),
+      },
+    );
+    if (sent.flavour !== undefined) {
+      this.sql.exec("UPDATE state SET flavour = ? WHERE k = 1", sent.flavour);
+    }
+    this.save(sent.record, sent.slow);
+    if (this.held.count() > 0) await this.scheduleAlarm(sent.record.retryAt ?? this.platform.now());
   }
 
-  /** Parked longer than the retention: recorded as failed (in D1), never dropped silently. */
-  private async expireParked(now: Date): Promise<void> {
+  /** Held longer than the retention: recorded as failed (in D1), never dropped silently. */
+  private async expireHeld(now: Date): Promise<void> {
     const before = new Date(now.getTime() - PARK_RETENTION_MS);
-    const expired = this.parked.olderThan(before);
+    const expired = this.held.olderThan(before);
     const [anyInbox] = [...expired.values()][0] ?? [];
     if (anyInbox === undefined) return;
     const host = this.row().host ?? new URL(anyInbox).host;
@@ -288,12 +302,12 @@ export class HostState extends DurableObject<Env> {
         error: "host unreachable for longer than the parking retention",
       })),
     });
-    this.parked.removeOlderThan(before);
+    this.held.removeOlderThan(before);
   }
 
   /**
    * Mirrors this host's state into D1 (`host_states`) when it changes: deliveries read the
-   * mirror, and ask this object only about hosts that are listed there.
+   * mirror, and hand to this object every host listed there as anything but healthy.
    */
   private async mirror(): Promise<void> {
     const row = this.row();
@@ -303,11 +317,13 @@ export class HostState extends DurableObject<Env> {
       host: row.host,
       state: record.unavailable
         ? "unavailable"
-        : isOpen(record) || record.failures > 0
+        : record.failures > 0 || this.held.count() > 0
           ? "backingOff"
-          : "healthy",
+          : row.slow === 1
+            ? "slow"
+            : "healthy",
       flavour: row.flavour as SignatureFlavour,
-      nextAttemptAt: record.openUntil,
+      nextAttemptAt: record.retryAt,
     };
     const mirrored = `${health.state}|${health.flavour}|${row.open_until ?? ""}`;
     if (row.reported_health === mirrored) return;

@@ -1,100 +1,132 @@
 /**
- * The deliveries a host's object holds while the host is down, in the object's own SQLite
- * table (`schema.ts`), handed back in the order their activities were published: a host that
- * fails while the owner posts parks each activity when its own retries give up, not in the
- * order they were written, and must not get a `Delete` before its `Create`.
+ * The deliveries a host's object holds: handed to it by the queue consumer when the host
+ * failed, was slow, or was already known to be failing, and sent by the object itself, in
+ * the order their activities were published (a host must not get a `Delete` before its
+ * `Create`). A row stays until its inbox is delivered, or refused for good; a refused row
+ * waits (as `failed`) until the rest of its activity is settled, so that the record of the
+ * activity says which inboxes refused it.
  */
-import { MAX_INBOXES_PER_MESSAGE } from "../federation/delivery/policy";
-import type { DeliverMessage } from "../federation/queue/messages";
 
-export interface ParkedRow extends Record<string, SqlStorageValue> {
+export interface HeldRow extends Record<string, SqlStorageValue> {
   seq: number;
   activity_id: string;
   /** The activity's outbox seq; null for rows parked before it was kept. */
   activity_seq: number | null;
   inbox: string;
   parked_at: number;
+  attempts: number;
 }
 
-export interface ParkedActivity {
+export interface HeldActivity {
   readonly activityId: string;
   readonly activitySeq?: number;
 }
 
-export class Parked {
+/** Where an activity's held inboxes stand. */
+export interface ActivityStanding {
+  readonly pending: readonly string[];
+  readonly failed: readonly { readonly inbox: string; readonly error: string }[];
+}
+
+export class Held {
   constructor(private readonly sql: SqlStorage) {}
 
+  /** Deliveries still to send. */
   count(): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM parked").one().n;
+    return this.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM parked WHERE failed IS NULL")
+      .one().n;
   }
 
-  add({ activityId, activitySeq }: ParkedActivity, inboxes: readonly string[], now: Date) {
+  /** Holds these inboxes (a repeat changes nothing); `tried`: one was just tried, and failed. */
+  add(activity: HeldActivity, inboxes: readonly string[], at: { now: Date; tried?: string }) {
     for (const inbox of inboxes) {
       this.sql.exec(
-        "INSERT OR IGNORE INTO parked (activity_id, inbox, parked_at, activity_seq) VALUES (?, ?, ?, ?)",
-        activityId,
+        "INSERT OR IGNORE INTO parked (activity_id, inbox, parked_at, activity_seq, attempts) VALUES (?, ?, ?, ?, ?)",
+        activity.activityId,
         inbox,
-        now.getTime(),
-        activitySeq ?? null,
+        at.now.getTime(),
+        activity.activitySeq ?? null,
+        inbox === at.tried ? 1 : 0,
       );
     }
   }
 
-  remove(activityId: string, inboxes: readonly string[]): void {
-    for (const inbox of inboxes) {
-      this.sql.exec("DELETE FROM parked WHERE activity_id = ? AND inbox = ?", activityId, inbox);
-    }
+  /** An inbox the host refused for good, kept until the rest of its activity is settled. */
+  refused(activity: HeldActivity, refusal: { inbox: string; error: string; now: Date }): void {
+    const { inbox, error, now } = refusal;
+    this.sql.exec(
+      "INSERT OR IGNORE INTO parked (activity_id, inbox, parked_at, activity_seq, failed) VALUES (?, ?, ?, ?, ?)",
+      activity.activityId,
+      inbox,
+      now.getTime(),
+      activity.activitySeq ?? null,
+      error,
+    );
   }
 
-  /** In publication order, then parking order; rows from before the order was kept first. */
-  inOrder(limit = -1): ParkedRow[] {
+  /** What to send next: in publication order, then holding order; rows from before the order was kept first. */
+  next(limit: number): HeldRow[] {
     return this.sql
-      .exec<ParkedRow>(
-        "SELECT seq, activity_id, activity_seq, inbox, parked_at FROM parked ORDER BY coalesce(activity_seq, 0), seq LIMIT ?",
+      .exec<HeldRow>(
+        "SELECT seq, activity_id, activity_seq, inbox, parked_at, attempts FROM parked WHERE failed IS NULL ORDER BY coalesce(activity_seq, 0), seq LIMIT ?",
         limit,
       )
       .toArray();
   }
 
-  /**
-   * Takes everything out, in order, as deliver messages grouped by activity. The rows go at
-   * once (no await), so that two drains cannot send them twice; `restore` puts them back if
-   * the messages cannot be sent.
-   */
-  take(): { rows: ParkedRow[]; messages: DeliverMessage[] } {
-    const rows = this.inOrder();
-    this.sql.exec("DELETE FROM parked");
-    const messages: { activityId: string; inboxes: string[] }[] = [];
-    for (const row of rows) {
-      const last = messages.at(-1);
-      // As many inboxes to a message as the fan-out packs.
-      if (last?.activityId === row.activity_id && last.inboxes.length < MAX_INBOXES_PER_MESSAGE) {
-        last.inboxes.push(row.inbox);
-      } else {
-        messages.push({ activityId: row.activity_id, inboxes: [row.inbox] });
-      }
-    }
-    return { rows, messages: messages.map((m) => ({ v: 1, type: "deliver", ...m })) };
+  delivered(seq: number): void {
+    this.sql.exec("DELETE FROM parked WHERE seq = ?", seq);
   }
 
-  restore(rows: readonly ParkedRow[]): void {
-    for (const row of rows) {
-      this.sql.exec(
-        "INSERT OR IGNORE INTO parked (seq, activity_id, inbox, parked_at, activity_seq) VALUES (?, ?, ?, ?, ?)",
-        row.seq,
-        row.activity_id,
-        row.inbox,
-        row.parked_at,
-        row.activity_seq,
-      );
-    }
+  /** Refused for good: kept, as failed, until its activity is settled. */
+  failed(seq: number, error: string): void {
+    this.sql.exec("UPDATE parked SET failed = ? WHERE seq = ?", error, seq);
   }
 
-  /** The inboxes parked before `before`, by activity. */
+  /** Tried, and to be tried again; its attempts so far. */
+  tried(seq: number): number {
+    return this.sql
+      .exec<{ attempts: number }>(
+        "UPDATE parked SET attempts = attempts + 1 WHERE seq = ? RETURNING attempts",
+        seq,
+      )
+      .one().attempts;
+  }
+
+  standing(activityId: string): ActivityStanding {
+    const rows = this.sql
+      .exec<{ inbox: string; failed: string | null }>(
+        "SELECT inbox, failed FROM parked WHERE activity_id = ? ORDER BY seq",
+        activityId,
+      )
+      .toArray();
+    return {
+      pending: rows.filter((r) => r.failed === null).map((r) => r.inbox),
+      failed: rows.flatMap((r) => (r.failed === null ? [] : [{ inbox: r.inbox, error: r.failed }])),
+    };
+  }
+
+  /** The activities with deliveries still to send, earliest published first. */
+  activities(): string[] {
+    return this.sql
+      .exec<{ activity_id: string }>(
+        "SELECT activity_id FROM parked WHERE failed IS NULL GROUP BY activity_id ORDER BY min(coalesce(activity_seq, 0))",
+      )
+      .toArray()
+      .map((r) => r.activity_id);
+  }
+
+  /** Forgets an activity whose every inbox is settled (and recorded). */
+  forget(activityId: string): void {
+    this.sql.exec("DELETE FROM parked WHERE activity_id = ? AND failed IS NOT NULL", activityId);
+  }
+
+  /** The inboxes held since before `before`, by activity. */
   olderThan(before: Date): Map<string, string[]> {
     const rows = this.sql
       .exec<{ activity_id: string; inbox: string }>(
-        "SELECT activity_id, inbox FROM parked WHERE parked_at < ?",
+        "SELECT activity_id, inbox FROM parked WHERE parked_at < ? AND failed IS NULL",
         before.getTime(),
       )
       .toArray();
@@ -103,6 +135,6 @@ export class Parked {
   }
 
   removeOlderThan(before: Date): void {
-    this.sql.exec("DELETE FROM parked WHERE parked_at < ?", before.getTime());
+    this.sql.exec("DELETE FROM parked WHERE parked_at < ? AND failed IS NULL", before.getTime());
   }
 }

@@ -33,4 +33,11 @@ export const HOST_STATE_MIGRATIONS: readonly Migration[] = [
   (sql) => addColumnIfMissing(sql, "state", "reported_health TEXT"),
   // 3. The parked activity's outbox seq: parked deliveries drain in publication order.
   (sql) => addColumnIfMissing(sql, "parked", "activity_seq INTEGER"),
+  // 4. The object sends what it holds itself: tries per held inbox, refusals kept until their
+  // activity is settled, and whether the host answers too slowly for the queue consumer.
+  (sql) => {
+    addColumnIfMissing(sql, "parked", "attempts INTEGER NOT NULL DEFAULT 0");
+    addColumnIfMissing(sql, "parked", "failed TEXT");
+    addColumnIfMissing(sql, "state", "slow INTEGER NOT NULL DEFAULT 0");
+  },
 ];

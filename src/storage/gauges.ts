@@ -20,12 +20,14 @@ export async function readGauges(db: Db, owner: string): Promise<Gauges> {
     followerHostsQuery(db, owner),
   ]);
   const count = (state: string) => listed.find((l) => l.state === state)?.n ?? 0;
+  const slow = count("slow");
   const backingOff = count("backingOff");
   const unavailable = count("unavailable");
   return {
     backlog: (pending[0]?.n ?? 0) + (waiting[0]?.n ?? 0),
     hosts: {
-      healthy: Math.max(0, (followed[0]?.n ?? 0) - backingOff - unavailable),
+      healthy: Math.max(0, (followed[0]?.n ?? 0) - slow - backingOff - unavailable),
+      slow,
       backingOff,
       unavailable,
     },

@@ -47,6 +47,14 @@ export function outboxActivityQuery(db: Db, id: string) {
   return db.select().from(outbox).where(eq(outbox.id, id));
 }
 
+/** Several stored activities by id (a query, to run alone or in a batch; at most 100 ids). */
+export function outboxActivitiesQuery(db: Db, ids: readonly string[]) {
+  return db
+    .select()
+    .from(outbox)
+    .where(inArray(outbox.id, [...ids]));
+}
+
 export async function findOutboxActivity(db: Db, id: string): Promise<OutboxRow | undefined> {
   const [row] = await outboxActivityQuery(db, id);
   return row;

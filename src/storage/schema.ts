@@ -392,7 +392,7 @@ export type DeliveryFailureRow = typeof deliveryFailures.$inferSelect;
  */
 export const hostStates = sqliteTable("host_states", {
   host: text("host").primaryKey(),
-  state: text("state", { enum: ["healthy", "backingOff", "unavailable"] }).notNull(),
+  state: text("state", { enum: ["healthy", "slow", "backingOff", "unavailable"] }).notNull(),
   flavour: text("flavour", { enum: ["cavage", "rfc9421"] }).notNull(),
   nextAttemptAt: timestamp("next_attempt_at"),
   updatedAt: timestamp("updated_at").notNull(),

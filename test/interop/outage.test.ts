@@ -38,7 +38,7 @@ describe("a peer that goes down and comes back", () => {
     );
 
     await peer.up();
-    // A probe that failed just before the host came back doubles the wait: up to ~64 s.
+    // A try that failed just before the host came back: the open circuit waits up to ~64 s.
     await eventually(() => creates.every((id) => peer.acceptedPosts(id).length > 0), {
       timeout: 120_000,
       what: "the parked deliveries to arrive",

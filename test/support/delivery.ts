@@ -109,6 +109,21 @@ export const endWindow = (stub: ReturnType<typeof hostState>) =>
     state.storage.sql.exec("UPDATE state SET open_until = ? WHERE k = 1", Date.now() - 1);
   });
 
+/** Runs a host's object now, as if its wait were over (and not again behind the test's back). */
+export const runNow = (stub: ReturnType<typeof hostState>) =>
+  runInDurableObject(stub, async (instance: HostState, state) => {
+    state.storage.sql.exec("UPDATE state SET open_until = ? WHERE k = 1", Date.now() - 1);
+    await state.storage.deleteAlarm();
+    await instance.alarm();
+  });
+
+/** Holds a host's object off for an hour, so that it sends nothing while a test looks. */
+export const pause = (stub: ReturnType<typeof hostState>) =>
+  runInDurableObject(stub, async (_instance: HostState, state) => {
+    state.storage.sql.exec("UPDATE state SET open_until = ? WHERE k = 1", Date.now() + 3600_000);
+    await state.storage.deleteAlarm();
+  });
+
 /** Puts a host's object in the open-circuit state, for an hour: what it is asked now parks. */
 export const openCircuit = (stub: ReturnType<typeof hostState>, host: string) =>
   runInDurableObject(stub, (_instance: HostState, state) => {

@@ -1,15 +1,17 @@
 /**
  * One delivery message: a stored activity POSTed to its inboxes, host by host, and what
- * became of each host recorded. A host the `host_states` mirror does not list is healthy:
- * its inboxes are sent to at once, and its `HostState` object hears only of a failure or a
- * change of flavour. A listed host (failing, down, or RFC 9421 first) is asked before, and
- * told after, as is every probe. What to make of the answers is the policy's (`policy.ts`).
+ * became of each host recorded. This is the fast path, for hosts that answer: a host the
+ * `host_states` mirror does not list (or lists as healthy) is sent to at once, its inboxes one
+ * after the other, each given `FAST_PATH_TIMEOUT_MS`. The first that fails, asks to wait or
+ * does not answer in time stops the host's share, and what is left of it is handed to the
+ * host's `HostState` object, which sends it from then on; so is the share of every host the
+ * mirror lists as failing or slow, without a POST. Healthy hosts cost no object call.
  */
 import { hostOf } from "../../activitypub/parse";
 import type { AppContext } from "../../context";
-import type { ReportAnswer } from "../../hosts/host-state";
 import { pool } from "../../lib/pool";
 import { recorder } from "../../metrics/recorder";
+import type { SigningKey } from "../../signatures/sign";
 import type { SignatureFlavour } from "../../signatures/verify";
 import { runBatch } from "../../storage/db";
 import {
@@ -24,19 +26,25 @@ import { loadSigningKey, privateKeyQuery } from "../../storage/local-actors";
 import { outboxActivityQuery } from "../../storage/outbox";
 import type { HostStateRow } from "../../storage/schema";
 import type { DeliverMessage } from "../queue/messages";
-import { enqueue, type Outgoing } from "../queue/send";
-import { CONNECTIONS, type DeliveryOutcome, isFinal, settleHost } from "./policy";
-import { deliverKnocking, prepareActivity, type SendOptions } from "./send";
+import {
+  CONNECTIONS,
+  type DeliveryOutcome,
+  describeOutcome,
+  FAST_PATH_TIMEOUT_MS,
+  isFinal,
+} from "./policy";
+import { deliverKnocking, type PreparedActivity, prepareActivity } from "./send";
 
 /** What happened at one host. */
 interface HostResult {
   readonly host: string;
-  readonly inboxes: readonly string[];
-  readonly outcomes: readonly DeliveryOutcome[];
-  /** What the host's object said to do with what failed; none when it was not asked. */
-  readonly verdict?: ReportAnswer;
-  /** When the host's object parked the deliveries without sending. */
-  readonly parkedUntil?: Date;
+  /** The answers the consumer got and is done with (delivered, or refused for good). */
+  readonly answered: readonly DeliveryOutcome[];
+  /**
+   * The rest was handed to the host's object, which records it (it may be done with it
+   * before this message is); or, when the object could not be reached, the record to write.
+   */
+  readonly handedOver?: FailureRecord | "recorded";
 }
 
 interface HostDelivery {
@@ -45,8 +53,12 @@ interface HostDelivery {
   /** The host's row in the mirror, if it is listed. */
   readonly listed: HostStateRow | undefined;
   readonly activitySeq: number;
-  readonly send: Omit<SendOptions, "flavour">;
+  readonly activity: PreparedActivity;
+  readonly key: SigningKey;
 }
+
+/** How long a host's share waits, as a retry, when its object could not be reached. */
+const OBJECT_UNREACHABLE_RETRY_MS = 60_000;
 
 export async function deliver(ctx: AppContext, message: DeliverMessage): Promise<void> {
   const { db, config } = ctx;
@@ -81,58 +93,78 @@ export async function deliver(ctx: AppContext, message: DeliverMessage): Promise
       inboxes,
       listed: mirror.get(host),
       activitySeq: row.seq,
-      send: { activity, key },
+      activity,
+      key,
     }),
   );
   await settle(ctx, message, results);
 }
 
-/** Sends to one host's inboxes, one after the other, asking and telling its object as needed. */
+/** Sends to one host's inboxes until one does not go through; hands the rest to its object. */
 async function deliverToHost(
   ctx: AppContext,
   message: DeliverMessage,
   delivery: HostDelivery,
 ): Promise<HostResult> {
   const { host, inboxes, listed } = delivery;
-  const r = recorder();
-  const consult = listed !== undefined || message.probe === true;
-  const stub = () => ctx.hosts.get(ctx.hosts.idFromName(host));
-  const about = { host, activityId: message.activityId, activitySeq: delivery.activitySeq };
-  let flavour: SignatureFlavour = listed?.flavour ?? "cavage";
-  if (consult) {
-    r.inc("outpost_do_calls_total", { method: "admit" });
-    const admission = await stub().admit({ ...about, inboxes, probe: message.probe });
-    if (!admission.send) {
-      r.inc("activitypub_deliveries_total", { result: "parked" }, inboxes.length);
-      // A Date; a number from an object of the previous release, during a deploy.
-      return { host, inboxes, outcomes: [], parkedUntil: new Date(admission.nextAttemptAt) };
-    }
-    flavour = admission.flavour;
-  }
   const outcomes: DeliveryOutcome[] = [];
   let worked: SignatureFlavour | undefined;
-  for (const inbox of inboxes) {
-    const sent = await deliverKnocking(ctx, inbox, {
-      ...delivery.send,
-      flavour: worked ?? flavour,
+  // A listed host that is not healthy is its object's to send to.
+  if (listed === undefined || listed.state === "healthy") {
+    for (const inbox of inboxes) {
+      const sent = await deliverKnocking(ctx, inbox, {
+        activity: delivery.activity,
+        key: delivery.key,
+        flavour: worked ?? listed?.flavour ?? "cavage",
+        timeoutMs: FAST_PATH_TIMEOUT_MS,
+      });
+      worked ??= sent.worked;
+      outcomes.push(sent.outcome);
+      if (!isFinal(sent.outcome)) break;
+    }
+  }
+  const answered = outcomes.filter(isFinal);
+  const left = inboxes.slice(answered.length);
+  const r = recorder();
+  const stub = () => ctx.hosts.get(ctx.hosts.idFromName(host));
+  if (left.length === 0) {
+    if (worked !== undefined) {
+      r.inc("outpost_do_calls_total", { method: "remember" });
+      await stub().remember({ host, flavour: worked });
+    }
+    return { host, answered };
+  }
+  r.inc("outpost_do_calls_total", { method: "hold" });
+  try {
+    const holding = await stub().hold({
+      host,
+      activityId: message.activityId,
+      activitySeq: delivery.activitySeq,
+      inboxes: left,
+      outcomes,
+      flavour: worked,
     });
-    worked ??= sent.worked;
-    outcomes.push(sent.outcome);
+    if (holding.state === "parked") {
+      r.inc("activitypub_deliveries_total", { result: "parked" }, left.length);
+    }
+    return { host, answered, handedOver: "recorded" };
+  } catch (cause) {
+    // Recorded as retrying: the housekeeping sends an overdue retry again.
+    console.error(`deliver: host object for ${host} unreachable: ${String(cause)}`);
+    const nextAttemptAt = new Date(ctx.now().getTime() + OBJECT_UNREACHABLE_RETRY_MS);
+    const record: FailureRecord = {
+      activityId: message.activityId,
+      host,
+      state: "retrying",
+      inboxes: left,
+      error: "host object unreachable",
+      nextAttemptAt,
+    };
+    return { host, answered, handedOver: record };
   }
-  if (!consult && outcomes.every(isFinal) && worked === undefined) {
-    return { host, inboxes, outcomes };
-  }
-  r.inc("outpost_do_calls_total", { method: "report" });
-  const verdict = await stub().reportOutcomes({ ...about, outcomes, flavour: worked });
-  return { host, inboxes, outcomes, verdict };
 }
 
-const NOTHING_LEFT: ReportAnswer = {
-  retry: { inboxes: [], delaySeconds: 0 },
-  park: { inboxes: [], wakeAt: null },
-};
-
-/** Records what happened, and sends the inboxes worth another try on their own. */
+/** Records what happened: reached hosts, hosts that refused, and hosts handed over. */
 async function settle(
   ctx: AppContext,
   message: DeliverMessage,
@@ -140,46 +172,21 @@ async function settle(
 ): Promise<void> {
   const { db } = ctx;
   const now = ctx.now();
-  const attempt = message.attempt ?? 1;
   const records: FailureRecord[] = [];
   const reached: string[] = [];
-  const again: Outgoing[] = [];
-  for (const { host, outcomes, verdict, parkedUntil, inboxes } of results) {
+  for (const { host, answered, handedOver } of results) {
     const base = { activityId: message.activityId, host };
-    if (parkedUntil !== undefined) {
-      records.push({
-        ...base,
-        state: "parked",
-        inboxes,
-        error: "host unavailable",
-        nextAttemptAt: parkedUntil,
-      });
-      continue;
-    }
-    const settled = settleHost(outcomes, verdict ?? NOTHING_LEFT, attempt);
-    if (settled.state === "reached") {
-      reached.push(host);
-    } else if (settled.state === "retrying") {
-      const { delaySeconds, inboxes: left, error } = settled;
-      const nextAttemptAt = new Date(now.getTime() + delaySeconds * 1000);
-      records.push({ ...base, state: "retrying", inboxes: left, error, nextAttemptAt });
-      again.push({
-        body: {
-          v: 1,
-          type: "deliver",
-          activityId: message.activityId,
-          inboxes: [...left],
-          attempt: attempt + 1,
-        },
-        delaySeconds,
-      });
+    const refused = answered.filter((o) => o.kind !== "delivered");
+    if (handedOver === "recorded") continue;
+    if (handedOver !== undefined) {
+      records.push(handedOver);
+    } else if (refused.length > 0) {
+      const error = describeOutcome(refused[0] as DeliveryOutcome);
+      records.push({ ...base, state: "failed", inboxes: refused.map((o) => o.inbox), error });
     } else {
-      // Parked: tried again when the host's object next probes it.
-      const nextAttemptAt = settled.state === "parked" ? verdict?.park.wakeAt : undefined;
-      records.push({ ...base, ...settled, nextAttemptAt: nextAttemptAt ?? undefined });
+      reached.push(host);
     }
   }
-  // The record first: if the retries below cannot be sent, the housekeeping finds them overdue.
   await runBatch(db, [
     ...failureStatements(db, { records, now }),
     ...(reached.length > 0
@@ -189,5 +196,4 @@ async function settle(
       ? []
       : [batchDoneStatement(db, { batchId: message.batchId, at: now })]),
   ]);
-  await enqueue(ctx, again);
 }

@@ -1,4 +1,4 @@
-/** The delivery policy, on its own: classification, backoff, a host's verdict, the record. */
+/** The delivery policy, on its own: classification, backoff, a host's record. */
 import { describe, expect, it } from "vitest";
 import {
   BREAKER_THRESHOLD,
@@ -7,13 +7,13 @@ import {
   classifyError,
   classifyResponse,
   type DeliveryOutcome,
+  describeOutcome,
   HEALTHY,
-  judgeHost,
-  MAX_ATTEMPTS,
+  isOpen,
+  judgeAnswer,
   MAX_BACKOFF_MS,
-  MAX_QUEUE_DELAY_SECONDS,
+  OPEN_CIRCUIT_SKIP,
   parseRetryAfter,
-  settleHost,
   UNAVAILABLE_AFTER_DAYS,
 } from "./policy";
 
@@ -62,9 +62,9 @@ describe("classification", () => {
 });
 
 describe("backoff", () => {
-  it("grows exponentially, within half and all of 30 s × 2^(n-1), capped at a day", () => {
+  it("grows exponentially, within half and all of 8 s × 2^(n-1), capped at a day", () => {
     for (let failures = 1; failures <= 20; failures++) {
-      const ceiling = Math.min(MAX_BACKOFF_MS, 30_000 * 2 ** (failures - 1));
+      const ceiling = Math.min(MAX_BACKOFF_MS, 8_000 * 2 ** (failures - 1));
       expect(backoffMs(failures, { random: () => 0 })).toBe(ceiling / 2);
       expect(backoffMs(failures, { random: () => 0.999999 })).toBeLessThanOrEqual(ceiling);
       expect(backoffMs(failures, { random: () => 0.999999 })).toBeGreaterThan(ceiling * 0.99);
@@ -77,7 +77,7 @@ describe("backoff", () => {
     expect(backoffMs(3, { baseMs: 1000, random: () => 0.999999 })).toBeLessThanOrEqual(4000);
     expect(backoffSeconds(1, { baseMs: 100, random: () => 0 })).toBe(1);
     expect(backoffSeconds(2, { baseMs: 1000, random: () => 0.5 })).toBe(2);
-    expect(backoffSeconds(1, { random: () => 0 })).toBe(15);
+    expect(backoffSeconds(1, { random: () => 0 })).toBe(4);
   });
 
   it("spreads retries (jitter): many draws differ", () => {
@@ -86,56 +86,56 @@ describe("backoff", () => {
   });
 });
 
-describe("a host's verdict", () => {
-  it("counts failures, retries on the backoff, and opens the circuit at the threshold", () => {
+describe("a host's record", () => {
+  const at = (ms: number) => new Date(now.getTime() + ms);
+
+  it("counts failures, backs off doubling from 4–8 s, and opens the circuit at the threshold", () => {
     let record = HEALTHY;
     for (let n = 1; n < BREAKER_THRESHOLD; n++) {
-      const verdict = judgeHost(record, [failed], pinned);
-      expect(verdict.record.failures).toBe(n);
-      expect(verdict.retry).toEqual({ inboxes: [INBOX], delaySeconds: 15 * 2 ** (n - 1) });
-      expect(verdict.park.inboxes).toEqual([]);
-      record = verdict.record;
+      record = judgeAnswer(record, failed, pinned);
+      expect(record.failures).toBe(n);
+      expect(record.retryAt).toEqual(at(4_000 * 2 ** (n - 1)));
+      expect(isOpen(record)).toBe(false);
     }
-    const open = judgeHost(record, [failed], pinned);
-    expect(open.record.openUntil).toEqual(new Date(now.getTime() + 15_000 * 2 ** 4));
-    expect(open.retry.inboxes).toEqual([]);
-    expect(open.park).toEqual({ inboxes: [INBOX], wakeAt: open.record.openUntil });
+    // Open: the wait skips ahead, so that a dead host is tried rarely (8.5 minutes at least).
+    const open = judgeAnswer(record, failed, pinned);
+    expect(isOpen(open)).toBe(true);
+    const skipped = 4_000 * 2 ** (BREAKER_THRESHOLD - 1 + OPEN_CIRCUIT_SKIP);
+    expect(open.retryAt).toEqual(at(skipped));
+    expect(skipped).toBeGreaterThanOrEqual(8 * 60_000);
   });
 
-  it("is reset by an answer, even a refusal, and retries the rest soon", () => {
-    const down = { failures: 9, failureDays: [1, 2], openUntil: now, unavailable: true };
-    const gone: DeliveryOutcome = { kind: "gone", inbox: "https://policy.test/a", status: 410 };
-    const verdict = judgeHost(down, [gone, failed], pinned);
-    expect(verdict).toMatchObject({ record: HEALTHY, recovered: true });
-    expect(verdict.retry).toEqual({ inboxes: [INBOX], delaySeconds: 15 });
+  it("is reset by any answer of the host's own, even a refusal", () => {
+    const down = { failures: 9, failureDays: [1, 2], retryAt: now, unavailable: true };
+    for (const answer of [
+      { kind: "gone", inbox: INBOX, status: 410 },
+      { kind: "rejected", inbox: INBOX, status: 403 },
+      { kind: "delivered", inbox: INBOX, status: 202 },
+    ] as const) {
+      expect(judgeAnswer(down, answer, pinned)).toEqual(HEALTHY);
+    }
+    // Nothing sent, nothing said: the record stands.
+    expect(judgeAnswer(down, { kind: "blocked", inbox: INBOX }, pinned)).toBe(down);
   });
 
-  it("waits as long as Retry-After says without counting it as a failure, parking while open", () => {
+  it("waits as long as Retry-After says (a day at most) without counting it as a failure", () => {
     const busy: DeliveryOutcome = { kind: "retry", inbox: INBOX, status: 429, retryAfter: 600 };
-    expect(judgeHost(HEALTHY, [busy], pinned)).toMatchObject({
-      record: HEALTHY,
-      retry: { inboxes: [INBOX], delaySeconds: 600 },
-    });
-    const open = { ...HEALTHY, failures: 5, openUntil: now };
-    expect(judgeHost(open, [busy], pinned)).toMatchObject({
-      record: open,
-      retry: { inboxes: [] },
-      park: { inboxes: [INBOX], wakeAt: new Date(now.getTime() + 600_000) },
-    });
-    // A queue delay has its cap; the host object's own alarm waits as long as it was told.
+    expect(judgeAnswer(HEALTHY, busy, pinned)).toEqual({ ...HEALTHY, retryAt: at(600_000) });
+    const open = { ...HEALTHY, failures: 5, retryAt: now };
+    expect(judgeAnswer(open, busy, pinned)).toEqual({ ...open, retryAt: at(600_000) });
+    // Without Retry-After, or a shorter one, the first backoff.
+    const brief = { ...busy, retryAfter: 1 };
+    expect(judgeAnswer(HEALTHY, brief, pinned).retryAt).toEqual(at(4_000));
     const forever = { ...busy, retryAfter: 10 ** 7 };
-    expect(judgeHost(HEALTHY, [forever], pinned).retry.delaySeconds).toBe(MAX_QUEUE_DELAY_SECONDS);
-    expect(judgeHost(open, [forever], pinned).park.wakeAt).toEqual(
-      new Date(now.getTime() + 10 ** 10),
-    );
+    expect(judgeAnswer(HEALTHY, forever, pinned).retryAt).toEqual(at(MAX_BACKOFF_MS));
   });
 
   it("marks a host failing on enough separate days unavailable, below the threshold too", () => {
     const day = Math.floor(now.getTime() / 86_400_000);
     const days = Array.from({ length: UNAVAILABLE_AFTER_DAYS - 1 }, (_, i) => day - 1 - i);
-    const verdict = judgeHost({ ...HEALTHY, failures: 1, failureDays: days }, [failed], pinned);
-    expect(verdict.record).toMatchObject({ unavailable: true, failures: 2 });
-    expect(verdict.park.inboxes).toEqual([INBOX]);
+    const record = judgeAnswer({ ...HEALTHY, failures: 1, failureDays: days }, failed, pinned);
+    expect(record).toMatchObject({ unavailable: true, failures: 2 });
+    expect(isOpen(record)).toBe(true);
   });
 
   it("counts a timeout or a refused connection as a failure of the host", () => {
@@ -148,43 +148,12 @@ describe("a host's verdict", () => {
     expect(classifyError(INBOX, new TypeError("refused"))).toMatchObject({
       error: "network error",
     });
-  });
-});
-
-describe("the record of a host's delivery", () => {
-  const nothing = { retry: { inboxes: [], delaySeconds: 0 }, park: { inboxes: [] } };
-
-  it("is reached when every inbox took it, failed for good when one refused", () => {
-    const ok: DeliveryOutcome = { kind: "delivered", inbox: "https://policy.test/ok", status: 202 };
-    expect(settleHost([ok], nothing, 1)).toEqual({ state: "reached" });
-    const refused: DeliveryOutcome = { kind: "rejected", inbox: INBOX, status: 403 };
-    expect(settleHost([ok, refused], nothing, 1)).toEqual({
-      state: "failed",
-      inboxes: [INBOX],
-      error: "HTTP 403 (rejected)",
-    });
+    expect(judgeAnswer(HEALTHY, classifyError(INBOX, timeout), pinned).failures).toBe(1);
   });
 
-  it("never drops an inbox to retry because another of its host's is gone", () => {
-    const gone: DeliveryOutcome = { kind: "gone", inbox: "https://policy.test/a", status: 410 };
-    const retry = { inboxes: [INBOX], delaySeconds: 15 };
-    expect(settleHost([gone, failed], { ...nothing, retry }, 1)).toEqual({
-      state: "retrying",
-      inboxes: [INBOX],
-      error: "HTTP 500",
-      delaySeconds: 15,
-    });
-  });
-
-  it("gives up after the last attempt, and says so", () => {
-    const retry = { inboxes: [INBOX], delaySeconds: 15 };
-    expect(settleHost([failed], { ...nothing, retry }, MAX_ATTEMPTS)).toEqual({
-      state: "failed",
-      inboxes: [INBOX],
-      error: `gave up after ${MAX_ATTEMPTS} attempts: HTTP 500`,
-    });
-    expect(settleHost([failed], { ...nothing, park: { inboxes: [INBOX] } }, 1)).toMatchObject({
-      state: "parked",
-    });
+  it("names each outcome for the delivery record", () => {
+    expect(describeOutcome(failed)).toBe("HTTP 500");
+    expect(describeOutcome({ kind: "gone", inbox: INBOX, status: 410 })).toBe("HTTP 410 (gone)");
+    expect(describeOutcome({ kind: "blocked", inbox: INBOX })).toBe("address not allowed");
   });
 });

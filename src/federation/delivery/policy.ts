@@ -39,19 +39,34 @@ export type OutcomeKind = DeliveryOutcome["kind"];
 
 /** How long a remote inbox has to answer a POST (Mastodon: 10 s read timeout). */
 export const DELIVERY_TIMEOUT_MS = 10_000;
+/**
+ * How long the queue consumer waits for an inbox's answer. A delivery message holds many
+ * hosts, and the next message waits for it: a host that has not answered by then is handed,
+ * with what is left of its inboxes, to its `HostState` object, which sends them itself with
+ * the full `DELIVERY_TIMEOUT_MS`. A healthy inbox answers in well under a second (Mastodon
+ * queues what it receives); a host that is merely slow loses one POST, which receivers
+ * deduplicate by the activity's id, and is then served by its object until it is fast again.
+ */
+export const FAST_PATH_TIMEOUT_MS = 2_000;
 /** POSTs in flight at once: what one Workers invocation may hold open. */
 export const CONNECTIONS = 6;
 /**
- * Inboxes per delivery message (the fan-out's, and a host's drained parked deliveries'). A
- * message costs its consumer one POST per inbox, two D1 round trips, and two Durable Object
- * calls per host that is failing (healthy hosts cost none): 32 inboxes leave room, under the
- * free plan's 50 subrequests, for a few failing hosts and second knocks.
+ * Inboxes per delivery message. A message costs its consumer one POST per inbox, two D1
+ * round trips, and one Durable Object call per host that is failing (healthy hosts cost
+ * none): 32 inboxes leave room, under the free plan's 50 subrequests, for second knocks.
  */
 export const MAX_INBOXES_PER_MESSAGE = 32;
 /**
- * Tries of one inbox before a delivery that keeps failing is recorded as failed. A message
- * whose consumer failed unexpectedly is retried by the queue this many times more before it
- * is dead-lettered (wrangler.toml's `max_retries`, which a test checks against this).
+ * POSTs a host's object makes in one alarm, one after the other (one connection per host):
+ * each costs a signature (about 0.6 ms of CPU) and a subrequest; more go in the next alarm.
+ */
+export const HELD_PER_RUN = 16;
+/**
+ * Tries of one inbox that keeps answering "try later" (429, 503, 401, 408) before it is
+ * recorded as failed; a host that fails outright is retried until it is given up (the
+ * parking retention). A message whose consumer failed unexpectedly is retried by the queue
+ * this many times more before it is dead-lettered (wrangler.toml's `max_retries`, which a
+ * test checks against this).
  */
 export const MAX_ATTEMPTS = 10;
 /** The dead-letter queue's own retries (wrangler.toml), for recording what died. */
@@ -93,20 +108,12 @@ export function classifyError(inbox: string, error: unknown): DeliveryOutcome {
   return { kind: "hostFailure", inbox, error: timeout ? "timeout" : "network error" };
 }
 
-/** The host answered (even "gone" or "no"): it is up, whatever else failed. */
-const hostAnswered = (outcomes: readonly DeliveryOutcome[]): boolean =>
-  outcomes.some((o) => o.kind === "delivered" || o.kind === "gone" || o.kind === "rejected");
-
-/** Nothing more will be done for it: delivered, or refused for good. */
-export const isFinal = (outcome: DeliveryOutcome): boolean =>
-  outcome.kind !== "retry" && outcome.kind !== "hostFailure";
-
 /** Whether a 400 or 401 may mean "the other signature flavour, please". */
 export const mayWantOtherFlavour = (outcome: DeliveryOutcome): boolean =>
   "status" in outcome && (outcome.status === 400 || outcome.status === 401);
 
 /** How the delivery record names an outcome. */
-function describeOutcome(outcome: DeliveryOutcome): string {
+export function describeOutcome(outcome: DeliveryOutcome): string {
   switch (outcome.kind) {
     case "blocked":
       return "address not allowed";
@@ -122,13 +129,20 @@ function describeOutcome(outcome: DeliveryOutcome): string {
 
 // ---------------------------------------------------------------- backoff
 
-/** The first backoff's ceiling; `DEV_RETRY_BASE_MS` shortens it on a development instance. */
-export const BASE_BACKOFF_MS = 30_000;
+/**
+ * The first retry's ceiling (so the first wait is 4–8 s with the jitter); later ones double.
+ * GoToSocial's schedule (8 s, doubling): a 5xx or a refused connection is most often a
+ * restart or a deploy, over in seconds, and Fedify's 1 s start retries a struggling host
+ * before it can recover, while Mastodon's ~20 s start leaves the post unseen for longer than
+ * that. Five failures take about 2 to 4 minutes; then the circuit opens (below).
+ * `DEV_RETRY_BASE_MS` shortens it on a development instance.
+ */
+export const BASE_BACKOFF_MS = 8_000;
 /** Backoff ceiling: a day. */
 export const MAX_BACKOFF_MS = 24 * 3600_000;
 
 export interface BackoffOptions {
-  /** The first wait's ceiling, in ms; later ones double. Default `BASE_BACKOFF_MS` (30 s). */
+  /** The first wait's ceiling, in ms; later ones double. Default `BASE_BACKOFF_MS` (8 s). */
   readonly baseMs?: number;
   /** Default `Math.random`; tests pin it. */
   readonly random?: () => number;
@@ -157,12 +171,16 @@ export function backoffSeconds(failures: number, options: BackoffOptions = {}): 
 
 /** Consecutive host failures that open the circuit (Fedify: 5). */
 export const BREAKER_THRESHOLD = 5;
+/**
+ * Doublings the backoff skips once the circuit is open: the next try of a host that failed
+ * five times in a row comes 8.5 to 17 minutes later (Fedify holds an open circuit 30 minutes),
+ * not one more doubling later, so that a dead host costs a handful of POSTs, not dozens.
+ */
+export const OPEN_CIRCUIT_SKIP = 3;
 /** Separate days with failures that mark a host unavailable (Mastodon: 7). */
 export const UNAVAILABLE_AFTER_DAYS = 7;
-/** How long deliveries stay parked before they are recorded as failed. */
+/** How long deliveries stay held by a failing host's object before they are recorded as failed. */
 export const PARK_RETENTION_MS = 7 * 24 * 3600_000;
-/** A probe not reported back within this long is considered lost, and another is sent. */
-export const PROBE_TIMEOUT_MS = 10 * 60_000;
 
 /** The day number (UTC) of a time: failures are counted per separate day. */
 const dayOf = (time: Date): number => Math.floor(time.getTime() / 86_400_000);
@@ -170,166 +188,65 @@ const dayOf = (time: Date): number => Math.floor(time.getTime() / 86_400_000);
 /** What a host's object remembers of its failures. */
 export interface HostRecord {
   readonly failures: number;
-  /** The days (`dayOf`) with failures since the last success. */
+  /** The days (`dayOf`) with failures since the last answer. */
   readonly failureDays: readonly number[];
-  /** While set, the circuit is open: deliveries park until then, then one probe goes. */
-  readonly openUntil: Date | null;
+  /** While set, nothing is sent to the host before then (a backoff, or a `Retry-After`). */
+  readonly retryAt: Date | null;
   readonly unavailable: boolean;
 }
 
 export const HEALTHY: HostRecord = {
   failures: 0,
   failureDays: [],
-  openUntil: null,
+  retryAt: null,
   unavailable: false,
 };
 
-/** Whether deliveries to the host are parked rather than sent. */
+/** The circuit is open: the host has failed too often to be tried more than rarely. */
 export const isOpen = (record: HostRecord): boolean =>
-  record.openUntil !== null || record.unavailable;
-
-/** What a host's object makes of the outcomes of one delivery to it. */
-export interface HostVerdict {
-  readonly record: HostRecord;
-  /** The host answered: what is parked drains. */
-  readonly recovered: boolean;
-  /** Inboxes to try again through the queue, after `delaySeconds`. */
-  readonly retry: { readonly inboxes: readonly string[]; readonly delaySeconds: number };
-  /** Inboxes parked in the object until the host recovers; `wakeAt`: the alarm for them. */
-  readonly park: { readonly inboxes: readonly string[]; readonly wakeAt: Date | null };
-}
+  record.unavailable || record.failures >= BREAKER_THRESHOLD;
 
 export interface JudgeOptions extends BackoffOptions {
   readonly now: Date;
 }
 
 /**
- * The host's answer to a delivery: any answer of the host's own (a delivery, or a 404, 410
- * or other refusal) resets it, and only that does: unlike Mastodon, inbound traffic never
- * does. "Try later" answers wait without counting against it; failures count, open the
- * circuit at the threshold or once the host has failed on enough separate days, and park
- * what failed while it is open.
+ * A host's record after one of its answers (or its silence). Any answer of the host's own (a
+ * delivery, or a 404, 410 or other refusal) resets it, and only that does: unlike Mastodon,
+ * inbound traffic never does. "Try later" answers wait (as long as the host asked, at least
+ * the first backoff) without counting against it; failures count, back off, and open the
+ * circuit at the threshold or once the host has failed on enough separate days.
  */
-export function judgeHost(
+export function judgeAnswer(
   record: HostRecord,
-  outcomes: readonly DeliveryOutcome[],
+  outcome: DeliveryOutcome,
   options: JudgeOptions,
-): HostVerdict {
-  const { now } = options;
-  const unfinished = outcomes.filter((o) => !isFinal(o)).map((o) => o.inbox);
-  const retryAfter = Math.max(
-    0,
-    ...outcomes.map((o) => ("retryAfter" in o ? (o.retryAfter ?? 0) : 0)),
-  );
-  // As long as the host asked, and at least the first backoff; a queue delay has its cap.
-  const later = Math.max(retryAfter, backoffSeconds(1, options));
-  const soon = Math.min(MAX_QUEUE_DELAY_SECONDS, later);
-  const noPark = { inboxes: [], wakeAt: null };
-  if (hostAnswered(outcomes)) {
-    return {
-      record: HEALTHY,
-      recovered: true,
-      retry: { inboxes: unfinished, delaySeconds: soon },
-      park: noPark,
-    };
-  }
-  if (!outcomes.some((o) => o.kind === "hostFailure")) {
-    // Only "try later" answers (429, 503, 401...): not a failure of the host.
-    if (isOpen(record)) {
-      const wakeAt = new Date(now.getTime() + later * 1000);
-      return {
-        record,
-        recovered: false,
-        retry: { inboxes: [], delaySeconds: 0 },
-        park: { inboxes: unfinished, wakeAt },
-      };
+): HostRecord {
+  const now = options.now.getTime();
+  switch (outcome.kind) {
+    case "blocked":
+      // Nothing was sent: the host said nothing.
+      return record;
+    case "delivered":
+    case "gone":
+    case "rejected":
+      return HEALTHY;
+    case "retry": {
+      const asked = (outcome.retryAfter ?? 0) * 1000;
+      const wait = Math.min(MAX_BACKOFF_MS, Math.max(asked, backoffMs(1, options)));
+      return { ...record, retryAt: new Date(now + wait) };
     }
-    return {
-      record,
-      recovered: false,
-      retry: { inboxes: unfinished, delaySeconds: soon },
-      park: noPark,
-    };
+    case "hostFailure": {
+      const failures = record.failures + 1;
+      const failureDays = [...new Set([...record.failureDays, dayOf(options.now)])];
+      const unavailable = record.unavailable || failureDays.length >= UNAVAILABLE_AFTER_DAYS;
+      const next = { failures, failureDays, retryAt: null, unavailable };
+      const doublings = isOpen(next) ? failures + OPEN_CIRCUIT_SKIP : failures;
+      return { ...next, retryAt: new Date(now + backoffMs(doublings, options)) };
+    }
   }
-  const failures = record.failures + 1;
-  const failureDays = [...new Set([...record.failureDays, dayOf(now)])];
-  const unavailable = record.unavailable || failureDays.length >= UNAVAILABLE_AFTER_DAYS;
-  const wait = backoffMs(failures, options);
-  if (failures >= BREAKER_THRESHOLD || unavailable || record.openUntil !== null) {
-    // The circuit opens (or stays open): park, and probe once the backoff has passed.
-    const openUntil = new Date(now.getTime() + wait);
-    return {
-      record: { failures, failureDays, openUntil, unavailable },
-      recovered: false,
-      retry: { inboxes: [], delaySeconds: 0 },
-      park: { inboxes: unfinished, wakeAt: openUntil },
-    };
-  }
-  return {
-    record: { ...record, failures, failureDays },
-    recovered: false,
-    retry: { inboxes: unfinished, delaySeconds: asQueueDelay(wait) },
-    park: noPark,
-  };
 }
 
-// ---------------------------------------------------------------- the record of a delivery
-
-/** Where one host's share of a delivery stands once its POSTs are done. */
-export type HostSettlement =
-  | { readonly state: "reached" }
-  | {
-      readonly state: "retrying";
-      readonly inboxes: readonly string[];
-      readonly error: string;
-      readonly delaySeconds: number;
-    }
-  | {
-      readonly state: "parked" | "failed";
-      readonly inboxes: readonly string[];
-      readonly error: string;
-    };
-
-/**
- * Settles a host after its POSTs and its object's verdict. What is still to do wins over
- * what failed for good (a host's record has one state, and an inbox to retry must never be
- * dropped because another of the host's inboxes is gone); after `MAX_ATTEMPTS` tries, what
- * is left is recorded as failed.
- */
-export function settleHost(
-  outcomes: readonly DeliveryOutcome[],
-  verdict: {
-    readonly retry: HostVerdict["retry"];
-    readonly park: Pick<HostVerdict["park"], "inboxes">;
-  },
-  attempt: number,
-): HostSettlement {
-  const describe = (inbox: string | undefined) => {
-    const outcome = outcomes.find((o) => o.inbox === inbox);
-    return outcome === undefined ? "unknown" : describeOutcome(outcome);
-  };
-  const { retry, park } = verdict;
-  if (retry.inboxes.length > 0) {
-    const error = describe(retry.inboxes[0]);
-    if (attempt >= MAX_ATTEMPTS) {
-      return {
-        state: "failed",
-        inboxes: retry.inboxes,
-        error: `gave up after ${attempt} attempts: ${error}`,
-      };
-    }
-    return { state: "retrying", inboxes: retry.inboxes, error, delaySeconds: retry.delaySeconds };
-  }
-  if (park.inboxes.length > 0) {
-    return { state: "parked", inboxes: park.inboxes, error: describe(park.inboxes[0]) };
-  }
-  const refused = outcomes.filter((o) => o.kind !== "delivered");
-  if (refused.length > 0) {
-    return {
-      state: "failed",
-      inboxes: refused.map((o) => o.inbox),
-      error: describe(refused[0]?.inbox),
-    };
-  }
-  return { state: "reached" };
-}
+/** Nothing more will be done for it: delivered, or refused for good. */
+export const isFinal = (outcome: DeliveryOutcome): boolean =>
+  outcome.kind !== "retry" && outcome.kind !== "hostFailure";

@@ -13,7 +13,6 @@ import type { SignatureFlavour } from "../../signatures/verify";
 import {
   classifyError,
   classifyResponse,
-  DELIVERY_TIMEOUT_MS,
   type DeliveryOutcome,
   mayWantOtherFlavour,
 } from "./policy";
@@ -34,6 +33,8 @@ export interface SendOptions {
   readonly activity: PreparedActivity;
   readonly key: SigningKey;
   readonly flavour: SignatureFlavour;
+  /** How long the inbox has to answer: `FAST_PATH_TIMEOUT_MS` in the queue consumer. */
+  readonly timeoutMs: number;
 }
 
 /** POSTs the activity to the inbox, signed now, and classifies what happened. */
@@ -66,7 +67,7 @@ async function deliverTo(
       headers,
       body: activity.body,
       redirect: "manual",
-      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+      signal: AbortSignal.timeout(options.timeoutMs),
     });
     await response.body?.cancel();
     outcome = classifyResponse(inbox, response, ctx.now());
