@@ -322,12 +322,19 @@ describe("a failing host", () => {
     });
     await stub.hold({ host, activityId, inboxes: [`https://${host}/inbox2`] });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const [row] = await db().select().from(deliveryFailures).where(eq(deliveryFailures.host, host));
-    expect(row).toMatchObject({
-      state: "failed",
-      activityId,
-      lastError: expect.stringMatching(/retention/),
-    });
+    // The other inbox of the activity is still held: not settled yet.
     expect((await stub.status()).parked).toBe(1);
+    expect((await recordsAt(host)).map((r) => r.state)).toEqual(["parked"]);
+    // Once it is delivered, the record keeps the one that expired, as failed, and why.
+    await runNow(stub);
+    expect(await recordsAt(host)).toMatchObject([
+      {
+        activityId,
+        state: "failed",
+        inboxes: [`https://${host}/inbox`],
+        lastError: expect.stringMatching(/retention/),
+      },
+    ]);
+    expect((await stub.status()).parked).toBe(0);
   });
 });

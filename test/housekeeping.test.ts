@@ -1,13 +1,25 @@
 /**
  * The cron's housekeeping: idempotency keys expire after a day, actors D1 no longer needs
- * after 30 days, a bounded batch at a time.
+ * after 30 days, a bounded batch at a time; unsent fan-outs and overdue retries are sent.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { count, eq, like } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { OBJECT_UNREACHABLE } from "../src/federation/delivery/policy";
 import { expireIdempotencyKeys, STALE_ACTOR_MS } from "../src/federation/housekeeping";
-import { actors, idempotencyKeys, noteTags, notifications, reactions } from "../src/storage/schema";
+import type { HostState } from "../src/hosts/host-state";
+import {
+  actors,
+  deliveryFailures,
+  idempotencyKeys,
+  noteTags,
+  notifications,
+  reactions,
+} from "../src/storage/schema";
 import { api, db, OWNER, runCron, seedFollow, seedNote } from "./helpers";
+import { hostState, posts, seqOf, storedActivity } from "./support/delivery";
+import { deliveriesAt, eventually, serve } from "./support/remote";
 
 const HOUR = 3600_000;
 
@@ -159,5 +171,53 @@ describe("unsent fan-outs", () => {
       "select count(*) as n from outbox where fanned_out_at is null",
     ).first<{ n: number }>();
     expect(left?.n).toBe(0);
+  });
+});
+
+describe("overdue retries", () => {
+  it("go through the queue again only when their host's object never got them; an object holding its own is woken, so nothing goes twice", {
+    timeout: 20_000,
+  }, async () => {
+    const lostInbox = "https://lost.sweep.test/inbox";
+    const heldInbox = "https://held.sweep.test/inbox";
+    await serve(
+      { url: lostInbox, status: 202, body: {} },
+      { url: heldInbox, status: 202, body: {} },
+    );
+    const activityId = await storedActivity();
+    const activitySeq = await seqOf(activityId);
+    // The held host's object has the delivery, but no alarm (as after one the platform gave up).
+    const stub = hostState("held.sweep.test");
+    await runInDurableObject(stub, async (_instance: HostState, state) => {
+      state.storage.sql.exec("UPDATE state SET host = 'held.sweep.test' WHERE k = 1");
+      state.storage.sql.exec(
+        "INSERT INTO parked (activity_id, inbox, parked_at, activity_seq) VALUES (?, ?, ?, ?)",
+        activityId,
+        heldInbox,
+        Date.now(),
+        activitySeq,
+      );
+      await state.storage.deleteAlarm();
+    });
+    const overdue = new Date(Date.now() - HOUR);
+    const record = {
+      activityId,
+      state: "retrying" as const,
+      attempts: 1,
+      nextAttemptAt: overdue,
+      updatedAt: overdue,
+    };
+    await db()
+      .insert(deliveryFailures)
+      .values([
+        { ...record, host: "lost.sweep.test", inboxes: [lostInbox], lastError: OBJECT_UNREACHABLE },
+        { ...record, host: "held.sweep.test", inboxes: [heldInbox], lastError: "HTTP 500" },
+      ]);
+    await runCron();
+    await eventually(async () => (await deliveriesAt(lostInbox)).length === 1);
+    await eventually(async () => (await hostState("held.sweep.test").status()).parked === 0);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await posts(heldInbox)).toHaveLength(1);
+    expect(await deliveriesAt(lostInbox)).toHaveLength(1);
   });
 });

@@ -10,6 +10,7 @@ import { overdueRetries, postponeRetries } from "../storage/deliveries";
 import { expireKeys } from "../storage/idempotency";
 import { unsentFollowUps } from "../storage/inbox";
 import { pruneOAuth } from "../storage/oauth";
+import { OBJECT_UNREACHABLE } from "./delivery/policy";
 import { sweepUnsentFanouts } from "./outbox";
 import { sendFollowUps } from "./queue/follow-ups";
 import { enqueue } from "./queue/send";
@@ -18,7 +19,7 @@ import { enqueue } from "./queue/send";
 const GRACE_MS = 5 * 60_000;
 const PER_RUN = 100;
 
-type Housekeeping = Pick<Platform, "db" | "queue" | "now">;
+type Housekeeping = Pick<Platform, "db" | "queue" | "now" | "hosts">;
 
 /** The time `ms` before now. */
 const ago = (ctx: Pick<Platform, "now">, ms: number) => new Date(ctx.now().getTime() - ms);
@@ -34,12 +35,20 @@ async function sweepFollowUps(ctx: Housekeeping): Promise<number> {
 /** Retries overdue by this much lost their message (queue delays are exact to seconds). */
 const OVERDUE_MS = 15 * 60_000;
 
+/**
+ * Overdue retries. Those the consumer could not hand to their host's object go through the
+ * queue again; the others are held by their object, which is only woken (sending them through
+ * the queue as well could deliver them twice).
+ */
 async function sweepOverdueRetries(ctx: Housekeeping): Promise<number> {
   const overdue = await overdueRetries(ctx.db, { before: ago(ctx, OVERDUE_MS), limit: PER_RUN });
   if (overdue.length === 0) return 0;
+  const lost = overdue.filter((row) => row.lastError === OBJECT_UNREACHABLE);
+  const held = [...new Set(overdue.filter((row) => !lost.includes(row)).map((row) => row.host))];
+  await Promise.all(held.map((host) => ctx.hosts.get(ctx.hosts.idFromName(host)).wake()));
   await enqueue(
     ctx,
-    overdue.map((row) => ({
+    lost.map((row) => ({
       body: {
         v: 1,
         type: "deliver",

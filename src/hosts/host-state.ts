@@ -93,6 +93,15 @@ const recordOf = (row: StateRow): HostRecord => ({
   unavailable: row.unavailable === 1,
 });
 
+/** How long a run that failed (D1 unreachable, say) waits before the next. */
+const RUN_FAILED_RETRY_MS = 60_000;
+/**
+ * What the previous release's consumer is answered by the legacy calls, it records after its
+ * other hosts are done: this object waits that long before sending, so that its own record
+ * of the outcome lands last.
+ */
+const LEGACY_GRACE_MS = 3 * 60_000;
+
 /** How long a misconfigured instance waits before its objects try again. */
 const MISCONFIGURED_RETRY_MS = 5 * 60_000;
 
@@ -119,9 +128,22 @@ export class HostState extends DurableObject<Env> {
   async hold(request: HoldRequest): Promise<Holding> {
     return counted(this.env, this.ctx, async () => {
       const holding = await this.holdNow(request);
-      await this.mirror();
+      // Held and recorded: a mirror that could not be written must not make the consumer
+      // think otherwise (it would record the deliveries as unreachable, to be sent again).
+      await this.mirror().catch((error: unknown) => {
+        console.error(`host state: mirror not written: ${String(error)}`);
+        this.sql.exec("UPDATE state SET reported_health = NULL WHERE k = 1");
+      });
       return holding;
     });
+  }
+
+  /** Makes sure what is held has an alarm (the housekeeping asks, for overdue records). */
+  async wake(): Promise<void> {
+    if (this.held.count() === 0) return;
+    const retryAt = recordOf(this.row()).retryAt;
+    const now = this.platform.now();
+    await this.scheduleAlarm(retryAt !== null && retryAt > now ? retryAt : now);
   }
 
   /** The flavour the host accepted, learned by the consumer (which needs nothing else here). */
@@ -138,8 +160,17 @@ export class HostState extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     if (this.running !== undefined) return this.running;
     this.running = counted(this.env, this.ctx, async () => {
-      await this.run();
-      await this.mirror();
+      try {
+        await this.run();
+        await this.mirror();
+      } catch (error) {
+        // The platform retries a failed alarm a few times, then gives up: rows held must
+        // never be left without one, so this object sets its own.
+        console.error(`host state: run failed: ${String(error)}`);
+        if (this.held.count() > 0) {
+          await this.ctx.storage.setAlarm(this.platform.now().getTime() + RUN_FAILED_RETRY_MS);
+        }
+      }
     }).finally(() => {
       this.running = undefined;
     });
@@ -170,6 +201,7 @@ export class HostState extends DurableObject<Env> {
    */
   async admit(request: Omit<HoldRequest, "outcomes">): Promise<LegacyAdmission> {
     const { nextAttemptAt } = await this.hold(request);
+    await this.graceForLegacy();
     return { send: false, nextAttemptAt };
   }
 
@@ -178,6 +210,7 @@ export class HostState extends DurableObject<Env> {
     const left = outcomes.filter((o) => o.kind === "retry" || o.kind === "hostFailure");
     const inboxes = left.map((o) => o.inbox);
     const holding = await this.hold({ ...report, inboxes, outcomes });
+    await this.graceForLegacy();
     return {
       retry: { inboxes: [], delaySeconds: 0 },
       park: { inboxes, wakeAt: inboxes.length > 0 ? holding.nextAttemptAt : null },
@@ -187,6 +220,12 @@ export class HostState extends DurableObject<Env> {
   async report(legacy: Omit<HoldRequest, "inboxes"> & { results: DeliveryOutcome[] }) {
     const { park } = await this.reportOutcomes({ ...legacy, outcomes: legacy.results });
     return { retry: [], parked: [...park.inboxes], failures: recordOf(this.row()).failures };
+  }
+
+  private async graceForLegacy(): Promise<void> {
+    const notBefore = this.platform.now().getTime() + LEGACY_GRACE_MS;
+    const current = await this.ctx.storage.getAlarm();
+    if (current !== null && current < notBefore) await this.ctx.storage.setAlarm(notBefore);
   }
 
   private row(): StateRow {
@@ -225,6 +264,7 @@ export class HostState extends DurableObject<Env> {
     }
     const nextAttemptAt = record.retryAt !== null && record.retryAt > now ? record.retryAt : now;
     const state = isOpen(record) ? "parked" : "retrying";
+    await this.scheduleAlarm(nextAttemptAt);
     // Recorded here, not by the consumer: this object may be done with it first.
     const { pending } = this.held.standing(request.activityId);
     if (pending.length > 0) {
@@ -244,7 +284,6 @@ export class HostState extends DurableObject<Env> {
         ],
       });
     }
-    await this.scheduleAlarm(nextAttemptAt);
     return { state, nextAttemptAt };
   }
 
@@ -285,24 +324,23 @@ export class HostState extends DurableObject<Env> {
     if (this.held.count() > 0) await this.scheduleAlarm(sent.record.retryAt ?? this.platform.now());
   }
 
-  /** Held longer than the retention: recorded as failed (in D1), never dropped silently. */
+  /**
+   * Held longer than the retention: refused, as far as the record goes (never dropped
+   * silently). An activity with nothing else pending is recorded as failed and forgotten; the
+   * others say so when the rest of theirs is settled.
+   */
   private async expireHeld(now: Date): Promise<void> {
-    const before = new Date(now.getTime() - PARK_RETENTION_MS);
-    const expired = this.held.olderThan(before);
-    const [anyInbox] = [...expired.values()][0] ?? [];
-    if (anyInbox === undefined) return;
-    const host = this.row().host ?? new URL(anyInbox).host;
-    await recordFailures(this.platform.db, {
-      now,
-      records: [...expired].map(([activityId, inboxes]) => ({
-        activityId,
-        host,
-        state: "failed" as const,
-        inboxes,
-        error: "host unreachable for longer than the parking retention",
-      })),
+    const expired = this.held.expire(new Date(now.getTime() - PARK_RETENTION_MS));
+    const host = this.row().host;
+    if (expired.length === 0 || host === null) return;
+    const settled = expired.flatMap((activityId) => {
+      const { pending, failed } = this.held.standing(activityId);
+      if (pending.length > 0) return [];
+      const inboxes = failed.map((f) => f.inbox);
+      return [{ activityId, host, state: "failed" as const, inboxes, error: failed[0]?.error }];
     });
-    this.held.removeOlderThan(before);
+    await recordFailures(this.platform.db, { now, records: settled });
+    for (const { activityId } of settled) this.held.forget(activityId);
   }
 
   /**

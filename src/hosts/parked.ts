@@ -122,19 +122,22 @@ export class Held {
     this.sql.exec("DELETE FROM parked WHERE activity_id = ? AND failed IS NOT NULL", activityId);
   }
 
-  /** The inboxes held since before `before`, by activity. */
-  olderThan(before: Date): Map<string, string[]> {
-    const rows = this.sql
-      .exec<{ activity_id: string; inbox: string }>(
-        "SELECT activity_id, inbox FROM parked WHERE parked_at < ? AND failed IS NULL",
+  /**
+   * Marks what was held since before `before` as failed (the retention is over); the
+   * activities it belongs to.
+   */
+  expire(before: Date): string[] {
+    return this.sql
+      .exec<{ activity_id: string }>(
+        "UPDATE parked SET failed = ? WHERE parked_at < ? AND failed IS NULL RETURNING activity_id",
+        EXPIRED,
         before.getTime(),
       )
-      .toArray();
-    const byActivity = Map.groupBy(rows, (row) => row.activity_id);
-    return new Map([...byActivity].map(([id, group]) => [id, group.map((row) => row.inbox)]));
-  }
-
-  removeOlderThan(before: Date): void {
-    this.sql.exec("DELETE FROM parked WHERE parked_at < ? AND failed IS NULL", before.getTime());
+      .toArray()
+      .map((r) => r.activity_id)
+      .filter((id, i, all) => all.indexOf(id) === i);
   }
 }
+
+/** What the record of an inbox held past the retention says. */
+export const EXPIRED = "host unreachable for longer than the parking retention";

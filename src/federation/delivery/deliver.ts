@@ -32,6 +32,7 @@ import {
   describeOutcome,
   FAST_PATH_TIMEOUT_MS,
   isFinal,
+  OBJECT_UNREACHABLE,
 } from "./policy";
 import { deliverKnocking, type PreparedActivity, prepareActivity } from "./send";
 
@@ -157,7 +158,7 @@ async function deliverToHost(
       host,
       state: "retrying",
       inboxes: left,
-      error: "host object unreachable",
+      error: OBJECT_UNREACHABLE,
       nextAttemptAt,
     };
     return { host, answered, handedOver: record };

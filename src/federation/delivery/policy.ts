@@ -71,6 +71,12 @@ export const HELD_PER_RUN = 16;
 export const MAX_ATTEMPTS = 10;
 /** The dead-letter queue's own retries (wrangler.toml), for recording what died. */
 export const DEAD_LETTER_RETRIES = 3;
+/**
+ * The record of deliveries the consumer could not hand to their host's object: the only
+ * retrying records the housekeeping sends through the queue again (the others are held by
+ * their object, which it only wakes).
+ */
+export const OBJECT_UNREACHABLE = "host object unreachable";
 /** The longest delay Queues accept for a message (12 hours). */
 export const MAX_QUEUE_DELAY_SECONDS = 12 * 3600;
 
@@ -134,7 +140,7 @@ export function describeOutcome(outcome: DeliveryOutcome): string {
  * GoToSocial's schedule (8 s, doubling): a 5xx or a refused connection is most often a
  * restart or a deploy, over in seconds, and Fedify's 1 s start retries a struggling host
  * before it can recover, while Mastodon's ~20 s start leaves the post unseen for longer than
- * that. Five failures take about 2 to 4 minutes; then the circuit opens (below).
+ * that. Five failures take about 1 to 2 minutes; then the circuit opens (below).
  * `DEV_RETRY_BASE_MS` shortens it on a development instance.
  */
 export const BASE_BACKOFF_MS = 8_000;
