@@ -31,6 +31,7 @@ import { common, faultsOf, peersClean, peersFaults, REFUSE_MS } from "./fanout-p
 import { printScenario, seconds } from "./fanout-report.mjs";
 import { Farm, followersOf, scoreRun, sleep, uniqueInboxesOf } from "./farm.mjs";
 import { migrate, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
+import { cpuOf, startProfile } from "./profile.mjs";
 import { naiveLoop } from "./senders.mjs";
 
 const argv = process.argv.slice(2);
@@ -61,6 +62,10 @@ const JSON_FILE = arg("json");
  */
 const ONLY = arg("only");
 const ORIGIN = `http://localhost:${PORT}`;
+/** wrangler dev's inspector, for the CPU profile of the Worker's isolate. */
+const INSPECTOR_PORT = Number(arg("inspector-port", PORT + 1000));
+/** Inboxes per delivery message (`MAX_INBOXES_PER_MESSAGE` in src/federation/delivery/policy.ts). */
+const INBOXES_PER_MESSAGE = 32;
 const OWNER = `${ORIGIN}/users/owner`;
 const TOKEN = "bench-owner-token";
 const SHARED_FRACTION = 0.8;
@@ -159,6 +164,7 @@ async function outpostClean(farm, followers, devPid) {
   await sleep(1500);
   const before = await metrics();
   const cpuBefore = cpuMs(devPid);
+  const profile = await startProfile(INSPECTOR_PORT);
   const started = Date.now();
   const { id, activity } = await post("Hello, 1,000 followers.");
   for (;;) {
@@ -168,6 +174,10 @@ async function outpostClean(farm, followers, devPid) {
   }
   await sleep(2500); // the last invocations' metrics are flushed after they answer
   const cpu = cpuMs(devPid) - cpuBefore;
+  const sampled = await profile.stop();
+  if (process.env.OUTPOST_PROFILE_FILE)
+    writeFileSync(process.env.OUTPOST_PROFILE_FILE, JSON.stringify(sampled));
+  const isolate = cpuOf(sampled, ["sign"]);
   const after = await metrics();
   const status = await deliveries(id);
   const score = scoreRun(farm, followers, { activityId: activity, started });
@@ -181,9 +191,26 @@ async function outpostClean(farm, followers, devPid) {
     failed,
     // The whole workerd process (the simulator included), not the Worker's isolate.
     processCpuMsPerDelivery: Number((cpu / Math.max(1, score.posts)).toFixed(3)),
+    ...isolateCpu(isolate, score.posts),
     doCalls: after.doCalls - before.doCalls,
     d1RowsRead: after.d1Read - before.d1Read,
     d1RowsWritten: after.d1Written - before.d1Written,
+  };
+}
+
+/**
+ * The isolate's CPU per delivery (the publishing request and the fan-out included, spread
+ * over the deliveries), one signature's (Web Crypto's `sign`, one per POST in a clean run),
+ * and the largest delivery message's, estimated as a full message's deliveries at that cost.
+ */
+function isolateCpu(isolate, posts) {
+  const perDelivery = isolate.busyMs / Math.max(1, posts);
+  return {
+    workerCpuMsPerDelivery: Number(perDelivery.toFixed(3)),
+    maxInvocationCpuMs: Number((perDelivery * INBOXES_PER_MESSAGE).toFixed(1)),
+    signFloorMs: Number((isolate.frames.sign / Math.max(1, posts)).toFixed(3)),
+    signShare: Number((isolate.frames.sign / Math.max(1e-9, isolate.busyMs)).toFixed(2)),
+    isolateTop: isolate.top,
   };
 }
 
@@ -255,10 +282,10 @@ async function main() {
   let dev;
   try {
     seed(state, followers);
-    dev = await startInstance({ port: PORT, state, env });
+    dev = await startInstance({ port: PORT, state, env, inspectorPort: INSPECTOR_PORT });
     const clean = await outpostClean(farm, followers, dev.pid);
     if (ONLY === "clean") {
-      console.table({ "Outpost (clean)": clean });
+      console.log(JSON.stringify(clean, null, 1));
       return;
     }
     const faults = await outpostFaults(farm, followers);
@@ -276,14 +303,12 @@ async function main() {
       fullWindow: FULL_WINDOW,
     });
 
-    // Not measured yet: a later step of issue 13 reads the Worker's own CPU per delivery, the
-    // largest queue invocation's CPU and one RSA-2048 signature's cost in the same workerd
-    // from a V8 CPU profile of the Worker's isolate (wrangler dev's inspector). The process
-    // figure (`processCpuMsPerDelivery`) is the whole workerd, simulator included.
+    // The isolate's CPU is read in the clean run; with faults, timeouts and retries would
+    // blur it. The signature's floor is the same workerd's, for both.
     const unmeasured = {
       workerCpuMsPerDelivery: null,
       maxInvocationCpuMs: null,
-      signFloorMs: null,
+      signFloorMs: clean.signFloorMs,
     };
     const result = {
       audience: {
@@ -299,7 +324,6 @@ async function main() {
         {
           name: "clean",
           ...clean,
-          ...unmeasured,
           naiveWallMs: naive?.wallMs ?? null,
           naivePosts: naive?.posts ?? null,
           peers: cleanPeers,

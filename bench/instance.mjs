@@ -46,6 +46,7 @@ export async function startInstance({
   hostname = "localhost",
   vars = {},
   log = false,
+  inspectorPort,
 }) {
   const origin = `http://${hostname}:${port}`;
   const settings = { PUBLIC_ORIGIN: origin, DEV_FEDERATION: "true", ...vars };
@@ -60,6 +61,7 @@ export async function startInstance({
       state,
       ...Object.entries(settings).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
       "--show-interactive-dev-session=false",
+      ...(inspectorPort === undefined ? [] : ["--inspector-port", String(inspectorPort)]),
     ],
     { env, detached: true, stdio: ["ignore", log ? "inherit" : "ignore", "inherit"] },
   );
