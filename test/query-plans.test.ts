@@ -16,7 +16,7 @@ import { createDb, type Db } from "../src/storage/db";
 import { deliveriesOf, overdueRetries } from "../src/storage/deliveries";
 import { findFollow, pageFollows } from "../src/storage/follows";
 import { findReceived, unsentFollowUps } from "../src/storage/inbox";
-import { findNote, noteByApiId, recentPublicNotes } from "../src/storage/notes";
+import { countNotesQuery, findNote, noteByApiId, recentPublicNotes } from "../src/storage/notes";
 import { listNotifications, pageGroups, summarizeGroups } from "../src/storage/notification-pages";
 import { forgetAccountNotifications, latestGroupQuery } from "../src/storage/notifications";
 import { unsentFanouts } from "../src/storage/outbox";
@@ -201,6 +201,22 @@ describe("query plans", () => {
     const detail = plans.flat().join("\n");
     expect(detail).toMatch(/SEARCH notes USING (COVERING )?INDEX notes_in_reply_to_idx/);
     expect(detail).not.toMatch(/^SCAN (notes|reactions|note_tags|note_recipients)$/m);
+  });
+
+  it("looks up the owner's reactions to a page of statuses by note, not through all of the owner's", async () => {
+    const rows = await recentPublicNotes(createDb(env.DB), OWNER, 3);
+    expect(rows).toHaveLength(3);
+    const plans = await plansOf((db) => loadStatusData(db, { rows, owner: OWNER }));
+    const detail = plans.flat().join("\n");
+    expect(detail).toMatch(/SEARCH reactions USING (COVERING )?INDEX reactions_once_unique/);
+    expect(detail).not.toMatch(/reactions_actor_idx/);
+  });
+
+  it("reads the owner's counts as one kept row each", async () => {
+    const plans = await plansOf((db) => countNotesQuery(db, OWNER));
+    expect(plans.flat().join("\n")).toMatch(
+      /SEARCH counts USING (INDEX|PRIMARY KEY|COVERING INDEX) sqlite_autoindex_counts_1|SEARCH counts USING PRIMARY KEY/,
+    );
   });
 
   it("reads a post's deliveries by activity, not by scanning", async () => {

@@ -1,5 +1,6 @@
 /** Follow edges, both ways: `follower` follows `actor`, pending until accepted. */
 import { and, count, eq, or, sql } from "drizzle-orm";
+import { countOf } from "./counts";
 import type { Db, Statement } from "./db";
 import { type Page, type PageRequest, pageBySeq } from "./pages";
 import { actors, type FollowRow, type FollowState, follows } from "./schema";
@@ -22,8 +23,9 @@ function acceptedOn(side: FollowSide, actor: string) {
   return and(eq(column, actor), eq(follows.state, "accepted"));
 }
 
+/** How many accepted follows an actor has on one side: a kept count (`schema-counts.ts`). */
 export function countFollowsQuery(db: Db, side: FollowSide, actor: string) {
-  return db.select({ n: count() }).from(follows).where(acceptedOn(side, actor));
+  return countOf(db, { subject: actor, what: side });
 }
 
 /** How many follow requests wait for an actor's answer. */

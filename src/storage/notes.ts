@@ -1,6 +1,7 @@
 /** Notes and the tables that hold their lists (recipients, tags): read, stored, edited, deleted. */
-import { and, count, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { NoteRelations } from "../activitypub/note";
+import { countOf } from "./counts";
 import { type Db, readInSlices, type Statement } from "./db";
 import { idIs, noteIdSql } from "./ids";
 import { type NoteColumns, type NoteRow, noteRecipients, notes, noteTags } from "./schema";
@@ -88,8 +89,9 @@ export function recentPublicNotes(db: Db, author: string, limit: number) {
     .limit(limit);
 }
 
+/** How many notes an author has, not deleted: a kept count (`schema-counts.ts`), one row. */
 export function countNotesQuery(db: Db, author: string) {
-  return db.select({ n: count() }).from(notes).where(authoredBy(author));
+  return countOf(db, { subject: author, what: "notes" });
 }
 
 export async function countNotes(db: Db, author: string): Promise<number> {

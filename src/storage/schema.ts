@@ -399,4 +399,5 @@ export const hostStates = sqliteTable("host_states", {
 });
 export type HostStateRow = typeof hostStates.$inferSelect;
 
+export * from "./schema-counts";
 export * from "./schema-owner";
