@@ -3,15 +3,15 @@
  * through every way the rows change (insert, upsert, tombstone and back, delete, a follow
  * accepted, undone or removed), and the owner's account reads them, one row each.
  */
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { and, count, eq, isNull } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { counts, follows, notes } from "../src/storage/schema";
+import { type Counted, counts, follows, notes } from "../src/storage/schema";
 import { api, db, OWNER, seedFollow, seedNote } from "./helpers";
 
 const AUTHOR = "https://counted.test/users/author";
 
-async function kept(subject: string, what: "notes" | "followers" | "following") {
+async function kept(subject: string, what: Counted) {
   const [row] = await db()
     .select({ n: counts.n })
     .from(counts)
@@ -111,5 +111,55 @@ describe("kept counts", () => {
     expect((await me()).statuses_count).toBe(before.statuses_count);
     await seedFollow(OWNER, "https://counted.test/users/fan");
     expect((await me()).followers_count).toBe(before.followers_count + 1);
+  });
+});
+
+describe("the outbox's kept count", () => {
+  /** What the outbox collection lists, counted as `countOutbox` once did (a join). */
+  async function recountOutbox(): Promise<number> {
+    const row = await env.DB.prepare(
+      `SELECT count(*) AS n FROM outbox o LEFT JOIN notes t ON t.id = o.object_id
+       WHERE o.actor = ? AND o.type IN ('Create', 'Announce') AND o.visibility IN ('public', 'unlisted')
+         AND (t.seq IS NULL OR t.deleted_at IS NULL)`,
+    )
+      .bind(OWNER)
+      .first<{ n: number }>();
+    return row?.n ?? 0;
+  }
+  const totalItems = async () =>
+    (
+      (await (
+        await exports.default.fetch(`${OWNER}/outbox`, {
+          headers: { Accept: "application/activity+json" },
+        })
+      ).json()) as { totalItems: number }
+    ).totalItems;
+
+  it("lists public and unlisted posts and boosts, and drops a post once deleted", async () => {
+    // (The seeded note comes with a Create of the owner's, as the helper stores one.)
+    const remote = await seedNote({ id: "boosted-remote", attributedTo: AUTHOR });
+    const start = await recountOutbox();
+    expect(await kept(OWNER, "outbox")).toBe(start);
+    const post = async (status: string, visibility: string) =>
+      (
+        (await (await api("/v1/statuses", { body: { status, visibility } })).json()) as {
+          id: string;
+        }
+      ).id;
+    const open = await post("listed", "public");
+    await post("quiet", "unlisted");
+    await post("for followers", "private");
+    expect(await kept(OWNER, "outbox")).toBe(start + 2);
+    // A boost is listed; when its note is deleted, no longer (nor is the note's Create).
+    const boost = await api(`/v1/statuses/${remote.statusId}/reblog`, { method: "POST" });
+    expect(boost.status, await boost.clone().text()).toBe(200);
+    expect(await kept(OWNER, "outbox")).toBe(start + 3);
+    await db().update(notes).set({ deletedAt: new Date() }).where(eq(notes.id, remote.id));
+    expect(await kept(OWNER, "outbox")).toBe(start + 1);
+    expect(await recountOutbox()).toBe(start + 1);
+    await api(`/v1/statuses/${open}`, { method: "DELETE" });
+    expect(await kept(OWNER, "outbox")).toBe(start);
+    expect(await recountOutbox()).toBe(start);
+    expect(await totalItems()).toBe(start);
   });
 });

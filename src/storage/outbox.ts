@@ -1,5 +1,6 @@
 /** The activities this instance published, exactly as published. */
-import { and, asc, count, eq, inArray, isNull, lt, or } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, or } from "drizzle-orm";
+import { countOf } from "./counts";
 import { type Db, runBatch, type Statement } from "./db";
 import { type Page, type PageRequest, pageBySeq } from "./pages";
 import { notes, type OutboxRow, outbox, type Visibility } from "./schema";
@@ -17,12 +18,9 @@ function listed(actor: string) {
   );
 }
 
+/** How many items the actor's outbox collection lists: a kept count (`schema-counts.ts`). */
 export async function countOutbox(db: Db, actor: string): Promise<number> {
-  const [row] = await db
-    .select({ n: count() })
-    .from(outbox)
-    .leftJoin(notes, eq(notes.id, outbox.objectId))
-    .where(listed(actor));
+  const [row] = await countOf(db, { subject: actor, what: "outbox" });
   return row?.n ?? 0;
 }
 

@@ -1,19 +1,20 @@
 /**
  * Counts kept rather than recounted: how many notes an author has (not deleted), how many
- * accepted followers and follows an actor has. SQLite triggers (migrations `*_count_triggers`)
+ * accepted followers and follows an actor has, and how many items its outbox collection lists
+ * (public and unlisted `Create`s and `Announce`s whose note is not deleted). SQLite triggers (migrations `*_count_triggers`)
  * keep them in the same statement as the rows they count, whatever code writes those rows,
  * so that reading the owner's account costs one row per count, not one per note. Re-exported
  * by `schema.ts`, which drizzle-kit reads.
  */
 import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
-export const COUNTED = ["notes", "followers", "following"] as const;
+export const COUNTED = ["notes", "followers", "following", "outbox"] as const;
 export type Counted = (typeof COUNTED)[number];
 
 export const counts = sqliteTable(
   "counts",
   {
-    /** The author (notes), the followed actor (followers) or the follower (following). */
+    /** The author (notes), the followed actor (followers), the follower (following), the outbox's actor. */
     subject: text("subject").notNull(),
     what: text("what", { enum: COUNTED }).notNull(),
     n: integer("n").notNull().default(0),

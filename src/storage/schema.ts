@@ -264,6 +264,8 @@ export const outbox = sqliteTable(
     index("outbox_unsent_idx").on(t.published).where(sql`${t.fannedOutAt} is null`),
     // Pages go by `seq` (publication order); the rowid in every index entry orders them.
     index("outbox_actor_idx").on(t.actor),
+    // The activities about a note, when it is deleted (the kept outbox count).
+    index("outbox_object_idx").on(t.objectId),
   ],
 );
 export type OutboxRow = typeof outbox.$inferSelect;

@@ -1,0 +1,1 @@
+CREATE INDEX `outbox_object_idx` ON `outbox` (`object_id`);
