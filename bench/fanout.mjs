@@ -65,7 +65,7 @@ const ORIGIN = `http://localhost:${PORT}`;
 /** wrangler dev's inspector, for the CPU profile of the Worker's isolate. */
 const INSPECTOR_PORT = Number(arg("inspector-port", PORT + 1000));
 /** Inboxes per delivery message (`MAX_INBOXES_PER_MESSAGE` in src/federation/delivery/policy.ts). */
-const INBOXES_PER_MESSAGE = 32;
+const INBOXES_PER_MESSAGE = 6;
 const OWNER = `${ORIGIN}/users/owner`;
 const TOKEN = "bench-owner-token";
 const SHARED_FRACTION = 0.8;
@@ -135,6 +135,7 @@ async function metrics() {
     doCalls: total("outpost_do_calls_total"),
     d1Read: total("outpost_d1_rows_read_total"),
     d1Written: total("outpost_d1_rows_written_total"),
+    kvWrites: total("activitypub_kv_writes_total"),
   };
 }
 
@@ -195,6 +196,7 @@ async function outpostClean(farm, followers, devPid) {
     doCalls: after.doCalls - before.doCalls,
     d1RowsRead: after.d1Read - before.d1Read,
     d1RowsWritten: after.d1Written - before.d1Written,
+    kvWrites: after.kvWrites - before.kvWrites,
   };
 }
 
@@ -286,6 +288,7 @@ async function main() {
     const clean = await outpostClean(farm, followers, dev.pid);
     if (ONLY === "clean") {
       console.log(JSON.stringify(clean, null, 1));
+      if (JSON_FILE) writeFileSync(JSON_FILE, `${JSON.stringify({ clean }, null, 2)}\n`);
       return;
     }
     const faults = await outpostFaults(farm, followers);

@@ -7,6 +7,10 @@
  * signed activities (draft-cavage, like Mastodon) to the shared inbox, C at a time, and the
  * bench reports how many were verified and accepted per second, and the latency. The first
  * activity of each actor costs a key fetch; it is sent in a warm-up round, not measured.
+ * In the same run, at the same concurrency, as many trivial GETs (`/.well-known/nodeinfo`,
+ * no storage) give the instance's ceiling; and its own `/metrics` give what an accepted
+ * activity costs: D1 round trips (a batch is one), queries, rows, actor cache lookups by
+ * result, KV writes.
  *
  * The signer here is written independently of Outpost's own, on Node's Web Crypto.
  */
@@ -102,6 +106,57 @@ async function startOutpost(state) {
   return startInstance({ port: PORT, state, env, log: Boolean(process.env.BENCH_LOG) });
 }
 
+/** The instance's counters (all labels summed, or by the label given). */
+async function metrics() {
+  const text = await (
+    await fetch(`${ORIGIN}/metrics`, { headers: { Authorization: "Bearer bench" } })
+  ).text();
+  const lines = text.split("\n").filter((l) => !l.startsWith("#"));
+  const total = (name, label) =>
+    lines
+      .filter((l) => l.startsWith(name) && (label === undefined || l.includes(label)))
+      .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
+  return {
+    roundTrips: total("outpost_d1_round_trips_total"),
+    queries: total("outpost_d1_queries_total"),
+    rowsRead: total("outpost_d1_rows_read_total"),
+    rowsWritten: total("outpost_d1_rows_written_total"),
+    kvWrites: total("activitypub_kv_writes_total"),
+    cache: Object.fromEntries(
+      ["hit", "miss", "refresh", "memo"].map((r) => [
+        r,
+        total("activitypub_actor_cache_total", `result="${r}"`),
+      ]),
+    ),
+  };
+}
+
+/** Runs `count` requests, `CONCURRENCY` at a time; their latencies and statuses. */
+async function drive(count, request) {
+  const statuses = {};
+  const latencies = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) {
+        const { status, ms } = await request(next++);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        latencies.push(ms);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { statuses, latencies, wallMs: performance.now() - started };
+}
+
+async function trivialGet() {
+  const start = performance.now();
+  const res = await fetch(`${ORIGIN}/.well-known/nodeinfo`);
+  await res.arrayBuffer();
+  return { status: res.status, ms: performance.now() - start };
+}
+
 const percentile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
@@ -113,23 +168,15 @@ async function main() {
     // Warm-up: one activity per actor, so each key is fetched and cached once.
     await Promise.all(actors.map((a) => post(a)));
 
-    const statuses = {};
-    const latencies = [];
-    let next = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < ACTIVITIES) {
-          const actor = actors[next++ % actors.length];
-          const { status, ms } = await post(actor);
-          statuses[status] = (statuses[status] ?? 0) + 1;
-          latencies.push(ms);
-        }
-      }),
+    const before = await metrics();
+    const { statuses, latencies, wallMs } = await drive(ACTIVITIES, (i) =>
+      post(actors[i % actors.length]),
     );
-    const wallMs = performance.now() - started;
-    latencies.sort((a, b) => a - b);
+    await new Promise((r) => setTimeout(r, 2500)); // metrics are flushed after the answers
+    const after = await metrics();
+    const gets = await drive(ACTIVITIES, () => trivialGet());
     const accepted = statuses[202] ?? 0;
+    const per = (key) => Number(((after[key] - before[key]) / Math.max(1, accepted)).toFixed(2));
     const result = {
       activities: ACTIVITIES,
       concurrency: CONCURRENCY,
@@ -137,9 +184,22 @@ async function main() {
       accepted,
       statuses,
       wallMs: Math.round(wallMs),
-      acceptedPerSecond: Math.round((accepted / wallMs) * 1000),
+      activitiesPerSec: Math.round((accepted / wallMs) * 1000),
+      trivialGetPerSec: Math.round(((gets.statuses[200] ?? 0) / gets.wallMs) * 1000),
       p50Ms: Number(percentile(latencies, 50).toFixed(1)),
       p99Ms: Number(percentile(latencies, 99).toFixed(1)),
+      trivialGetP50Ms: Number(percentile(gets.latencies, 50).toFixed(1)),
+      d1RoundTripsPerActivity: per("roundTrips"),
+      d1QueriesPerActivity: per("queries"),
+      d1RowsReadPerActivity: per("rowsRead"),
+      d1RowsWrittenPerActivity: per("rowsWritten"),
+      kvWritesPerActivity: per("kvWrites"),
+      actorCachePerActivity: Object.fromEntries(
+        Object.keys(after.cache).map((r) => [
+          r,
+          Number(((after.cache[r] - before.cache[r]) / Math.max(1, accepted)).toFixed(2)),
+        ]),
+      ),
     };
     console.log("\ninbox benchmark (local workerd, one process; signed Like activities at /inbox)");
     console.table({
@@ -151,9 +211,16 @@ async function main() {
         Object.fromEntries(Object.entries(statuses).filter(([s]) => s !== "202")),
       ),
       "wall ms": result.wallMs,
-      "verified activities/s": result.acceptedPerSecond,
+      "verified activities/s": result.activitiesPerSec,
       "p50 ms": result.p50Ms,
       "p99 ms": result.p99Ms,
+      "trivial GETs/s (same run)": result.trivialGetPerSec,
+      "trivial GET p50 ms": result.trivialGetP50Ms,
+      "D1 round trips / activity": result.d1RoundTripsPerActivity,
+      "D1 queries / activity": result.d1QueriesPerActivity,
+      "D1 rows read / written per activity": `${result.d1RowsReadPerActivity} / ${result.d1RowsWrittenPerActivity}`,
+      "KV writes / activity": result.kvWritesPerActivity,
+      "actor cache / activity": JSON.stringify(result.actorCachePerActivity),
     });
     if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
   } finally {

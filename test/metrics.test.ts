@@ -63,14 +63,18 @@ describe("/metrics", () => {
     expect(value(after, "outpost_queue_messages_sent_total", { type: "fanout" })).toBeGreaterThan(
       0,
     );
-    // A healthy host is not asked before a delivery, nor told after a success.
-    expect(value(after, "outpost_do_calls_total", { method: "admit" })).toBe(
-      value(before, "outpost_do_calls_total", { method: "admit" }),
+    // A healthy host costs no object call: not asked before a delivery, nor told after.
+    expect(value(after, "outpost_do_calls_total", { method: "hold" })).toBe(
+      value(before, "outpost_do_calls_total", { method: "hold" }),
     );
     expect(value(after, "outpost_d1_rows_written_total")).toBeGreaterThan(
       value(before, "outpost_d1_rows_written_total"),
     );
     expect(value(after, "outpost_d1_rows_read_total")).toBeGreaterThan(0);
+    // A batch is one round trip, however many queries it holds.
+    const trips = value(after, "outpost_d1_round_trips_total");
+    expect(trips).toBeGreaterThan(value(before, "outpost_d1_round_trips_total"));
+    expect(trips).toBeLessThan(value(after, "outpost_d1_queries_total"));
     expect(value(after, "activitypub_hosts", { state: "healthy" })).toBeGreaterThanOrEqual(1);
   });
 

@@ -16,6 +16,7 @@ const HELP: Record<string, string> = {
   outpost_queue_messages_sent_total: "Queue messages sent, by type.",
   outpost_do_calls_total: "Durable Object calls made, by method.",
   outpost_d1_queries_total: "D1 queries run.",
+  outpost_d1_round_trips_total: "D1 round trips (a query alone, or a batch of them).",
   outpost_d1_rows_read_total: "D1 rows read (what D1 bills).",
   outpost_d1_rows_written_total: "D1 rows written (what D1 bills).",
 };

@@ -1,6 +1,7 @@
 /**
  * D1, metered: every query's rows read and written (from D1's own `meta`) are counted for
- * the invocation, so that /metrics tells what the instance costs on D1's bill.
+ * the invocation, so that /metrics tells what the instance costs on D1's bill; and every
+ * round trip (a statement alone, or a batch of them), which is what a request waits for.
  *
  * D1's `raw()` returns no `meta`, so it is answered from `all()` with each row's values in
  * column order, as drizzle itself reads batch results. That is exact as long as a query
@@ -9,6 +10,8 @@
 import { recorder } from "../metrics/recorder";
 
 const real = new WeakMap<object, D1PreparedStatement>();
+
+const roundTrip = () => recorder().inc("outpost_d1_round_trips_total");
 
 function count(meta: D1Meta | undefined): void {
   if (meta === undefined) return;
@@ -27,18 +30,21 @@ function meterStatement(statement: D1PreparedStatement): D1PreparedStatement {
         case "all":
           return async () => {
             const result = await target.all();
+            roundTrip();
             count(result.meta);
             return result;
           };
         case "run":
           return async () => {
             const result = await target.run();
+            roundTrip();
             count(result.meta);
             return result;
           };
         case "raw":
           return async (options?: { columnNames?: boolean }) => {
             const result = await target.all<Record<string, unknown>>();
+            roundTrip();
             count(result.meta);
             const rows = result.results.map((row) => Object.values(row));
             if (options?.columnNames !== true) return rows;
@@ -62,6 +68,7 @@ export function meterD1(d1: D1Database): D1Database {
       if (prop === "batch") {
         return async (statements: D1PreparedStatement[]) => {
           const results = await target.batch(statements.map((s) => real.get(s) ?? s));
+          roundTrip();
           for (const result of results) count(result.meta);
           return results;
         };
