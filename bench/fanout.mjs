@@ -30,7 +30,7 @@ import { join } from "node:path";
 import { common, faultsOf, peersClean, peersFaults, REFUSE_MS } from "./fanout-peers.mjs";
 import { printScenario, seconds } from "./fanout-report.mjs";
 import { Farm, followersOf, scoreRun, sleep, uniqueInboxesOf } from "./farm.mjs";
-import { migrate, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
+import { migrate, scrapeMetrics, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
 import { cpuOf, startProfile } from "./profile.mjs";
 import { naiveLoop } from "./senders.mjs";
 
@@ -122,14 +122,7 @@ function cpuMs(rootPid) {
 
 /** Totals of the instance's counters (all labels summed). */
 async function metrics() {
-  const text = await (
-    await fetch(`${ORIGIN}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })
-  ).text();
-  const total = (name) =>
-    text
-      .split("\n")
-      .filter((l) => l.startsWith(name) && !l.startsWith("#"))
-      .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
+  const { total } = await scrapeMetrics(ORIGIN, TOKEN);
   return {
     queueMessages: total("outpost_queue_messages_sent_total"),
     doCalls: total("outpost_do_calls_total"),

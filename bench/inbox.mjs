@@ -19,7 +19,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newKey, signedPost } from "./cavage.mjs";
-import { migrate, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
+import { migrate, scrapeMetrics, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
 
 const args = Object.fromEntries(
   process.argv
@@ -108,14 +108,7 @@ async function startOutpost(state) {
 
 /** The instance's counters (all labels summed, or by the label given). */
 async function metrics() {
-  const text = await (
-    await fetch(`${ORIGIN}/metrics`, { headers: { Authorization: "Bearer bench" } })
-  ).text();
-  const lines = text.split("\n").filter((l) => !l.startsWith("#"));
-  const total = (name, label) =>
-    lines
-      .filter((l) => l.startsWith(name) && (label === undefined || l.includes(label)))
-      .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
+  const { total } = await scrapeMetrics(ORIGIN, "bench");
   return {
     roundTrips: total("outpost_d1_round_trips_total"),
     queries: total("outpost_d1_queries_total"),

@@ -121,3 +121,20 @@ export function stopOnExit(dev) {
     process.off("SIGINT", onSignal);
   };
 }
+
+/**
+ * The instance's `/metrics` counters, read with the owner's token: `total(name, label?)` sums
+ * a family's samples (those whose labels include `label`, when given).
+ */
+export async function scrapeMetrics(origin, token) {
+  const text = await (
+    await fetch(`${origin}/metrics`, { headers: { Authorization: `Bearer ${token}` } })
+  ).text();
+  const lines = text.split("\n").filter((l) => !l.startsWith("#"));
+  return {
+    total: (name, label) =>
+      lines
+        .filter((l) => l.startsWith(name) && (label === undefined || l.includes(label)))
+        .reduce((n, l) => n + Number(l.split(" ").pop()), 0),
+  };
+}

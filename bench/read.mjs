@@ -29,7 +29,14 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { migrate, startInstance, stopInstance, stopOnExit, wranglerEnv } from "./instance.mjs";
+import {
+  migrate,
+  scrapeMetrics,
+  startInstance,
+  stopInstance,
+  stopOnExit,
+  wranglerEnv,
+} from "./instance.mjs";
 
 const argv = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -253,12 +260,7 @@ const auth = { Authorization: `Bearer ${TOKEN}` };
 
 /** D1 rows read and queries run so far (the instance's counters). */
 async function metrics() {
-  const text = await (await fetch(`${ORIGIN}/metrics`, { headers: auth })).text();
-  const total = (name) =>
-    text
-      .split("\n")
-      .filter((l) => l.startsWith(name))
-      .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
+  const { total } = await scrapeMetrics(ORIGIN, TOKEN);
   return { rows: total("outpost_d1_rows_read_total"), queries: total("outpost_d1_queries_total") };
 }
 

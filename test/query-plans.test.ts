@@ -148,8 +148,8 @@ describe("query plans", () => {
     {
       name: "followers' inboxes for a fan-out",
       run: (db) => recipientInboxes(db, { followersOf: OWNER, actors: [], limit: 500 }),
-      table: "follows",
-      index: "follows_actor_idx",
+      table: "actors",
+      index: "actors_delivery_inbox_idx",
     },
     {
       name: "the latest notification group of a kind",
@@ -187,6 +187,19 @@ describe("query plans", () => {
       expect(detail).not.toMatch(/^SCAN \w+$/m);
     });
   }
+
+  it("walks the followers' inboxes in the index's order from the last page's, without a sort step", async () => {
+    for (const actors of [[], ["https://remote.test/users/f1"]]) {
+      const plans = await plansOf((db) =>
+        recipientInboxes(db, { followersOf: OWNER, actors, after: "https://m", limit: 500 }),
+      );
+      const detail = plans.flat().join("\n");
+      expect(detail).toMatch(/SEARCH actors USING INDEX actors_delivery_inbox_idx \(<expr>>\?\)/);
+      expect(detail).toMatch(/SEARCH follows (EXISTS )?USING (COVERING )?INDEX follows_edge_unique/);
+      expect(detail).not.toMatch(/^SCAN (follows|actors)\b/m);
+      if (actors.length === 0) expect(detail).not.toMatch(/TEMP B-TREE/);
+    }
+  });
 
   it("orders an author's notes by their index, without a sort step", async () => {
     const [plan] = await plansOf((db) => recentPublicNotes(db, OWNER, 20));

@@ -1,0 +1,1 @@
+CREATE INDEX `actors_delivery_inbox_idx` ON `actors` ((case when "shared_inbox" is null then "inbox" else "shared_inbox" end));
