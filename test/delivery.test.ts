@@ -19,6 +19,7 @@ import type {
   FetchObjectMessage,
   QueueMessage,
 } from "../src/federation/queue/messages";
+import { recipientInboxes } from "../src/storage/recipients";
 import { actors, deliveryBatches, deliveryFailures, follows } from "../src/storage/schema";
 import { appContext, db } from "./helpers";
 import {
@@ -185,6 +186,60 @@ describe("fan-out", () => {
       expect(new Set(message.map((i) => new URL(i).host)).size).toBeLessThanOrEqual(
         MAX_HOSTS_PER_MESSAGE,
       );
+    }
+  });
+
+  it("pages followers and addressed actors together, each inbox once, in order, whatever the page size", async () => {
+    const owner = "https://pager.test/users/owner";
+    const actor = (name: string, shared: boolean) => ({
+      id: `https://${name}.pager.test/users/u`,
+      type: "Person",
+      domain: `${name}.pager.test`,
+      inbox: `https://${name}.pager.test/users/u/inbox`,
+      sharedInbox: shared ? `https://${name}.pager.test/inbox` : null,
+      fetchedAt: new Date(),
+    });
+    const followers = ["a", "c", "e", "g", "i"].map((n, i) => actor(n, i % 2 === 0));
+    // Addressed: one who also follows, two who do not (one on a follower's shared inbox).
+    const strangers = [actor("b", false), actor("h", true)];
+    const sharedWithFollower = { ...actor("e2", false), sharedInbox: "https://e.pager.test/inbox" };
+    await db()
+      .insert(actors)
+      .values([...followers, ...strangers, sharedWithFollower]);
+    await db()
+      .insert(follows)
+      .values(
+        followers.map((f) => ({
+          actor: owner,
+          follower: f.id,
+          state: "accepted" as const,
+          createdAt: new Date(),
+        })),
+      );
+    const addressed = [followers[1]?.id, ...strangers.map((s) => s.id), sharedWithFollower.id];
+    const everyone = (await recipientInboxes(db(), {
+      followersOf: owner,
+      actors: addressed as string[],
+      limit: 100,
+    })) as string[];
+    const expected = [...followers, ...strangers, sharedWithFollower]
+      .map((a) => a.sharedInbox ?? a.inbox)
+      .filter((inbox, i, all) => all.indexOf(inbox) === i)
+      .sort();
+    expect(everyone).toEqual(expected);
+    for (const limit of [1, 2, 3]) {
+      const pages: string[] = [];
+      for (;;) {
+        const page = await recipientInboxes(db(), {
+          followersOf: owner,
+          actors: addressed as string[],
+          after: pages.at(-1),
+          limit,
+        });
+        pages.push(...page);
+        if (page.length < limit) break;
+      }
+      expect(pages).toEqual(expected);
     }
   });
 

@@ -195,7 +195,9 @@ describe("query plans", () => {
       );
       const detail = plans.flat().join("\n");
       expect(detail).toMatch(/SEARCH actors USING INDEX actors_delivery_inbox_idx \(<expr>>\?\)/);
-      expect(detail).toMatch(/SEARCH follows (EXISTS )?USING (COVERING )?INDEX follows_edge_unique/);
+      expect(detail).toMatch(
+        /SEARCH follows (EXISTS )?USING (COVERING )?INDEX follows_edge_unique/,
+      );
       expect(detail).not.toMatch(/^SCAN (follows|actors)\b/m);
       if (actors.length === 0) expect(detail).not.toMatch(/TEMP B-TREE/);
     }
