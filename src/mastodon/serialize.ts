@@ -6,7 +6,7 @@
  */
 import { fieldValueToHtml, textToHtml } from "../activitypub/text";
 import type { Config } from "../env";
-import type { NoteWithRelations } from "../storage/notes";
+import type { NoteWithTags } from "../storage/notes";
 import type { Profile } from "../storage/owner-profile";
 import type { ActorRow, FollowRow, ReactionRow } from "../storage/schema";
 import type { StatusData } from "../storage/statuses";
@@ -125,8 +125,8 @@ export interface StatusView {
   readonly data: StatusData;
 }
 
-export function serializeStatus(view: StatusView, item: NoteWithRelations) {
-  const { note, relations } = item;
+export function serializeStatus(view: StatusView, item: NoteWithTags) {
+  const { note, tags } = item;
   const { config, data } = view;
   const ownerId = config.urls.owner.id;
   const accountOf = (id: string): MastodonAccount | undefined => {
@@ -137,7 +137,7 @@ export function serializeStatus(view: StatusView, item: NoteWithRelations) {
   const author = accountOf(note.attributedTo) ?? view.owner;
   const parent = note.inReplyTo === null ? undefined : data.parents.get(note.inReplyTo);
   const reacted = data.reacted.get(note.id);
-  const mentions = relations.tags
+  const mentions = tags
     .filter((t) => t.type === "Mention")
     .map((t) => {
       const account = t.href === null ? undefined : accountOf(t.href);
@@ -178,7 +178,7 @@ export function serializeStatus(view: StatusView, item: NoteWithRelations) {
     })),
     application: null,
     mentions,
-    tags: relations.tags
+    tags: tags
       .filter((t) => t.type === "Hashtag")
       .map((t) => ({
         name: t.name,

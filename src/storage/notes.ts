@@ -4,7 +4,14 @@ import type { NoteRelations } from "../activitypub/note";
 import { countOf } from "./counts";
 import { type Db, readInSlices, type Statement } from "./db";
 import { idIs, noteIdSql } from "./ids";
-import { type NoteColumns, type NoteRow, noteRecipients, notes, noteTags } from "./schema";
+import {
+  type NoteColumns,
+  type NoteRow,
+  type NoteTagRow,
+  noteRecipients,
+  notes,
+  noteTags,
+} from "./schema";
 
 /** Notes anyone may see: public and unlisted, not deleted. */
 const listed = () =>
@@ -38,6 +45,32 @@ export async function withRelations(
       relations: { to: field("to"), cc: field("cc"), tags: tagsOf.get(note.seq) ?? [] },
     };
   });
+}
+
+/** A note with its tags: what the client API shows (mentions, hashtags, emoji come from them). */
+export interface NoteWithTags {
+  readonly note: NoteRow;
+  readonly tags: readonly NoteTagRow[];
+}
+
+/**
+ * Tags of several notes, in one query. The client API needs no recipients: a status shows
+ * its visibility (a column) and its mentions (tags), and reading `to`/`cc` cost a page of 40
+ * statuses about 160 D1 rows.
+ */
+export async function withTags(db: Db, rows: readonly NoteRow[]): Promise<NoteWithTags[]> {
+  if (rows.length === 0) return [];
+  const tags = await db
+    .select()
+    .from(noteTags)
+    .where(
+      inArray(
+        noteTags.noteSeq,
+        rows.map((r) => r.seq),
+      ),
+    );
+  const tagsOf = Map.groupBy(tags, (t) => t.noteSeq);
+  return rows.map((note) => ({ note, tags: tagsOf.get(note.seq) ?? [] }));
 }
 
 export async function findNote(db: Db, id: string): Promise<NoteRow | undefined> {

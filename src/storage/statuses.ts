@@ -9,12 +9,12 @@ import { and, count, inArray, isNull, sql } from "drizzle-orm";
 import { isBoostId } from "../mastodon/ids";
 import { actorsById } from "./actors";
 import { type Db, readInSlices } from "./db";
-import { liveNoteByApiId, type NoteWithRelations, withRelations } from "./notes";
+import { liveNoteByApiId, type NoteWithTags, withTags } from "./notes";
 import { boostByApiId } from "./reactions";
 import { type ActorRow, type NoteRow, notes, reactions } from "./schema";
 
 export interface StatusData {
-  readonly items: readonly NoteWithRelations[];
+  readonly items: readonly NoteWithTags[];
   /**
    * Authors, mentioned accounts and the authors of the notes replied to, by actor id (the
    * owner is not among them).
@@ -36,7 +36,7 @@ export async function loadStatusData(
   const ids = rows.map((r) => r.id);
   const parentIds = rows.flatMap((r) => (r.inReplyTo === null ? [] : [r.inReplyTo]));
   const [items, parents, mine, replies] = await Promise.all([
-    withRelations(db, rows),
+    withTags(db, rows),
     readInSlices(db, parentIds, (slice) =>
       db
         .select({
@@ -66,9 +66,9 @@ export async function loadStatusData(
   ]);
   // The authors of the notes replied to too: `in_reply_to_account_id` names them.
   const named = [
-    ...items.flatMap(({ note, relations }) => [
+    ...items.flatMap(({ note, tags }) => [
       note.attributedTo,
-      ...relations.tags.flatMap((t) => (t.type === "Mention" && t.href !== null ? [t.href] : [])),
+      ...tags.flatMap((t) => (t.type === "Mention" && t.href !== null ? [t.href] : [])),
     ]),
     ...parents.map((p) => p.attributedTo),
   ];
