@@ -200,22 +200,28 @@ describe("fan-out", () => {
       fetchedAt: new Date(),
     });
     const followers = ["a", "c", "e", "g", "i"].map((n, i) => actor(n, i % 2 === 0));
+    // Between them in inbox order: one who does not follow, one whose follow is pending, and
+    // one the owner follows (but who does not follow back).
+    const others = [actor("d", false), actor("f", true), actor("h2", false)];
     // Addressed: one who also follows, two who do not (one on a follower's shared inbox).
     const strangers = [actor("b", false), actor("h", true)];
     const sharedWithFollower = { ...actor("e2", false), sharedInbox: "https://e.pager.test/inbox" };
     await db()
       .insert(actors)
-      .values([...followers, ...strangers, sharedWithFollower]);
+      .values([...followers, ...strangers, sharedWithFollower, ...others]);
+    const edge = (actor: string, follower: string, state: "accepted" | "pending") => ({
+      actor,
+      follower,
+      state,
+      createdAt: new Date(),
+    });
     await db()
       .insert(follows)
-      .values(
-        followers.map((f) => ({
-          actor: owner,
-          follower: f.id,
-          state: "accepted" as const,
-          createdAt: new Date(),
-        })),
-      );
+      .values([
+        ...followers.map((f) => edge(owner, f.id, "accepted")),
+        edge(owner, others[1]?.id as string, "pending"),
+        edge(others[2]?.id as string, owner, "accepted"),
+      ]);
     const addressed = [followers[1]?.id, ...strangers.map((s) => s.id), sharedWithFollower.id];
     const everyone = (await recipientInboxes(db(), {
       followersOf: owner,
@@ -227,19 +233,32 @@ describe("fan-out", () => {
       .filter((inbox, i, all) => all.indexOf(inbox) === i)
       .sort();
     expect(everyone).toEqual(expected);
-    for (const limit of [1, 2, 3]) {
-      const pages: string[] = [];
-      for (;;) {
-        const page = await recipientInboxes(db(), {
-          followersOf: owner,
-          actors: addressed as string[],
-          after: pages.at(-1),
-          limit,
-        });
-        pages.push(...page);
-        if (page.length < limit) break;
+    // Both ways of reading the followers, with and without addressed actors, any page size.
+    const followersOnly = followers
+      .map((a) => a.sharedInbox ?? a.inbox)
+      .filter((inbox, i, all) => all.indexOf(inbox) === i)
+      .sort();
+    for (const plan of ["sort", "walk"] as const) {
+      for (const [named, want] of [
+        [addressed as string[], expected],
+        [[], followersOnly],
+      ] as const) {
+        for (const limit of [1, 2, 3, 100]) {
+          const pages: string[] = [];
+          for (;;) {
+            const page = await recipientInboxes(db(), {
+              followersOf: owner,
+              actors: named,
+              after: pages.at(-1),
+              limit,
+              plan,
+            });
+            pages.push(...page);
+            if (page.length < limit) break;
+          }
+          expect(pages, `${plan}, ${named.length} named, limit ${limit}`).toEqual(want);
+        }
       }
-      expect(pages).toEqual(expected);
     }
   });
 
