@@ -30,20 +30,23 @@ import { join } from "node:path";
 import { common, faultsOf, peersClean, peersFaults, REFUSE_MS } from "./fanout-peers.mjs";
 import { printScenario, seconds } from "./fanout-report.mjs";
 import { Farm, followersOf, scoreRun, sleep, uniqueInboxesOf } from "./farm.mjs";
-import { migrate, scrapeMetrics, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
+import {
+  cliArg,
+  migrate,
+  scrapeMetrics,
+  startInstance,
+  stopInstance,
+  wranglerEnv,
+} from "./instance.mjs";
 import { cpuOf, startProfile } from "./profile.mjs";
 import { naiveLoop } from "./senders.mjs";
 
 const argv = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
-const FOLLOWERS = Number(arg("followers", 1000));
-const HOSTS = Number(arg("hosts", 500));
-const LATENCY = Number(arg("latency", 50));
+const FOLLOWERS = Number(cliArg("followers", 1000));
+const HOSTS = Number(cliArg("hosts", 500));
+const LATENCY = Number(cliArg("latency", 50));
 /** How long a faults run may take, for Outpost and for each peer (600 s: "delivered by 600 s"). */
-const FAULT_WAIT = Number(arg("fault-wait", 600)) * 1000;
+const FAULT_WAIT = Number(cliArg("fault-wait", 600)) * 1000;
 /**
  * Faults: watch every sender for the whole `--fault-wait`, even once it has reached every
  * deliverable inbox, so that POSTs to hung hosts and 410 inboxes are counted over the same
@@ -54,16 +57,16 @@ const FULL_WINDOW = argv.includes("--fault-window");
 const PEERS_APART = argv.includes("--peers-apart");
 /** Skip the naive loop (about a minute at the default size). */
 const NAIVE = !argv.includes("--no-naive");
-const PORT = Number(arg("port", 8798));
-const JSON_FILE = arg("json");
+const PORT = Number(cliArg("port", 8798));
+const JSON_FILE = cliArg("json");
 /**
  * `clean` runs the first scenario only, `outpost` both of Outpost's, `fedify` the peers'
  * only, without an instance (for quick measurements).
  */
-const ONLY = arg("only");
+const ONLY = cliArg("only");
 const ORIGIN = `http://localhost:${PORT}`;
 /** wrangler dev's inspector, for the CPU profile of the Worker's isolate. */
-const INSPECTOR_PORT = Number(arg("inspector-port", PORT + 1000));
+const INSPECTOR_PORT = Number(cliArg("inspector-port", PORT + 1000));
 /** Inboxes per delivery message (`MAX_INBOXES_PER_MESSAGE` in src/federation/delivery/policy.ts). */
 const INBOXES_PER_MESSAGE = 6;
 const OWNER = `${ORIGIN}/users/owner`;

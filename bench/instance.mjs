@@ -138,3 +138,10 @@ export async function scrapeMetrics(origin, token) {
         .reduce((n, l) => n + Number(l.split(" ").pop()), 0),
   };
 }
+
+/** A benchmark's option: the word after `--name` on its command line, or `fallback`. */
+export function cliArg(name, fallback) {
+  const argv = process.argv.slice(2);
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : fallback;
+}

@@ -30,6 +30,7 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
+  cliArg,
   migrate,
   scrapeMetrics,
   startInstance,
@@ -39,15 +40,11 @@ import {
 } from "./instance.mjs";
 
 const argv = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
-const POSTS = Number(arg("posts", 100_000));
-const NOTIFICATIONS = Number(arg("notifications", 50_000));
-const REQUESTS = Number(arg("requests", 200));
-const PORT = Number(arg("port", 8797));
-const JSON_FILE = arg("json") && resolve(arg("json"));
+const POSTS = Number(cliArg("posts", 100_000));
+const NOTIFICATIONS = Number(cliArg("notifications", 50_000));
+const REQUESTS = Number(cliArg("requests", 200));
+const PORT = Number(cliArg("port", 8797));
+const JSON_FILE = cliArg("json") && resolve(cliArg("json"));
 const KEEP = argv.includes("--keep");
 const LIVE = argv.includes("--live");
 const WARMUP = 5;

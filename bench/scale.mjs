@@ -17,9 +17,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cliArg } from "./instance.mjs";
 
-const argv = process.argv.slice(2);
-const JSON_FILE = argv.includes("--json") ? argv[argv.indexOf("--json") + 1] : undefined;
+const JSON_FILE = cliArg("json");
 
 /** The Workers Free plan's daily allowances. */
 const FREE = {

@@ -36,22 +36,25 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { followersOf, sleep, uniqueInboxesOf } from "./farm.mjs";
-import { migrate, startInstance, stopInstance, stopOnExit, wranglerEnv } from "./instance.mjs";
+import {
+  cliArg,
+  migrate,
+  startInstance,
+  stopInstance,
+  stopOnExit,
+  wranglerEnv,
+} from "./instance.mjs";
 import { account, Inbound, pickKind, receipts, seedSql, startRemotes } from "./soak-remotes.mjs";
 
 const argv = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
-const MINUTES = Number(arg("minutes", 30));
-const PORT = Number(arg("port", 8790));
-const RATE = Number(arg("rate", 3));
-const POST_EVERY = Number(arg("post-every", 20)) * 1000;
-const SETTLE = Number(arg("settle", 180)) * 1000;
-const FAULT_HOSTS = Number(arg("hosts", 24));
-const RETRY_BASE_MS = String(arg("retry-base", 500));
-const JSON_FILE = arg("json") && resolve(arg("json"));
+const MINUTES = Number(cliArg("minutes", 30));
+const PORT = Number(cliArg("port", 8790));
+const RATE = Number(cliArg("rate", 3));
+const POST_EVERY = Number(cliArg("post-every", 20)) * 1000;
+const SETTLE = Number(cliArg("settle", 180)) * 1000;
+const FAULT_HOSTS = Number(cliArg("hosts", 24));
+const RETRY_BASE_MS = String(cliArg("retry-base", 500));
+const JSON_FILE = cliArg("json") && resolve(cliArg("json"));
 const LIVE = argv.includes("--live");
 const ORIGIN = `http://localhost:${PORT}`;
 const OWNER = `${ORIGIN}/users/owner`;

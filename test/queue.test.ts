@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DEAD_LETTER_RETRIES, MAX_ATTEMPTS } from "../src/federation/delivery/policy";
 import { DEAD_LETTER_QUEUE } from "../src/federation/queue/consumer";
+import { parseQueueMessage } from "../src/federation/queue/messages";
 import worker from "../src/index";
 
 describe("wrangler.toml's queues", () => {
@@ -44,5 +45,21 @@ describe("the queue consumer", () => {
     expect(lines[2]).toContain("nonsense");
     // The record names the message, never its body.
     expect(lines.join("\n")).not.toContain("s3cr3t");
+  });
+
+  it("reads a deliver message of the previous release, whose retries carried `attempt` and `probe`", () => {
+    const old = {
+      v: 1,
+      type: "deliver",
+      activityId: "https://outpost.test/users/owner/statuses/1/activity",
+      inboxes: ["https://old.queue.test/inbox"],
+      attempt: 3,
+      probe: true,
+    };
+    const parsed = parseQueueMessage(old);
+    expect(parsed).toEqual({
+      ok: true,
+      message: { v: 1, type: "deliver", activityId: old.activityId, inboxes: old.inboxes },
+    });
   });
 });

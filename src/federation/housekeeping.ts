@@ -54,7 +54,6 @@ async function sweepOverdueRetries(ctx: Housekeeping): Promise<number> {
         type: "deliver",
         activityId: row.activityId,
         inboxes: row.inboxes,
-        attempt: row.attempts + 1,
       },
     })),
   );

@@ -69,7 +69,7 @@ export async function sendHeld(ctx: AppContext, run: HeldRun): Promise<RunResult
       steps.push({ row, done: "failed", error: "the activity is no longer stored" });
       continue;
     }
-    const started = Date.now();
+    const started = ctx.now().getTime();
     const sent = await deliverKnocking(ctx, row.inbox, {
       activity,
       key: activities.key,
@@ -80,7 +80,7 @@ export async function sendHeld(ctx: AppContext, run: HeldRun): Promise<RunResult
     if (sent.worked !== undefined) learned = flavour = sent.worked;
     record = judgeAnswer(record, outcome, run.judging());
     if (outcome.kind === "delivered") {
-      slow = Date.now() - started > FAST_PATH_TIMEOUT_MS;
+      slow = ctx.now().getTime() - started > FAST_PATH_TIMEOUT_MS;
       steps.push({ row, done: "delivered" });
       continue;
     }

@@ -27,10 +27,8 @@ const Deliver = v.object({
   inboxes: v.pipe(v.array(Url), v.minLength(1)),
   /** The delivery batch the fan-out recorded for this message (first sends only). */
   batchId: v.optional(v.string()),
-  /** For inboxes sent again after failing: the attempt this is. */
-  attempt: v.optional(v.pipe(v.number(), v.integer())),
-  /** Sent by a host's alarm to learn whether the host is back. */
-  probe: v.optional(v.boolean()),
+  // The previous release's `attempt` and `probe` are not read (retries are the host objects'
+  // now); a message of that release that still has them is read without them.
 });
 
 /**
