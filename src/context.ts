@@ -32,10 +32,19 @@ export interface AppContext extends Platform {
   readonly config: Config;
 }
 
+/** How an invocation's context is built, beyond `env`: both have defaults. */
+export interface ContextOptions {
+  /** The clock; the system's by default. */
+  readonly now?: Clock;
+  /** D1 as this invocation reads it: a session of `env.DB` (read replication), or the binding. */
+  readonly d1?: D1Database | D1DatabaseSession;
+}
+
 /** The platform part: what a Durable Object needs even when the vars are wrong. */
-export function createPlatform(env: Env, now: Clock = systemClock): Platform {
+export function createPlatform(env: Env, options: ContextOptions = {}): Platform {
+  const { now = systemClock, d1 = env.DB } = options;
   return {
-    db: createDb(env.DB),
+    db: createDb(d1),
     cache: env.ACTOR_CACHE,
     queue: env.DELIVERY_QUEUE,
     hosts: env.HOST_STATE,
@@ -43,6 +52,6 @@ export function createPlatform(env: Env, now: Clock = systemClock): Platform {
   };
 }
 
-export function createContext(env: Env, config: Config, now: Clock = systemClock): AppContext {
-  return { ...createPlatform(env, now), config };
+export function createContext(env: Env, config: Config, options: ContextOptions = {}): AppContext {
+  return { ...createPlatform(env, options), config };
 }

@@ -60,6 +60,7 @@ describe("a preflight", () => {
       "authorization",
       "content-type",
       "idempotency-key",
+      "x-d1-bookmark",
       "x-client",
     ]);
     expect(res.headers.get("Vary")).toMatch(/Access-Control-Request-Headers/i);

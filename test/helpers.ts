@@ -84,7 +84,7 @@ export function testConfig(): Config {
 
 /** The context the instance's code runs with, its clock `offsetSeconds` ahead of now. */
 export const appContext = (offsetSeconds = 0): AppContext =>
-  createContext(env, testConfig(), () => new Date(Date.now() + offsetSeconds * 1000));
+  createContext(env, testConfig(), { now: () => new Date(Date.now() + offsetSeconds * 1000) });
 
 /**
  * Makes what we hold of an actor look as it does an hour after its fetch: its D1 row old,

@@ -8,8 +8,11 @@ export type Db = DrizzleD1Database;
 /** A statement to run in a D1 batch with others (`runBatch`). */
 export type Statement = BatchItem<"sqlite">;
 
-/** A drizzle handle on the (metered) D1 binding; cheap, so built per invocation. */
-export function createDb(d1: D1Database): Db {
+/**
+ * A drizzle handle on the (metered) D1 binding, or on a session of it (read replication:
+ * `openSession`); cheap, so built per invocation.
+ */
+export function createDb(d1: D1Database | D1DatabaseSession): Db {
   return drizzle(meterD1(d1));
 }
 
@@ -40,4 +43,24 @@ export async function readInSlices<
   if (first === undefined) return [];
   const results: Awaited<Query>[] = await db.batch([first, ...rest]);
   return results.flat();
+}
+
+/**
+ * Where a session's first query may go: `first-primary` for whoever must read what was just
+ * written (the owner, writes), `first-unconstrained` for anyone else (the nearest replica),
+ * or a bookmark a client was given, which any replica at least that fresh can answer.
+ */
+export type SessionStart = D1SessionConstraint | { readonly bookmark: string };
+
+/** A D1 bookmark as D1 writes them: four groups of hex digits. */
+const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/;
+
+/** Whether text from the network is a well-formed bookmark (else D1 would throw on it). */
+export function isBookmark(text: string): boolean {
+  return BOOKMARK.test(text);
+}
+
+/** A D1 session (read replication) starting where `start` says. */
+export function openSession(d1: D1Database, start: SessionStart): D1DatabaseSession {
+  return d1.withSession(typeof start === "string" ? start : start.bookmark);
 }

@@ -61,8 +61,13 @@ function meterStatement(statement: D1PreparedStatement): D1PreparedStatement {
   return wrapped;
 }
 
-export function meterD1(d1: D1Database): D1Database {
-  return new Proxy(d1, {
+/**
+ * A D1 binding or one of its sessions, metered. A session (`withSession`) has the binding's
+ * `prepare` and `batch`, which is all drizzle and this module use; it is typed as the
+ * binding so that drizzle takes it.
+ */
+export function meterD1(d1: D1Database | D1DatabaseSession): D1Database {
+  return new Proxy(d1 as D1Database, {
     get(target, prop) {
       if (prop === "prepare") return (query: string) => meterStatement(target.prepare(query));
       if (prop === "batch") {

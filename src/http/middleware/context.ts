@@ -1,10 +1,34 @@
 /**
  * Builds the request's context (`c.var.ctx`: configuration, D1, KV, queue, clock) once, and
  * refuses to serve a misconfigured instance.
+ *
+ * D1 is read through a session (read replication), started by who is asking. Anyone
+ * anonymous reading (a server fetching the actor or a note, a profile page) may be answered
+ * by the nearest replica. The owner, whose apps carry a token (or whose browser carries a
+ * cookie), and every write start at the primary, so that what the owner just posted is in
+ * the timeline they read next. Their answers carry the session's bookmark in `x-d1-bookmark`
+ * (Cloudflare's documented header); a client that sends it back is answered by any replica
+ * at least that fresh, still reading its own writes.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { createContext } from "../../context";
 import { type AppEnv, isLoopbackHostname, parseConfig } from "../../env";
+import { isBookmark, openSession, type SessionStart } from "../../storage/db";
+
+export const BOOKMARK_HEADER = "x-d1-bookmark";
+
+/** Where the request's D1 session starts; undefined for a malformed bookmark. */
+export function sessionStart(request: Request): SessionStart | undefined {
+  const bookmark = request.headers.get(BOOKMARK_HEADER);
+  if (bookmark !== null) return isBookmark(bookmark) ? { bookmark } : undefined;
+  const reading = request.method === "GET" || request.method === "HEAD";
+  const anonymous = !request.headers.has("Authorization") && !request.headers.has("Cookie");
+  return reading && anonymous ? "first-unconstrained" : "first-primary";
+}
+
+function refuseBookmark(c: Context<AppEnv>): Response {
+  return c.json({ error: `${BOOKMARK_HEADER} is not a D1 bookmark` }, 400);
+}
 
 export function withContext(): MiddlewareHandler<AppEnv> {
   return async function withContext(c, next) {
@@ -23,7 +47,15 @@ export function withContext(): MiddlewareHandler<AppEnv> {
         503,
       );
     }
-    c.set("ctx", createContext(c.env, result.config));
+    const start = sessionStart(c.req.raw);
+    if (start === undefined) return refuseBookmark(c);
+    const session = openSession(c.env.DB, start);
+    c.set("ctx", createContext(c.env, result.config, { d1: session }));
     await next();
+    const bookmark = session.getBookmark();
+    // A WebSocket's answer must reach the runtime as it is: setting a header remakes it.
+    if (start !== "first-unconstrained" && bookmark !== null && c.res.status !== 101) {
+      c.header(BOOKMARK_HEADER, bookmark);
+    }
   };
 }

@@ -14,10 +14,13 @@ const COVERED = ["/api/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/no
 
 const ALLOW_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE";
 /** Always allowed; Mastodon allows any header, so what a preflight asks for is allowed too. */
-const ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"];
-/** Paging (`Link`) and Mastodon's rate-limit and request-id headers, readable by scripts. */
+const ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "x-d1-bookmark"];
+/**
+ * Paging (`Link`), Mastodon's rate-limit and request-id headers, and D1's bookmark (a client
+ * sends it back to read its writes from a replica), readable by scripts.
+ */
 const EXPOSE_HEADERS =
-  "Link, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, X-Request-Id";
+  "Link, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, X-Request-Id, x-d1-bookmark";
 /** How long a browser may keep a preflight's answer, in seconds (two hours, rack-cors's). */
 const MAX_AGE = "7200";
 /** At most this many headers of a preflight's list are echoed. */
