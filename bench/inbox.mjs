@@ -12,6 +12,10 @@
  * activity costs: D1 round trips (a batch is one), queries, rows, actor cache lookups by
  * result, KV writes.
  *
+ * With `--profile`, a V8 CPU profile of the Worker's isolate (wrangler dev's inspector) is taken
+ * while the activities are measured: the isolate's CPU per accepted activity, and the frames
+ * it goes to. The rest of an activity's time is the local simulator's (D1's SQLite, KV).
+ *
  * The signer here is written independently of Outpost's own, on Node's Web Crypto.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,6 +23,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newKey, signedPost } from "./cavage.mjs";
+import { cpuOf, startProfile } from "./profile.mjs";
 import { migrate, scrapeMetrics, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
 
 const args = Object.fromEntries(
@@ -36,6 +41,8 @@ const HOSTS = Number(args.hosts ?? 10);
 const ACTORS_PER_HOST = 5;
 const PORT = Number(args.port ?? 8799);
 const ORIGIN = `http://localhost:${PORT}`;
+const PROFILE = args.profile === "true";
+const INSPECTOR_PORT = PORT + 1000;
 
 /** Fake remote servers: one per host, each serving its actors' documents. */
 async function startRemotes() {
@@ -103,7 +110,13 @@ async function post(actor) {
 async function startOutpost(state) {
   const env = wranglerEnv("bench");
   migrate(state, env);
-  return startInstance({ port: PORT, state, env, log: Boolean(process.env.BENCH_LOG) });
+  return startInstance({
+    port: PORT,
+    state,
+    env,
+    log: Boolean(process.env.BENCH_LOG),
+    ...(PROFILE ? { inspectorPort: INSPECTOR_PORT } : {}),
+  });
 }
 
 /** The instance's counters (all labels summed, or by the label given). */
@@ -162,9 +175,11 @@ async function main() {
     await Promise.all(actors.map((a) => post(a)));
 
     const before = await metrics();
+    const profile = PROFILE ? await startProfile(INSPECTOR_PORT) : undefined;
     const { statuses, latencies, wallMs } = await drive(ACTIVITIES, (i) =>
       post(actors[i % actors.length]),
     );
+    const cpu = profile === undefined ? undefined : cpuOf(await profile.stop(), ["verify"]);
     await new Promise((r) => setTimeout(r, 2500)); // metrics are flushed after the answers
     const after = await metrics();
     const gets = await drive(ACTIVITIES, () => trivialGet());
@@ -187,6 +202,13 @@ async function main() {
       d1RowsReadPerActivity: per("rowsRead"),
       d1RowsWrittenPerActivity: per("rowsWritten"),
       kvWritesPerActivity: per("kvWrites"),
+      ...(cpu === undefined
+        ? {}
+        : {
+            workerCpuMsPerActivity: Number((cpu.busyMs / Math.max(1, accepted)).toFixed(3)),
+            verifyMsPerActivity: Number((cpu.frames.verify / Math.max(1, accepted)).toFixed(3)),
+            isolateTop: cpu.top,
+          }),
       actorCachePerActivity: Object.fromEntries(
         Object.keys(after.cache).map((r) => [
           r,
@@ -215,6 +237,12 @@ async function main() {
       "KV writes / activity": result.kvWritesPerActivity,
       "actor cache / activity": JSON.stringify(result.actorCachePerActivity),
     });
+    if (cpu !== undefined) {
+      console.log(
+        `Worker isolate CPU: ${result.workerCpuMsPerActivity} ms per activity (verify ${result.verifyMsPerActivity} ms); top frames:`,
+      );
+      console.table(result.isolateTop);
+    }
     if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await stopInstance(dev);
