@@ -408,4 +408,7 @@ export const hostStates = sqliteTable("host_states", {
 export type HostStateRow = typeof hostStates.$inferSelect;
 
 export * from "./schema-counts";
+export * from "./schema-history";
+export * from "./schema-lists";
 export * from "./schema-owner";
+export * from "./schema-safety";
