@@ -11,12 +11,15 @@ import { instance } from "./instance";
 import { markers } from "./markers";
 import { notificationsV1, notificationsV2 } from "./notifications";
 import { profile } from "./profile";
+import { startup, trends } from "./startup";
 import { statuses } from "./statuses";
 import { timelines } from "./timelines";
 
 export const api = new Hono<AppEnv>();
 api.route("/", apps);
 api.route("/", instance);
+api.route("/", trends);
+api.route("/", startup);
 api.route("/v1/statuses", statuses);
 // Before the accounts router: its `/:id` would take `verify_credentials` for an id.
 api.route("/", profile);
