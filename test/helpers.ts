@@ -9,6 +9,7 @@ import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { expect } from "vitest";
 import { actorEntryKey } from "../src/cache/actor-cache";
+import { purgePublic } from "../src/cache/public-documents";
 import { type AppContext, createContext } from "../src/context";
 import { type Config, parseConfig } from "../src/env";
 import worker from "../src/index";
@@ -116,7 +117,10 @@ export interface SeedNote {
   readonly summary?: string;
 }
 
-/** Stores one of the owner's notes with its recipients, tags and `Create` activity. */
+/**
+ * Stores one of the owner's notes with its recipients, tags and `Create` activity, and
+ * purges the cached copies it makes stale, as the owner's posting does.
+ */
 export async function seedNote(seed: SeedNote = {}) {
   const slug = seed.id ?? String(nextId++);
   const id = `${OWNER}/statuses/${slug}`;
@@ -171,6 +175,7 @@ export async function seedNote(seed: SeedNote = {}) {
       payload: { id: `${id}/activity`, type: "Create", actor: OWNER, object: id, ...addressing },
       published,
     });
+  await purgePublic(testConfig().urls, [{ kind: "note", id }]);
   return { id, slug, seq: inserted.seq, statusId: noteId({ seq: inserted.seq, published }) };
 }
 
@@ -188,7 +193,7 @@ export async function ownerAccountId(): Promise<string> {
   return ((await res.json()) as { id: string }).id;
 }
 
-/** Stores a follow edge; `follower` follows `actor`. */
+/** Stores a follow edge (`follower` follows `actor`), and purges what shows the owner's. */
 export async function seedFollow(
   actor: string,
   follower: string,
@@ -203,6 +208,7 @@ export async function seedFollow(
       activityId: `${follower}#follows/${nextId++}`,
       createdAt: tick(),
     });
+  await purgePublic(testConfig().urls, [{ kind: "follows" }]);
 }
 
 /**

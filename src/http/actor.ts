@@ -10,6 +10,7 @@ import { profilePage } from "../pages/profile";
 import { ensureLocalActor } from "../storage/local-actors";
 import { readOwner } from "../storage/owner-profile";
 import { profileSummary } from "../storage/profile";
+import { publicCache } from "./middleware/public-cache";
 import { activityJson, jsonError } from "./responses";
 
 const RECENT_NOTES = 20;
@@ -18,7 +19,7 @@ export const actor = new Hono<AppEnv>();
 
 actor.get("/", (c) => c.redirect(c.var.ctx.config.urls.owner.profile));
 
-actor.get("/users/:username", async (c) => {
+actor.get("/users/:username", publicCache({ negotiated: true }), async (c) => {
   const { config, db } = c.var.ctx;
   if (c.req.param("username") !== config.owner.username) {
     return jsonError(c, 404, "no such actor");
@@ -35,7 +36,7 @@ actor.get("/users/:username", async (c) => {
 });
 
 /** The profile page URL (the actor's `url`); servers asking it for JSON go to the actor. */
-actor.get("/:handle{@[^/]+}", async (c) => {
+actor.get("/:handle{@[^/]+}", publicCache({ negotiated: true }), async (c) => {
   const { config } = c.var.ctx;
   if (c.req.param("handle") !== `@${config.owner.username}`) {
     return jsonError(c, 404, "no such actor");
@@ -47,7 +48,7 @@ actor.get("/:handle{@[^/]+}", async (c) => {
   return renderProfile(c);
 });
 
-actor.get("/actor", async (c) => {
+actor.get("/actor", publicCache({ negotiated: true }), async (c) => {
   const { config, db } = c.var.ctx;
   c.header("Vary", "Accept");
   if (!prefersActivityJson(c.req.header("Accept"))) {

@@ -11,6 +11,7 @@ import { countFollows, type FollowSide, pageFollows } from "../storage/follows";
 import { pinnedNotes, withRelations } from "../storage/notes";
 import { countOutbox, pageOutbox } from "../storage/outbox";
 import type { Page, PageRequest } from "../storage/pages";
+import { publicCache } from "./middleware/public-cache";
 import { activityJson, jsonError } from "./responses";
 
 export const PAGE_SIZE = 20;
@@ -18,6 +19,9 @@ export const PAGE_SIZE = 20;
 const MAX_FEATURED = PAGE_SIZE;
 
 export const collections = new Hono<AppEnv>();
+
+/** The collection and its first page come from the Cache API when it holds them. */
+const asCollection = publicCache({ negotiated: false, firstPage: true });
 
 type PageParams = { readonly page: false } | { readonly page: true; readonly request: PageRequest };
 
@@ -72,7 +76,7 @@ function isOwner(c: Context<AppEnv>): boolean {
   return c.req.param("username") === c.var.ctx.config.owner.username;
 }
 
-collections.get("/users/:username/outbox", async (c) => {
+collections.get("/users/:username/outbox", asCollection, async (c) => {
   if (!isOwner(c)) return jsonError(c, 404, "no such actor");
   const { db, config } = c.var.ctx;
   const owner = config.urls.owner;
@@ -85,7 +89,7 @@ collections.get("/users/:username/outbox", async (c) => {
 });
 
 for (const side of ["followers", "following"] as const satisfies FollowSide[]) {
-  collections.get(`/users/:username/${side}`, async (c) => {
+  collections.get(`/users/:username/${side}`, asCollection, async (c) => {
     if (!isOwner(c)) return jsonError(c, 404, "no such actor");
     const { db, config } = c.var.ctx;
     const owner = config.urls.owner;
@@ -127,7 +131,7 @@ async function serveSinglePage(
   );
 }
 
-collections.get("/users/:username/featured", async (c) => {
+collections.get("/users/:username/featured", asCollection, async (c) => {
   if (!isOwner(c)) return jsonError(c, 404, "no such actor");
   const { db, config } = c.var.ctx;
   const owner = config.urls.owner;

@@ -5,11 +5,12 @@ import { MASTODON_VERSION } from "../mastodon/instance";
 import { countNotes } from "../storage/notes";
 import { readProfile } from "../storage/owner-profile";
 import { SOFTWARE } from "../version";
+import { publicCache } from "./middleware/public-cache";
 
 /** CORS: `middleware/cors.ts`, for every path under `/nodeinfo/`. */
 export const nodeinfo = new Hono<AppEnv>();
 
-nodeinfo.get("/:version{2\\.[01]}", async (c) => {
+nodeinfo.get("/:version{2\\.[01]}", publicCache({ negotiated: false }), async (c) => {
   const version = c.req.param("version") as "2.0" | "2.1";
   const { config, db } = c.var.ctx;
   const [localPosts, profile] = await Promise.all([

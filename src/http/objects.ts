@@ -13,9 +13,14 @@ import { findNote, withRelations } from "../storage/notes";
 import { findOutboxActivity } from "../storage/outbox";
 import { readProfile } from "../storage/owner-profile";
 import type { NoteRow, Visibility } from "../storage/schema";
+import { publicCache } from "./middleware/public-cache";
 import { activityJson, jsonError } from "./responses";
 
 export const objects = new Hono<AppEnv>();
+
+/** What anyone may see comes from the Cache API when it holds it (`middleware/public-cache.ts`). */
+const byAccept = publicCache({ negotiated: true });
+const asJson = publicCache({ negotiated: false });
 
 const isListed = (visibility: Visibility) => visibility === "public" || visibility === "unlisted";
 
@@ -47,7 +52,7 @@ function notFound(c: Context<AppEnv>, lookup: Extract<Lookup, { found: false }>)
   return jsonError(c, 404, "no such object");
 }
 
-objects.get("/users/:username/statuses/:id{[0-9]+}", async (c) => {
+objects.get("/users/:username/statuses/:id{[0-9]+}", byAccept, async (c) => {
   c.header("Vary", "Accept");
   const lookup = await lookupNote(c, c.req.param("username"), c.req.param("id"));
   if (!lookup.found) return notFound(c, lookup);
@@ -64,7 +69,7 @@ objects.get("/users/:username/statuses/:id{[0-9]+}", async (c) => {
  * Mastodon serves it. Browsers are sent to the note's page.
  */
 for (const which of ["likes", "shares"] as const) {
-  objects.get(`/users/:username/statuses/:id{[0-9]+}/${which}`, async (c) => {
+  objects.get(`/users/:username/statuses/:id{[0-9]+}/${which}`, byAccept, async (c) => {
     c.header("Vary", "Accept");
     const lookup = await lookupNote(c, c.req.param("username"), c.req.param("id"));
     if (!lookup.found) return notFound(c, lookup);
@@ -76,7 +81,7 @@ for (const which of ["likes", "shares"] as const) {
 }
 
 /** The note's HTML page (its `url`); servers asking it for JSON go to the note's id. */
-objects.get("/:handle{@[^/]+}/:id{[0-9]+}", async (c) => {
+objects.get("/:handle{@[^/]+}/:id{[0-9]+}", byAccept, async (c) => {
   c.header("Vary", "Accept");
   const lookup = await lookupNote(c, c.req.param("handle").slice(1), c.req.param("id"));
   if (!lookup.found) return notFound(c, lookup);
@@ -91,13 +96,13 @@ async function renderNote(c: Context<AppEnv>, note: NoteRow) {
 }
 
 /** The `Create` that published a note, at `<note>/activity` as on Mastodon. */
-objects.get("/users/:username/statuses/:id{[0-9]+}/activity", async (c) => {
+objects.get("/users/:username/statuses/:id{[0-9]+}/activity", asJson, async (c) => {
   const lookup = await lookupNote(c, c.req.param("username"), c.req.param("id"));
   if (!lookup.found) return notFound(c, lookup);
   return serveActivity(c, c.var.ctx.config.urls.noteActivity(c.req.param("id")));
 });
 
-objects.get("/activities/:id{[0-9]+}", (c) =>
+objects.get("/activities/:id{[0-9]+}", asJson, (c) =>
   serveActivity(c, c.var.ctx.config.urls.activity(c.req.param("id"))),
 );
 

@@ -13,6 +13,8 @@ const HELP: Record<string, string> = {
     "Entries of remote lists (addressing, tags, attachments) beyond their cap, ignored.",
   activitypub_kv_writes_total: "Writes to the KV actor cache.",
   activitypub_kv_write_errors_total: "Writes to the KV actor cache that failed (quota, rate).",
+  outpost_public_cache_total:
+    "Public GETs (actor, collections, notes, pages) by Cache API result: hit, miss, bypass.",
   outpost_queue_messages_sent_total: "Queue messages sent, by type.",
   outpost_do_calls_total: "Durable Object calls made, by method.",
   outpost_d1_queries_total: "D1 queries run.",

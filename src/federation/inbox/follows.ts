@@ -21,6 +21,9 @@ import { insertActivityStatement } from "../../storage/outbox";
 import { effectiveProfile, profileQuery } from "../../storage/owner-profile";
 import { done, type Inbound, type Outcome } from "./outcome";
 
+/** Who follows whom changed: the collections and the profile page's counts. */
+export const FOLLOWS_CHANGED = [{ kind: "follows" }] as const;
+
 export async function onFollow(ctx: AppContext, activity: Inbound): Promise<Outcome> {
   const { db, config } = ctx;
   const owner = config.urls.owner.id;
@@ -64,7 +67,11 @@ export async function onFollow(ctx: AppContext, activity: Inbound): Promise<Outc
   if (state === "pending") return done(statements);
   // Every accepted Follow is answered, a repeated one too: the follower may have lost ours.
   const accept = acceptFollow(ctx, activity);
-  return done([...statements, accept.statement], { fanouts: [accept.id] });
+  return done([...statements, accept.statement], {
+    fanouts: [accept.id],
+    // A new follower is counted and listed.
+    publicChanges: existing?.state === "accepted" ? [] : FOLLOWS_CHANGED,
+  });
 }
 
 /** An `Accept` of the received Follow, stored to be delivered to the follower. */
@@ -104,7 +111,9 @@ export async function onAccept(ctx: AppContext, activity: Inbound): Promise<Outc
   const inner = innerOf(activity);
   if (inner.type !== undefined && inner.type !== "Follow") return done();
   const edge = { actor: activity.actor, follower: ctx.config.urls.owner.id };
-  return done([acceptFollowStatement(ctx.db, { ...edge, at: activity.receivedAt })]);
+  return done([acceptFollowStatement(ctx.db, { ...edge, at: activity.receivedAt })], {
+    publicChanges: FOLLOWS_CHANGED,
+  });
 }
 
 /** `Reject` of the owner's follow request, or the end of an accepted follow. */
@@ -112,12 +121,14 @@ export async function onReject(ctx: AppContext, activity: Inbound): Promise<Outc
   const inner = innerOf(activity);
   if (inner.type !== undefined && inner.type !== "Follow") return done();
   const edge = { actor: activity.actor, follower: ctx.config.urls.owner.id };
-  return done([deleteEdgeStatement(ctx.db, edge)]);
+  return done([deleteEdgeStatement(ctx.db, edge)], { publicChanges: FOLLOWS_CHANGED });
 }
 
 /** Blocked by someone: neither follows the other any more. */
 export async function onBlock(ctx: AppContext, activity: Inbound): Promise<Outcome> {
   const owner = ctx.config.urls.owner.id;
   if (objectIdOf(activity) !== owner) return done();
-  return done([deleteEdgesBetweenStatement(ctx.db, owner, activity.actor)]);
+  return done([deleteEdgesBetweenStatement(ctx.db, owner, activity.actor)], {
+    publicChanges: FOLLOWS_CHANGED,
+  });
 }

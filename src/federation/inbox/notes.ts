@@ -16,6 +16,7 @@ import {
 import { forgetNoteNotifications, mentionStatements } from "../../storage/notifications";
 import type { QueueMessage } from "../queue/messages";
 import { concernsOwner, remoteEdit, remoteNote } from "../remote-notes";
+import { FOLLOWS_CHANGED } from "./follows";
 import { done, type Inbound, type Outcome } from "./outcome";
 
 /** The note is the sender's: written by it, and with an id on its host (as Mastodon checks). */
@@ -106,8 +107,11 @@ export async function onDelete(ctx: AppContext, activity: Inbound): Promise<Outc
   const target = objectIdOf(activity);
   if (target === undefined) return done();
   if (target === activity.actor) {
+    // Its follows go (the collections' counts); its likes and boosts of the owner's notes
+    // too, whose counts catch up with the cache's lifetime (`cache/public-documents.ts`).
     return done(forgetActorStatements(db, activity.actor), {
       actorCache: { kind: "gone", id: target },
+      publicChanges: FOLLOWS_CHANGED,
     });
   }
   return done([

@@ -1,6 +1,7 @@
 /** What the inbox handlers take and give back. */
 import type { Activity } from "../../activitypub/activity";
 import type { ActorCacheChange } from "../../cache/actor-cache";
+import type { PublicChange } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
 import type { Statement } from "../../storage/db";
 import type { QueueMessage } from "../queue/messages";
@@ -21,12 +22,14 @@ export interface Outcome {
   readonly pending: boolean;
   /** What the KV actor cache must learn once the statements are stored. */
   readonly actorCache?: ActorCacheChange;
+  /** What of our public documents the statements change: their cached copies are purged. */
+  readonly publicChanges?: readonly PublicChange[];
 }
 
 /** An outcome with nothing left for the queue. */
 export const done = (
   statements: readonly Statement[] = [],
-  more: Pick<Partial<Outcome>, "messages" | "fanouts" | "actorCache"> = {},
+  more: Pick<Partial<Outcome>, "messages" | "fanouts" | "actorCache" | "publicChanges"> = {},
 ): Outcome => ({ messages: [], fanouts: [], ...more, statements, pending: false });
 
 export type Handler = (ctx: AppContext, activity: Inbound) => Promise<Outcome>;

@@ -29,7 +29,7 @@ export async function onReaction(ctx: AppContext, activity: Inbound): Promise<Ou
   ]);
   if (note === undefined) return done();
   const at = activity.receivedAt;
-  return done([
+  const statements = [
     ...reactStatements(
       db,
       { id: activity.id, type, actor: activity.actor, object: target, at },
@@ -42,5 +42,7 @@ export async function onReaction(ctx: AppContext, activity: Inbound): Promise<Ou
       groupKey: groupKeyFor({ type: kind, statusSeq: note.seq, at, latest: latestGroup?.groupKey }),
       createdAt: at,
     }),
-  ]);
+  ];
+  // The note's counts are in its document.
+  return done(statements, { publicChanges: [{ kind: "reactions", note: target }] });
 }

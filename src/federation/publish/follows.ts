@@ -1,6 +1,7 @@
 /** The owner follows an account (`Follow`, pending until it answers) and stops (`Undo`). */
 import { newObjectId } from "../../activitypub/urls";
 import { fetchActor } from "../../cache/actors";
+import { purgePublic } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
 import { actorByApiId } from "../../storage/actors";
 import {
@@ -85,5 +86,7 @@ export async function unfollowAccount(
     ],
     [undo.id],
   );
+  // Only an accepted follow is counted and listed; a request withdrawn changes nothing shown.
+  if (edge.state === "accepted") await purgePublic(config.urls, [{ kind: "follows" }]);
   return { ok: true, value: account };
 }

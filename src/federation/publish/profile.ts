@@ -7,6 +7,7 @@
 import { toActor } from "../../activitypub/actor";
 import { PUBLIC_COLLECTION } from "../../activitypub/context";
 import { newObjectId } from "../../activitypub/urls";
+import { type PublicChange, purgePublic } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
 import type { Statement } from "../../storage/db";
 import { acceptFollowStatement, followRequests } from "../../storage/follows";
@@ -86,12 +87,17 @@ export async function updateProfile(
     updateId = update.id;
     activityIds.push(update.id);
   }
+  // What of the public documents changes: the actor and its pages when others see a change.
+  const changed: PublicChange[] = updateId === undefined ? [] : [{ kind: "profile" }];
   if (before.locked && !after.locked) {
     const accepted = await acceptWaiting(ctx, now);
     statements.push(...accepted.statements);
     activityIds.push(...accepted.activityIds);
+    // Followers let in are counted and listed.
+    if (accepted.activityIds.length > 0) changed.push({ kind: "follows" });
   }
   await commit(ctx, statements, activityIds);
+  await purgePublic(config.urls, changed);
   return { profile: after, activityId: updateId };
 }
 

@@ -1,6 +1,7 @@
 /** The owner likes (`Like`) or boosts (`Announce`) a note, and undoes it. */
 import { PUBLIC_COLLECTION } from "../../activitypub/context";
 import { newObjectId } from "../../activitypub/urls";
+import { purgePublic } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
 import { findOutboxActivity, insertActivityStatement } from "../../storage/outbox";
 import {
@@ -68,6 +69,11 @@ export async function react(
     ],
     [id],
   );
+  // The note's counts (when it is the owner's), and a boost is in the outbox.
+  await purgePublic(urls, [
+    { kind: "reactions", note: note.id },
+    ...(type === "Announce" ? [{ kind: "outbox" } as const] : []),
+  ]);
   return { ok: true, value: note };
 }
 
@@ -107,5 +113,9 @@ export async function unreact(
     ],
     [undo.id],
   );
+  await purgePublic(config.urls, [
+    { kind: "reactions", note: note.id },
+    ...(type === "Announce" ? [{ kind: "outbox", activity: existing.id } as const] : []),
+  ]);
   return { ok: true, value: note };
 }

@@ -5,6 +5,7 @@
  */
 import { PUBLIC_COLLECTION } from "../../activitypub/context";
 import { newObjectId } from "../../activitypub/urls";
+import { purgePublic } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
 import { runBatch } from "../../storage/db";
 import { keyStatement, noteOfKey } from "../../storage/idempotency";
@@ -86,6 +87,7 @@ export async function publishStatus(
     if (raced !== undefined) return { ok: true, value: raced };
     throw error;
   }
+  await purgePublic(config.urls, [{ kind: "note", id: draft.note.id }]);
   await startFanouts(ctx, [activity.id]);
   const stored = await findNote(db, draft.note.id);
   if (stored === undefined) throw new Error("status not stored");
@@ -143,6 +145,7 @@ export async function editStatus(
     ],
     [update.id],
   );
+  await purgePublic(urls, [{ kind: "note", id: current.id }]);
   const stored = await findNote(db, current.id);
   return stored === undefined ? fail(404, "no such status") : { ok: true, value: stored };
 }
@@ -182,5 +185,6 @@ export async function deleteStatus(ctx: AppContext, id: bigint): Promise<ActionR
     ],
     [activity.id],
   );
+  await purgePublic(urls, [{ kind: "note", id: note.id }]);
   return { ok: true, value: note };
 }

@@ -1,11 +1,13 @@
 /**
  * The end of the chain: the activity's handler says what it changes, the activity is stored
  * with its effects in one batch (exactly once), then what follows from it is set going:
- * the actor cache learns of a changed actor, follow-ups are queued, our answers delivered.
+ * the actor cache learns of a changed actor, cached copies of our documents it changed are
+ * purged, follow-ups are queued, our answers delivered.
  */
 import type { Handler } from "hono";
 import { objectIdOf } from "../../activitypub/activity";
 import { applyActorChange } from "../../cache/actor-cache";
+import { purgePublic } from "../../cache/public-documents";
 import { handleActivity } from "../../federation/inbox";
 import { startFanouts } from "../../federation/outbox";
 import { sendFollowUps } from "../../federation/queue/follow-ups";
@@ -37,6 +39,9 @@ export const applyActivity: Handler<InboxEnv> = async (c) => {
   }
   if (outcome.actorCache !== undefined) {
     await applyActorChange(ctx.cache, outcome.actorCache, receivedAt);
+  }
+  if (outcome.publicChanges !== undefined) {
+    await purgePublic(ctx.config.urls, outcome.publicChanges);
   }
   if (outcome.messages.length > 0) {
     await sendFollowUps(ctx, { id: activity.id, followUps: outcome.messages });
