@@ -7,7 +7,10 @@ import { Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { accounts } from "./accounts";
 import { apps } from "./apps";
+import { filterKeywords, filterStatuses } from "./filter-rules";
+import { filtersV1, filtersV2 } from "./filters";
 import { instance } from "./instance";
+import { listRoutes, lists } from "./lists";
 import { markers } from "./markers";
 import { notificationsV1, notificationsV2 } from "./notifications";
 import { profile } from "./profile";
@@ -23,8 +26,16 @@ api.route("/", startup);
 api.route("/v1/statuses", statuses);
 // Before the accounts router: its `/:id` would take `verify_credentials` for an id.
 api.route("/", profile);
+// Before the accounts and timelines routers: `/v1/accounts/:id/lists` and
+// `/v1/timelines/list/:list_id` are the lists' (read:lists), each with its own auth.
+api.route("/", listRoutes);
 api.route("/v1/accounts", accounts);
 api.route("/v1/markers", markers);
 api.route("/v1/notifications", notificationsV1);
 api.route("/v2/notifications", notificationsV2);
 api.route("/v1/timelines", timelines);
+api.route("/v1/lists", lists);
+api.route("/v1/filters", filtersV1);
+api.route("/v2/filters", filtersV2);
+api.route("/v2/filter_keywords", filterKeywords);
+api.route("/v2/filter_statuses", filterStatuses);

@@ -25,6 +25,20 @@ describe("fromForm", () => {
     });
   });
 
+  it("reads a list of objects as Rails does: a name set already starts the next object", () => {
+    expect(
+      form([
+        ["keywords_attributes[][keyword]", "cats"],
+        ["keywords_attributes[][whole_word]", "true"],
+        ["keywords_attributes[][keyword]", "dogs"],
+        ["context[]", "home"],
+      ]),
+    ).toEqual({
+      keywords_attributes: [{ keyword: "cats", whole_word: "true" }, { keyword: "dogs" }],
+      context: ["home"],
+    });
+  });
+
   it("keeps the last of a repeated plain name", () => {
     expect(
       form([
@@ -39,7 +53,8 @@ describe("fromForm", () => {
   it("ignores names nested too deep or malformed, and pollutes no prototype", () => {
     const read = form([
       ["a[b][c][d][e]", "deep"],
-      ["a[][b]", "list of objects"],
+      ["a[][b][c]", "list of deep objects"],
+      ["a[][]", "list of lists"],
       ["[x]", "no name"],
       ["b]", "broken"],
       ["__proto__[polluted]", "yes"],

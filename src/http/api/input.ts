@@ -103,7 +103,9 @@ const MAX_FORM_NESTING = 3;
 /**
  * A form as an object, read as Rails reads it (Mastodon's apps send forms for Mastodon):
  * `media_ids[]=1&media_ids[]=2` is a list, `poll[options][]=a&poll[expires_in]=60` an object
- * holding one, a repeated plain name its last value. A name nested deeper than
+ * holding one, a repeated plain name its last value. `keywords_attributes[][keyword]=a&
+ * keywords_attributes[][whole_word]=1&keywords_attributes[][keyword]=b` is a list of objects:
+ * a name already set in the last object starts the next. A name nested deeper than
  * `MAX_FORM_NESTING`, or otherwise malformed, is ignored.
  */
 export function fromForm(form: FormData): JsonObject {
@@ -120,8 +122,11 @@ function fieldPath(name: string): string[] | undefined {
   const match = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(name);
   if (match === null) return undefined;
   const inner = Array.from((match[2] ?? "").matchAll(/\[([^[\]]*)\]/g), (m) => m[1] ?? "");
-  // `[]` may only come last: a list of objects is not something a client sends.
-  if (inner.length > MAX_FORM_NESTING || inner.slice(0, -1).includes("")) return undefined;
+  // `[]` comes last (a list of values), or just before the last name (a list of objects).
+  const list = inner.indexOf("");
+  const listOfObjects = list === inner.length - 2 && inner.at(-1) !== "";
+  if (inner.length > MAX_FORM_NESTING || (list !== -1 && list < inner.length - 1 && !listOfObjects))
+    return undefined;
   return [match[1] ?? "", ...inner];
 }
 
@@ -136,8 +141,15 @@ function place(root: Map<string, FormNode>, path: readonly string[], value: Form
     const child = node.get(key);
     if (next === "") {
       const list = Array.isArray(child) ? child : [];
-      list.push(value);
       node.set(key, list);
+      const name = path[i + 2];
+      if (name === undefined) {
+        list.push(value);
+        return;
+      }
+      const last = list.at(-1);
+      if (last instanceof Map && !last.has(name)) last.set(name, value);
+      else list.push(new Map([[name, value]]));
       return;
     }
     const map = child instanceof Map ? child : new Map<string, FormNode>();
