@@ -23,8 +23,8 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newKey, signedPost } from "./cavage.mjs";
-import { cpuOf, startProfile } from "./profile.mjs";
 import { migrate, scrapeMetrics, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
+import { cpuOf, startProfile } from "./profile.mjs";
 
 const args = Object.fromEntries(
   process.argv
