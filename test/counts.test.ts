@@ -163,3 +163,57 @@ describe("the outbox's kept count", () => {
     expect(await totalItems()).toBe(start);
   });
 });
+
+describe("a note's kept reply count", () => {
+  const PARENT = `${OWNER}/statuses/replied-to`;
+  const OTHER = "https://counted.test/users/author/statuses/elsewhere";
+
+  async function recountReplies(parent: string): Promise<number> {
+    const [row] = await db()
+      .select({ n: count() })
+      .from(notes)
+      .where(and(eq(notes.inReplyTo, parent), isNull(notes.deletedAt)));
+    return row?.n ?? 0;
+  }
+  const expectReplies = async (parent: string, n: number) => {
+    expect(await kept(parent, "replies")).toBe(n);
+    expect(await recountReplies(parent)).toBe(n);
+  };
+
+  it("follows replies stored, tombstoned and back, moved to another note, deleted", async () => {
+    await seedNote({ id: "replied-to" });
+    for (let i = 0; i < 3; i++) {
+      await seedNote({ id: `reply-${i}`, inReplyTo: PARENT, attributedTo: AUTHOR });
+    }
+    // Stored already deleted: not counted.
+    await seedNote({ id: "reply-gone", inReplyTo: PARENT, deleted: true });
+    await expectReplies(PARENT, 3);
+    const reply = (i: number) => eq(notes.id, `${OWNER}/statuses/reply-${i}`);
+    await db().update(notes).set({ deletedAt: new Date() }).where(reply(0));
+    await expectReplies(PARENT, 2);
+    await db().update(notes).set({ deletedAt: new Date() }).where(reply(0));
+    await expectReplies(PARENT, 2);
+    await db().update(notes).set({ deletedAt: null }).where(reply(0));
+    await expectReplies(PARENT, 3);
+    // Answering another note (the parent need not be stored).
+    await db().update(notes).set({ inReplyTo: OTHER }).where(reply(1));
+    await expectReplies(PARENT, 2);
+    await expectReplies(OTHER, 1);
+    await db().delete(notes).where(reply(2));
+    await expectReplies(PARENT, 1);
+    // A tombstone deleted for good was counted out already.
+    await db().update(notes).set({ deletedAt: new Date() }).where(reply(0));
+    await db().delete(notes).where(reply(0));
+    await expectReplies(PARENT, 0);
+  });
+
+  it("is what a status shows", async () => {
+    const parent = await seedNote({ id: "shown-replies" });
+    for (let i = 0; i < 2; i++) {
+      await seedNote({ id: `shown-reply-${i}`, inReplyTo: parent.id, attributedTo: AUTHOR });
+    }
+    const res = await api(`/v1/statuses/${parent.statusId}`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { replies_count: number }).replies_count).toBe(2);
+  });
+});

@@ -5,9 +5,12 @@
  */
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { accountId } from "../src/mastodon/ids";
+import { findActor } from "../src/storage/actors";
 import { listMembers, lists } from "../src/storage/schema-lists";
 import { api, db, linksOf, ORIGIN, OWNER, ownerAccountId, seedFollow } from "./helpers";
 import { registerApp, signIn } from "./support/oauth";
+import { RemoteActor } from "./support/remote";
 import { formRequest, json, seedActor } from "./support/sorting";
 
 interface List {
@@ -183,6 +186,55 @@ describe("list members", () => {
       .from(listMembers)
       .where(eq(listMembers.list, Number(list.id)));
     expect(left).toEqual([]);
+  });
+});
+
+describe("list members leave with the owner's follow", { timeout: 20_000 }, () => {
+  /** A remote account the owner follows (stored as a received activity stores it). */
+  async function followed(host: string, username: string) {
+    const actor = await RemoteActor.create({ host, username });
+    expect((await actor.send(actor.like(`${OWNER}/statuses/nothing`))).status).toBe(202);
+    const row = await findActor(db(), actor.id);
+    if (row === undefined) throw new Error(`${actor.id} is not stored`);
+    await seedFollow(actor.id, OWNER);
+    return { actor, apiId: accountId(row) };
+  }
+  const isMember = async (actor: string) =>
+    (await db().select().from(listMembers).where(eq(listMembers.actor, actor))).length > 0;
+
+  it("when the owner unfollows or blocks them or their domain, or they Reject or Block the owner", async () => {
+    const people = {
+      unfollowed: await followed("lists-leave.test", "unfollowed"),
+      blocked: await followed("lists-leave.test", "blocked"),
+      onDomain: await followed("lists-gone.test", "ondomain"),
+      rejecting: await followed("lists-leave.test", "rejecting"),
+      blocking: await followed("lists-leave.test", "blocking"),
+      staying: await followed("lists-leave.test", "staying"),
+    };
+    const list = await createList({ title: "Leaving" });
+    const other = await createList({ title: "Leaving too" });
+    for (const { id } of [list, other]) {
+      const account_ids = Object.values(people).map((p) => p.apiId);
+      await json(api(`/v1/lists/${id}/accounts`, { body: { account_ids } }));
+    }
+    const { unfollowed, blocked, onDomain, rejecting, blocking, staying } = people;
+    await json(api(`/v1/accounts/${unfollowed.apiId}/unfollow`, { method: "POST" }));
+    await json(api(`/v1/accounts/${blocked.apiId}/block`, { method: "POST" }));
+    await json(api("/v1/domain_blocks", { body: { domain: "lists-gone.test" } }));
+    const ours = { type: "Follow", actor: OWNER, object: rejecting.actor.id };
+    const reject = rejecting.actor.activity("Reject", ours);
+    expect((await rejecting.actor.send(reject)).status).toBe(202);
+    const block = blocking.actor.activity("Block", OWNER);
+    expect((await blocking.actor.send(block)).status).toBe(202);
+    for (const gone of [unfollowed, blocked, onDomain, rejecting, blocking]) {
+      expect(await isMember(gone.actor.id), gone.actor.id).toBe(false);
+    }
+    // Someone else on the same server stays, on both lists.
+    const left = await db()
+      .select()
+      .from(listMembers)
+      .where(eq(listMembers.actor, staying.actor.id));
+    expect(left.map((m) => m.list).sort()).toEqual([Number(list.id), Number(other.id)].sort());
   });
 });
 

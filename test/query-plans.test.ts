@@ -12,18 +12,26 @@ import {
   findActorByHandle,
   keyHolderQuery,
 } from "../src/storage/actors";
+import { conversationsPage } from "../src/storage/conversations";
 import { createDb, type Db } from "../src/storage/db";
 import { deliveriesOf, overdueRetries } from "../src/storage/deliveries";
 import { findFollow, pageFollows } from "../src/storage/follows";
 import { findReceived, unsentFollowUps } from "../src/storage/inbox";
 import { countNotesQuery, findNote, noteByApiId, recentPublicNotes } from "../src/storage/notes";
-import { listNotifications, pageGroups, summarizeGroups } from "../src/storage/notification-pages";
-import { forgetAccountNotifications, latestGroupQuery } from "../src/storage/notifications";
+import { type GroupLead, pageGroups } from "../src/storage/notification-groups";
+import { listNotifications } from "../src/storage/notification-pages";
+import { summarizeGroups } from "../src/storage/notification-summaries";
+import {
+  dismissGroupStatement,
+  dismissNotificationQuery,
+  forgetAccountNotifications,
+  latestGroupQuery,
+} from "../src/storage/notifications";
 import { unsentFanouts } from "../src/storage/outbox";
 import { boostByApiId, recountBeforeRemoving, recountReactions } from "../src/storage/reactions";
 import { recipientInboxes } from "../src/storage/recipients";
 import { notifications, reactions } from "../src/storage/schema";
-import { loadStatusData } from "../src/storage/statuses";
+import { loadStatusData, loadStatuses } from "../src/storage/statuses";
 import { OWNER, plansOf, seedFollow, seedNote } from "./helpers";
 
 const ownerFollowersPage = { limit: 20 };
@@ -165,6 +173,24 @@ describe("query plans", () => {
       index: "notifications_once_unique",
     },
     {
+      name: "a notification dismissed by its Mastodon id",
+      run: async (db) => await dismissNotificationQuery(db, (1n << 60n) | 2n),
+      table: "notifications",
+      index: "notifications_api_id_idx",
+    },
+    {
+      name: "a group of notifications dismissed",
+      run: async (db) => await dismissGroupStatement(db, "favourite-1-1"),
+      table: "notifications",
+      index: "notifications_group_idx",
+    },
+    {
+      name: "a page of direct conversations",
+      run: (db) => conversationsPage(db, OWNER, { limit: 20, maxId: 1n << 62n }),
+      table: "conversations",
+      index: "conversations_last_status_idx",
+    },
+    {
       name: "recounting a note's likes and boosts",
       run: async (db) => await recountReactions(db, `${OWNER}/statuses/1`),
       table: "reactions",
@@ -215,16 +241,6 @@ describe("query plans", () => {
     expect((plan ?? []).join("\n")).not.toMatch(/TEMP B-TREE/);
   });
 
-  it("counts the replies of a page of statuses through the in-reply-to index", async () => {
-    const note = await findNote(createDb(env.DB), `${OWNER}/statuses/query-plan-reply`);
-    const plans = await plansOf((db) =>
-      loadStatusData(db, { rows: note ? [note] : [], owner: OWNER }),
-    );
-    const detail = plans.flat().join("\n");
-    expect(detail).toMatch(/SEARCH notes USING (COVERING )?INDEX notes_in_reply_to_idx/);
-    expect(detail).not.toMatch(/^SCAN (notes|reactions|note_tags|note_recipients)$/m);
-  });
-
   it("looks up the owner's reactions to a page of statuses by note, not through all of the owner's", async () => {
     const rows = await recentPublicNotes(createDb(env.DB), OWNER, 3);
     expect(rows).toHaveLength(3);
@@ -258,35 +274,120 @@ describe("query plans", () => {
     expect(detail).not.toMatch(/SCAN (follows|notes|reactions|notifications|note_tags)\b/);
   });
 
-  it("walks notifications from the cursor by id, through its expression index, without a sort step", async () => {
+  it("walks notifications from the cursor by id, through its expression index, without a sort step, each with its account by key", async () => {
     const cursor = BigInt(Date.now()) << 16n;
+    const now = new Date();
     for (const [run, from] of [
-      [(db: Db) => listNotifications(db, { limit: 40 }), "SCAN"],
+      [(db: Db) => listNotifications(db, { limit: 40, now }), "SCAN"],
       [
         (db: Db) =>
-          listNotifications(db, { limit: 40, maxId: cursor, types: ["mention", "follow"] }),
+          listNotifications(db, { limit: 40, maxId: cursor, types: ["mention", "follow"], now }),
         "SEARCH",
       ],
-      [(db: Db) => listNotifications(db, { limit: 40, minId: 2n }), "SEARCH"],
-      [(db: Db) => pageGroups(db, { limit: 40, maxId: cursor, types: ["favourite"] }), "SEARCH"],
+      [(db: Db) => listNotifications(db, { limit: 40, minId: 2n, now }), "SEARCH"],
+      [
+        (db: Db) => pageGroups(db, { limit: 40, maxId: cursor, types: ["favourite"], now }),
+        "SEARCH",
+      ],
     ] as const) {
       const [plan] = await plansOf(run);
       const detail = (plan ?? []).join("\n");
       expect(detail).toMatch(
         new RegExp(`^${from} notifications USING INDEX notifications_api_id_idx`, "m"),
       );
-      expect(detail).toMatch(/SEARCH notes USING INDEX notes_id_unique/);
-      expect(detail).toMatch(/SEARCH actors EXISTS USING COVERING INDEX actors_id_unique/);
+      expect(detail).toMatch(/^SEARCH actors USING INDEX actors_id_unique \(id=\?\)$/m);
+      // What a notification is about is not looked up: it goes with its note.
+      expect(detail).not.toMatch(/\bnotes\b/);
       expect(detail).not.toMatch(/TEMP B-TREE/);
     }
   });
 
-  it("sums up a page's notification groups through the group key index", async () => {
-    const [plan] = await plansOf((db) =>
-      summarizeGroups(db, ["follow-1", "favourite-1-1"], { from: 1n, to: 1n << 62n }),
+  it("reads the newest page of groups from the groups' heads, through their own index", async () => {
+    for (const request of [
+      { limit: 40, now: new Date() },
+      { limit: 40, sinceId: 2n, types: ["favourite" as const], now: new Date() },
+    ]) {
+      const [plan] = await plansOf((db) => pageGroups(db, request));
+      const detail = (plan ?? []).join("\n");
+      expect(detail).toMatch(/^(SCAN|SEARCH) notifications USING INDEX notifications_heads_idx/m);
+      expect(detail).toMatch(/^SEARCH actors USING INDEX actors_id_unique \(id=\?\)$/m);
+      expect(detail).not.toMatch(/TEMP B-TREE/);
+    }
+  });
+
+  it("reads what a group shows from its heads' accounts by key, or from the group's index", async () => {
+    const lead = {
+      id: String(1n << 40n),
+      type: "favourite" as const,
+      account: { id: "https://remote.test/users/a" } as GroupLead["account"],
+      target: "",
+      createdAt: new Date(),
+      groupKey: "favourite-1-1",
+      grouped: true,
+      head: null,
+      oldestMet: String(1n << 40n),
+    };
+    const range = { from: 1n, to: 1n << 62n };
+    const newest = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => ({
+      id: String((1n << 40n) - BigInt(i)),
+      account: `https://remote.test/users/s${i}`,
+    }));
+    // A head: its other accounts by key; its oldest in range sought, its list being short.
+    const heads = await plansOf((db) =>
+      summarizeGroups(db, {
+        leads: [{ ...lead, head: { size: 20, newest } }],
+        range,
+        walk: "heads",
+        now: new Date(),
+      }),
     );
-    const detail = (plan ?? []).join("\n");
-    expect(detail).toMatch(/SEARCH notifications USING INDEX notifications_group_idx/);
-    expect(detail).not.toMatch(/^SCAN notifications$/m);
+    expect(heads.flat().join("\n")).toMatch(
+      /SCAN \d+-ROW VALUES CLAUSE\nSEARCH actors USING INDEX actors_id_unique \(id=\?\)/,
+    );
+    // A walk up: the group's newest and its count, from its index alone.
+    for (const [walk, plans] of [
+      ["heads", heads],
+      [
+        "up",
+        await plansOf((db) =>
+          summarizeGroups(db, { leads: [lead], range, walk: "up", now: new Date() }),
+        ),
+      ],
+    ] as const) {
+      const detail = plans.flat().join("\n");
+      expect(detail, walk).toMatch(
+        /SEARCH notifications USING (COVERING )?INDEX notifications_group_idx \(group_key=\? AND <expr>[<>]\?/,
+      );
+      expect(detail, walk).not.toMatch(/^SCAN notifications\b|TEMP B-TREE/m);
+    }
+  });
+
+  it("reads a page of statuses in one query, each part of a status by key", async () => {
+    const rows = await recentPublicNotes(createDb(env.DB), OWNER, 3);
+    for (const run of [
+      (db: Db) => loadStatusData(db, { rows, owner: OWNER }),
+      (db: Db) => loadStatuses(db, { owner: OWNER, ids: rows.map((r) => r.id) }),
+    ]) {
+      const plans = await plansOf(run);
+      expect(plans).toHaveLength(1);
+      const detail = plans.flat().join("\n");
+      // The notes asked for are joined to the list of them, not looked up in an IN list.
+      expect(detail).toMatch(/^SCAN 3-ROW VALUES CLAUSE$/m);
+      expect(detail).toMatch(/^SEARCH notes USING (INTEGER PRIMARY KEY|INDEX notes_id_unique)/m);
+      for (const table of ["author", "parent_author", "mentioned"]) {
+        expect(detail).toMatch(
+          new RegExp(`SEARCH ${table} USING INDEX actors_id_unique \\(id=\\?\\)`),
+        );
+      }
+      expect(detail).toMatch(/SEARCH parent USING INDEX notes_id_unique \(id=\?\)/);
+      expect(detail).toMatch(
+        /SEARCH note_tags USING INDEX sqlite_autoindex_note_tags_1 \(note_seq=\?\)/,
+      );
+      expect(detail).toMatch(
+        /SEARCH counts USING INDEX sqlite_autoindex_counts_1 \(subject=\? AND what=\?\)/,
+      );
+      expect(detail).not.toMatch(/^SCAN (?!\d+-ROW VALUES CLAUSE$)/m);
+      expect(detail).not.toMatch(/TEMP B-TREE/);
+    }
   });
 });

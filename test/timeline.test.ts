@@ -321,8 +321,11 @@ describe("the timeline's query", () => {
   ])(
     "walks notes by status id and looks each follow and address up by key: %s",
     async (_, request) => {
-      const plans = await plansOf((db) => homeTimeline(db, OWNER, request));
-      expect(plans).toHaveLength(1);
+      const plans = await plansOf((db) =>
+        homeTimeline(db, { owner: OWNER, now: new Date() }, request),
+      );
+      // The notes, then the boosts within their span.
+      expect(plans).toHaveLength(2);
       const plan = plans[0]?.join("\n") ?? "";
       // Notes in id order, through the id's expression index, from the cursor: no sort.
       const bounds = "maxId" in request || "minId" in request || "sinceId" in request;

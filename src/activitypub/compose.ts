@@ -2,6 +2,7 @@
  * The owner's plain text, made into the HTML the fediverse shows: paragraphs, links,
  * `@user@host` mentions and `#hashtags`, marked up the way Mastodon marks them up.
  */
+import { normalizeHashtag } from "./hashtags";
 import { escapeHtml } from "./text";
 
 export interface Handle {
@@ -76,7 +77,7 @@ export function composeHtml(
           replacement = `<span class="h-card" translate="no"><a href="${escapeHtml(mention.url)}" class="u-url mention">@<span>${escapeHtml(mention.username)}</span></a></span>`;
         }
       } else if (tag !== undefined) {
-        const name = tag.toLowerCase();
+        const name = normalizeHashtag(tag);
         hashtags.add(name);
         replacement = `<a href="${escapeHtml(options.tagUrl(name))}" class="mention hashtag" rel="tag">#<span>${escapeHtml(tag)}</span></a>`;
       }

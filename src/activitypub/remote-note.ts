@@ -1,6 +1,7 @@
 /** Reading remote notes (and the object types stored like them) into what we keep. */
 import type { NoteAttachment, NoteTagRow, Visibility } from "../storage/schema";
 import { isPublicShortForm, PUBLIC_COLLECTION } from "./context";
+import { normalizeHashtag } from "./hashtags";
 import {
   asArray,
   asDate,
@@ -84,7 +85,7 @@ function parseTags(value: unknown, owner: string | undefined): ParsedTag[] {
       const label = name?.replace(/^@/, "") || href;
       if (label !== undefined) tags.push({ type, name: label, href: href ?? null });
     } else if (name !== undefined && type === "Hashtag") {
-      const bare = name.replace(/^#/, "").toLowerCase();
+      const bare = normalizeHashtag(name);
       if (bare !== "") tags.push({ type, name: bare, href: asUrl(tag.href) ?? null });
     } else if (name !== undefined && type === "Emoji") {
       const icon = isObject(tag.icon) ? firstLink(tag.icon.url) : undefined;

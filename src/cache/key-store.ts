@@ -23,6 +23,7 @@ import {
   verifyRequest,
 } from "../signatures/verify";
 import { keyHolderQuery, storeActor } from "../storage/actors";
+import { isDomainBlocked } from "../storage/safety";
 import {
   ACTOR_TTL_SECONDS,
   actorChanged,
@@ -173,6 +174,8 @@ export class KeyStore {
         : { ok: true, fromCache: false, key };
     }
     if (remembered?.kind === "failed") return this.unanswered(remembered.reason, knownKey);
+    // The owner's blocked domains get no request from us, not even for a key.
+    if (await isDomainBlocked(this.ctx.db, hostOf(keyId))) return { ok: false, reason: "blocked" };
     countLookup(known === undefined ? "miss" : "refresh");
     const owner = await this.fetchOwner(keyId);
     if (owner.listed !== undefined) await rememberListed(keyId, owner.listed, at);

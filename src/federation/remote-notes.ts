@@ -19,11 +19,19 @@ export async function concernsOwner(
   note: ParsedNote,
 ): Promise<boolean> {
   const owner = ctx.config.urls.owner.id;
-  if (note.to.includes(owner) || note.cc.includes(owner)) return true;
-  if (note.tags.some((t) => t.type === "Mention" && t.href === owner)) return true;
-  if (note.inReplyTo?.startsWith(`${owner}/statuses/`)) return true;
+  if (addressesOwner(owner, note)) return true;
   const follow = await findFollow(ctx.db, { actor: note.attributedTo, follower: owner });
   return follow?.state === "accepted";
+}
+
+/**
+ * What of `concernsOwner` the note itself says, without a read: addressed to the owner,
+ * mentioning them, or replying to one of their notes.
+ */
+export function addressesOwner(owner: string, note: ParsedNote): boolean {
+  if (note.to.includes(owner) || note.cc.includes(owner)) return true;
+  if (note.tags.some((t) => t.type === "Mention" && t.href === owner)) return true;
+  return note.inReplyTo?.startsWith(`${owner}/statuses/`) === true;
 }
 
 const relationsOf = (note: ParsedNote): NoteRelations => ({

@@ -4,7 +4,6 @@ import type { FilterRow } from "../storage/schema-lists";
 import {
   applyFilters,
   compileFilters,
-  htmlToText,
   matchFilters,
   serializeV1Filters,
   statusText,
@@ -176,15 +175,30 @@ describe("applyFilters", () => {
 
 describe("statusText", () => {
   it("reads sanitised HTML as its text: tags out, entities decoded, breaks as new lines", () => {
-    expect(htmlToText('<p>a &amp; b&lt;c&gt;</p><p>d<br>e <a href="x">#tag</a></p>')).toBe(
-      "a & b<c>\n\nd\ne #tag",
+    const text = (html: string) => statusText(status("1", html));
+    expect(text('<p>a &amp; b&lt;c&gt;</p><p>d<br>e <a href="x">#tag</a></p>')).toBe(
+      "a & b<c>\nd\ne #tag",
     );
-    expect(htmlToText("&#39;&#x41;&bogus;")).toBe("'A&bogus;");
+    expect(text("<p>&#39;&#x41;&nbsp;b</p><ul><li>one</li><li>two</li></ul>")).toBe(
+      "'A b\none\ntwo",
+    );
     expect(statusText(status("1", "<p>word</p>", { spoiler_text: "cw" }))).toBe("cw\n\nword");
   });
 
   it("does not match across markup: a keyword split by a tag is not in the text", () => {
-    expect(matches([filter([["ab", false]])], htmlToText("<p>a</p><p>b</p>"))).toEqual([]);
+    const text = statusText(status("1", "<p>a</p><p>b</p><ul><li>c</li><li>d</li></ul>"));
+    expect(matches([filter([["ab", false]])], text)).toEqual([]);
+    expect(matches([filter([["cd", false]])], text)).toEqual([]);
+    expect(matches([filter([["b", true]])], text)).toEqual([
+      { title: expect.any(String), found: ["b"] },
+    ]);
+  });
+
+  it("reads hostile HTML in linear time (an unclosed `<` does not rescan the rest)", () => {
+    const start = performance.now();
+    statusText(status("1", "<".repeat(60_000)));
+    statusText(status("1", `<p>${"<a ".repeat(20_000)}`));
+    expect(performance.now() - start).toBeLessThan(1000);
   });
 });
 

@@ -11,6 +11,7 @@
  * whole-word keyword must not have a word character (a letter, mark, digit or connector)
  * just before or after it where it starts or ends with one; other keywords match anywhere.
  */
+import { htmlToText } from "../lib/html-text";
 import type { ActiveFilter, FilterStatusView, FilterWithRules } from "../storage/filters";
 import type { FilterContext, FilterKeywordRow, FilterRow } from "../storage/schema-lists";
 import type { MastodonStatus } from "./serialize";
@@ -142,39 +143,11 @@ export function matchFilters(filters: StatusFilters, target: FilterTarget): Filt
   });
 }
 
-/** The entities the HTML of a stored note may hold (it is sanitised: only these are written). */
-const ENTITIES = new Map([
-  ["amp", "&"],
-  ["lt", "<"],
-  ["gt", ">"],
-  ["quot", '"'],
-  ["apos", "'"],
-  ["nbsp", "\u00a0"],
-]);
-
-function decodeEntity(entity: string, name: string): string {
-  if (name.startsWith("#")) {
-    const code =
-      name[1] === "x" || name[1] === "X"
-        ? Number.parseInt(name.slice(2), 16)
-        : Number(name.slice(1));
-    return Number.isInteger(code) && code > 0 && code <= 0x10ffff
-      ? String.fromCodePoint(code)
-      : entity;
-  }
-  return ENTITIES.get(name) ?? entity;
-}
-
-/** Sanitised HTML as the text a reader sees: paragraphs and line breaks as new lines. */
-export function htmlToText(html: string): string {
-  return html
-    .replace(/<br\s*\/?>/gi, "\n")
-    .replace(/<\/p>\s*<p[^>]*>/gi, "\n\n")
-    .replace(/<[^>]*>/g, "")
-    .replace(/&(#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});/g, decodeEntity);
-}
-
-/** The text filters match in a status (Mastodon's `searchable_text`). */
+/**
+ * The text filters match in a status (Mastodon's `searchable_text`): its content as the
+ * search index reads it (`lib/html-text.ts`: a line break where a paragraph, a `<br>` or a
+ * list item ends, as Mastodon's plain text of a remote status).
+ */
 export function statusText(status: MastodonStatus): string {
   return [
     status.spoiler_text,

@@ -2,7 +2,8 @@
  * Mastodon's Notification and NotificationGroup entities from our rows. Ids are Mastodon's
  * shape (`ids.ts`): a notification's from its row, an account's and a status's from theirs.
  */
-import type { GroupLead, GroupSummary } from "../storage/notification-pages";
+import type { GroupLead } from "../storage/notification-groups";
+import type { GroupSummary } from "../storage/notification-summaries";
 import { STATUS_TYPES } from "../storage/notifications";
 import type { NotificationRow } from "../storage/schema";
 import { notificationId } from "./ids";

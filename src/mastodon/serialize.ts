@@ -1,14 +1,16 @@
 /**
- * Mastodon client API entities (Account, Status, Relationship) from our rows, so that a later
- * OAuth layer and real apps fit on top. Ids are Mastodon-shaped (`ids.ts`): time-ordered
- * decimal strings of 64-bit numbers, computed from each row as storage computes them in SQL.
+ * Mastodon client API entities (Account, Status) from our rows, so that a later OAuth layer
+ * and real apps fit on top (the Relationship is `accounts.ts`'s). Ids are Mastodon-shaped
+ * (`ids.ts`): time-ordered decimal strings of 64-bit numbers, computed from each row as
+ * storage computes them in SQL.
  * Pure: what they need is read beforehand (`storage/statuses.ts`).
  */
 import { fieldValueToHtml, textToHtml } from "../activitypub/text";
 import type { Config } from "../env";
+import type { AccountRow } from "../storage/account-rows";
 import type { NoteWithTags } from "../storage/notes";
 import type { Profile } from "../storage/owner-profile";
-import type { ActorRow, FollowRow, ReactionRow } from "../storage/schema";
+import type { ReactionRow } from "../storage/schema";
 import type { StatusData } from "../storage/statuses";
 import { accountId, attachmentId, boostId, noteId, ownerAccountId } from "./ids";
 
@@ -51,7 +53,8 @@ export function serializeOwner(config: Config, createdAt: Date, data: OwnerData)
     followers_count: data.followers,
     following_count: data.following,
     statuses_count: data.posts,
-    last_status_at: null,
+    // The day of the latest post (Mastodon gives a date); the owner's is not read yet.
+    last_status_at: null as string | null,
     emojis: [],
     fields: profile.fields.map((f) => ({
       name: f.name,
@@ -63,7 +66,8 @@ export function serializeOwner(config: Config, createdAt: Date, data: OwnerData)
 
 export type MastodonAccount = ReturnType<typeof serializeOwner>;
 
-export function serializeActor(config: Config, row: ActorRow): MastodonAccount {
+/** A remote account, from what storage reads of its actor (a whole row will do). */
+export function serializeActor(config: Config, row: AccountRow): MastodonAccount {
   const missing = `${config.origin}/avatars/missing.png`;
   const username = row.preferredUsername ?? row.id.split("/").pop() ?? "";
   return {
@@ -90,31 +94,6 @@ export function serializeActor(config: Config, row: ActorRow): MastodonAccount {
     last_status_at: null,
     emojis: [],
     fields: [],
-  };
-}
-
-/** Relationship of the owner with a remote account, from the two follow edges. */
-export function serializeRelationship(
-  account: ActorRow,
-  following: FollowRow | undefined,
-  followedBy: FollowRow | undefined,
-) {
-  return {
-    id: accountId(account),
-    following: following?.state === "accepted",
-    showing_reblogs: following?.state === "accepted",
-    notifying: false,
-    languages: null,
-    followed_by: followedBy?.state === "accepted",
-    blocking: false,
-    blocked_by: false,
-    muting: false,
-    muting_notifications: false,
-    requested: following?.state === "pending",
-    requested_by: followedBy?.state === "pending",
-    domain_blocking: false,
-    endorsed: false,
-    note: "",
   };
 }
 
@@ -199,7 +178,7 @@ export function serializeStatus(view: StatusView, item: NoteWithTags) {
     favourited: reacted?.liked ?? false,
     reblogged: reacted?.boosted ?? false,
     muted: false,
-    bookmarked: false,
+    bookmarked: data.bookmarked.has(note.id),
     pinned: note.pinnedAt !== null,
   };
 }

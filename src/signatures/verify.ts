@@ -43,6 +43,8 @@ export type VerifyFailure =
   | "keyGone"
   /** The key is on another host than the one the request says it is from: not fetched. */
   | "foreignKey"
+  /** The key is on a domain the owner blocked: not fetched. */
+  | "blockedDomain"
   | "invalidSignature";
 
 export type VerifyResult =
@@ -68,7 +70,7 @@ export interface ResolvedKey {
 
 export type KeyResolution =
   | { readonly ok: true; readonly key: ResolvedKey; readonly fromCache: boolean }
-  | { readonly ok: false; readonly reason: "failed" | "gone" | "foreign" };
+  | { readonly ok: false; readonly reason: "failed" | "gone" | "foreign" | "blocked" };
 
 /** Finds a key by id: from the cache, or fetched when `refresh` is set or nothing is cached. */
 export type KeyResolver = (keyId: string, options: { refresh: boolean }) => Promise<KeyResolution>;
@@ -159,6 +161,7 @@ const RESOLUTION_FAILURES = {
   failed: "keyFetchFailed",
   gone: "keyGone",
   foreign: "foreignKey",
+  blocked: "blockedDomain",
 } as const satisfies Record<string, VerifyFailure>;
 
 type Found =

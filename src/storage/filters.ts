@@ -297,3 +297,26 @@ export async function activeFilters(
     notes: statuses.filter((s) => s.filter === filter.seq).map((s) => s.note),
   }));
 }
+
+/**
+ * Whether any filter is in force in a context at `now`: one row read at most, beside a
+ * page's first reads, so that a page reads the filters' rules (`activeFilters`) only when
+ * the owner has some.
+ */
+export async function anyFilterInForce(
+  db: Db,
+  context: FilterContext,
+  now: Date,
+): Promise<boolean> {
+  const [row] = await db
+    .select({ seq: filters.seq })
+    .from(filters)
+    .where(
+      and(
+        sql`exists (select 1 from json_each(${filters.context}) where value = ${context})`,
+        or(isNull(filters.expiresAt), gt(filters.expiresAt, now)),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
+}

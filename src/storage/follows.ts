@@ -1,5 +1,6 @@
 /** Follow edges, both ways: `follower` follows `actor`, pending until accepted. */
 import { and, count, eq, or, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { countOf } from "./counts";
 import type { Db, Statement } from "./db";
 import { type Page, type PageRequest, pageBySeq } from "./pages";
@@ -70,6 +71,22 @@ export function pageFollows(
       .select({ seq: follows.seq, actor: other })
       .from(follows)
       .where(and(acceptedOn(side, actor), where))
+      .orderBy(orderBy)
+      .limit(limit),
+  );
+}
+
+/** Who asked to follow `actor` and waits, newest request first, in pages by `seq`. */
+export function pageFollowRequests(
+  db: Db,
+  actor: string,
+  request: PageRequest,
+): Promise<Page<FollowItem>> {
+  return pageBySeq(follows.seq, request, (where, orderBy, limit) =>
+    db
+      .select({ seq: follows.seq, actor: follows.follower })
+      .from(follows)
+      .where(and(eq(follows.actor, actor), eq(follows.state, "pending"), where))
       .orderBy(orderBy)
       .limit(limit),
   );
@@ -150,6 +167,29 @@ export function acceptFollowStatement(db: Db, accepted: Edge & { at: Date }): St
 
 export function deleteEdgeStatement(db: Db, edge: Edge): Statement {
   return db.delete(follows).where(isEdge(edge));
+}
+
+/** A request turned down: its edge goes, only while it still waits (not once accepted). */
+export function deleteRequestStatement(db: Db, edge: Edge): Statement {
+  return db.delete(follows).where(and(isEdge(edge), eq(follows.state, "pending")));
+}
+
+/**
+ * The owner's edges, either way, with the actors on a domain: read in the batch that ends
+ * them (`deleteDomainFollowsStatement`), before it, they are what it deletes.
+ */
+export function domainEdgesQuery(db: Db, owner: string, domain: string) {
+  const onDomain = (column: SQLiteColumn) =>
+    sql`exists (select 1 from ${actors} where ${actors.id} = ${column} and ${actors.domain} = ${domain})`;
+  return db
+    .select()
+    .from(follows)
+    .where(
+      or(
+        and(eq(follows.actor, owner), onDomain(follows.follower)),
+        and(eq(follows.follower, owner), onDomain(follows.actor)),
+      ),
+    );
 }
 
 export function deleteEdgeBySeqStatement(db: Db, seq: number): Statement {

@@ -6,6 +6,7 @@
 import { and, asc, eq, isNotNull, lt } from "drizzle-orm";
 import type { QueueMessage } from "../federation/queue/messages";
 import { type Db, runBatch, type Statement } from "./db";
+import { blockQuery, domainBlockQuery } from "./safety";
 import { inbox } from "./schema";
 
 /** A received activity seen before: what it still has to send, if anything. */
@@ -13,8 +14,38 @@ export async function findReceived(
   db: Db,
   id: string,
 ): Promise<{ followUps: QueueMessage[] | null } | undefined> {
-  const [row] = await db.select({ followUps: inbox.followUps }).from(inbox).where(eq(inbox.id, id));
+  const [row] = await receivedQuery(db, id);
   return row;
+}
+
+const receivedQuery = (db: Db, id: string) =>
+  db.select({ followUps: inbox.followUps }).from(inbox).where(eq(inbox.id, id));
+
+/** What the inbox must know of a verified activity before applying it. */
+export interface Screened {
+  /** Received before: what it still has to send, if anything. */
+  readonly received: { followUps: QueueMessage[] | null } | undefined;
+  /** The owner blocked its sender. */
+  readonly blocked: boolean;
+  /** The owner blocked its sender's domain. */
+  readonly domainBlocked: boolean;
+}
+
+/** Whether an activity is a repeat and whether its sender or domain is blocked: one round trip. */
+export async function screenReceived(
+  db: Db,
+  activity: { id: string; sender: string; domain: string },
+): Promise<Screened> {
+  const [received, blocked, domainBlocked] = await db.batch([
+    receivedQuery(db, activity.id),
+    blockQuery(db, activity.sender),
+    domainBlockQuery(db, activity.domain),
+  ]);
+  return {
+    received: received[0],
+    blocked: blocked.length > 0,
+    domainBlocked: domainBlocked.length > 0,
+  };
 }
 
 export interface ReceivedActivity {

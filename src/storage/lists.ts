@@ -78,11 +78,23 @@ export function deleteListStatements(db: Db, seq: number): Statement[] {
 }
 
 /**
- * Takes an account off every list: for when the owner stops following it, or it is gone
- * (Mastodon's list memberships go with the follow).
+ * Takes an account off every list, or every account of a domain (`{ domain }`, a blocked
+ * one): for when the owner stops following it, or it is gone (Mastodon's list memberships
+ * go with the follow). A domain's members are found by their actors' rows, each by key.
  */
-export function forgetMemberStatement(db: Db, actor: string): Statement {
-  return db.delete(listMembers).where(eq(listMembers.actor, actor));
+export function forgetMemberStatement(
+  db: Db,
+  who: string | { readonly domain: string },
+): Statement {
+  if (typeof who === "string") return db.delete(listMembers).where(eq(listMembers.actor, who));
+  return db.delete(listMembers).where(
+    exists(
+      db
+        .select({ one: sql`1` })
+        .from(actors)
+        .where(and(eq(actors.id, listMembers.actor), eq(actors.domain, who.domain))),
+    ),
+  );
 }
 
 /** The lists an account is on, oldest first. */

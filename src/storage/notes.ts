@@ -4,6 +4,7 @@ import type { NoteRelations } from "../activitypub/note";
 import { countOf } from "./counts";
 import { type Db, readInSlices, type Statement } from "./db";
 import { idIs, noteIdSql } from "./ids";
+import { forgetVersionsStatement } from "./note-versions";
 import {
   type NoteColumns,
   type NoteRow,
@@ -12,6 +13,7 @@ import {
   notes,
   noteTags,
 } from "./schema";
+import { indexNewNoteStatement, reindexNoteStatement } from "./search";
 
 /** Notes anyone may see: public and unlisted, not deleted. */
 const listed = () =>
@@ -202,6 +204,7 @@ export function insertNoteStatements(db: Db, input: NoteInput): Statement[] {
       .insert(notes)
       .values({ ...note, attachments: [...(note.attachments ?? [])] })
       .onConflictDoNothing(),
+    indexNewNoteStatement(db, note),
     ...relationInserts(db, input),
   ];
 }
@@ -223,21 +226,28 @@ export function editNoteStatements(db: Db, input: NoteEdit): Statement[] {
         updated: note.updated,
       })
       .where(mine),
+    reindexNoteStatement(db, note),
     db.delete(noteRecipients).where(inArray(noteRecipients.noteSeq, seqs)),
     db.delete(noteTags).where(inArray(noteTags.noteSeq, seqs)),
     ...relationInserts(db, input),
   ];
 }
 
-/** A note deleted by its author: a tombstone stays (its id answers 410, and is never reused). */
-export function tombstoneStatement(
+/**
+ * A note deleted by its author: a tombstone stays (its id answers 410, and is never reused),
+ * and its earlier versions go, as what it said does.
+ */
+export function tombstoneStatements(
   db: Db,
   deleted: { id: string; author: string; at: Date },
-): Statement {
-  return db
-    .update(notes)
-    .set({ deletedAt: deleted.at, content: "", summary: null, attachments: [], pinnedAt: null })
-    .where(and(eq(notes.id, deleted.id), eq(notes.attributedTo, deleted.author)));
+): Statement[] {
+  return [
+    db
+      .update(notes)
+      .set({ deletedAt: deleted.at, content: "", summary: null, attachments: [], pinnedAt: null })
+      .where(and(eq(notes.id, deleted.id), eq(notes.attributedTo, deleted.author))),
+    forgetVersionsStatement(db, deleted),
+  ];
 }
 
 /** Every note of an author (the author is gone). */

@@ -1,266 +1,159 @@
 /**
- * Reading the owner's notifications for Mastodon's lists: a page of them (`/api/v1`), or a
- * page of groups with their sizes and sample accounts (`/api/v2`), as Mastodon's
- * `paginate_groups` and `NotificationGroup` count them. Pages walk notification ids (their
- * expression index) down (or up) from a cursor and stop at the limit.
+ * Reading the owner's notifications for Mastodon's lists: a page of them (`/api/v1`; the
+ * groups of `/api/v2` are `notification-groups.ts`). Pages walk notification ids (their
+ * expression index) down (or up) from a cursor and stop at the limit; each row comes with its
+ * account, read in the same query. What is about a note that is gone is gone too (a trigger
+ * deletes it with the note), so a page needs no look at the notes to be full.
  */
-import {
-  and,
-  asc,
-  desc,
-  eq,
-  exists,
-  inArray,
-  isNotNull,
-  isNull,
-  lte,
-  or,
-  type SQL,
-  sql,
-} from "drizzle-orm";
-import { MAX_ID } from "../mastodon/ids";
+import { and, count, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
+import { parseMastodonId } from "../mastodon/ids";
+import { type AccountRow, accountJson, readAccount } from "./account-rows";
 import type { Db } from "./db";
-import { idParam, idText, notificationIdSql } from "./ids";
-import { GROUPABLE_TYPES } from "./notifications";
-import { type ApiPageRequest, idBetween, pageById } from "./pages";
+import { idText, notificationIdSql } from "./ids";
+import { type ApiPageRequest, pageById } from "./pages";
 import {
   actors,
+  markers,
   type NotificationRow,
   type NotificationType,
-  notes,
   notifications,
 } from "./schema";
+import { joinedAuthorShown } from "./shown";
 
 /** Mastodon's cursors and filters. */
 export interface NotificationRequest extends ApiPageRequest {
   /** Only these types; undefined for every type. */
   readonly types?: readonly NotificationType[];
+  /** When mutes are judged (what the owner keeps away is left out). */
+  readonly now: Date;
 }
-
-/** By an account we know: deleted accounts take their notifications along. */
-function byKnownAccount(db: Db): SQL {
-  return exists(
-    db.select({ one: sql`1` }).from(actors).where(eq(actors.id, notifications.account)),
-  );
-}
-
-/**
- * About a note that still exists, or about none (with `notes` left-joined on the target):
- * what is about a deleted note is not shown.
- */
-const aboutLiveNote = () =>
-  or(eq(notifications.target, ""), and(isNotNull(notes.seq), isNull(notes.deletedAt)));
 
 /**
  * The types asked for, when not all. Pages walk ids down from the cursor and stop at the
  * limit; the unary `+` keeps SQLite from reading every row of the types through an index
  * and sorting them instead.
  */
-const ofTypes = (request: NotificationRequest) =>
+export const ofTypes = (request: NotificationRequest) =>
   request.types === undefined
     ? undefined
     : inArray(sql`+${notifications.type}`, [...request.types]);
-
-/**
- * The `seq` of the note a notification is about (with `notes` left-joined on the target),
- * under a name of its own: a result must not name a column twice (see `meter.ts`).
- */
-const statusSeq = () => sql<number | null>`${notes.seq}`.as("status_seq");
 
 export interface ListedNotification {
   readonly notification: NotificationRow;
   /** Its Mastodon id, as its index holds it (the cursor of the next page). */
   readonly id: string;
-  /** The `seq` of the note it is about, if any. */
-  readonly statusSeq: number | null;
+  /** Who did it. */
+  readonly account: AccountRow;
 }
 
-/** One page of notifications, newest first, with the `seq`s of the notes they are about. */
+/** One page of notifications, newest first, each with its account. */
 export async function listNotifications(
   db: Db,
   request: NotificationRequest,
 ): Promise<ListedNotification[]> {
   if (request.types?.length === 0) return [];
   const page = await pageById(notificationIdSql(), request, (where, orderBy, limit) =>
-    shown(db, request, { where, orderBy, limit }),
+    shownQuery(db, { where: and(ofTypes(request), where), orderBy, limit, now: request.now }),
   );
-  return page.items.map(({ statusSeq, id, ...notification }) => ({
-    notification,
-    id,
-    statusSeq,
-  }));
+  return page.items.map(listed);
+}
+
+/** A row of `shownQuery` as a listed notification. */
+export function listed(row: ShownRow): ListedNotification {
+  const { id, accountJson: account, shown: _shown, ...notification } = row;
+  // The inner join found the account: its JSON is never null.
+  return { notification, id, account: readAccount(account ?? "") };
+}
+
+/** Which notifications a page reads, and in what order. */
+export interface ShownSlice {
+  readonly where: SQL | undefined;
+  readonly orderBy: SQL;
+  readonly limit: number;
+  /** When mutes are judged. */
+  readonly now: Date;
+  /**
+   * Whether to read those by accounts the owner keeps away too, telling them by `shown`
+   * (0), rather than leave them out (the groups' heads: `notification-groups.ts`).
+   */
+  readonly flagHidden?: boolean;
 }
 
 /**
- * The notifications the owner is shown (of the types asked, about a live note if any, by an
- * account we know) within `where`, each with its Mastodon id and the `seq` of the status it
- * is about.
+ * The notifications the owner is shown within `where`, in `orderBy`, each with its Mastodon
+ * id and its account. Only those by an account we know: the account is joined by its unique
+ * id, in the same row (an account deleted takes its notifications along; one cached in KV
+ * but no longer in D1 is not shown); and none by an account the owner keeps away (blocked,
+ * muted with its notifications, on a blocked domain: `joinedAuthorShown`, on the joined row).
  */
-function shown(
-  db: Db,
-  request: NotificationRequest,
-  slice: { where: SQL | undefined; orderBy: SQL; limit: number },
-) {
-  const { where, orderBy, limit } = slice;
+export function shownQuery(db: Db, slice: ShownSlice) {
+  const shown = joinedAuthorShown(
+    { id: notifications.account, domain: actors.domain },
+    { now: slice.now, in: "notifications" },
+  );
   return db
     .select({
-      seq: notifications.seq,
-      type: notifications.type,
-      account: notifications.account,
-      target: notifications.target,
-      groupKey: notifications.groupKey,
-      createdAt: notifications.createdAt,
+      ...getTableColumns(notifications),
       id: idText(notificationIdSql()).as("api_id"),
-      statusSeq: statusSeq(),
+      accountJson: accountJson(actors).as("account_json"),
+      shown: sql<number>`${slice.flagHidden === true ? shown : sql`1`}`.as("shown"),
     })
     .from(notifications)
-    .leftJoin(notes, eq(notes.id, notifications.target))
-    .where(and(ofTypes(request), aboutLiveNote(), byKnownAccount(db), where))
-    .orderBy(orderBy)
-    .limit(limit);
+    .innerJoin(actors, eq(actors.id, notifications.account))
+    .where(and(slice.where, slice.flagHidden === true ? undefined : shown))
+    .orderBy(slice.orderBy)
+    .limit(slice.limit);
 }
 
-/** Accounts shown per group (Mastodon's `SAMPLE_ACCOUNTS_SIZE`). */
-export const SAMPLE_ACCOUNTS = 8;
-
-/** A notification that stands for its group on a page (the first of it met). */
-export interface GroupLead {
-  /** Its Mastodon id. */
-  readonly id: string;
-  readonly type: NotificationType;
-  readonly account: string;
-  readonly statusSeq: number | null;
-  readonly createdAt: Date;
-  /** Its group: its group key, or `ungrouped-<id>` when its type is not grouped here. */
-  readonly groupKey: string;
-  readonly grouped: boolean;
-}
-
-export interface GroupPage {
-  /** Newest first. */
-  readonly leads: readonly GroupLead[];
-  /**
-   * The notifications the page's groups are counted over, Mastodon's `pagination_range`:
-   * ids, both inclusive.
-   */
-  readonly range: { readonly from: bigint; readonly to: bigint };
-}
-
-/** Rows read per step of the walk at first; it doubles, up to `MAX_STEP`. */
-const FIRST_STEP = 40;
-const MAX_STEP = 1000;
+export type ShownRow = Awaited<ReturnType<typeof shownQuery>>[number];
 
 /**
- * One page of groups: walks notifications from the cursor (newest first, or oldest first
- * after `minId`), a slice at a time, until `limit` distinct groups are met, as Mastodon's
- * `paginate_groups` does. `groupedTypes` are the types grouped (default `GROUPABLE_TYPES`).
+ * Where the owner stopped reading notifications (the `notifications` marker's id), or 0 when
+ * they never said: an expression, read in the query that needs it.
  */
-export async function pageGroups(
-  db: Db,
-  request: NotificationRequest,
-  groupedTypes: readonly NotificationType[] = GROUPABLE_TYPES,
-): Promise<GroupPage> {
-  const { limit } = request;
-  const ascending = request.minId !== undefined;
-  const leads = new Map<string, GroupLead>();
-  let cursor = ascending ? request.minId : request.maxId;
-  let step = Math.max(FIRST_STEP, limit * 2);
-  const id = notificationIdSql();
-  for (let more = request.types?.length !== 0; more; ) {
-    const rows = await shown(db, request, {
-      where: ascending
-        ? idBetween(id, cursor, request.maxId)
-        : idBetween(id, request.sinceId, cursor),
-      orderBy: ascending ? asc(id) : desc(id),
-      limit: step,
-    });
-    for (const row of rows) {
-      const grouped = row.groupKey !== null && groupedTypes.includes(row.type);
-      const groupKey = grouped ? (row.groupKey as string) : `ungrouped-${row.id}`;
-      if (!leads.has(groupKey)) {
-        const { type, account, statusSeq, createdAt } = row;
-        leads.set(groupKey, { id: row.id, type, account, statusSeq, createdAt, groupKey, grouped });
-      }
-      if (leads.size === limit) break;
-    }
-    const last = rows.at(-1);
-    more = leads.size < limit && rows.length === step && last !== undefined;
-    cursor = last === undefined ? undefined : BigInt(last.id);
-    step = Math.min(step * 2, MAX_STEP);
-  }
-  const list = [...leads.values()];
-  if (ascending) list.reverse();
-  return { leads: list, range: rangeOf(request, list) };
-}
-
-/** Mastodon's `pagination_range`: the page's span, to either end when the page is the last. */
-function rangeOf(request: NotificationRequest, leads: readonly GroupLead[]): GroupPage["range"] {
-  const newest = BigInt(leads[0]?.id ?? 0);
-  const oldest = BigInt(leads.at(-1)?.id ?? 0);
-  if (leads.length === request.limit) return { from: oldest, to: newest };
-  if (request.minId !== undefined) {
-    return { from: oldest, to: request.maxId === undefined ? MAX_ID : request.maxId - 1n };
-  }
-  return { from: (request.sinceId ?? -1n) + 1n, to: newest };
-}
-
-export interface GroupSummary {
-  readonly count: number;
-  /** Newest first, at most `SAMPLE_ACCOUNTS`, with their Mastodon ids. */
-  readonly samples: readonly { id: string; account: string; createdAt: Date }[];
-  /** The Mastodon id of the oldest of the group within the page's range. */
-  readonly pageMinId: string;
-}
+const notificationsMarker = () =>
+  sql`(coalesce((select cast(${markers.lastReadId} as integer) from ${markers} where ${markers.timeline} = 'notifications'), 0) + 0)`;
 
 /**
- * Size, newest accounts and bounds of groups, counted up to the end of the page's range,
- * in one query (window functions over the group key index).
+ * How many notifications the owner has not read (newer than the `notifications` marker), of
+ * the types asked, none by an account kept away, counted up to `limit` (Mastodon's cap): one
+ * query, walking the ids up from the marker and stopping at the cap.
  */
-export async function summarizeGroups(
+export async function countUnread(
   db: Db,
-  groupKeys: readonly string[],
-  range: GroupPage["range"],
-): Promise<Map<string, GroupSummary>> {
-  const summaries = new Map<string, GroupSummary>();
-  if (groupKeys.length === 0) return summaries;
-  const byGroup = sql`partition by ${notifications.groupKey}`;
-  const id = notificationIdSql();
-  const inPage = sql`case when ${id} >= ${idParam(range.from)} then ${id} end`;
-  const members = db
-    .select({
-      groupKey: notifications.groupKey,
-      id: idText(id).as("api_id"),
-      account: notifications.account,
-      createdAt: notifications.createdAt,
-      rank: sql<number>`row_number() over (${byGroup} order by ${id} desc)`.as("rank"),
-      total: sql<number>`count(*) over (${byGroup})`.as("total"),
-      pageMin: sql<string | null>`cast(min(${inPage}) over (${byGroup}) as text)`.as("page_min"),
-    })
+  request: {
+    readonly types?: readonly NotificationType[];
+    readonly now: Date;
+    readonly limit: number;
+  },
+): Promise<number> {
+  if (request.types?.length === 0) return 0;
+  const unread = db
+    .select({ one: sql`1` })
     .from(notifications)
+    .innerJoin(actors, eq(actors.id, notifications.account))
     .where(
       and(
-        inArray(notifications.groupKey, [...groupKeys]),
-        sql`${id} <= ${idParam(range.to)}`,
-        byKnownAccount(db),
+        ofTypes(request),
+        sql`${notificationIdSql()} > ${notificationsMarker()}`,
+        joinedAuthorShown(
+          { id: notifications.account, domain: actors.domain },
+          { now: request.now, in: "notifications" },
+        ),
       ),
     )
-    .as("members");
-  const rows = await db
-    .select()
-    .from(members)
-    .where(lte(members.rank, SAMPLE_ACCOUNTS))
-    .orderBy(members.groupKey, sql`${members.rank}`);
-  for (const row of rows) {
-    if (row.groupKey === null) continue;
-    const summary = summaries.get(row.groupKey) ?? {
-      count: row.total,
-      samples: [],
-      pageMinId: row.pageMin ?? row.id,
-    };
-    summaries.set(row.groupKey, {
-      ...summary,
-      samples: [...summary.samples, { id: row.id, account: row.account, createdAt: row.createdAt }],
-    });
-  }
-  return summaries;
+    .orderBy(sql`${notificationIdSql()} asc`)
+    .limit(request.limit)
+    .as("unread");
+  const [row] = await db.select({ n: count() }).from(unread);
+  return row?.n ?? 0;
+}
+
+/** The id up to which the owner read the notifications (their marker), if they said. */
+export async function notificationsReadUpTo(db: Db): Promise<bigint | undefined> {
+  const [row] = await db
+    .select({ id: markers.lastReadId })
+    .from(markers)
+    .where(eq(markers.timeline, "notifications"));
+  return row === undefined ? undefined : (parseMastodonId(row.id) ?? undefined);
 }

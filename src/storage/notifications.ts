@@ -1,6 +1,8 @@
 /**
  * The owner's notifications: the statements that record and forget them, run in the batch
- * of the activity that causes them (reading them is `notification-pages.ts`).
+ * of the activity that causes them (reading them is `notification-pages.ts`, the groups
+ * `notification-groups.ts` and `notification-summaries.ts`). Each group's newest notification
+ * holds what a page shows of the group, kept by SQLite triggers (`schema.ts`, `group_size`).
  *
  * Grouping follows Mastodon's `Notification::Groups`: favourites and boosts of one status,
  * and follows, share a group key `<type>[-<status id>]-<hour bucket>`. A new one joins the
@@ -8,7 +10,9 @@
  * each their own group, `ungrouped-<id>`.
  */
 import { and, desc, eq, exists, inArray, or, type SQL, sql } from "drizzle-orm";
+import { parseMastodonId } from "../mastodon/ids";
 import type { Db, Statement } from "./db";
+import { idIs, notificationIdSql } from "./ids";
 import { type NotificationType, notifications, reactions } from "./schema";
 
 /** The types Mastodon groups (`GROUPABLE_NOTIFICATION_TYPES`). */
@@ -18,7 +22,11 @@ export const MAX_GROUP_SPAN_HOURS = 12;
 
 const HOUR_MS = 3_600_000;
 
-/** The types whose notifications are about a status (and carry it). */
+/**
+ * The types whose notifications are about a status (and carry it). A trigger deletes them
+ * with their note (migration `*_notification_group_triggers` names them: a type added here is
+ * added there too, by a new migration; `test/notifications-groups.test.ts` checks each).
+ */
 export const STATUS_TYPES: readonly NotificationType[] = ["favourite", "reblog", "mention"];
 
 /**
@@ -170,8 +178,8 @@ export function forgetAccountNotifications(db: Db, account: string): Statement {
 }
 
 /**
- * Forgets the mention a note made, once its author deleted it. (Lists already leave out what
- * is about a deleted note; this also frees the rows.)
+ * Forgets the mention a note made, once its author deleted it. (A trigger also deletes what
+ * is about a note once it is a tombstone; this says so where the Delete is handled.)
  */
 export function forgetNoteNotifications(db: Db, noteId: string, author: string): Statement {
   return db
@@ -183,4 +191,38 @@ export function forgetNoteNotifications(db: Db, noteId: string, author: string):
         eq(notifications.account, author),
       ),
     );
+}
+
+/**
+ * Forgets what a blocked account did (Mastodon's `AfterBlockService` clears the blocked
+ * account's notifications): for the block's batch.
+ */
+export const forgetBlockedNotifications = forgetAccountNotifications;
+
+/** Forgets every notification (`POST /api/v1/notifications/clear`). */
+export function clearNotificationsStatement(db: Db): Statement {
+  return db.delete(notifications);
+}
+
+/** Forgets one notification by its Mastodon id, answering it when it was there. */
+export function dismissNotificationQuery(db: Db, id: bigint) {
+  return db
+    .delete(notifications)
+    .where(idIs(notificationIdSql(), id))
+    .returning({ seq: notifications.seq });
+}
+
+/**
+ * Forgets a group of notifications (`POST /api/v2/notifications/:group_key/dismiss`): those
+ * of its group key, or, for `ungrouped-<id>`, that one notification. A key that names none
+ * forgets nothing.
+ */
+export function dismissGroupStatement(db: Db, groupKey: string): Statement {
+  const ungrouped = groupKey.startsWith("ungrouped-")
+    ? parseMastodonId(groupKey.slice("ungrouped-".length))
+    : undefined;
+  if (ungrouped !== undefined) {
+    return db.delete(notifications).where(idIs(notificationIdSql(), ungrouped));
+  }
+  return db.delete(notifications).where(eq(notifications.groupKey, groupKey));
 }

@@ -295,6 +295,11 @@ export const reactions = sqliteTable(
     index("reactions_actor_idx").on(t.actor),
     // Mastodon ids (see ids.ts): a boost is a status, its id odd where a note's is even.
     index("reactions_api_id_idx").on(sql`(${t.createdAt} << 16) | ((${t.seq} & 32767) << 1) | 1`),
+    // The boosts alone in id order, with their boosters: the home timeline's boosts are
+    // walked from the cursor and each booster looked up without reading the row.
+    index("reactions_boosts_idx")
+      .on(sql`(${t.createdAt} << 16) | ((${t.seq} & 32767) << 1) | 1`, t.actor)
+      .where(sql`${t.type} = 'Announce'`),
   ],
 );
 export type ReactionRow = typeof reactions.$inferSelect;
@@ -325,16 +330,33 @@ export const notifications = sqliteTable(
     target: text("target").notNull().default(""),
     groupKey: text("group_key"),
     createdAt: timestamp("created_at").notNull(),
+    /**
+     * On a group's newest notification (its head), what a page shows of the group: how many
+     * it holds, and its newest (at most 8, newest first: Mastodon id as text, account). Null on
+     * the others and on ungrouped ones. Kept by SQLite triggers (migration
+     * `*_notification_group_triggers`), whatever code writes the rows.
+     */
+    groupSize: integer("group_size"),
+    groupNewest: text("group_newest", { mode: "json" }).$type<[string, string][]>(),
   },
   (t) => [
     // Also finds an account's notifications (an Undo, a deleted actor).
     uniqueIndex("notifications_once_unique").on(t.account, t.type, t.target),
     // The group a new one joins: the latest of its type about its note.
     index("notifications_type_target_idx").on(t.type, t.target),
-    // A page's groups: their size, newest members and bounds.
-    index("notifications_group_idx").on(t.groupKey),
+    // A group's members in id order, with their accounts: its head, its newest members below
+    // a bound (read from the index alone), its bounds.
+    index("notifications_group_idx").on(
+      t.groupKey,
+      sql`(${t.createdAt} << 16) | (${t.seq} & 65535)`,
+      t.account,
+    ),
     // Mastodon ids (see ids.ts): pages in id order.
     index("notifications_api_id_idx").on(sql`(${t.createdAt} << 16) | (${t.seq} & 65535)`),
+    // The newest page of groups: one row per group (its head), in id order.
+    index("notifications_heads_idx")
+      .on(sql`(${t.createdAt} << 16) | (${t.seq} & 65535)`)
+      .where(sql`${t.groupKey} is null or ${t.groupSize} is not null`),
   ],
 );
 export type NotificationRow = typeof notifications.$inferSelect;
@@ -407,6 +429,7 @@ export const hostStates = sqliteTable("host_states", {
 });
 export type HostStateRow = typeof hostStates.$inferSelect;
 
+export * from "./schema-conversations";
 export * from "./schema-counts";
 export * from "./schema-history";
 export * from "./schema-lists";

@@ -1,47 +1,82 @@
 /**
- * The owner's home timeline: what the owner wrote and what the accounts they follow wrote,
- * read straight from `notes` (no materialised feed), newest first, in pages by status id.
+ * The owner's home timeline: what the owner wrote and boosted, and what the accounts they
+ * follow wrote and boosted, read straight from `notes` and `reactions` (no materialised
+ * feed), newest first, in pages by status id, each entry with what its status shows
+ * (`statuses.ts`). Two queries a page: the notes, then the boosts among them.
  */
-import { and, eq, exists, isNull, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, exists, isNull, ne, not, or, type SQL, sql } from "drizzle-orm";
+import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { boostId, noteId } from "../mastodon/ids";
 import type { Db } from "./db";
-import { noteIdSql } from "./ids";
-import { type ApiPageRequest, type Page, pageById } from "./pages";
-import { follows, type NoteRow, noteRecipients, notes, noteTags } from "./schema";
+import { boostIdSql, noteIdSql } from "./ids";
+import { onExclusiveList } from "./lists";
+import { visibleToOwner } from "./owner-visibility";
+import { type ApiPageRequest, idBetween, type Page } from "./pages";
+import { follows, noteRecipients, notes, noteTags, reactions } from "./schema";
+import { joinedAuthorShown } from "./shown";
+import {
+  author,
+  type BoostedRow,
+  booster,
+  boostRowsQuery,
+  type StatusRow,
+  statusRowsQuery,
+  toBoostedRow,
+} from "./statuses";
+
+/**
+ * Mastodon's `REBLOG_FALLOFF`: a boost is left out of the home timeline when its note, or an
+ * earlier boost of it, is fewer than this many entries below it (counted here in stored
+ * notes), so that a note seen a moment ago does not come back, nor twice when two accounts
+ * boost it; one seen long ago does, as Mastodon shows it again.
+ */
+export const REBLOG_FALLOFF = 40;
+
+/** Whose home it is, and when: the owner, and the time mutes are judged at. */
+export interface HomeViewer {
+  readonly owner: string;
+  readonly now: Date;
+}
+
+/** An entry of the home timeline: a note, or a boost with the note it boosts. */
+export type HomeEntry =
+  | { readonly kind: "note"; readonly id: bigint; readonly row: StatusRow }
+  | ({ readonly kind: "boost"; readonly id: bigint } & BoostedRow);
+
+const one = sql`1`;
+
+/** Where the home judges what the owner keeps away: the timelines, at the viewer's time. */
+const shownIn = (viewer: HomeViewer) => ({ now: viewer.now, in: "timelines" as const });
+
+/** Whether the owner follows an actor (an accepted follow), by the follow's unique key. */
+function followed(db: Db, owner: string, actor: SQLiteColumn): SQL {
+  return exists(
+    db
+      .select({ one })
+      .from(follows)
+      .where(
+        and(eq(follows.actor, actor), eq(follows.follower, owner), eq(follows.state, "accepted")),
+      ),
+  );
+}
 
 /**
  * What Mastodon puts in a home feed, as a condition on `notes`: every note of the owner's
  * (whatever its visibility), and the public, unlisted and followers-only notes of the accounts
  * the owner follows (an accepted follow), with their direct notes only when they are addressed
  * to the owner (in `to`/`cc`, or mentioned). Deleted notes never.
- *
- * The follow and the addressing are looked up per note by primary or unique key, and the
- * notes are walked in status id order (their times; the id's expression index) from the
- * cursor down, so a page costs about `limit` rows when most stored notes belong to the
- * timeline (as on a single-user instance, which only keeps notes that concern the owner).
  */
 function inHomeOf(db: Db, owner: string): SQL | undefined {
-  const followed = exists(
-    db
-      .select({ one: sql`1` })
-      .from(follows)
-      .where(
-        and(
-          eq(follows.actor, notes.attributedTo),
-          eq(follows.follower, owner),
-          eq(follows.state, "accepted"),
-        ),
-      ),
-  );
   const addressedToOwner = or(
     exists(
       db
-        .select({ one: sql`1` })
+        .select({ one })
         .from(noteRecipients)
         .where(and(eq(noteRecipients.noteSeq, notes.seq), eq(noteRecipients.recipient, owner))),
     ),
     exists(
       db
-        .select({ one: sql`1` })
+        .select({ one })
         .from(noteTags)
         .where(
           and(
@@ -56,23 +91,125 @@ function inHomeOf(db: Db, owner: string): SQL | undefined {
     isNull(notes.deletedAt),
     or(
       eq(notes.attributedTo, owner),
-      and(followed, or(ne(notes.visibility, "direct"), addressedToOwner)),
+      and(
+        followed(db, owner, notes.attributedTo),
+        or(ne(notes.visibility, "direct"), addressedToOwner),
+      ),
     ),
   );
 }
 
-/** One page of the owner's home timeline, newest first. */
-export function homeTimeline(
-  db: Db,
-  owner: string,
-  request: ApiPageRequest,
-): Promise<Page<NoteRow>> {
-  return pageById(noteIdSql(), request, (where, orderBy, limit) =>
-    db
-      .select()
-      .from(notes)
-      .where(and(inHomeOf(db, owner), where))
-      .orderBy(orderBy)
-      .limit(limit),
+/**
+ * The home's notes: those of `inHomeOf` whose author the owner does not keep away
+ * (`authorShown`'s tests, on the author the status row joins: `joinedAuthorShown`) nor reads
+ * in an exclusive list (`onExclusiveList`). Each test is a lookup
+ * by key for the note at hand, and the notes are walked in status id order (the id's
+ * expression index) from the cursor, so a page costs about `limit` rows when most stored notes
+ * belong to the timeline (as on a single-user instance, which keeps notes that concern the owner).
+ */
+function homeNotes(db: Db, viewer: HomeViewer): SQL | undefined {
+  return and(
+    inHomeOf(db, viewer.owner),
+    joinedAuthorShown({ id: notes.attributedTo, domain: author.domain }, shownIn(viewer)),
+    not(onExclusiveList(db, notes.attributedTo)),
   );
+}
+
+/** A note's status id over an alias of `notes` (the expression its index holds). */
+const noteIdOf = (t: { readonly published: SQLiteColumn; readonly seq: SQLiteColumn }) =>
+  sql`((${t.published} << 16) | ((${t.seq} & 32767) << 1))`;
+
+/**
+ * The home's boosts, as a condition on `reactions` joined to the note it boosts: the owner's
+ * and the followed accounts' boosts (none by an account kept away or read in an exclusive
+ * list) of notes the owner may see, by authors not kept away; and not a boost of a note the
+ * home showed fewer than `REBLOG_FALLOFF` notes before (the note itself, or its latest
+ * earlier boost there), as Mastodon aggregates boosts.
+ */
+function homeBoosts(db: Db, viewer: HomeViewer): SQL | undefined {
+  const { owner } = viewer;
+  const earlier = alias(reactions, "earlier");
+  const between = alias(notes, "between_notes");
+  const earlierId = sql`((${earlier.createdAt} << 16) | ((${earlier.seq} & 32767) << 1) | 1)`;
+  const latestEarlierBoost = sql`(select max(${earlierId}) from ${reactions} as ${sql.identifier("earlier")} where ${earlier.object} = ${reactions.object} and ${earlier.type} = 'Announce' and ${earlierId} < ${boostIdSql()} and (${earlier.actor} = ${owner} or ${followed(db, owner, earlier.actor)}))`;
+  // The latest entry of the note before this boost, or -1 for none.
+  const anchor = sql`max(coalesce(case when ${inHomeOf(db, owner)} then ${noteIdSql()} end, -1), coalesce(${latestEarlierBoost}, -1))`;
+  const notesBetween = sql`(select count(*) from (select 1 from ${notes} as ${sql.identifier("between_notes")} where ${noteIdOf(between)} > ${anchor} and ${noteIdOf(between)} < ${boostIdSql()} limit ${sql.raw(String(REBLOG_FALLOFF))}))`;
+  return and(
+    // Literal, so that the partial index of boosts (`reactions_boosts_idx`) is used.
+    sql`${reactions.type} = 'Announce'`,
+    or(eq(reactions.actor, owner), followed(db, owner, reactions.actor)),
+    joinedAuthorShown({ id: reactions.actor, domain: booster.domain }, shownIn(viewer)),
+    not(onExclusiveList(db, reactions.actor)),
+    visibleToOwner(db, owner),
+    joinedAuthorShown({ id: notes.attributedTo, domain: author.domain }, shownIn(viewer)),
+    sql`(${anchor} < 0 or ${notesBetween} >= ${sql.raw(String(REBLOG_FALLOFF))})`,
+  );
+}
+
+/** Bounds and direction of a page (Mastodon's cursors: `pages.ts`). */
+interface Span {
+  readonly above?: bigint;
+  readonly below?: bigint;
+  readonly ascending: boolean;
+  readonly rows: number;
+}
+
+/** The home's notes in a span, as status rows: one query. */
+async function readNotes(db: Db, viewer: HomeViewer, span: Span): Promise<HomeEntry[]> {
+  const id = noteIdSql();
+  const rows = await statusRowsQuery(db, viewer.owner)
+    .where(and(homeNotes(db, viewer), idBetween(id, span.above, span.below)))
+    .orderBy(sql`${id} ${sql.raw(span.ascending ? "asc" : "desc")}`)
+    .limit(span.rows);
+  return rows.map((row) => ({ kind: "note", id: BigInt(noteId(row)), row }));
+}
+
+/** The home's boosts in a span, with their notes' status rows: one query. */
+async function readBoosts(db: Db, viewer: HomeViewer, span: Span): Promise<HomeEntry[]> {
+  const id = boostIdSql();
+  const rows = await boostRowsQuery(db, viewer.owner)
+    .where(and(homeBoosts(db, viewer), idBetween(id, span.above, span.below)))
+    .orderBy(sql`${id} ${sql.raw(span.ascending ? "asc" : "desc")}`)
+    .limit(span.rows);
+  return rows.map((read) => {
+    const boosted = toBoostedRow(read);
+    return { kind: "boost", id: BigInt(boostId(boosted.boost)), ...boosted };
+  });
+}
+
+/**
+ * One page of the owner's home timeline, newest first, as Mastodon orders it: by the id of
+ * each entry (a note's, from its `published`; a boost's, from when it was received). The
+ * notes of the page are read first (one more than the page, to tell whether another page
+ * follows), then the boosts within the span those notes cover, and the two are merged by id;
+ * so the boosts walked are those of the page's span alone.
+ */
+export async function homeTimeline(
+  db: Db,
+  viewer: HomeViewer,
+  request: ApiPageRequest,
+): Promise<Page<HomeEntry>> {
+  const { maxId, sinceId, minId, limit } = request;
+  const ascending = minId !== undefined;
+  const span: Span = { above: minId ?? sinceId, below: maxId, ascending, rows: limit + 1 };
+  const noteEntries = await readNotes(db, viewer, span);
+  // Entries beyond the `limit`th note cannot be on the page: the boosts stop there.
+  const last = noteEntries.length > limit ? noteEntries[limit - 1]?.id : undefined;
+  const boostSpan = ascending
+    ? { ...span, below: last ?? maxId }
+    : { ...span, above: last ?? span.above };
+  const boostEntries = await readBoosts(db, viewer, boostSpan);
+  const merged = [...noteEntries, ...boostEntries].sort((a, b) =>
+    a.id === b.id ? 0 : a.id < b.id === ascending ? -1 : 1,
+  );
+  const items = merged.slice(0, limit);
+  if (ascending) {
+    return { items: items.reverse(), hasNewer: merged.length > limit, hasOlder: items.length > 0 };
+  }
+  return {
+    items,
+    hasOlder: merged.length > limit || sinceId !== undefined,
+    hasNewer: maxId !== undefined && items.length > 0,
+  };
 }

@@ -1,7 +1,6 @@
 /** Follows: someone follows the owner, answers the owner's request, or blocks the owner. */
 import { objectIdOf } from "../../activitypub/activity";
 import { idOf, isObject, typeOf } from "../../activitypub/parse";
-import { newObjectId } from "../../activitypub/urls";
 import type { AppContext } from "../../context";
 import type { Statement } from "../../storage/db";
 import {
@@ -11,14 +10,15 @@ import {
   edgeQuery,
   followedStatement,
 } from "../../storage/follows";
+import { forgetMemberStatement } from "../../storage/lists";
 import {
   forgetFollowRequestNotification,
   groupKeyFor,
   latestGroupQuery,
   notifyStatement,
 } from "../../storage/notifications";
-import { insertActivityStatement } from "../../storage/outbox";
 import { effectiveProfile, profileQuery } from "../../storage/owner-profile";
+import { answerFollow } from "../publish/follow-requests";
 import { done, type Inbound, type Outcome } from "./outcome";
 
 /** Who follows whom changed: the collections and the profile page's counts. */
@@ -66,34 +66,16 @@ export async function onFollow(ctx: AppContext, activity: Inbound): Promise<Outc
   }
   if (state === "pending") return done(statements);
   // Every accepted Follow is answered, a repeated one too: the follower may have lost ours.
-  const accept = acceptFollow(ctx, activity);
+  const accept = answerFollow(
+    ctx,
+    { follower: activity.actor, activityId: activity.id },
+    { type: "Accept", at },
+  );
   return done([...statements, accept.statement], {
     fanouts: [accept.id],
     // A new follower is counted and listed.
     publicChanges: existing?.state === "accepted" ? [] : FOLLOWS_CHANGED,
   });
-}
-
-/** An `Accept` of the received Follow, stored to be delivered to the follower. */
-function acceptFollow(ctx: AppContext, follow: Inbound): { id: string; statement: Statement } {
-  const { urls } = ctx.config;
-  const id = urls.activity(newObjectId(follow.receivedAt));
-  const payload = {
-    id,
-    type: "Accept",
-    actor: urls.owner.id,
-    object: { id: follow.id, type: "Follow", actor: follow.actor, object: urls.owner.id },
-    to: [follow.actor],
-  };
-  return {
-    id,
-    statement: insertActivityStatement(ctx.db, {
-      payload,
-      objectId: follow.id,
-      visibility: "direct",
-      published: follow.receivedAt,
-    }),
-  };
 }
 
 /**
@@ -116,19 +98,28 @@ export async function onAccept(ctx: AppContext, activity: Inbound): Promise<Outc
   });
 }
 
-/** `Reject` of the owner's follow request, or the end of an accepted follow. */
+/**
+ * `Reject` of the owner's follow request, or the end of an accepted follow; the account
+ * leaves the owner's lists with it (members are accounts the owner follows).
+ */
 export async function onReject(ctx: AppContext, activity: Inbound): Promise<Outcome> {
   const inner = innerOf(activity);
   if (inner.type !== undefined && inner.type !== "Follow") return done();
   const edge = { actor: activity.actor, follower: ctx.config.urls.owner.id };
-  return done([deleteEdgeStatement(ctx.db, edge)], { publicChanges: FOLLOWS_CHANGED });
+  return done([deleteEdgeStatement(ctx.db, edge), forgetMemberStatement(ctx.db, activity.actor)], {
+    publicChanges: FOLLOWS_CHANGED,
+  });
 }
 
-/** Blocked by someone: neither follows the other any more. */
+/** Blocked by someone: neither follows the other any more, and it leaves the owner's lists. */
 export async function onBlock(ctx: AppContext, activity: Inbound): Promise<Outcome> {
   const owner = ctx.config.urls.owner.id;
   if (objectIdOf(activity) !== owner) return done();
-  return done([deleteEdgesBetweenStatement(ctx.db, owner, activity.actor)], {
-    publicChanges: FOLLOWS_CHANGED,
-  });
+  return done(
+    [
+      deleteEdgesBetweenStatement(ctx.db, owner, activity.actor),
+      forgetMemberStatement(ctx.db, activity.actor),
+    ],
+    { publicChanges: FOLLOWS_CHANGED },
+  );
 }

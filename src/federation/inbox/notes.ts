@@ -7,11 +7,12 @@ import { toCachedActor } from "../../cache/actor-cache";
 import { toActorRow } from "../../cache/actors";
 import type { AppContext } from "../../context";
 import { findActor, forgetActorStatements, upsertActorStatement } from "../../storage/actors";
+import { keepVersionStatements } from "../../storage/note-versions";
 import {
   editNoteStatements,
   findNote,
   insertNoteStatements,
-  tombstoneStatement,
+  tombstoneStatements,
 } from "../../storage/notes";
 import { forgetNoteNotifications, mentionStatements } from "../../storage/notifications";
 import type { QueueMessage } from "../queue/messages";
@@ -99,7 +100,9 @@ export async function onUpdate(ctx: AppContext, activity: Inbound): Promise<Outc
   if (type === undefined || !NOTE_TYPES.has(type)) return done();
   const note = parseNote(object, { owner: ctx.config.urls.owner.id });
   if (note === undefined || !isOwnNote(activity, note)) return done();
-  return done(editNoteStatements(ctx.db, await remoteEdit(note, activity.receivedAt)));
+  const edit = await remoteEdit(note, activity.receivedAt);
+  // The version it replaces is kept for the note's edit history, in the same batch.
+  return done([...keepVersionStatements(ctx.db, edit.note), ...editNoteStatements(ctx.db, edit)]);
 }
 
 export async function onDelete(ctx: AppContext, activity: Inbound): Promise<Outcome> {
@@ -115,7 +118,7 @@ export async function onDelete(ctx: AppContext, activity: Inbound): Promise<Outc
     });
   }
   return done([
-    tombstoneStatement(db, { id: target, author: activity.actor, at: activity.receivedAt }),
+    ...tombstoneStatements(db, { id: target, author: activity.actor, at: activity.receivedAt }),
     forgetNoteNotifications(db, target, activity.actor),
   ]);
 }

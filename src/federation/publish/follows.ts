@@ -5,10 +5,12 @@ import { purgePublic } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
 import { actorByApiId } from "../../storage/actors";
 import {
-  deleteEdgeBySeqStatement,
+  deleteEdgeStatement,
+  edgeQuery,
   findFollow,
   requestFollowStatement,
 } from "../../storage/follows";
+import { forgetMemberStatement } from "../../storage/lists";
 import { insertActivityStatement } from "../../storage/outbox";
 import type { ActorRow } from "../../storage/schema";
 import { type ActionResult, commit, fail } from "./commit";
@@ -54,7 +56,11 @@ export async function followAccount(ctx: AppContext, id: bigint): Promise<Action
   return { ok: true, value: target };
 }
 
-/** Stops following (or withdraws the request): `Undo` of the `Follow`. */
+/**
+ * Stops following (or withdraws the request): `Undo` of the `Follow`, and the account leaves
+ * the owner's lists (members are accounts the owner follows). The edge is read and deleted
+ * in one batch, so that the `Undo` is sent once however often the owner asks at once.
+ */
 export async function unfollowAccount(
   ctx: AppContext,
   id: bigint,
@@ -63,7 +69,12 @@ export async function unfollowAccount(
   const account = await actorByApiId(db, id);
   if (account === undefined) return fail(404, "no such account");
   const owner = config.urls.owner.id;
-  const edge = await findFollow(db, { actor: account.id, follower: owner });
+  const ours = { actor: account.id, follower: owner };
+  const [[edge]] = await db.batch([
+    edgeQuery(db, ours),
+    deleteEdgeStatement(db, ours),
+    forgetMemberStatement(db, account.id),
+  ]);
   if (edge === undefined) return { ok: true, value: account };
   const now = ctx.now();
   const undo = {
@@ -76,7 +87,6 @@ export async function unfollowAccount(
   await commit(
     ctx,
     [
-      deleteEdgeBySeqStatement(db, edge.seq),
       insertActivityStatement(db, {
         payload: undo,
         objectId: account.id,

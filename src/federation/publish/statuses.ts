@@ -9,12 +9,13 @@ import { purgePublic } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
 import { runBatch } from "../../storage/db";
 import { keyStatement, noteOfKey } from "../../storage/idempotency";
+import { keepVersionStatements } from "../../storage/note-versions";
 import {
   editNoteStatements,
   findNote,
   insertNoteStatements,
   liveNoteByApiId,
-  tombstoneStatement,
+  tombstoneStatements,
 } from "../../storage/notes";
 import {
   findOutboxActivity,
@@ -131,6 +132,8 @@ export async function editStatus(
   await commit(
     ctx,
     [
+      // The version the edit replaces, for the status's history.
+      ...keepVersionStatements(db, draft.note),
       ...editNoteStatements(db, draft),
       insertActivityStatement(db, {
         payload: update,
@@ -175,7 +178,7 @@ export async function deleteStatus(ctx: AppContext, id: bigint): Promise<ActionR
   await commit(
     ctx,
     [
-      tombstoneStatement(db, { id: note.id, author: note.attributedTo, at: now }),
+      ...tombstoneStatements(db, { id: note.id, author: note.attributedTo, at: now }),
       insertActivityStatement(db, {
         payload: activity,
         objectId: note.id,

@@ -1,11 +1,13 @@
 /**
  * A `fetchObject` message: a remote note fetched and stored, either the note a `Create` gave
  * only by URL (the received activity is marked processed once it is settled) or the note a
- * stored reply answers (its context).
+ * stored reply answers (its context); or a remote account refreshed (`fetch-account.ts`).
+ * Nothing is asked of a blocked domain, and nothing a blocked account wrote is stored.
  */
 import { hostOf } from "../../activitypub/parse";
 import { parseNote, visibilityOf } from "../../activitypub/remote-note";
 import { fetchActor } from "../../cache/actors";
+import { rememberFetch } from "../../cache/context-fetches";
 import type { AppContext } from "../../context";
 import { fetchRemote } from "../../outbound/fetch-document";
 import { findActor } from "../../storage/actors";
@@ -13,17 +15,28 @@ import { runBatch } from "../../storage/db";
 import { markProcessed, markProcessedStatements } from "../../storage/inbox";
 import { insertNoteStatements } from "../../storage/notes";
 import { mentionStatements } from "../../storage/notifications";
+import { isKeptAway } from "../../storage/safety";
 import { concernsOwner, remoteNote } from "../remote-notes";
+import { fetchAbove, storedAlready } from "../threads";
+import { refreshAccount } from "./fetch-account";
 import type { FetchObjectMessage } from "./messages";
 
 /** Whether the message is done with (acknowledged), or worth another try later. */
 export type Fetched = "done" | "retry";
 
 export async function fetchObject(ctx: AppContext, message: FetchObjectMessage): Promise<Fetched> {
+  if (message.purpose === "account") return refreshAccount(ctx, message.id);
+  // A thread's note stored meanwhile (looked at twice): only the chain above it goes on.
+  if (message.purpose === "context" && (await storedAlready(ctx, message))) return "done";
+  // Not to be had: the activity that named it is settled, a thread's note not asked again.
   const settled = async () => {
+    if (message.purpose === "context") await rememberFetch(ctx.cache, message.id, "failed");
     await markProcessed(ctx.db, { id: message.inboxId, at: ctx.now() });
     return "done" as const;
   };
+  // A blocked domain gets no request from us.
+  const host = URL.parse(message.id)?.host;
+  if (host === undefined || (await isKeptAway(ctx.db, { domain: host }))) return settled();
   const fetched = await fetchRemote(ctx, message.id);
   if (!fetched.ok) {
     const transient =
@@ -39,15 +52,18 @@ export async function fetchObject(ctx: AppContext, message: FetchObjectMessage):
   if (note === undefined || hostOf(note.attributedTo) !== hostOf(note.id) || !bySender) {
     return settled();
   }
+  // Nothing a blocked account wrote is stored, nor is its actor fetched.
+  const author = { actor: note.attributedTo, domain: hostOf(note.attributedTo) };
+  if (await isKeptAway(ctx.db, author)) return settled();
   if (message.purpose === "create" && !(await concernsOwner(ctx, note))) return settled();
-  let author = await findActor(ctx.db, note.attributedTo);
-  if (author === undefined) {
-    const fetchedAuthor = await fetchActor(ctx, note.attributedTo);
-    author = fetchedAuthor.ok ? fetchedAuthor.actor : undefined;
+  let actor = await findActor(ctx.db, note.attributedTo);
+  if (actor === undefined) {
+    const fetchedActor = await fetchActor(ctx, note.attributedTo);
+    actor = fetchedActor.ok ? fetchedActor.actor : undefined;
   }
   const receivedAt = ctx.now();
   const stored = await remoteNote(note, {
-    visibility: visibilityOf(note, author?.followers),
+    visibility: visibilityOf(note, actor?.followers),
     receivedAt,
   });
   const owner = ctx.config.urls.owner.id;
@@ -57,5 +73,6 @@ export async function fetchObject(ctx: AppContext, message: FetchObjectMessage):
     ...(message.purpose === "create" ? mentionStatements(ctx.db, { owner, note, receivedAt }) : []),
     ...markProcessedStatements(ctx.db, { id: message.inboxId, at: receivedAt }),
   ]);
+  if (message.purpose === "context") await fetchAbove(ctx, { note, above: message.above ?? 0 });
   return "done";
 }

@@ -33,13 +33,15 @@ const Deliver = v.object({
 
 /**
  * Fetch a remote object and store it: the note a `Create` only named by URL (`inboxId` set:
- * the received activity to mark processed), or the note a stored reply answers (context).
+ * the received activity to mark processed), or the note a stored reply answers (context),
+ * or a remote account the owner looked at (`account`: `id` is the actor's; its document, its
+ * recent posts and pins, its collections' totals).
  */
 const FetchObject = v.object({
   v: Version,
   type: v.literal("fetchObject"),
   id: Url,
-  purpose: v.picklist(["create", "context"]),
+  purpose: v.picklist(["create", "context", "account"]),
   /** The id of the received activity waiting for this, if any. */
   inboxId: v.optional(Url),
   /**
@@ -47,6 +49,11 @@ const FetchObject = v.object({
    * server may not create notes in another's name by giving only their URL).
    */
   sender: v.optional(Url),
+  /**
+   * For `context`: how many notes above this one to fetch after it, one message each, when
+   * they are not stored (a thread the owner looked at, up to the context's bound).
+   */
+  above: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100))),
 });
 
 const QueueMessageSchema = v.variant("type", [Fanout, Deliver, FetchObject]);

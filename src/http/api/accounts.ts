@@ -3,13 +3,11 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { followAccount, unfollowAccount } from "../../federation/publish/follows";
 import { parseHandle, resolveHandle } from "../../federation/resolve";
-import { isRemoteAccountId, parseMastodonId } from "../../mastodon/ids";
-import { serializeActor, serializeRelationship } from "../../mastodon/serialize";
-import { actorByApiId } from "../../storage/actors";
-import { findFollow } from "../../storage/follows";
+import { parseMastodonId } from "../../mastodon/ids";
 import type { ActorRow } from "../../storage/schema";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
+import { findAccount, relationshipsWith, remoteAccount } from "./account-views";
 import { ownerAccount } from "./views";
 
 export const accounts = new Hono<AppEnv>();
@@ -41,32 +39,27 @@ accounts.get("/lookup", async (c) => {
       ? jsonError(c, 404, "Record not found")
       : jsonError(c, 502, "the account's server did not answer");
   }
-  return c.json(serializeActor(config, resolved.actor));
+  return c.json(await remoteAccount(ctx, resolved.actor));
 });
 
-/** The owner's account (its id's low bits are 0) or a remote one (odd), by Mastodon id. */
+/**
+ * The owner's account (its id's low bits are 0) or a remote one (odd), by Mastodon id: of a
+ * remote one, what we know, refreshed in the background when due.
+ */
 accounts.get("/:id", async (c) => {
   const { ctx } = c.var;
   const id = parseMastodonId(c.req.param("id"));
-  if (id === undefined) return jsonError(c, 404, "Record not found");
-  if (!isRemoteAccountId(id)) {
-    const owner = await ownerAccount(ctx);
-    return owner.id === id.toString() ? c.json(owner) : jsonError(c, 404, "Record not found");
-  }
-  const row = await actorByApiId(ctx.db, id);
-  return row === undefined
-    ? jsonError(c, 404, "Record not found")
-    : c.json(serializeActor(ctx.config, row));
+  const found = id === undefined ? undefined : await findAccount(ctx, id);
+  if (found === undefined) return jsonError(c, 404, "Record not found");
+  return c.json(
+    found.kind === "owner" ? await ownerAccount(ctx) : await remoteAccount(ctx, found.row),
+  );
 });
 
+/** The Relationship after following or unfollowing: the follows, blocks, mutes as they are. */
 async function relationship(c: Context<AppEnv>, account: ActorRow) {
-  const { db, config } = c.var.ctx;
-  const owner = config.urls.owner.id;
-  const [following, followedBy] = await Promise.all([
-    findFollow(db, { actor: account.id, follower: owner }),
-    findFollow(db, { actor: owner, follower: account.id }),
-  ]);
-  return c.json(serializeRelationship(account, following, followedBy));
+  const [answer] = await relationshipsWith(c.var.ctx, [account]);
+  return c.json(answer);
 }
 
 for (const [path, action] of [

@@ -188,3 +188,14 @@ export const Flag = v.pipe(
   ),
   v.transform((x) => x === true || x === "true" || x === "1" || x === "on"),
 );
+
+/** What Rails reads as false in a query parameter (`ActiveModel::Type::Boolean`). */
+const FALSE_QUERY_VALUES = new Set(["0", "f", "F", "false", "FALSE", "off", "OFF"]);
+
+/**
+ * A query flag as Mastodon reads it: absent or empty is false, so are Rails' false values;
+ * anything else is true (`?pinned=1`, `?only_media=true`).
+ */
+export function queryFlag(value: string | undefined): boolean {
+  return value !== undefined && value !== "" && !FALSE_QUERY_VALUES.has(value);
+}

@@ -8,14 +8,9 @@
  */
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
+import { ownerIdIs } from "../../federation/owner-id";
 import { applyFilters, compileFilters } from "../../mastodon/filters";
-import {
-  accountId,
-  isRemoteAccountId,
-  noteId,
-  ownerAccountId,
-  parseMastodonId,
-} from "../../mastodon/ids";
+import { accountId, isRemoteAccountId, noteId, parseMastodonId } from "../../mastodon/ids";
 import { serializeList } from "../../mastodon/lists";
 import { serializeActor } from "../../mastodon/serialize";
 import { actorByApiId } from "../../storage/actors";
@@ -35,7 +30,6 @@ import {
   removeMembersStatements,
   updateList,
 } from "../../storage/lists";
-import { ensureLocalActor } from "../../storage/local-actors";
 import type { ListRow } from "../../storage/schema-lists";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
@@ -150,12 +144,10 @@ async function membersOf(c: Context<AppEnv>) {
   const found = await candidatesByApiId(ctx.db, { ids: remote, owner });
   const known = new Set(found.map(({ actor }) => accountId(actor)));
   if (remote.some((id) => !known.has(id.toString()))) return missing;
-  if (remote.length < ids.length) {
-    // An id of the owner's kind: the owner, who cannot be on a list, or no one.
-    const { createdAt } = await ensureLocalActor(ctx.db, { role: "owner", now: ctx.now() });
-    const self = ownerAccountId(createdAt);
-    if (ids.some((id) => !isRemoteAccountId(id) && id.toString() !== self)) return missing;
-  }
+  // Ids of the owner's kind: the owner, who cannot be on a list, or no one; one at most is theirs.
+  const local = [...new Set(ids.filter((id) => !isRemoteAccountId(id)))];
+  if (local.length > 1) return missing;
+  if (local[0] !== undefined && !(await ownerIdIs(ctx, local[0]))) return missing;
   return { ok: true as const, value: { found, all: ids.length === remote.length } };
 }
 
@@ -196,10 +188,7 @@ listRoutes.get("/v1/accounts/:id/lists", listScopes, async (c) => {
   const { ctx } = c.var;
   const id = parseMastodonId(c.req.param("id"));
   if (id === undefined) return notFound(c);
-  if (!isRemoteAccountId(id)) {
-    const { createdAt } = await ensureLocalActor(ctx.db, { role: "owner", now: ctx.now() });
-    return ownerAccountId(createdAt) === id.toString() ? c.json([]) : notFound(c);
-  }
+  if (!isRemoteAccountId(id)) return (await ownerIdIs(ctx, id)) ? c.json([]) : notFound(c);
   const actor = await actorByApiId(ctx.db, id);
   if (actor === undefined) return notFound(c);
   return c.json((await listsOfQuery(ctx.db, actor.id)).map(serializeList));

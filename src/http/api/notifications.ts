@@ -6,6 +6,8 @@
 import { type Context, Hono } from "hono";
 import type { AppContext } from "../../context";
 import type { AppEnv } from "../../env";
+import { applyFilters } from "../../mastodon/filters";
+import { parseMastodonId } from "../../mastodon/ids";
 import {
   type MastodonNotificationGroup,
   serializeNotification,
@@ -16,19 +18,28 @@ import {
   type MastodonStatus,
   serializeActor,
 } from "../../mastodon/serialize";
-import { actorsById } from "../../storage/actors";
+import type { AccountRow } from "../../storage/account-rows";
+import { runBatch } from "../../storage/db";
+import { anyFilterInForce } from "../../storage/filters";
+import { pageGroups } from "../../storage/notification-groups";
 import {
+  countUnread,
   listNotifications,
   type NotificationRequest,
-  pageGroups,
-  summarizeGroups,
+  notificationsReadUpTo,
 } from "../../storage/notification-pages";
-import { GROUPABLE_TYPES } from "../../storage/notifications";
+import { summarizeGroups } from "../../storage/notification-summaries";
+import {
+  clearNotificationsStatement,
+  dismissGroupStatement,
+  dismissNotificationQuery,
+  GROUPABLE_TYPES,
+} from "../../storage/notifications";
 import { NOTIFICATION_TYPES, type NotificationType } from "../../storage/schema";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
-import { linkHeader, type Paging, parsePaging } from "./paging";
-import { statusesBySeq } from "./views";
+import { type Limits, linkHeader, type Paging, parsePaging } from "./paging";
+import { ownerAccount, pageFilters, statusesByNoteId } from "./views";
 
 /** Notifications (v1) or groups (v2) per page: Mastodon's default, and its maximum. */
 export const DEFAULT_LIMIT = 40;
@@ -58,12 +69,12 @@ function typeList(
 }
 
 /** Reads paging and filters; an error message when a parameter is malformed. */
-function parseListQuery(c: Context, grouped: boolean): ListQuery | string {
-  const paging = parsePaging(
-    c.req.query(),
-    { fallback: DEFAULT_LIMIT, max: MAX_LIMIT },
-    "notification",
-  );
+function parseListQuery(
+  c: Context<AppEnv>,
+  grouped: boolean,
+  limits: Limits = { fallback: DEFAULT_LIMIT, max: MAX_LIMIT },
+): ListQuery | string {
+  const paging = parsePaging(c.req.query(), limits, "notification");
   if (typeof paging === "string") return paging;
   const queries = c.req.queries();
   const kept: (readonly [string, string])[] = [...paging.kept];
@@ -89,6 +100,7 @@ function parseListQuery(c: Context, grouped: boolean): ListQuery | string {
     request: {
       ...paging.request,
       types: wanted.length === NOTIFICATION_TYPES.length ? undefined : wanted,
+      now: c.var.ctx.now(),
     },
     groupedTypes: groupedList.given
       ? GROUPABLE_TYPES.filter((t) => groupedList.values.includes(t))
@@ -97,15 +109,25 @@ function parseListQuery(c: Context, grouped: boolean): ListQuery | string {
   };
 }
 
-/** The statuses notifications are about, by their notes' `seq`. */
-function statusesAbout(
+/**
+ * The statuses notifications are about, by their notes' ids (live ones only), with the
+ * owner's account, read while the page was; the filters of the `notifications` context
+ * applied, read beside them: what a `hide` filter matches is left out (and its notification
+ * with it), the rest marked in `filtered`.
+ */
+async function statusesAbout(
   ctx: AppContext,
-  seqs: readonly (number | null)[],
-): Promise<Map<number, MastodonStatus>> {
-  return statusesBySeq(
-    ctx,
-    seqs.filter((s): s is number => s !== null),
-  );
+  about: readonly { readonly target: string }[],
+  view: { readonly owner: MastodonAccount; readonly inForce: boolean },
+): Promise<Map<string, MastodonStatus>> {
+  const targets = about.flatMap((n) => (n.target === "" ? [] : [n.target]));
+  const now = ctx.now();
+  const [statuses, filters] = await Promise.all([
+    statusesByNoteId(ctx, targets, view.owner),
+    pageFilters(ctx, { context: "notifications", now, inForce: view.inForce, notes: targets }),
+  ]);
+  const kept = applyFilters(filters, [...statuses.values()]);
+  return new Map(kept.map((status) => [status.uri, status]));
 }
 
 export const notificationsV1 = new Hono<AppEnv>();
@@ -119,22 +141,22 @@ notificationsV1.get("/", async (c) => {
   if (typeof query === "string") return jsonError(c, 400, query);
   const { ctx } = c.var;
   const { db, config } = ctx;
-  const rows = await listNotifications(db, query.request);
-  const [accounts, statuses] = await Promise.all([
-    actorsById(
-      db,
-      rows.map((r) => r.notification.account),
-    ),
-    statusesAbout(
-      ctx,
-      rows.map((r) => r.statusSeq),
-    ),
+  // The owner's account is read while the page is: its statuses need it.
+  const [owner, rows, inForce] = await Promise.all([
+    ownerAccount(ctx),
+    listNotifications(db, query.request),
+    anyFilterInForce(db, "notifications", query.request.now),
   ]);
-  const list = rows.flatMap(({ notification, statusSeq }) => {
-    const account = accounts.get(notification.account);
-    const status = statusSeq === null ? undefined : statuses.get(statusSeq);
-    // An account or status that went away meanwhile takes its notification with it.
-    if (account === undefined || (statusSeq !== null && status === undefined)) return [];
+  const statuses = await statusesAbout(
+    ctx,
+    rows.map((r) => r.notification),
+    { owner, inForce },
+  );
+  const list = rows.flatMap(({ notification, account }) => {
+    const { target } = notification;
+    const status = target === "" ? undefined : statuses.get(target);
+    // A note that went away meanwhile takes its notification with it.
+    if (target !== "" && status === undefined) return [];
     return [serializeNotification(notification, serializeActor(config, account), status)];
   });
   return c.json(
@@ -149,6 +171,34 @@ notificationsV1.get("/", async (c) => {
   );
 });
 
+/** What `unread_count` counts up to: Mastodon's default, and its cap. */
+export const UNREAD_LIMITS: Limits = { fallback: 100, max: 1000 };
+
+/**
+ * How many notifications are newer than the `notifications` marker (all, without one), of
+ * the types asked (`types[]`, `exclude_types[]`), none by an account the owner keeps away,
+ * counted up to `limit` (100, at most 1,000), as Mastodon counts them.
+ */
+notificationsV1.get("/unread_count", async (c) => {
+  const query = parseListQuery(c, false, UNREAD_LIMITS);
+  if (typeof query === "string") return jsonError(c, 400, query);
+  return c.json({ count: await countUnread(c.var.ctx.db, query.request) });
+});
+
+/** Forgets every notification; answers `{}`, as Mastodon does. */
+notificationsV1.post("/clear", async (c) => {
+  await runBatch(c.var.ctx.db, [clearNotificationsStatement(c.var.ctx.db)]);
+  return c.json({});
+});
+
+/** Forgets one notification by its id; 404 for one there is not. */
+notificationsV1.post("/:id/dismiss", async (c) => {
+  const id = parseMastodonId(c.req.param("id"));
+  const gone = id === undefined ? [] : await dismissNotificationQuery(c.var.ctx.db, id);
+  if (gone.length === 0) return jsonError(c, 404, "Record not found");
+  return c.json({});
+});
+
 export const notificationsV2 = new Hono<AppEnv>();
 notificationsV2.use(
   "*",
@@ -160,35 +210,27 @@ notificationsV2.get("/", async (c) => {
   if (typeof query === "string") return jsonError(c, 400, query);
   const { ctx } = c.var;
   const { db, config } = ctx;
-  const page = await pageGroups(db, query.request, query.groupedTypes);
-  const groupedKeys = page.leads.filter((l) => l.grouped).map((l) => l.groupKey);
-  // Group sizes and samples, then their accounts, while the statuses are read.
-  const [[summaries, accounts], statuses] = await Promise.all([
-    summarizeGroups(db, groupedKeys, page.range).then(async (summaries) => {
-      const ids = [
-        ...page.leads.map((l) => l.account),
-        ...[...summaries.values()].flatMap((s) => s.samples.map((x) => x.account)),
-      ];
-      return [summaries, await actorsById(db, ids)] as const;
-    }),
-    statusesAbout(
-      ctx,
-      page.leads.map((l) => l.statusSeq),
-    ),
+  const [owner, page, inForce] = await Promise.all([
+    ownerAccount(ctx),
+    pageGroups(db, query.request, query.groupedTypes),
+    anyFilterInForce(db, "notifications", query.request.now),
+  ]);
+  // Group sizes and samples (with their accounts) while the statuses are read.
+  const [summaries, statuses] = await Promise.all([
+    summarizeGroups(db, page),
+    statusesAbout(ctx, page.leads, { owner, inForce }),
   ]);
   const shown = new Map<string, MastodonAccount>();
-  const accountId = (iri: string): string[] => {
-    const row = accounts.get(iri);
-    if (row === undefined) return [];
+  const accountId = (row: AccountRow): string => {
     const account = serializeActor(config, row);
     shown.set(account.id, account);
-    return [account.id];
+    return account.id;
   };
   const groups: MastodonNotificationGroup[] = [];
   const groupStatuses = new Map<string, MastodonStatus>();
   for (const lead of page.leads) {
-    const status = lead.statusSeq === null ? undefined : statuses.get(lead.statusSeq);
-    if (lead.statusSeq !== null && status === undefined) continue;
+    const status = lead.target === "" ? undefined : statuses.get(lead.target);
+    if (lead.target !== "" && status === undefined) continue;
     if (status !== undefined) groupStatuses.set(status.id, status);
     const summary = lead.grouped ? summaries.get(lead.groupKey) : undefined;
     const samples = summary?.samples.map((s) => s.account) ?? [lead.account];
@@ -196,7 +238,7 @@ notificationsV2.get("/", async (c) => {
       serializeNotificationGroup({
         lead,
         summary,
-        sampleAccountIds: samples.flatMap(accountId),
+        sampleAccountIds: samples.map(accountId),
         statusId: status?.id,
       }),
     );
@@ -217,4 +259,40 @@ notificationsV2.get("/", async (c) => {
       oldest: page.leads.at(-1)?.id,
     }),
   );
+});
+
+/**
+ * How many groups the notifications newer than the `notifications` marker make (all, without
+ * one), as the grouped list would show them (`grouped_types[]`, `types[]`,
+ * `exclude_types[]`), counted up to `limit` (100, at most 1,000): Mastodon's
+ * `paginate_groups_by_min_id`, a walk up from the marker.
+ */
+notificationsV2.get("/unread_count", async (c) => {
+  const query = parseListQuery(c, true, UNREAD_LIMITS);
+  if (typeof query === "string") return jsonError(c, 400, query);
+  const { db } = c.var.ctx;
+  const readUpTo = await notificationsReadUpTo(db);
+  const { limit, types, now } = query.request;
+  const page = await pageGroups(
+    db,
+    { minId: readUpTo ?? 0n, limit, types, now },
+    query.groupedTypes,
+  );
+  return c.json({ count: page.leads.length });
+});
+
+/** Forgets every notification; answers `{}`. */
+notificationsV2.post("/clear", async (c) => {
+  await runBatch(c.var.ctx.db, [clearNotificationsStatement(c.var.ctx.db)]);
+  return c.json({});
+});
+
+/**
+ * Forgets a group (its key, or `ungrouped-<id>` for one notification); answers `{}` whether
+ * or not it was there, as Mastodon's `destroy_all` does.
+ */
+notificationsV2.post("/:group_key/dismiss", async (c) => {
+  const { db } = c.var.ctx;
+  await runBatch(db, [dismissGroupStatement(db, c.req.param("group_key"))]);
+  return c.json({});
 });

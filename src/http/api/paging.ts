@@ -7,7 +7,7 @@
 import * as v from "valibot";
 import { firstIssue } from "../../lib/issues";
 import { parseMastodonId } from "../../mastodon/ids";
-import type { ApiPageRequest } from "../../storage/pages";
+import type { ApiPageRequest, PageRequest } from "../../storage/pages";
 
 export interface Limits {
   /** When `limit` is not given. */
@@ -92,3 +92,21 @@ export function linkHeader(input: LinkInput): Record<string, string> {
   ];
   return { Link: links.join(", ") };
 }
+
+/**
+ * The same cursors for a list paged by storage's `seq` (follows and follow requests, which
+ * Mastodon pages by its follow's own id rather than a time): a cursor beyond any `seq` is
+ * the end of the list.
+ */
+export function bySeq(request: ApiPageRequest): PageRequest {
+  const seq = (id: bigint | undefined) =>
+    id === undefined ? undefined : Number(id > MAX_SEQ ? MAX_SEQ : id);
+  return {
+    maxId: seq(request.maxId),
+    sinceId: seq(request.sinceId),
+    minId: seq(request.minId),
+    limit: request.limit,
+  };
+}
+
+const MAX_SEQ = BigInt(Number.MAX_SAFE_INTEGER);

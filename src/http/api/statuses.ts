@@ -15,6 +15,8 @@ import { VISIBILITIES } from "../../storage/schema";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { Flag, readInput } from "./input";
+import { STATUS_SCOPES, statusThreads } from "./status-threads";
+import { visibleStatusById } from "./thread-views";
 import { boostStatus, statusById, statusesOf } from "./views";
 
 /** Characters per status (Mastodon's default is 500; a single-user instance can afford more). */
@@ -26,7 +28,7 @@ statuses.use(
   requireOwner({
     read: "read:statuses",
     write: "write:statuses",
-    except: [[/\/(un)?favourite$/, "write:favourites"]],
+    except: STATUS_SCOPES,
   }),
 );
 
@@ -98,10 +100,13 @@ statuses.post("/", async (c) => {
   return answer(c, result);
 });
 
-/** A note's status, or a boost's (Mastodon answers the boost, the original inside it). */
+/**
+ * A note's status, any the owner may see, or a boost's (Mastodon answers the boost, the
+ * original inside it).
+ */
 statuses.get("/:id", async (c) => {
   const id = parseMastodonId(c.req.param("id"));
-  const status = id === undefined ? undefined : await statusById(c.var.ctx, id);
+  const status = id === undefined ? undefined : await visibleStatusById(c.var.ctx, id);
   return status === undefined ? jsonError(c, 404, "no such status") : c.json(status);
 });
 
@@ -215,3 +220,6 @@ statuses.get("/:id/deliveries", async (c) => {
     }),
   });
 });
+
+// A status's context, history, source, who liked and boosted it; pins and bookmarks.
+statuses.route("/", statusThreads);

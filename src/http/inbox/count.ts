@@ -22,6 +22,10 @@ const COUNTED_TYPES = new Set([
   "EmojiReact",
 ]);
 
+/** What a 202 meant: applied, a repeat, or dropped by the owner's blocks. */
+const accepted = (duplicate: boolean | undefined, dropped: string | undefined) =>
+  dropped ?? (duplicate ? "duplicate" : "accepted");
+
 export function countActivities(): MiddlewareHandler<InboxEnv> {
   return async function countActivities(c, next) {
     await next();
@@ -29,7 +33,7 @@ export function countActivities(): MiddlewareHandler<InboxEnv> {
     const { status } = c.res;
     recorder().inc("activitypub_inbox_activities_total", {
       type: type !== undefined && COUNTED_TYPES.has(type) ? type : "Other",
-      result: status !== 202 ? String(status) : c.get("duplicate") ? "duplicate" : "accepted",
+      result: status !== 202 ? String(status) : accepted(c.get("duplicate"), c.get("dropped")),
     });
   };
 }

@@ -2,6 +2,9 @@
 import type { Activity } from "../../activitypub/activity";
 import type { AppEnv } from "../../env";
 
+/** Why an activity was accepted and dropped unread (`blocks.ts`). */
+export type InboxRefusal = "blocked_domain" | "blocked_actor";
+
 export type InboxEnv = {
   Bindings: AppEnv["Bindings"];
   Variables: AppEnv["Variables"] & {
@@ -17,5 +20,7 @@ export type InboxEnv = {
     signer: string;
     /** Set when the activity was received before and nothing changed. */
     duplicate: boolean;
+    /** Set when the owner's blocks dropped the activity (`blocks.ts`): nothing was stored. */
+    dropped: InboxRefusal;
   };
 };

@@ -3,17 +3,18 @@
  * the same chain of steps, cheapest first, each refusing with its own status:
  *
  *   count → limit by address (429) → read the activity (413, 415, 400, 403)
- *         → verify its signature (401, 403) → limit by sending host (429)
- *         → skip a repeat (202) → apply it (202)
+ *         → verify its signature (401, 403; 202 for a blocked domain's)
+ *         → limit by sending host (429) → drop a blocked sender's or a repeat (202)
+ *         → apply it (202)
  */
 import { Hono } from "hono";
 import { jsonError } from "../responses";
 import { applyActivity } from "./apply";
+import { screenActivity } from "./blocks";
 import { countActivities } from "./count";
 import type { InboxEnv } from "./env";
 import { readActivity } from "./envelope";
 import { limitByAddress, limitBySender } from "./limits";
-import { skipRepeats } from "./repeats";
 import { verifySignature } from "./signature";
 
 export const inboxes = new Hono<InboxEnv>();
@@ -24,7 +25,7 @@ const chain = [
   readActivity(),
   verifySignature(),
   limitBySender(),
-  skipRepeats(),
+  screenActivity(),
   applyActivity,
 ] as const;
 

@@ -10,6 +10,7 @@ import { isGone } from "../../cache/actors";
 import { KeyStore } from "../../cache/key-store";
 import { findActor } from "../../storage/actors";
 import { jsonError } from "../responses";
+import { drop } from "./blocks";
 import type { InboxEnv } from "./env";
 
 export function verifySignature(): MiddlewareHandler<InboxEnv> {
@@ -32,6 +33,8 @@ export function verifySignature(): MiddlewareHandler<InboxEnv> {
         selfDelete &&
         keyBelongsTo(verified.keyId, actor) &&
         (await isGone(ctx, actor));
+      // The owner blocked the key's domain: nothing was fetched, nothing is kept (`blocks.ts`).
+      if (verified.reason === "blockedDomain") return drop(c, "blocked_domain");
       if (verified.reason === "foreignKey") {
         return forbidden(c, "keyOwnerMismatch: the signing key is not on the actor's host");
       }
