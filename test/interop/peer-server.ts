@@ -16,6 +16,7 @@ import {
   Accept,
   type Activity,
   Announce,
+  Block,
   Create,
   Delete,
   Endpoints,
@@ -248,10 +249,17 @@ export class PeerServer {
         })),
       }))
       .authorize(authorize);
-    this.federation.setOutboxDispatcher("/users/{identifier}/outbox", (_ctx, identifier) => ({
+    this.federation.setOutboxDispatcher("/users/{identifier}/outbox", (ctx, identifier) => ({
       items: [...this.notes.values()]
         .filter((n) => n.attributionId?.href === this.actorId(identifier))
-        .map((n) => new Create({ id: new URL(`${n.id?.href}/activity`), object: n })),
+        .map(
+          (n) =>
+            new Create({
+              id: new URL(`${n.id?.href}/activity`),
+              actor: ctx.getActorUri(identifier),
+              object: n,
+            }),
+        ),
     }));
     this.federation
       .setInboxListeners("/users/{identifier}/inbox", "/inbox")
@@ -285,6 +293,7 @@ export class PeerServer {
       .on(Delete, (ctx, activity) => this.record(ctx, activity))
       .on(Like, (ctx, activity) => this.record(ctx, activity))
       .on(Announce, (ctx, activity) => this.record(ctx, activity))
+      .on(Block, (ctx, activity) => this.record(ctx, activity))
       .onError((_ctx, error) => console.error("peer: inbox listener failed", error));
   }
 

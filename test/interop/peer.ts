@@ -3,7 +3,7 @@
  * test makes its actors do: follow, post, reply, like, boost, undo, edit, delete, rename or
  * delete themselves, approve a follower.
  */
-import { generateCryptoKeyPair } from "@fedify/fedify";
+import { generateCryptoKeyPair, signRequest } from "@fedify/fedify";
 import {
   Accept,
   type Activity,
@@ -24,6 +24,15 @@ import {
 import { now, type PeerOptions, PeerServer } from "./peer-server";
 
 export type Audience = "public" | "unlisted" | "followers" | "direct";
+
+export interface PostOptions {
+  readonly content: string;
+  readonly audience?: Audience;
+  /** The actors it is sent to (those it addresses or mentions). */
+  readonly to: readonly string[];
+  readonly mention?: readonly string[];
+  readonly inReplyTo?: string;
+}
 
 export class Peer extends PeerServer {
   private readonly lookups = new Map<string, Actor>();
@@ -95,17 +104,75 @@ export class Peer extends PeerServer {
 
   /**
    * Publishes a note, sent to `to` (the actors it addresses or mentions). Returns its id.
+   * With no one in `to`, it is only on the peer: at its URL and in the outbox.
    */
-  async post(
+  async post(username: string, options: PostOptions): Promise<string> {
+    const create = this.compose(username, options);
+    if (options.to.length > 0) {
+      await this.send(username, await this.recipients(options.to), create);
+    }
+    return create.objectId?.href ?? "";
+  }
+
+  /**
+   * Publishes a note and delivers its `Create` to one actor with `deliverTo`: the note's id
+   * and the inbox's answer.
+   */
+  async postTo(
+    target: string,
     username: string,
-    options: {
-      content: string;
-      audience?: Audience;
-      to: readonly string[];
-      mention?: readonly string[];
-      inReplyTo?: string;
-    },
-  ): Promise<string> {
+    options: Omit<PostOptions, "to">,
+  ): Promise<{ id: string; activity: string; status: number }> {
+    const create = this.compose(username, { ...options, to: [target] });
+    const status = await this.deliverTo(target, username, create);
+    return { id: create.objectId?.href ?? "", activity: create.id?.href ?? "", status };
+  }
+
+  /** Likes a note and delivers the `Like` with `deliverTo`: its id and the inbox's answer. */
+  async likeTo(
+    target: string,
+    username: string,
+    objectId: string,
+  ): Promise<{ id: string; status: number }> {
+    const like = new Like({
+      id: this.newId(username, "likes"),
+      actor: this.uri(username),
+      object: new URL(objectId),
+    });
+    return { id: like.id?.href ?? "", status: await this.deliverTo(target, username, like) };
+  }
+
+  /**
+   * POSTs an activity to an actor's inbox, signed here (draft-cavage, the actor's RSA key),
+   * and answers the status: Fedify's `sendActivity` throws on anything but 2xx and keeps the
+   * status to itself, which a test of "accepted and dropped" (202) needs to see.
+   */
+  async deliverTo(target: string, username: string, activity: Activity): Promise<number> {
+    const inbox = (await this.lookup(target)).inboxId;
+    if (inbox === null) throw new Error(`no inbox for ${target}`);
+    const [key] = await this.context().getActorKeyPairs(username);
+    if (key === undefined) throw new Error(`no key for ${username}`);
+    if (activity.id !== null) this.sent.set(activity.id.href, activity);
+    const body = JSON.stringify(
+      await activity.toJsonLd({ format: "compact", contextLoader: this.context().contextLoader }),
+    );
+    const request = await signRequest(
+      new Request(inbox, {
+        method: "POST",
+        headers: { "content-type": "application/activity+json" },
+        body,
+      }),
+      key.privateKey,
+      key.keyId,
+      { spec: "draft-cavage-http-signatures-12" },
+    );
+    const response = await fetch(request);
+    await response.body?.cancel();
+    return response.status;
+  }
+
+  /** A new note of the actor's, kept by the peer, and its `Create` (not sent). */
+  private compose(username: string, options: PostOptions): Create {
     const id = this.newId(username, "notes");
     const followers = new URL(`${this.actorId(username)}/followers`);
     const mentioned = (options.mention ?? []).map((m) => new URL(m));
@@ -128,15 +195,13 @@ export class Peer extends PeerServer {
       ...addressing,
     });
     this.notes.set(id.href, note);
-    const create = new Create({
+    return new Create({
       id: new URL(`${id.href}/activity`),
       actor: this.uri(username),
       object: note,
       published: note.published,
       ...addressing,
     });
-    await this.send(username, await this.recipients(options.to), create);
-    return id.href;
   }
 
   /** Edits one of this peer's notes and sends the `Update`. */
