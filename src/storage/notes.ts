@@ -102,6 +102,11 @@ export function liveNoteOfQuery(db: Db, which: { id: string; author: string }) {
     );
 }
 
+/** Whether a note is stored, deleted or not (a query, to run alone or in a batch). */
+export function storedNoteQuery(db: Db, id: string) {
+  return db.select({ seq: notes.seq }).from(notes).where(eq(notes.id, id));
+}
+
 /** Notes by `seq` (storage's own key), deleted ones too, in one round trip. */
 export function notesBySeq(db: Db, seqs: readonly number[]): Promise<NoteRow[]> {
   return readInSlices(db, seqs, (slice) =>

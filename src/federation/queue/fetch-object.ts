@@ -1,7 +1,9 @@
 /**
- * A `fetchObject` message: a remote note fetched and stored, either the note a `Create` gave
- * only by URL (the received activity is marked processed once it is settled) or the note a
- * stored reply answers (its context); or a remote account refreshed (`fetch-account.ts`).
+ * A `fetchObject` message: a remote note fetched and stored: the note a `Create` gave only by
+ * URL (the received activity is marked processed once it is settled), the note a stored reply
+ * answers (its context), or the note a followed account boosted (its boost, stored already,
+ * shows in the home timeline once the note is here); or a remote account refreshed
+ * (`fetch-account.ts`).
  * Nothing is asked of a blocked domain, and nothing a blocked account wrote is stored.
  */
 import { hostOf } from "../../activitypub/parse";
@@ -15,6 +17,7 @@ import { runBatch } from "../../storage/db";
 import { markProcessed, markProcessedStatements } from "../../storage/inbox";
 import { insertNoteStatements } from "../../storage/notes";
 import { mentionStatements } from "../../storage/notifications";
+import { recountReactions } from "../../storage/reactions";
 import { isKeptAway } from "../../storage/safety";
 import { concernsOwner, remoteNote } from "../remote-notes";
 import { fetchAbove, storedAlready } from "../threads";
@@ -26,8 +29,10 @@ export type Fetched = "done" | "retry";
 
 export async function fetchObject(ctx: AppContext, message: FetchObjectMessage): Promise<Fetched> {
   if (message.purpose === "account") return refreshAccount(ctx, message.id);
-  // A thread's note stored meanwhile (looked at twice): only the chain above it goes on.
-  if (message.purpose === "context" && (await storedAlready(ctx, message))) return "done";
+  // A thread's note stored meanwhile (looked at twice): only the chain above it goes on. A
+  // boosted note stored meanwhile (boosted twice) is done with.
+  const fetchedOnce = message.purpose === "context" || message.purpose === "boost";
+  if (fetchedOnce && (await storedAlready(ctx, message))) return "done";
   // Not to be had: the activity that named it is settled, a thread's note not asked again.
   const settled = async () => {
     if (message.purpose === "context") await rememberFetch(ctx.cache, message.id, "failed");
@@ -71,6 +76,8 @@ export async function fetchObject(ctx: AppContext, message: FetchObjectMessage):
     ...insertNoteStatements(ctx.db, stored),
     // A note created by URL only notifies like one sent whole; a thread's context does not.
     ...(message.purpose === "create" ? mentionStatements(ctx.db, { owner, note, receivedAt }) : []),
+    // A boosted note counts the boosts that waited for it.
+    ...(message.purpose === "boost" ? [recountReactions(ctx.db, note.id)] : []),
     ...markProcessedStatements(ctx.db, { id: message.inboxId, at: receivedAt }),
   ]);
   if (message.purpose === "context") await fetchAbove(ctx, { note, above: message.above ?? 0 });

@@ -33,15 +33,16 @@ const Deliver = v.object({
 
 /**
  * Fetch a remote object and store it: the note a `Create` only named by URL (`inboxId` set:
- * the received activity to mark processed), or the note a stored reply answers (context),
- * or a remote account the owner looked at (`account`: `id` is the actor's; its document, its
+ * the received activity to mark processed), the note a stored reply answers (context), the
+ * note a followed account boosted (`boost`: its boost is stored and waits for it), or a
+ * remote account the owner looked at (`account`: `id` is the actor's; its document, its
  * recent posts and pins, its collections' totals).
  */
 const FetchObject = v.object({
   v: Version,
   type: v.literal("fetchObject"),
   id: Url,
-  purpose: v.picklist(["create", "context", "account"]),
+  purpose: v.picklist(["create", "context", "boost", "account"]),
   /** The id of the received activity waiting for this, if any. */
   inboxId: v.optional(Url),
   /**
