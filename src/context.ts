@@ -25,6 +25,8 @@ export interface Platform {
   readonly queue: Queue;
   /** One `HostState` object per remote host (`HOST_STATE`). */
   readonly hosts: DurableObjectNamespace<HostState>;
+  /** The owner's uploaded files (`MEDIA`): attachments, avatar and header. */
+  readonly bucket: R2Bucket;
   readonly now: Clock;
 }
 
@@ -48,6 +50,7 @@ export function createPlatform(env: Env, options: ContextOptions = {}): Platform
     cache: env.ACTOR_CACHE,
     queue: env.DELIVERY_QUEUE,
     hosts: env.HOST_STATE,
+    bucket: env.MEDIA,
     now,
   };
 }

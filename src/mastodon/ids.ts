@@ -8,7 +8,7 @@
  * storage can compute the same number in SQL (`storage/ids.ts`), where it is indexed:
  * - statuses share one space: a note's low bits are even, a boost's odd;
  * - accounts: a remote account's are odd, the owner's 0;
- * - notifications and apps use all 16 bits.
+ * - notifications, apps and uploaded media use all 16 bits.
  *
  * The numbers pass 2^53, so they are BigInts here and strings in JSON, never `number`.
  */
@@ -18,7 +18,7 @@ export const MAX_ID_TIME = 2 ** 47 - 1;
 /** The largest id (2^63 − 1). */
 export const MAX_ID = (1n << 63n) - 1n;
 
-export type IdKind = "note" | "boost" | "account" | "notification" | "app";
+export type IdKind = "note" | "boost" | "account" | "notification" | "app" | "media";
 
 /** The time part of an id: `ms` clamped into what an id can hold. */
 export function idTime(ms: number): bigint {
@@ -84,11 +84,14 @@ export const accountId = (actor: Stamped): string =>
 /** A notification's id (as `notificationIdSql` computes it). */
 export const notificationId = (row: Stamped): string =>
   mastodonId("notification", row.createdAt, row.seq);
+/** An uploaded file's id (as `mediaIdSql` computes it). */
+export const mediaId = (row: Stamped): string => mastodonId("media", row.createdAt, row.seq);
 
 /**
  * The id of a note's `index`th attachment (at most 16 are stored): the note's time, 12 bits
- * of its `seq` and 4 of the index. Attachments are never looked up by id, so these need only
- * be distinct within a note and shaped like the others.
+ * of its `seq` and 4 of the index. A remote note's attachments are never looked up by id,
+ * so these need only be distinct within a note and shaped like the others (the owner's own
+ * uploads carry their media row's id instead).
  */
 export function attachmentId(
   note: { readonly seq: number; readonly published: Date },

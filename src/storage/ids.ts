@@ -6,7 +6,7 @@
  * compared with a bound parameter cast to an integer, never returned as a JavaScript number.
  */
 import { type SQL, sql } from "drizzle-orm";
-import { actors, notes, notifications, oauthApps, reactions } from "./schema";
+import { actors, media, notes, notifications, oauthApps, reactions } from "./schema";
 
 export const noteIdSql = (): SQL =>
   sql`((${notes.published} << 16) | ((${notes.seq} & 32767) << 1))`;
@@ -16,6 +16,7 @@ export const accountIdSql = (): SQL =>
   sql`((${actors.createdAt} << 16) | ((${actors.seq} & 32767) << 1) | 1)`;
 export const appIdSql = (): SQL =>
   sql`((${oauthApps.createdAt} << 16) | (${oauthApps.seq} & 65535))`;
+export const mediaIdSql = (): SQL => sql`((${media.createdAt} << 16) | (${media.seq} & 65535))`;
 export const notificationIdSql = (): SQL =>
   sql`((${notifications.createdAt} << 16) | (${notifications.seq} & 65535))`;
 

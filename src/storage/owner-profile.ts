@@ -32,6 +32,8 @@ export function profileDefaults(owner: OwnerProfile): Profile {
     privacy: owner.manuallyApprovesFollowers ? "private" : "public",
     sensitive: false,
     language: null,
+    avatarKey: null,
+    headerKey: null,
   };
 }
 

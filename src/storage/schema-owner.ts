@@ -112,6 +112,12 @@ export const profile = sqliteTable("profile", {
   privacy: text("privacy", { enum: VISIBILITIES }).notNull(),
   sensitive: integer("sensitive", { mode: "boolean" }).notNull(),
   language: text("language"),
+  /**
+   * The uploaded avatar and header: their keys in the media bucket (`media.key`, which ends
+   * in the file's extension); null for none, when the configured URL (if any) is shown.
+   */
+  avatarKey: text("avatar_key"),
+  headerKey: text("header_key"),
   updatedAt: timestamp("updated_at").notNull(),
 });
 export type ProfileRow = typeof profile.$inferSelect;

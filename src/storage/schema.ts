@@ -142,11 +142,23 @@ export type NoteColumns = Omit<
   NoteRow,
   "seq" | "pinnedAt" | "deletedAt" | "likesCount" | "sharesCount"
 >;
+/**
+ * An attachment as the note carries it (the shape we emit, and what we keep of a remote
+ * one): `type` is the ActivityStreams type (`Document`, `Image`, `Video`, `Audio`).
+ */
 export interface NoteAttachment {
   readonly type: string;
   readonly mediaType?: string;
   readonly url: string;
+  /** Alt text. */
   readonly name?: string;
+  readonly width?: number;
+  readonly height?: number;
+  readonly blurhash?: string;
+  /** Mastodon's `focalPoint`: x and y, each in [-1, 1]. */
+  readonly focalPoint?: readonly [number, number];
+  /** For the owner's own upload: its media row's Mastodon id, kept across edits. */
+  readonly mediaId?: string;
 }
 
 /** One row per addressee of a note (`to`, `cc`, and ours `bto`/`bcc`, never published). */
@@ -433,5 +445,6 @@ export * from "./schema-conversations";
 export * from "./schema-counts";
 export * from "./schema-history";
 export * from "./schema-lists";
+export * from "./schema-media";
 export * from "./schema-owner";
 export * from "./schema-safety";

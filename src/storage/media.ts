@@ -1,0 +1,126 @@
+/**
+ * The owner's uploaded files (`schema-media.ts`): written once uploaded, described until a
+ * post attaches them, attached in the post's batch, swept by the cron when never attached or
+ * when their note is gone.
+ */
+import { and, asc, eq, inArray, isNotNull, isNull, lt, notExists, or, sql } from "drizzle-orm";
+import type { Db, Statement } from "./db";
+import { idIs, mediaIdSql } from "./ids";
+import { type MediaRow, media, type NewMediaRow, notes, profile } from "./schema";
+
+/** Stores a new file's row; the row, with its `seq`. */
+export async function insertMedia(db: Db, row: NewMediaRow): Promise<MediaRow> {
+  const [stored] = await db.insert(media).values(row).returning();
+  if (stored === undefined) throw new Error("the media row was not stored");
+  return stored;
+}
+
+/** A file by its Mastodon id. */
+export async function mediaByApiId(db: Db, id: bigint): Promise<MediaRow | undefined> {
+  const [row] = await db.select().from(media).where(idIs(mediaIdSql(), id));
+  return row;
+}
+
+/** Attachments by their Mastodon ids (at most a post's four), in no particular order. */
+export function attachmentsByApiIds(db: Db, ids: readonly bigint[]): Promise<MediaRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .select()
+    .from(media)
+    .where(and(eq(media.purpose, "attachment"), or(...ids.map((id) => idIs(mediaIdSql(), id)))));
+}
+
+/** A note's files, in order. */
+export function mediaOfNote(db: Db, note: string): Promise<MediaRow[]> {
+  return db.select().from(media).where(eq(media.note, note)).orderBy(asc(media.position));
+}
+
+/** What may change of a file before (and, through an edit, after) it is attached. */
+export interface MediaDescription {
+  readonly description?: string | null;
+  readonly focus?: readonly [number, number] | null;
+}
+
+function describedAs(change: MediaDescription) {
+  return {
+    ...(change.description === undefined ? {} : { description: change.description }),
+    ...(change.focus === undefined
+      ? {}
+      : { focusX: change.focus?.[0] ?? null, focusY: change.focus?.[1] ?? null }),
+  };
+}
+
+/** Changes a file's description or focus; the row as it is now. */
+export async function describeMedia(
+  db: Db,
+  seq: number,
+  change: MediaDescription,
+): Promise<MediaRow | undefined> {
+  const set = describedAs(change);
+  if (Object.keys(set).length === 0) {
+    const [row] = await db.select().from(media).where(eq(media.seq, seq));
+    return row;
+  }
+  const [row] = await db.update(media).set(set).where(eq(media.seq, seq)).returning();
+  return row;
+}
+
+/**
+ * Attaches files to a note, in the order given, in the post's (or edit's) batch: what the
+ * note held before and no longer names is let go (the cron removes it). A file attached to
+ * another note is left as it is (the caller refuses it first).
+ */
+export function attachMediaStatements(db: Db, note: string, seqs: readonly number[]): Statement[] {
+  const release = db
+    .update(media)
+    .set({ note: null, position: null })
+    .where(
+      and(eq(media.note, note), seqs.length === 0 ? undefined : sql`${media.seq} not in ${seqs}`),
+    );
+  const attach = seqs.map((seq, position) =>
+    db
+      .update(media)
+      .set({ note, position })
+      .where(and(eq(media.seq, seq), or(isNull(media.note), eq(media.note, note)))),
+  );
+  return [release, ...attach];
+}
+
+/**
+ * Files the cron may remove, oldest first: attachments never attached by `before`; files
+ * whose note is deleted or gone; avatars and headers the profile no longer shows, made
+ * before `before`.
+ */
+export function sweepableMedia(db: Db, before: Date, limit: number): Promise<MediaRow[]> {
+  const noteGone = notExists(
+    db
+      .select({ one: sql`1` })
+      .from(notes)
+      .where(and(eq(notes.id, media.note), isNull(notes.deletedAt))),
+  );
+  const current = db
+    .select({ key: sql`coalesce(${profile.avatarKey}, '')` })
+    .from(profile)
+    .union(db.select({ key: sql`coalesce(${profile.headerKey}, '')` }).from(profile));
+  return db
+    .select()
+    .from(media)
+    .where(
+      or(
+        and(eq(media.purpose, "attachment"), isNull(media.note), lt(media.createdAt, before)),
+        and(isNotNull(media.note), noteGone),
+        and(
+          inArray(media.purpose, ["avatar", "header"]),
+          lt(media.createdAt, before),
+          sql`${media.key} not in ${current}`,
+        ),
+      ),
+    )
+    .orderBy(asc(media.createdAt))
+    .limit(limit);
+}
+
+/** Forgets files' rows, once their objects are gone from the bucket. */
+export function deleteMediaStatement(db: Db, seqs: readonly number[]): Statement {
+  return db.delete(media).where(inArray(media.seq, [...seqs]));
+}
