@@ -3,6 +3,7 @@
  * accounts (follows both ways, blocks, mutes, blocked domains), and the accounts search,
  * with WebFinger when asked to resolve.
  */
+import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { accountId } from "../src/mastodon/ids";
 import { actors, blocks, domainBlocks, mutes } from "../src/storage/schema";
@@ -192,15 +193,44 @@ describe("search", { timeout: 20_000 }, () => {
     expect(await names("q=ali&following=true")).toEqual(["alice@search-a.test"]);
     expect(await names("q=ali&limit=1")).toEqual(["ali@search-d.test"]);
     expect(await names("q=ali&limit=1&offset=2")).toEqual(["alicia@search-b.test"]);
-    // LIKE's wildcards are plain characters.
-    expect(await names("q=%25")).toEqual(["bob@search-a.test"]);
+    // A display name matches by the start of any of its words.
+    expect(await names("q=100")).toEqual(["bob@search-a.test"]);
+    expect(await names("q=bobb")).toEqual(["bob@search-a.test"]);
+    expect(await names("q=iddell")).toEqual([]);
+    // Punctuation alone is no word to look for; query syntax typed is plain text.
+    expect(await names("q=%25")).toEqual([]);
     expect(await names("q=_")).toEqual([]);
     expect(await names("q=")).toEqual([]);
-    // A query longer than D1 takes in a LIKE pattern matches by its beginning.
+    expect(await names(`q=${encodeURIComponent('ali" OR "bob')}`)).toEqual([]);
+    expect(await names(`q=${encodeURIComponent("ali*")}`)).toHaveLength(3);
     expect(await names(`q=${"b".repeat(120)}`)).toEqual([]);
     expect(await names(`q=${encodeURIComponent("é".repeat(60))}`)).toEqual([]);
     // The owner is an account too.
     expect(await names("q=own")).toEqual(["owner"]);
+  });
+
+  it("follows an account's renaming and forgetting, whatever code writes them", async () => {
+    const carl = await seedActor("carl", "search-e.test", "Carl Sagan");
+    expect(await names("q=sagan")).toEqual(["carl@search-e.test"]);
+    // An Update of the actor, as the inbox stores one (an upsert's update).
+    await db()
+      .insert(actors)
+      .values({
+        id: carl.iri,
+        type: "Person",
+        preferredUsername: "carl",
+        domain: "search-e.test",
+        name: "Carl Cosmos",
+        inbox: `${carl.iri}/inbox`,
+        fetchedAt: tick(),
+        createdAt: tick(),
+      })
+      .onConflictDoUpdate({ target: actors.id, set: { name: "Carl Cosmos" } });
+    expect(await names("q=sagan")).toEqual([]);
+    expect(await names("q=cosmos")).toEqual(["carl@search-e.test"]);
+    await db().delete(actors).where(eq(actors.id, carl.iri));
+    expect(await names("q=cosmos")).toEqual([]);
+    expect(await names("q=carl")).toEqual([]);
   });
 
   it("resolves a handle by WebFinger only when asked to", async () => {

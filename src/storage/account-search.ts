@@ -1,10 +1,12 @@
 /**
  * Finding stored accounts by what the owner types (Mastodon's `accounts/search`): the start of
  * a username, a word of a display name, or a handle's start (`user@ho`). Exact usernames come
- * first, then the accounts the owner follows. A single user's instance stores thousands of
- * actors at most, so the match reads the table rather than an index of its own.
+ * first, then the accounts the owner follows. The words are found in `actors_search` (FTS5
+ * over usernames, display names and domains, kept by triggers): a search reads the accounts
+ * it matches, not the table; a display name matches by the start of any of its words, as
+ * Mastodon's does.
  */
-import { and, eq, exists, type SQL, sql } from "drizzle-orm";
+import { and, eq, exists, sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { type ActorRow, actors, follows } from "./schema";
 
@@ -21,37 +23,33 @@ export interface AccountSearch {
   readonly offset: number;
 }
 
-/** D1 refuses a LIKE pattern longer than 50 bytes. */
-const MAX_PATTERN_BYTES = 50;
+/** Whether FTS5's tokenizer finds a word in `text` (letters or digits). */
+const hasWord = (text: string) => /[\p{L}\p{N}]/u.test(text);
 
 /**
- * A LIKE pattern for what begins with `text` (or, after `%`, contains it), `text` matched
- * literally (a backslash escapes the wildcards) and cut to what fits D1's limit.
+ * `text` as an FTS5 prefix phrase: its words in order, the last one a prefix (`"john d"*`
+ * matches `john_doe`), quotes doubled so that nothing typed is read as query syntax.
  */
-function pattern(before: "" | "%", text: string): string {
-  const encoder = new TextEncoder();
-  let kept = "";
-  for (const char of text) {
-    const next = kept + char.replace(/[\\%_]/g, (c) => `\\${c}`);
-    if (encoder.encode(`${before}${next}%`).byteLength > MAX_PATTERN_BYTES) break;
-    kept = next;
-  }
-  return `${before}${kept}%`;
+const prefixPhrase = (text: string) => `"${text.replaceAll('"', '""')}"*`;
+
+/** The full-text query for a search, or undefined when it holds no word to look for. */
+function matchOf(search: Pick<AccountSearch, "username" | "host">): string | undefined {
+  const { username, host } = search;
+  const terms = [
+    hasWord(username)
+      ? `${host === undefined ? "{preferred_username name}" : "preferred_username"} : ${prefixPhrase(username)}`
+      : undefined,
+    host !== undefined && hasWord(host) ? `domain : ${prefixPhrase(host)}` : undefined,
+  ].filter((term) => term !== undefined);
+  return terms.length === 0 ? undefined : terms.join(" AND ");
 }
 
-const like = (column: SQL | typeof actors.name, likePattern: string) =>
-  sql`${column} like ${likePattern} escape '\\'`;
-
 /** Stored accounts matching the search, best first. */
-export function searchAccounts(db: Db, search: AccountSearch): Promise<ActorRow[]> {
-  const { username, host, owner } = search;
-  const matches: SQL | undefined =
-    host === undefined
-      ? sql`(${like(sql`${actors.preferredUsername}`, pattern("", username))} or ${like(actors.name, pattern("%", username))})`
-      : and(
-          like(sql`${actors.preferredUsername}`, pattern("", username)),
-          like(sql`${actors.domain}`, pattern("", host)),
-        );
+export async function searchAccounts(db: Db, search: AccountSearch): Promise<ActorRow[]> {
+  const { username, owner } = search;
+  const match = matchOf(search);
+  if (match === undefined) return [];
+  const matches = sql`${actors.seq} in (select rowid from actors_search where actors_search match ${match})`;
   const followed = exists(
     db
       .select({ one: sql`1` })
@@ -64,7 +62,7 @@ export function searchAccounts(db: Db, search: AccountSearch): Promise<ActorRow[
         ),
       ),
   );
-  return db
+  return await db
     .select()
     .from(actors)
     .where(and(matches, search.following ? followed : undefined))
