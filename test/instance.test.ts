@@ -68,6 +68,8 @@ const MEDIA = {
   video_size_limit: 99 * 1024 * 1024,
   video_frame_rate_limit: 120,
   video_matrix_limit: 8_294_400,
+  // The longest alt text an upload or an edit may carry (refused above it).
+  description_limit: 1500,
 };
 // Ice Cubes: all four non-optional Ints. Elk: `max_options`, `max_characters_per_option`.
 const POLLS = {

@@ -16,6 +16,27 @@ function image(url: string | undefined): Record<string, string> | undefined {
   return mediaType === undefined ? { type: "Image", url } : { type: "Image", mediaType, url };
 }
 
+/** The owner's pictures as shown: their URLs, when there are any. */
+export interface ProfileImages {
+  readonly avatar: string | undefined;
+  readonly header: string | undefined;
+}
+
+/**
+ * Where the owner's avatar and header are: the file uploaded (served from `/media/`), else
+ * the one the vars name, else none. The actor and the client API show the same.
+ */
+export function profileImages(
+  config: Config,
+  profile: Pick<Profile, "avatarKey" | "headerKey">,
+): ProfileImages {
+  const { owner, urls } = config;
+  return {
+    avatar: profile.avatarKey === null ? owner.avatarUrl : urls.media(profile.avatarKey),
+    header: profile.headerKey === null ? owner.headerUrl : urls.media(profile.headerKey),
+  };
+}
+
 /** The media type of an image, from its file extension; undefined when unknown. */
 export function guessImageType(url: string): string | undefined {
   const ext = new URL(url).pathname.split(".").pop()?.toLowerCase();
@@ -37,13 +58,15 @@ export function guessImageType(url: string): string | undefined {
 }
 
 /**
- * The owner's actor, with every field Mastodon reads: the username, images and moves from
- * the configuration, what the owner says about themselves from their profile. A bot is a
+ * The owner's actor, with every field Mastodon reads: the username and moves from the
+ * configuration, what the owner says about themselves and their pictures from their profile
+ * (`profileImages`). A bot is a
  * `Service`, as on Mastodon.
  */
 export function toActor(config: Config, state: LocalActorState, profile: Profile) {
   const { owner, urls } = config;
   const u = urls.owner;
+  const images = profileImages(config, profile);
   return {
     "@context": CONTEXT,
     id: u.id,
@@ -63,8 +86,8 @@ export function toActor(config: Config, state: LocalActorState, profile: Profile
     published: state.createdAt.toISOString(),
     publicKey: { id: u.keyId, owner: u.id, publicKeyPem: state.publicKeyPem },
     endpoints: { sharedInbox: urls.sharedInbox },
-    icon: image(owner.avatarUrl),
-    image: image(owner.headerUrl),
+    icon: image(images.avatar),
+    image: image(images.header),
     tag: [],
     attachment: profile.fields.map((f) => ({
       type: "PropertyValue",

@@ -1,6 +1,6 @@
 /** Discovery: WebFinger, host-meta and the NodeInfo links document. */
 import { Hono } from "hono";
-import { guessImageType } from "../activitypub/actor";
+import { guessImageType, profileImages } from "../activitypub/actor";
 import {
   filterLinks,
   type Jrd,
@@ -10,15 +10,19 @@ import {
 } from "../activitypub/webfinger";
 import type { AppEnv, Config } from "../env";
 import { SCOPES } from "../mastodon/scopes";
+import { effectiveProfile, profileQuery } from "../storage/owner-profile";
 import { jsonError } from "./responses";
 
 /** CORS: `middleware/cors.ts`, for every path under `/.well-known/`. */
 export const wellKnown = new Hono<AppEnv>();
 
-wellKnown.get("/webfinger", (c) => {
+wellKnown.get("/webfinger", async (c) => {
   const parsed = parseResource(c.req.query("resource"));
   if (!parsed.ok) return jsonError(c, 400, parsed.error);
-  const jrd = findLocalJrd(c.var.ctx.config, parsed.resource);
+  const { config, db } = c.var.ctx;
+  // The avatar is the profile's (an upload) or the configured one.
+  const { avatar } = profileImages(config, effectiveProfile(config.owner, await profileQuery(db)));
+  const jrd = findLocalJrd(config, { resource: parsed.resource, avatar });
   if (jrd === undefined) return jsonError(c, 404, "no such account on this server");
   return c.body(JSON.stringify(filterLinks(jrd, c.req.queries("rel") ?? [])), 200, {
     "Content-Type": "application/jrd+json; charset=utf-8",
@@ -69,7 +73,10 @@ wellKnown.get("/nodeinfo", (c) => {
 });
 
 /** The owner or the instance actor, by `acct:` (case-insensitive, like Mastodon) or by URL. */
-function findLocalJrd(config: Config, resource: WebFingerResource): Jrd | undefined {
+function findLocalJrd(
+  config: Config,
+  { resource, avatar }: { resource: WebFingerResource; avatar: string | undefined },
+): Jrd | undefined {
   const { owner, urls, host } = config;
   const ownerJrd = () =>
     toJrd({
@@ -77,10 +84,7 @@ function findLocalJrd(config: Config, resource: WebFingerResource): Jrd | undefi
       host,
       id: urls.owner.id,
       profile: urls.owner.profile,
-      avatar:
-        owner.avatarUrl === undefined
-          ? undefined
-          : { href: owner.avatarUrl, type: guessImageType(owner.avatarUrl) },
+      avatar: avatar === undefined ? undefined : { href: avatar, type: guessImageType(avatar) },
     });
   const instanceJrd = () =>
     toJrd({

@@ -3,7 +3,10 @@
  * emits them: the fields apps decode to sign in and to size their composer. What a client
  * needs of each is said in `test/instance.test.ts`.
  */
+import { profileImages } from "../activitypub/actor";
 import type { Config } from "../env";
+import { MEDIA_LIMITS } from "../media/process";
+import { MAX_DESCRIPTION_LENGTH } from "../media/types";
 import type { InstanceCounts } from "../storage/instance";
 import type { Profile } from "../storage/owner-profile";
 import { SOFTWARE } from "../version";
@@ -24,8 +27,6 @@ export const MAX_MEDIA_ATTACHMENTS = 4;
 /** Every URL in a status counts as this many characters. */
 export const CHARACTERS_RESERVED_PER_URL = 23;
 
-const MB = 1024 * 1024;
-
 /** Mastodon 4.3's media limits, with the types it accepts for the formats Outpost takes. */
 const MEDIA_ATTACHMENTS = {
   supported_mime_types: [
@@ -40,13 +41,12 @@ const MEDIA_ATTACHMENTS = {
     "audio/mp3",
     "audio/ogg",
   ],
-  image_size_limit: 16 * MB,
-  /** 7680 × 4320 pixels. */
-  image_matrix_limit: 33_177_600,
-  video_size_limit: 99 * MB,
+  image_size_limit: MEDIA_LIMITS.image,
+  image_matrix_limit: MEDIA_LIMITS.imageMatrix,
+  video_size_limit: MEDIA_LIMITS.video,
   video_frame_rate_limit: 120,
-  /** 3840 × 2160 pixels. */
-  video_matrix_limit: 8_294_400,
+  video_matrix_limit: MEDIA_LIMITS.videoMatrix,
+  description_limit: MAX_DESCRIPTION_LENGTH,
 };
 
 /** Mastodon's poll limits (durations in seconds: five minutes to a month). */
@@ -87,9 +87,9 @@ function title(input: InstanceInput): string {
 }
 
 /** An image standing for the instance: the owner's header, else their avatar. */
-function thumbnailUrl(config: Config): string {
-  const { owner, origin } = config;
-  return owner.headerUrl ?? owner.avatarUrl ?? `${origin}/headers/missing.png`;
+function thumbnailUrl(input: InstanceInput): string {
+  const { avatar, header } = profileImages(input.config, input.profile);
+  return header ?? avatar ?? `${input.config.origin}/headers/missing.png`;
 }
 
 function statuses(input: InstanceInput) {
@@ -111,7 +111,7 @@ export function serializeInstance(input: InstanceInput) {
     source_url: "",
     description: input.profile.note,
     usage: { users: { active_month: 1 } },
-    thumbnail: { url: thumbnailUrl(config) },
+    thumbnail: { url: thumbnailUrl(input) },
     // Mastodon's app icons in several sizes; Outpost has none to offer.
     icon: [],
     languages: ["en"],
@@ -150,7 +150,7 @@ export function serializeInstanceV1(input: InstanceInput, counts: InstanceCounts
     version: compatibleVersion(),
     urls: { streaming_api: streamingUrl(config.origin) },
     stats: { user_count: 1, status_count: counts.statuses, domain_count: counts.domains },
-    thumbnail: thumbnailUrl(config),
+    thumbnail: thumbnailUrl(input),
     languages: ["en"],
     registrations: false,
     approval_required: false,

@@ -5,6 +5,7 @@
  * storage computes them in SQL.
  * Pure: what they need is read beforehand (`storage/statuses.ts`).
  */
+import { profileImages } from "../activitypub/actor";
 import { fieldValueToHtml, textToHtml } from "../activitypub/text";
 import type { Config } from "../env";
 import type { AccountRow } from "../storage/account-rows";
@@ -13,6 +14,7 @@ import type { Profile } from "../storage/owner-profile";
 import type { ReactionRow } from "../storage/schema";
 import type { StatusData } from "../storage/statuses";
 import { accountId, attachmentId, boostId, noteId, ownerAccountId } from "./ids";
+import { noteAttachmentView, serializeAttachment } from "./media";
 
 const iso = (d: Date | null | undefined) => (d == null ? null : d.toISOString());
 
@@ -30,8 +32,9 @@ export interface OwnerData extends OwnerCounts {
 export function serializeOwner(config: Config, createdAt: Date, data: OwnerData) {
   const { profile } = data;
   const { owner, urls } = config;
-  const avatar = owner.avatarUrl ?? `${config.origin}/avatars/missing.png`;
-  const header = owner.headerUrl ?? `${config.origin}/headers/missing.png`;
+  const images = profileImages(config, profile);
+  const avatar = images.avatar ?? `${config.origin}/avatars/missing.png`;
+  const header = images.header ?? `${config.origin}/headers/missing.png`;
   return {
     id: ownerAccountId(createdAt),
     username: owner.username,
@@ -139,22 +142,13 @@ export function serializeStatus(view: StatusView, item: NoteWithTags) {
     visibility: note.visibility,
     sensitive: note.sensitive,
     spoiler_text: note.summary ?? "",
-    media_attachments: (note.attachments ?? []).map((a, i) => ({
-      id: attachmentId(note, i),
-      type: a.mediaType?.startsWith("image/")
-        ? "image"
-        : a.mediaType?.startsWith("video/")
-          ? "video"
-          : a.mediaType?.startsWith("audio/")
-            ? "audio"
-            : "unknown",
-      url: a.url,
-      preview_url: a.url,
-      remote_url: a.url,
-      description: a.name ?? null,
-      meta: null,
-      blurhash: null,
-    })),
+    // The owner's uploads answer with their media ids; a remote file with its URL as
+    // `remote_url` and an id of its own (`attachmentId`).
+    media_attachments: (note.attachments ?? []).map((a, i) =>
+      serializeAttachment(
+        noteAttachmentView(a, { id: attachmentId(note, i), local: note.attributedTo === ownerId }),
+      ),
+    ),
     application: null,
     mentions,
     tags: tags

@@ -1,6 +1,12 @@
 /** What processing an upload makes of it (`process.ts`), and what storing it needs. */
 import type { MediaKind } from "../storage/schema";
 
+/**
+ * The longest alt text, in characters (Mastodon's `MediaAttachment::MAX_DESCRIPTION_LENGTH`):
+ * an upload's or an edit's longer one is refused, a remote one cut.
+ */
+export const MAX_DESCRIPTION_LENGTH = 1500;
+
 /** An upload checked by its bytes, stripped of metadata, described: ready to store. */
 export interface ProcessedFile {
   readonly kind: MediaKind;

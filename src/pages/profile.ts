@@ -1,5 +1,6 @@
 /** The owner's profile page, what a browser gets at the actor's URL. */
 import { html, raw } from "hono/html";
+import { profileImages } from "../activitypub/actor";
 import { fieldValueToHtml, textToHtml } from "../activitypub/text";
 import type { Config } from "../env";
 import type { ProfileSummary } from "../storage/profile";
@@ -11,13 +12,14 @@ export function profilePage(config: Config, summary: ProfileSummary) {
   const { profile } = summary;
   const handle = `@${owner.username}@${host}`;
   const name = shownName(config, profile);
+  const { avatar, header } = profileImages(config, profile);
   return layout({
     title: `${name} (${handle})`,
     description: profile.note,
     alternate: urls.owner.id,
     body: html`<header class="profile">
-${owner.headerUrl === undefined ? "" : html`<img class="header" src="${owner.headerUrl}" alt="">`}
-${owner.avatarUrl === undefined ? "" : html`<img class="avatar" src="${owner.avatarUrl}" alt="">`}
+${header === undefined ? "" : html`<img class="header" src="${header}" alt="">`}
+${avatar === undefined ? "" : html`<img class="avatar" src="${avatar}" alt="">`}
 <h1>${name}</h1>
 <p class="handle">${handle}</p>
 ${raw(textToHtml(profile.note))}

@@ -30,9 +30,13 @@ export function attachmentsByApiIds(db: Db, ids: readonly bigint[]): Promise<Med
     .where(and(eq(media.purpose, "attachment"), or(...ids.map((id) => idIs(mediaIdSql(), id)))));
 }
 
-/** A note's files, in order. */
+/** A note's files as it shows them now, in order (not those an edit set aside). */
 export function mediaOfNote(db: Db, note: string): Promise<MediaRow[]> {
-  return db.select().from(media).where(eq(media.note, note)).orderBy(asc(media.position));
+  return db
+    .select()
+    .from(media)
+    .where(and(eq(media.note, note), isNotNull(media.position)))
+    .orderBy(asc(media.position));
 }
 
 /** What may change of a file before (and, through an edit, after) it is attached. */
@@ -66,14 +70,15 @@ export async function describeMedia(
 }
 
 /**
- * Attaches files to a note, in the order given, in the post's (or edit's) batch: what the
- * note held before and no longer names is let go (the cron removes it). A file attached to
- * another note is left as it is (the caller refuses it first).
+ * Attaches files to a note, in the order given, in the post's (or edit's) batch. What the
+ * note held before and no longer names stays the note's, out of place (`position` null): an
+ * earlier version in its history still shows it, and it goes when the note does. A file
+ * attached to another note is left as it is (the caller refuses it first).
  */
 export function attachMediaStatements(db: Db, note: string, seqs: readonly number[]): Statement[] {
-  const release = db
+  const setAside = db
     .update(media)
-    .set({ note: null, position: null })
+    .set({ position: null })
     .where(
       and(eq(media.note, note), seqs.length === 0 ? undefined : sql`${media.seq} not in ${seqs}`),
     );
@@ -83,15 +88,15 @@ export function attachMediaStatements(db: Db, note: string, seqs: readonly numbe
       .set({ note, position })
       .where(and(eq(media.seq, seq), or(isNull(media.note), eq(media.note, note)))),
   );
-  return [release, ...attach];
+  return [setAside, ...attach];
 }
 
 /**
- * Files the cron may remove, oldest first: attachments never attached by `before`; files
- * whose note is deleted or gone; avatars and headers the profile no longer shows, made
- * before `before`.
+ * What makes a file removable at `before`: an attachment never attached by then; a file
+ * whose note is deleted or gone; an avatar or header the profile no longer shows, made before
+ * then.
  */
-export function sweepableMedia(db: Db, before: Date, limit: number): Promise<MediaRow[]> {
+function sweepable(db: Db, before: Date) {
   const noteGone = notExists(
     db
       .select({ one: sql`1` })
@@ -102,22 +107,41 @@ export function sweepableMedia(db: Db, before: Date, limit: number): Promise<Med
     .select({ key: sql`coalesce(${profile.avatarKey}, '')` })
     .from(profile)
     .union(db.select({ key: sql`coalesce(${profile.headerKey}, '')` }).from(profile));
+  return or(
+    and(eq(media.purpose, "attachment"), isNull(media.note), lt(media.createdAt, before)),
+    and(isNotNull(media.note), noteGone),
+    and(
+      inArray(media.purpose, ["avatar", "header"]),
+      lt(media.createdAt, before),
+      sql`${media.key} not in ${current}`,
+    ),
+  );
+}
+
+/** Files the cron may remove (see `sweepable`), oldest first. */
+export function sweepableMedia(db: Db, before: Date, limit: number): Promise<MediaRow[]> {
   return db
     .select()
     .from(media)
-    .where(
-      or(
-        and(eq(media.purpose, "attachment"), isNull(media.note), lt(media.createdAt, before)),
-        and(isNotNull(media.note), noteGone),
-        and(
-          inArray(media.purpose, ["avatar", "header"]),
-          lt(media.createdAt, before),
-          sql`${media.key} not in ${current}`,
-        ),
-      ),
-    )
+    .where(sweepable(db, before))
     .orderBy(asc(media.createdAt))
     .limit(limit);
+}
+
+/**
+ * Forgets the rows of files `sweepableMedia` found, those still removable now (a post may
+ * have attached one since), answering their keys: the objects to delete from the bucket
+ * after. A row is never forgotten while a post or the profile names it, and a file whose
+ * row is gone is one no one names.
+ */
+export function forgetSweptMedia(
+  db: Db,
+  found: { seqs: readonly number[]; before: Date },
+): Promise<{ key: string }[]> {
+  return db
+    .delete(media)
+    .where(and(inArray(media.seq, [...found.seqs]), sweepable(db, found.before)))
+    .returning({ key: media.key });
 }
 
 /** Forgets files' rows, once their objects are gone from the bucket. */

@@ -3,12 +3,16 @@
  * changed, one `Update` of the actor goes to the followers' servers, addressed as Mastodon
  * addresses its own (public; here with the followers in `cc`, which is how the fan-out
  * finds them). Unlocking the account lets in everyone who was waiting, as Mastodon does.
+ * A new avatar or header is stored as a file first, then named by the profile in the same
+ * change; the file it replaces is left to the cron (`sweepMedia`).
  */
 import { toActor } from "../../activitypub/actor";
 import { PUBLIC_COLLECTION } from "../../activitypub/context";
 import { newObjectId } from "../../activitypub/urls";
 import { type PublicChange, purgePublic } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
+import { saveMedia } from "../../media/store";
+import type { ProcessedFile } from "../../media/types";
 import type { Statement } from "../../storage/db";
 import { acceptFollowStatement, followRequests } from "../../storage/follows";
 import { forgetFollowRequestNotification } from "../../storage/notifications";
@@ -28,6 +32,8 @@ const PUBLIC_KEYS = [
   "bot",
   "discoverable",
   "indexable",
+  "avatarKey",
+  "headerKey",
 ] as const satisfies readonly (keyof Profile)[];
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -45,6 +51,28 @@ export interface ProfileUpdate {
   readonly profile: Profile;
   /** The `Update` sent, when what others see changed. */
   readonly activityId: string | undefined;
+}
+
+/** New pictures for the profile, checked and stripped (`processUpload`); none when absent. */
+export interface ProfileImageFiles {
+  readonly avatar?: ProcessedFile | undefined;
+  readonly header?: ProcessedFile | undefined;
+}
+
+/**
+ * Stores the new pictures in the bucket, each with its row; the profile keys that name them,
+ * to apply with the rest of the change. A file stored for a change that then fails is never
+ * shown, and the cron removes it a day later.
+ */
+export async function saveProfileImages(
+  ctx: Pick<AppContext, "db" | "bucket" | "now">,
+  files: ProfileImageFiles,
+): Promise<Pick<ProfileChanges, "avatarKey" | "headerKey">> {
+  const [avatar, header] = await Promise.all([
+    files.avatar && saveMedia(ctx, files.avatar, { purpose: "avatar" }),
+    files.header && saveMedia(ctx, files.header, { purpose: "header" }),
+  ]);
+  return { avatarKey: avatar?.key, headerKey: header?.key };
 }
 
 /**

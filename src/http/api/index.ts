@@ -17,6 +17,7 @@ import { followRequests } from "./follow-requests";
 import { instance } from "./instance";
 import { listRoutes, lists } from "./lists";
 import { markers } from "./markers";
+import { media } from "./media";
 import { notificationsV1, notificationsV2 } from "./notifications";
 import { profile } from "./profile";
 import { blocksList, domainBlocks, mutesList, safetyActions } from "./safety";
@@ -31,6 +32,7 @@ api.route("/", instance);
 api.route("/", trends);
 api.route("/", startup);
 api.route("/v1/statuses", statuses);
+api.route("/", media);
 api.route("/v1/bookmarks", bookmarks);
 api.route("/v1/favourites", favourites);
 // Before the accounts router: its `/:id` would take `verify_credentials` for an id.

@@ -1,12 +1,15 @@
 /**
  * Reading `PATCH /api/v1/accounts/update_credentials` as Mastodon does: JSON, a url-encoded
  * form or multipart, fields as `fields_attributes[0][name]` (an object keyed "0", "1"...) or
- * a JSON list, and Mastodon's limits, each broken one reported as its 422 reports it.
+ * a JSON list, the avatar and header as files of a multipart body, and Mastodon's limits,
+ * each broken one reported as its 422 reports it.
  */
 import type { Context } from "hono";
 import * as v from "valibot";
-import type { ProfileChanges } from "../../federation/publish/profile";
+import type { ProfileChanges, ProfileImageFiles } from "../../federation/publish/profile";
 import { firstIssue } from "../../lib/issues";
+import { processUpload } from "../../media/process";
+import type { ProcessedFile } from "../../media/types";
 import { Flag, readBody } from "./input";
 
 /** Mastodon's limits for a local account (`Account`, `Account::Field`). */
@@ -19,10 +22,11 @@ export const PROFILE_LIMITS = {
 } as const;
 
 /**
- * The largest body taken: room for the avatar and header an app may send, so that the answer
- * can say that images are not supported yet rather than that the body is too large.
+ * The largest body taken: room for an avatar and a header of Mastodon 4.3's 8 MB each (what
+ * apps check against), so that a picture over this server's smaller limit (`processUpload`)
+ * is told that limit rather than that the body is too large.
  */
-export const MAX_PROFILE_BODY_BYTES = 8 * 1024 * 1024;
+export const MAX_PROFILE_BODY_BYTES = 17 * 1024 * 1024;
 
 /** Text, trimmed as Mastodon trims it; `null` (some apps send it to clear a value) is empty. */
 const Text = v.pipe(
@@ -72,7 +76,12 @@ interface Problem {
 }
 
 export type ProfileInput =
-  | { readonly ok: true; readonly changes: ProfileChanges }
+  | {
+      readonly ok: true;
+      readonly changes: ProfileChanges;
+      /** New pictures, to store before the change names them (`saveProfileImages`). */
+      readonly images: ProfileImageFiles;
+    }
   | {
       readonly ok: false;
       readonly status: 400 | 413 | 422;
@@ -97,18 +106,33 @@ function givenImage(value: unknown): boolean {
   return !(value instanceof File && value.size === 0 && value.name === "");
 }
 
+const IMAGE_NAMES = ["avatar", "header"] as const;
+
 /**
- * Profile images are not stored yet: an app that sends one is told so (422), rather than
- * shown a success while the picture stays as it was.
+ * The avatar and header sent, each checked by its bytes and stripped of its metadata
+ * (`processUpload`, which takes pictures only, up to its profile limit). What is wrong with
+ * one is a problem of its attribute, told with the rest (422, as Mastodon's validation,
+ * even for a file too large).
  */
-function imageProblems(input: v.InferOutput<typeof Update>): Problem[] {
-  return (["avatar", "header"] as const)
-    .filter((name) => givenImage(input[name]))
-    .map((name) => ({
-      attribute: name,
-      code: "ERR_UNSUPPORTED",
-      description: "cannot be changed: this server does not store profile images yet",
-    }));
+async function readImages(
+  input: v.InferOutput<typeof Update>,
+  problems: Problem[],
+): Promise<ProfileImageFiles> {
+  const files: { avatar?: ProcessedFile; header?: ProcessedFile } = {};
+  for (const name of IMAGE_NAMES) {
+    const value = input[name];
+    if (!givenImage(value)) continue;
+    const refuse = (description: string) =>
+      problems.push({ attribute: name, code: "ERR_INVALID", description });
+    if (!(value instanceof File)) {
+      refuse("must be a file, sent as multipart/form-data");
+      continue;
+    }
+    const processed = await processUpload(value, name);
+    if (processed.ok) files[name] = processed.file;
+    else refuse(`is invalid: ${processed.reason}`);
+  }
+  return files;
 }
 
 /** The fields as Mastodon keeps them: blank pairs dropped, then checked. */
@@ -153,7 +177,7 @@ export async function readProfileInput(c: Context): Promise<ProfileInput> {
     return { ok: false, status: 422, body: { error: `Validation failed: ${key} ${message}` } };
   }
   const input = parsed.output;
-  const problems = imageProblems(input);
+  const problems: Problem[] = [];
   if (input.display_name !== undefined && length(input.display_name) > PROFILE_LIMITS.displayName) {
     problems.push(tooLong("display_name", PROFILE_LIMITS.displayName));
   }
@@ -164,6 +188,7 @@ export async function readProfileInput(c: Context): Promise<ProfileInput> {
     input.fields_attributes === undefined
       ? undefined
       : readFields(input.fields_attributes, problems);
+  const images = await readImages(input, problems);
   if (problems.length > 0) {
     const messages = problems.map((p) => `${human(p.attribute)} ${p.description}`);
     const details: Record<string, { error: string; description: string }[]> = {};
@@ -194,5 +219,6 @@ export async function readProfileInput(c: Context): Promise<ProfileInput> {
       sensitive: source?.sensitive,
       language: source?.language,
     },
+    images,
   };
 }

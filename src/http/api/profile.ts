@@ -1,13 +1,14 @@
 /**
  * The owner's profile and preferences, shaped like Mastodon's client API:
  * `GET /api/v1/accounts/verify_credentials`, `PATCH /api/v1/accounts/update_credentials`,
- * `GET /api/v1/preferences`. Mounted before the accounts router, whose `/:id` would take
- * `verify_credentials` for an id; its paths share that router's prefix, so each route
- * carries its own auth rather than a `use("*")` that would reach the accounts routes too.
+ * `DELETE /api/v1/profile/avatar` and `/header` (Mastodon 4.2), `GET /api/v1/preferences`.
+ * Mounted before the accounts router, whose `/:id` would take `verify_credentials` for an
+ * id; its paths share that router's prefix, so each route carries its own auth rather than
+ * a `use("*")` that would reach the accounts routes too.
  */
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
-import { updateProfile } from "../../federation/publish/profile";
+import { saveProfileImages, updateProfile } from "../../federation/publish/profile";
 import { serializeCredentialAccount, serializePreferences } from "../../mastodon/profile";
 import { countFollowRequests } from "../../storage/follows";
 import { readProfile } from "../../storage/owner-profile";
@@ -44,9 +45,25 @@ profile.get(
 profile.patch("/v1/accounts/update_credentials", accountScopes, async (c) => {
   const input = await readProfileInput(c);
   if (!input.ok) return c.json(input.body, input.status);
-  await updateProfile(c.var.ctx, input.changes);
+  const { ctx } = c.var;
+  const images = await saveProfileImages(ctx, input.images);
+  await updateProfile(ctx, { ...input.changes, ...images });
   return credentials(c);
 });
+
+/**
+ * Removes the uploaded avatar or header: the configured one (or none) shows again, and
+ * others are sent the change. Removing what is not there changes nothing, and is no error.
+ */
+for (const [path, key] of [
+  ["/v1/profile/avatar", "avatarKey"],
+  ["/v1/profile/header", "headerKey"],
+] as const) {
+  profile.delete(path, accountScopes, async (c) => {
+    await updateProfile(c.var.ctx, { [key]: null });
+    return credentials(c);
+  });
+}
 
 profile.get("/v1/preferences", accountScopes, async (c) => {
   const { db, config } = c.var.ctx;
