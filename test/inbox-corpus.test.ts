@@ -4,7 +4,8 @@
  * repository (../shared/corpus); without it this test says so and skips.
  */
 import { describe, expect, it } from "vitest";
-import { idOf, isObject } from "../src/activitypub/parse";
+import { idOf, isObject, type JsonObject } from "../src/activitypub/parse";
+import { parseNote } from "../src/activitypub/remote-note";
 import { importPrivateKey } from "../src/signatures/algorithms";
 import { fromBase64, generateRsaKeyPair } from "../src/signatures/keys";
 import { seedFollow } from "./helpers";
@@ -90,5 +91,60 @@ describe("the real-world corpus", () => {
     expect(serverErrors).toEqual([]);
     // Most activities get through the gate and into the handlers, not only refusals.
     expect(statuses.get(202) ?? 0).toBeGreaterThan(60);
+  });
+
+  it("reads the files of its notes, bounded, in each server's shape", async (context) => {
+    const res = await fetch("http://fediverse.admin/corpus");
+    if (res.status === 404) {
+      context.skip("../shared/corpus/fixtures is not present: nothing to read");
+      return;
+    }
+    const corpus = (await res.json()) as CorpusFile[];
+    const notes = new Map<string, NonNullable<ReturnType<typeof parseNote>>>();
+    for (const { file, document } of corpus) {
+      const object: unknown = isObject(document) ? (document.object ?? document) : undefined;
+      const parsed = isObject(object) ? parseNote(object as JsonObject) : undefined;
+      if (parsed !== undefined) notes.set(file, parsed);
+    }
+    const attachments = [...notes.values()].flatMap((n) => n.attachments);
+    expect(attachments.length).toBeGreaterThan(20);
+    for (const note of notes.values()) expect(note.attachments.length).toBeLessThanOrEqual(16);
+    for (const a of attachments) {
+      expect(a.url).toMatch(/^https?:\/\//);
+      expect(a.name?.length ?? 0).toBeLessThanOrEqual(1500);
+    }
+    const first = (file: string) => notes.get(file)?.attachments[0];
+    expect(first("pixelfed/vernissage-fixtures/statusCase02.json")).toMatchObject({
+      type: "Image",
+      blurhash: "U9AmM5?GIp9b~UNGoeRk4=E2oeax4;ofxtWB",
+      width: 1620,
+      height: 1080,
+      name: expect.stringMatching(/^Stickers on the glass/),
+    });
+    expect(
+      first("gotosocial/serialised-by-typeconverter/TestStatusWithTagsToASFromDB.json"),
+    ).toMatchObject({
+      name: "Black and white image of some 50's style text saying: Welcome On Board",
+      focalPoint: [-0.5, 0.5],
+    });
+    expect(first("mastodon/lemmy-assets/objects__note_2.json")).toMatchObject({
+      type: "Document",
+      focalPoint: [0, 0],
+      width: 1500,
+      height: 1095,
+    });
+    // PeerTube: the playable MP4 of the largest height up to 720p, from the HLS playlist's tags.
+    expect(first("peertube/lemmy-assets/objects__video.json")).toMatchObject({
+      type: "Video",
+      mediaType: "video/mp4",
+      height: 360,
+      url: expect.stringMatching(/-360-fragmented\.mp4$/),
+    });
+    expect(
+      first("peertube/akkoma-fixtures/peertube__video-object-mpegURL-only.json"),
+    ).toMatchObject({
+      height: 720,
+      url: expect.stringMatching(/-720-fragmented\.mp4$/),
+    });
   });
 });

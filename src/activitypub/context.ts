@@ -25,6 +25,8 @@ const EXTENSIONS = {
   discoverable: "toot:discoverable",
   indexable: "toot:indexable",
   Emoji: "toot:Emoji",
+  blurhash: "toot:blurhash",
+  focalPoint: { "@container": "@list", "@id": "toot:focalPoint" },
   schema: "http://schema.org#",
   PropertyValue: "schema:PropertyValue",
   value: "schema:value",

@@ -1,5 +1,5 @@
 /** Builders of note documents, from stored rows or from the owner's post about to be stored. */
-import type { NoteColumns, NoteRow, NoteTagRow } from "../storage/schema";
+import type { NoteAttachment, NoteColumns, NoteRow, NoteTagRow } from "../storage/schema";
 import { CONTEXT } from "./context";
 
 export type NoteTag = Pick<NoteTagRow, "type" | "name" | "href">;
@@ -9,6 +9,26 @@ export interface NoteRelations {
   readonly to: readonly string[];
   readonly cc: readonly string[];
   readonly tags: readonly NoteTag[];
+}
+
+/**
+ * An attachment as Mastodon federates one (`ActivityPub::NoteSerializer::
+ * MediaAttachmentSerializer`): type, media type, URL, alt text and blurhash always (null when
+ * there is none), the focal point, width and height when known. Our own bookkeeping (the
+ * upload's media id) stays home.
+ */
+export function toAttachment(attachment: NoteAttachment) {
+  const { type, mediaType, url, name, blurhash, focalPoint, width, height } = attachment;
+  return {
+    type,
+    mediaType: mediaType ?? null,
+    url,
+    name: name ?? null,
+    blurhash: blurhash ?? null,
+    ...(focalPoint === undefined ? {} : { focalPoint: [focalPoint[0], focalPoint[1]] }),
+    ...(width === undefined ? {} : { width }),
+    ...(height === undefined ? {} : { height }),
+  };
 }
 
 /** A note as an ActivityStreams object, without `@context` (for embedding). */
@@ -27,7 +47,7 @@ export function toNote(row: NoteColumns, relations: NoteRelations) {
     url: row.url ?? row.id,
     to: relations.to,
     cc: relations.cc,
-    attachment: row.attachments ?? [],
+    attachment: (row.attachments ?? []).map(toAttachment),
     tag: relations.tags.map((t) => ({
       type: t.type,
       name: t.type === "Hashtag" ? `#${t.name}` : t.type === "Mention" ? `@${t.name}` : t.name,

@@ -17,6 +17,7 @@ import {
   NOTE_TYPES,
   typeOf,
 } from "./parse";
+import { MAX_ATTACHMENTS, parseAttachments, videoAttachment } from "./remote-attachment";
 import { escapeHtml } from "./text";
 
 export type ParsedTag = Pick<NoteTagRow, "type" | "name" | "href">;
@@ -45,7 +46,12 @@ export interface ParsedNote {
  * allows 16 attachments, Mastodon 4; a post with a hundred mentions and emoji is rare; an
  * address list beyond a hundred is a mass mailing, and each address is a row written.
  */
-export const NOTE_LIST_LIMITS = { to: 128, cc: 128, tag: 100, attachment: 16 } as const;
+export const NOTE_LIST_LIMITS = {
+  to: 128,
+  cc: 128,
+  tag: 100,
+  attachment: MAX_ATTACHMENTS,
+} as const;
 
 export interface ParseNoteOptions {
   /** The owner's id: an address or mention of the owner is read wherever it stands. */
@@ -100,22 +106,6 @@ function parseTags(value: unknown, owner: string | undefined): ParsedTag[] {
   return tags.filter((t, i) => tags.findIndex((u) => same(t, u)) === i);
 }
 
-function parseAttachments(value: unknown): NoteAttachment[] {
-  const attachments: NoteAttachment[] = [];
-  for (const item of capped(value, { max: NOTE_LIST_LIMITS.attachment, list: "attachment" })) {
-    if (!isObject(item)) continue;
-    const url = firstLink(item.url) ?? asUrl(item.href);
-    if (url === undefined) continue;
-    attachments.push({
-      type: typeOf(item) ?? "Document",
-      mediaType: asString(item.mediaType),
-      url,
-      name: asString(item.name),
-    });
-  }
-  return attachments;
-}
-
 /** The note in an object, or undefined when it is not one we store. */
 export function parseNote(
   object: JsonObject,
@@ -137,6 +127,9 @@ export function parseNote(
   }
   const content = localized(object, "content");
   const name = asString(object.name);
+  const attachments = parseAttachments(object.attachment);
+  // A PeerTube video carries its file in `url`, not in `attachment`.
+  const video = type === "Video" && attachments.length === 0 ? videoAttachment(object) : undefined;
   // Misskey's `_misskey_content` is MFM source; `content` is the HTML to show.
   let html = content.text ?? "";
   if (html === "" && name !== undefined) html = `<p>${escapeHtml(name)}</p>`;
@@ -155,7 +148,7 @@ export function parseNote(
     to: parseAudience(object.to, "to", owner),
     cc: parseAudience(object.cc, "cc", owner),
     tags: parseTags(object.tag, owner),
-    attachments: parseAttachments(object.attachment),
+    attachments: video === undefined ? attachments : [video],
   };
 }
 

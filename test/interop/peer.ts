@@ -11,6 +11,7 @@ import {
   Announce,
   Create,
   Delete,
+  Document,
   Follow,
   Like,
   Mention,
@@ -32,6 +33,17 @@ export interface PostOptions {
   readonly to: readonly string[];
   readonly mention?: readonly string[];
   readonly inReplyTo?: string;
+  /** Files it carries, as `Document`s (the peer does not serve them). */
+  readonly attachments?: readonly PeerAttachment[];
+}
+
+export interface PeerAttachment {
+  readonly url: string;
+  readonly mediaType: string;
+  /** Alt text. */
+  readonly name?: string;
+  readonly width?: number;
+  readonly height?: number;
 }
 
 export class Peer extends PeerServer {
@@ -192,6 +204,16 @@ export class Peer extends PeerServer {
       published: now(),
       replyTarget: options.inReplyTo === undefined ? null : new URL(options.inReplyTo),
       tags: mentioned.map((href) => new Mention({ href })),
+      attachments: (options.attachments ?? []).map(
+        (a) =>
+          new Document({
+            url: new URL(a.url),
+            mediaType: a.mediaType,
+            name: a.name ?? null,
+            width: a.width ?? null,
+            height: a.height ?? null,
+          }),
+      ),
       ...addressing,
     });
     this.notes.set(id.href, note);

@@ -1,20 +1,21 @@
 /**
  * The owner's text made into a note: its HTML, hashtags and mentions (each resolved to an
- * actor, through WebFinger when we do not know it), and its addressing, as we store it and
- * as the activity carrying it publishes it.
+ * actor, through WebFinger when we do not know it), its attachments, and its addressing, as
+ * we store it and as the activity carrying it publishes it.
  */
 import { addressFor } from "../../activitypub/addressing";
 import { composeHtml, findHandles, type ResolvedMention } from "../../activitypub/compose";
 import { type NoteRelations, toNote } from "../../activitypub/note";
 import type { AppContext } from "../../context";
 import type { NoteInput } from "../../storage/notes";
-import type { NoteRow, Visibility } from "../../storage/schema";
+import type { NoteAttachment, NoteRow, Visibility } from "../../storage/schema";
 import { resolveHandle } from "../resolve";
 
 /** Mentions resolved per post, at most: each may cost a WebFinger and an actor fetch. */
 const MAX_MENTIONS = 20;
 
 export interface StatusInput {
+  /** What the owner wrote; empty for a post of media alone. */
   readonly text: string;
   readonly visibility: Visibility;
   /** The Mastodon id of the status replied to (a boost's answers the note it boosts). */
@@ -42,6 +43,8 @@ export interface DraftInput {
   readonly published: Date;
   /** For an edit: when it was edited. */
   readonly updated?: Date;
+  /** The files it carries, in order (`attachments.ts` makes them of the owner's uploads). */
+  readonly attachments?: readonly NoteAttachment[];
 }
 
 /** The note a text makes: its HTML, tags, and addressing. */
@@ -82,11 +85,12 @@ export async function draftNote(ctx: AppContext, input: DraftInput): Promise<Not
       inReplyTo: parent?.id ?? null,
       content: composed.html,
       summary: status.spoilerText || null,
-      sensitive: status.sensitive ?? (status.spoilerText ?? "") !== "",
+      // A content warning makes a post sensitive whatever the flag says, as on Mastodon.
+      sensitive: (status.sensitive ?? false) || (status.spoilerText ?? "") !== "",
       language: status.language ?? null,
       visibility: status.visibility,
       url: urls.notePage(input.slug),
-      attachments: [],
+      attachments: [...(input.attachments ?? [])],
       published: input.published,
       updated: input.updated ?? null,
     },

@@ -1,7 +1,7 @@
 /**
  * The owner's posts: published, edited, deleted. Each action stores its rows and its
- * activity in one D1 batch, answers, and leaves delivery to the queue (one fan-out message
- * per activity, ids only).
+ * activity in one D1 batch (the files it attaches too), answers, and leaves delivery to the
+ * queue (one fan-out message per activity, ids only).
  */
 import { PUBLIC_COLLECTION } from "../../activitypub/context";
 import { newObjectId } from "../../activitypub/urls";
@@ -9,6 +9,7 @@ import { purgePublic } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
 import { runBatch } from "../../storage/db";
 import { keyStatement, noteOfKey } from "../../storage/idempotency";
+import { attachMediaStatements } from "../../storage/media";
 import { keepVersionStatements } from "../../storage/note-versions";
 import {
   editNoteStatements,
@@ -25,10 +26,33 @@ import {
 import type { NoteRow } from "../../storage/schema";
 import { noteOfStatusId } from "../../storage/statuses";
 import { startFanouts } from "../outbox";
+import {
+  chooseMedia,
+  describeAttached,
+  type MediaAttribute,
+  mediaOfEdit,
+  toNoteAttachment,
+} from "./attachments";
 import { type ActionResult, commit, fail } from "./commit";
 import { draftNote, noteObject, type StatusInput } from "./draft";
 
 export type { StatusInput } from "./draft";
+
+/** A post: its text and options, and the owner's uploads it carries (Mastodon media ids). */
+export interface PostInput extends StatusInput {
+  readonly mediaIds?: readonly string[];
+}
+
+/** An edit: what a post says, and, when given, its files (the set replaced, in order). */
+export interface EditInput extends Omit<StatusInput, "visibility" | "inReplyTo"> {
+  /** The files it carries from now on; undefined keeps those it has. */
+  readonly mediaIds?: readonly string[];
+  /** Alt text and focus of its files (Mastodon's `media_attributes`). */
+  readonly mediaAttributes?: readonly MediaAttribute[];
+}
+
+/** Mastodon's rule: a status has text, media, or both. */
+const blank = () => fail(422, "Validation failed: status can't be blank");
 
 /** The last segment of one of the owner's note ids: what its URLs are built from. */
 const slugOf = (note: Pick<NoteRow, "id">) => note.id.split("/").pop() ?? "";
@@ -42,13 +66,16 @@ async function ownNote(ctx: AppContext, id: bigint): Promise<NoteRow | undefined
 /** Posts a status. A repeated `Idempotency-Key` returns the post it made the first time. */
 export async function publishStatus(
   ctx: AppContext,
-  input: StatusInput,
+  input: PostInput,
   idempotencyKey?: string,
 ): Promise<ActionResult<NoteRow>> {
   const { db, config } = ctx;
   const earlier = () => (idempotencyKey === undefined ? undefined : noteOfKey(db, idempotencyKey));
   const before = await earlier();
   if (before !== undefined) return { ok: true, value: before };
+  const media = await chooseMedia(ctx, input.mediaIds ?? []);
+  if (!media.ok) return media;
+  if (input.text === "" && media.value.length === 0) return blank();
 
   let parent: NoteRow | undefined;
   if (input.inReplyTo !== undefined) {
@@ -57,7 +84,13 @@ export async function publishStatus(
   }
   const now = ctx.now();
   const slug = newObjectId(now);
-  const draft = await draftNote(ctx, { status: input, slug, parent, published: now });
+  const draft = await draftNote(ctx, {
+    status: input,
+    slug,
+    parent,
+    published: now,
+    attachments: media.value.map((row) => toNoteAttachment(row, config.urls)),
+  });
   const { to, cc } = draft.relations;
   const activity = {
     id: config.urls.noteActivity(slug),
@@ -70,6 +103,13 @@ export async function publishStatus(
   };
   const statements = [
     ...insertNoteStatements(db, draft),
+    ...(media.value.length === 0
+      ? []
+      : attachMediaStatements(
+          db,
+          draft.note.id,
+          media.value.map((row) => row.seq),
+        )),
     insertActivityStatement(db, {
       payload: activity,
       objectId: draft.note.id,
@@ -95,16 +135,33 @@ export async function publishStatus(
   return { ok: true, value: stored };
 }
 
-/** Edits a status (text, content warning, sensitivity): an `Update` to the same audience. */
+/**
+ * Edits a status (text, content warning, sensitivity, files and their alt text): an
+ * `Update` to the same audience.
+ */
 export async function editStatus(
   ctx: AppContext,
   id: bigint,
-  input: Omit<StatusInput, "visibility" | "inReplyTo">,
+  input: EditInput,
 ): Promise<ActionResult<NoteRow>> {
   const current = await ownNote(ctx, id);
   if (current === undefined) return fail(404, "no such status");
   const { db, config } = ctx;
   const { urls } = config;
+  const attributes = input.mediaAttributes ?? [];
+  const media =
+    input.mediaIds === undefined && attributes.length === 0
+      ? undefined
+      : await mediaOfEdit(ctx, { note: current.id, ids: input.mediaIds });
+  if (media !== undefined && !media.ok) return media;
+  const count = media === undefined ? (current.attachments ?? []).length : media.value.length;
+  if (input.text === "" && count === 0) return blank();
+  const attachments =
+    media === undefined
+      ? (current.attachments ?? [])
+      : (await describeAttached(ctx, media.value, attributes)).map((row) =>
+          toNoteAttachment(row, urls),
+        );
   const now = ctx.now();
   const slug = slugOf(current);
   const [parent, create] = await Promise.all([
@@ -117,6 +174,7 @@ export async function editStatus(
     parent,
     published: current.published,
     updated: now,
+    attachments,
   });
   const draft = { ...drafted, note: { ...drafted.note, url: current.url ?? drafted.note.url } };
   const object = noteObject(draft);
@@ -135,6 +193,13 @@ export async function editStatus(
       // The version the edit replaces, for the status's history.
       ...keepVersionStatements(db, draft.note),
       ...editNoteStatements(db, draft),
+      ...(input.mediaIds === undefined || media === undefined
+        ? []
+        : attachMediaStatements(
+            db,
+            current.id,
+            media.value.map((row) => row.seq),
+          )),
       insertActivityStatement(db, {
         payload: update,
         objectId: draft.note.id,

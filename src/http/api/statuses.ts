@@ -1,6 +1,5 @@
 /** The owner's statuses, shaped like Mastodon's client API (`/api/v1/statuses`). */
 import { type Context, Hono } from "hono";
-import * as v from "valibot";
 import type { AppEnv } from "../../env";
 import type { ActionResult } from "../../federation/publish/commit";
 import { react, unreact } from "../../federation/publish/reactions";
@@ -11,16 +10,15 @@ import { findNote, noteByApiId } from "../../storage/notes";
 import { activitiesAbout } from "../../storage/outbox";
 import { readProfile } from "../../storage/owner-profile";
 import { boostByApiId, findReaction } from "../../storage/reactions";
-import { VISIBILITIES } from "../../storage/schema";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
-import { Flag, readInput } from "./input";
+import { readInput } from "./input";
+import { blankText, CreateStatus, EditStatus } from "./status-input";
 import { STATUS_SCOPES, statusThreads } from "./status-threads";
 import { visibleStatusById } from "./thread-views";
 import { boostStatus, statusById, statusesOf } from "./views";
 
-/** Characters per status (Mastodon's default is 500; a single-user instance can afford more). */
-export const MAX_STATUS_LENGTH = 5000;
+export { MAX_STATUS_LENGTH } from "./status-input";
 
 export const statuses = new Hono<AppEnv>();
 statuses.use(
@@ -32,39 +30,6 @@ statuses.use(
   }),
 );
 
-const Text = v.pipe(
-  v.string("must be text"),
-  v.trim(),
-  v.minLength(1, "can't be blank"),
-  v.maxLength(MAX_STATUS_LENGTH, `is longer than ${MAX_STATUS_LENGTH} characters`),
-);
-const Common = {
-  spoiler_text: v.optional(
-    v.pipe(v.string("must be text"), v.maxLength(500, "is longer than 500 characters")),
-  ),
-  sensitive: v.optional(Flag),
-  language: v.optional(
-    v.pipe(v.string(), v.regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, "must be a language code")),
-  ),
-};
-const Create = v.object({
-  status: Text,
-  visibility: v.optional(v.picklist(VISIBILITIES, "must be public, unlisted, private or direct")),
-  in_reply_to_id: v.optional(
-    v.pipe(
-      v.string("must be a status id"),
-      v.rawTransform(({ dataset, addIssue, NEVER }) => {
-        const id = parseMastodonId(dataset.value);
-        if (id !== undefined) return id;
-        addIssue({ message: "must be a status id" });
-        return NEVER;
-      }),
-    ),
-  ),
-  ...Common,
-});
-const Edit = v.object({ status: Text, ...Common });
-
 /** Answers a status, or the action's error. */
 async function answer(c: Context<AppEnv>, result: ActionResult<{ seq: number }>) {
   if (!result.ok) return jsonError(c, result.status, result.error);
@@ -73,13 +38,16 @@ async function answer(c: Context<AppEnv>, result: ActionResult<{ seq: number }>)
 }
 
 statuses.post("/", async (c) => {
-  const input = await readInput(c, Create);
+  const input = await readInput(c, CreateStatus);
   if (!input.ok) return jsonError(c, input.status, input.error);
+  const blank = blankText(input.value);
+  if (blank !== undefined) return jsonError(c, 422, blank);
   const key = c.req.header("Idempotency-Key");
   if (key !== undefined && (key.length === 0 || key.length > 200)) {
     return jsonError(c, 422, "Validation failed: Idempotency-Key must be 1 to 200 characters");
   }
-  const { status, visibility, in_reply_to_id, spoiler_text, sensitive, language } = input.value;
+  const { status, visibility, in_reply_to_id, spoiler_text, sensitive, language, media_ids } =
+    input.value;
   const { ctx } = c.var;
   // What the app leaves out, the owner's posting defaults give (Mastodon's `source`).
   const defaults = [visibility, sensitive, language].includes(undefined)
@@ -88,12 +56,13 @@ statuses.post("/", async (c) => {
   const result = await publishStatus(
     ctx,
     {
-      text: status,
+      text: status ?? "",
       visibility: visibility ?? defaults?.privacy ?? "public",
       inReplyTo: in_reply_to_id,
       spoilerText: spoiler_text,
       sensitive: sensitive ?? defaults?.sensitive,
       language: language ?? defaults?.language ?? undefined,
+      mediaIds: media_ids,
     },
     key,
   );
@@ -113,10 +82,18 @@ statuses.get("/:id", async (c) => {
 statuses.put("/:id", async (c) => {
   const id = parseMastodonId(c.req.param("id"));
   if (id === undefined) return jsonError(c, 404, "no such status");
-  const input = await readInput(c, Edit);
+  const input = await readInput(c, EditStatus);
   if (!input.ok) return jsonError(c, input.status, input.error);
-  const { status, spoiler_text, sensitive, language } = input.value;
-  const edit = { text: status, spoilerText: spoiler_text, sensitive, language };
+  const { status, spoiler_text, sensitive, language, media_ids, media_attributes } = input.value;
+  // As on Mastodon, an edit says the whole post: no text is none. Files left out stay.
+  const edit = {
+    text: status ?? "",
+    spoilerText: spoiler_text,
+    sensitive,
+    language,
+    mediaIds: media_ids,
+    mediaAttributes: media_attributes,
+  };
   return answer(c, await editStatus(c.var.ctx, id, edit));
 });
 
