@@ -11,7 +11,7 @@ import { updateProfile } from "../src/federation/publish/profile";
 import { saveMedia } from "../src/media/store";
 import { runBatch } from "../src/storage/db";
 import { attachMediaStatements } from "../src/storage/media";
-import { type MediaPurpose, media } from "../src/storage/schema";
+import { type MediaPurpose, media, notes } from "../src/storage/schema";
 import { api, appContext, db, runCron, seedNote } from "./helpers";
 
 const HOUR = 3600_000;
@@ -29,6 +29,13 @@ async function uploaded(hoursAgo: number, purpose: MediaPurpose = "attachment") 
 /** Attaches a file to a note, as a post does. */
 const attach = (seq: number, note: string) =>
   db().update(media).set({ note, position: 0 }).where(eq(media.seq, seq));
+
+/** Moves a deleted note's deletion `hours` back, as if a day had passed. */
+const deletedHoursAgo = (id: string, hours: number) =>
+  db()
+    .update(notes)
+    .set({ deletedAt: new Date(Date.now() - hours * HOUR) })
+    .where(eq(notes.id, id));
 
 /** Whether the file is still there: its object in R2, its row in D1 (both or neither). */
 async function kept(row: { seq: number; key: string }): Promise<boolean> {
@@ -51,13 +58,16 @@ describe("the media sweep", () => {
     expect(await kept(posted)).toBe(true);
   });
 
-  it("removes the files of a deleted post, at once", async () => {
+  it("removes the files of a deleted post a day after it was deleted (a redraft may take them)", async () => {
     const file = await uploaded(1);
     const { id, statusId } = await seedNote();
     await attach(file.seq, id);
     await runCron();
     expect(await kept(file)).toBe(true);
     expect((await api(`/v1/statuses/${statusId}`, { method: "DELETE" })).status).toBe(200);
+    await runCron();
+    expect(await kept(file)).toBe(true);
+    await deletedHoursAgo(id, 25);
     await runCron();
     expect(await kept(file)).toBe(false);
   });
@@ -72,6 +82,7 @@ describe("the media sweep", () => {
     expect(await kept(first)).toBe(true);
     expect(await kept(second)).toBe(true);
     expect((await api(`/v1/statuses/${statusId}`, { method: "DELETE" })).status).toBe(200);
+    await deletedHoursAgo(id, 25);
     await runCron();
     expect(await kept(first)).toBe(false);
     expect(await kept(second)).toBe(false);
@@ -89,6 +100,19 @@ describe("the media sweep", () => {
     // Replaced two hours ago: an app may still show it for a while.
     expect(await kept(oldHeader)).toBe(true);
     expect(await kept(header)).toBe(true);
+
+    // Replaced now, though made long ago: it counts its day from its replacing.
+    const newer = await uploaded(1, "avatar");
+    await updateProfile(appContext(), { avatarKey: newer.key });
+    await runCron();
+    expect(await kept(avatar)).toBe(true);
+    await db()
+      .update(media)
+      .set({ createdAt: new Date(Date.now() - 25 * HOUR) })
+      .where(eq(media.seq, avatar.seq));
+    await runCron();
+    expect(await kept(avatar)).toBe(false);
+    expect(await kept(newer)).toBe(true);
   });
 
   it(`removes at most ${MEDIA_SWEEP_PER_RUN} files a run, the oldest first; the rest go at the next`, async () => {

@@ -231,6 +231,25 @@ describe("posting media", { timeout: 20_000 }, () => {
   });
 });
 
+describe("deleting and redrafting", { timeout: 20_000 }, () => {
+  it("lets a redraft post the deleted post's files again, as Mastodon's delete-and-redraft does", async () => {
+    const picture = await upload();
+    const first = await post({ status: "typo", media_ids: [picture.id] });
+    const deleted = await api(`/v1/statuses/${first.id}`, { method: "DELETE" });
+    expect(deleted.status).toBe(200);
+    // The deleted status answers its files, for the app to post them again.
+    const answered = (await deleted.json()) as Status;
+    expect(answered.media_attachments.map((m) => m.id)).toEqual([picture.id]);
+    const redraft = await post({ status: "fixed", media_ids: [picture.id] });
+    expect(redraft.media_attachments.map((m) => m.id)).toEqual([picture.id]);
+    expect(await attachedTo(picture)).toEqual({ note: redraft.uri, shown: true });
+    // A live post's file is still another's.
+    expect(await refused({ status: "again", media_ids: [picture.id] })).toBe(
+      `Media ${picture.id} is already attached to another post`,
+    );
+  });
+});
+
 describe("editing media", { timeout: 20_000 }, () => {
   it("replaces the files in the order named and changes alt text; the Update carries them; history keeps both", async () => {
     const [a, b, c] = [await upload({ description: "first" }), await upload(), await upload()];

@@ -1,8 +1,8 @@
 /**
  * Puts a processed upload in the media bucket under a key no one can guess, then its row in
- * D1. The object goes first: a row always names a file that exists, and a file whose row
- * was never written (the Worker stopped in between) is one the bucket's lifecycle, not a
- * client, finds.
+ * D1. The object goes first: a row always names a file that exists. A file whose row was
+ * never written (the Worker stopped in between) is named by nothing and served to no one who
+ * does not hold its key; nothing removes it yet (the sweep walks rows, not the bucket).
  */
 import type { AppContext } from "../context";
 import { insertMedia } from "../storage/media";

@@ -3,7 +3,20 @@
  * post attaches them, attached in the post's batch, swept by the cron when never attached or
  * when their note is gone.
  */
-import { and, asc, eq, inArray, isNotNull, isNull, lt, notExists, or, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  eq,
+  exists,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  notExists,
+  or,
+  sql,
+} from "drizzle-orm";
 import type { Db, Statement } from "./db";
 import { idIs, mediaIdSql } from "./ids";
 import { type MediaRow, media, type NewMediaRow, notes, profile } from "./schema";
@@ -69,11 +82,30 @@ export async function describeMedia(
   return row;
 }
 
+/** The file's note is deleted: its files are free to post again (Mastodon's redraft). */
+const ofDeletedNote = (db: Db) =>
+  exists(
+    db
+      .select({ one: sql`1` })
+      .from(notes)
+      .where(and(eq(notes.id, media.note), isNotNull(notes.deletedAt))),
+  );
+
+/** Whether a note is deleted (a tombstone): its files are free to post again. */
+export async function isDeletedNote(db: Db, note: string): Promise<boolean> {
+  const [row] = await db
+    .select({ one: sql`1` })
+    .from(notes)
+    .where(and(eq(notes.id, note), isNotNull(notes.deletedAt)));
+  return row !== undefined;
+}
+
 /**
  * Attaches files to a note, in the order given, in the post's (or edit's) batch. What the
  * note held before and no longer names stays the note's, out of place (`position` null): an
- * earlier version in its history still shows it, and it goes when the note does. A file
- * attached to another note is left as it is (the caller refuses it first).
+ * earlier version in its history still shows it, and it goes when the note does. A file of
+ * a deleted note may be taken (delete and redraft); one attached to another note is left as
+ * it is (the caller refuses it first).
  */
 export function attachMediaStatements(db: Db, note: string, seqs: readonly number[]): Statement[] {
   const setAside = db
@@ -86,22 +118,27 @@ export function attachMediaStatements(db: Db, note: string, seqs: readonly numbe
     db
       .update(media)
       .set({ note, position })
-      .where(and(eq(media.seq, seq), or(isNull(media.note), eq(media.note, note)))),
+      .where(
+        and(eq(media.seq, seq), or(isNull(media.note), eq(media.note, note), ofDeletedNote(db))),
+      ),
   );
   return [setAside, ...attach];
 }
 
 /**
  * What makes a file removable at `before`: an attachment never attached by then; a file
- * whose note is deleted or gone; an avatar or header the profile no longer shows, made before
- * then.
+ * whose note is gone, or was deleted before then; an avatar or header the profile no longer
+ * shows, made (or set aside, see `agePictureStatement`) before then.
  */
 function sweepable(db: Db, before: Date) {
+  // Gone, or deleted before `before`: a deleted post's files wait a day for a redraft.
   const noteGone = notExists(
     db
       .select({ one: sql`1` })
       .from(notes)
-      .where(and(eq(notes.id, media.note), isNull(notes.deletedAt))),
+      .where(
+        and(eq(notes.id, media.note), or(isNull(notes.deletedAt), gte(notes.deletedAt, before))),
+      ),
   );
   const current = db
     .select({ key: sql`coalesce(${profile.avatarKey}, '')` })
@@ -147,4 +184,16 @@ export function forgetSweptMedia(
 /** Forgets files' rows, once their objects are gone from the bucket. */
 export function deleteMediaStatement(db: Db, seqs: readonly number[]): Statement {
   return db.delete(media).where(inArray(media.seq, [...seqs]));
+}
+
+/**
+ * A picture the profile stops showing counts its day from now (its `created_at`, which no
+ * client sees for an avatar or header): servers that have not read the `Update` yet still
+ * fetch it for a while.
+ */
+export function agePictureStatement(db: Db, key: string, now: Date): Statement {
+  return db
+    .update(media)
+    .set({ createdAt: now })
+    .where(and(eq(media.key, key), inArray(media.purpose, ["avatar", "header"])));
 }

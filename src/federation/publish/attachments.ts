@@ -8,7 +8,13 @@ import type { LocalUrls } from "../../activitypub/urls";
 import type { AppContext } from "../../context";
 import { mediaId, parseMastodonId } from "../../mastodon/ids";
 import { MAX_MEDIA_ATTACHMENTS } from "../../mastodon/instance";
-import { attachmentsByApiIds, describeMedia, mediaByApiId, mediaOfNote } from "../../storage/media";
+import {
+  attachmentsByApiIds,
+  describeMedia,
+  isDeletedNote,
+  mediaByApiId,
+  mediaOfNote,
+} from "../../storage/media";
 import type { MediaRow, NoteAttachment } from "../../storage/schema";
 import { type ActionResult, fail } from "./commit";
 
@@ -35,7 +41,8 @@ async function refusal(
 
 /**
  * The files `ids` name, in that order (a repeated id counts once), when each is one of the
- * owner's attachments, free or already on `note` (an edit's own), and they go together: at
+ * owner's attachments, free, already on `note` (an edit's own) or left by a deleted post (a
+ * redraft), and they go together: at
  * most four, and a video or audio file alone, as Mastodon has it. Otherwise the first
  * reason, a 422.
  */
@@ -55,7 +62,7 @@ export async function chooseMedia(
   for (const { id, value } of parsed) {
     const row = value === undefined ? undefined : byId.get(value);
     if (row === undefined) return refusal(ctx, id, value);
-    if (row.note !== null && row.note !== note) {
+    if (row.note !== null && row.note !== note && !(await isDeletedNote(ctx.db, row.note))) {
       return fail(422, `Media ${id} is already attached to another post`);
     }
     if (!chosen.includes(row)) chosen.push(row);

@@ -15,6 +15,7 @@ import { saveMedia } from "../../media/store";
 import type { ProcessedFile } from "../../media/types";
 import type { Statement } from "../../storage/db";
 import { acceptFollowStatement, followRequests } from "../../storage/follows";
+import { agePictureStatement } from "../../storage/media";
 import { forgetFollowRequestNotification } from "../../storage/notifications";
 import { insertActivityStatement } from "../../storage/outbox";
 import { type Profile, readOwner, saveProfileStatement } from "../../storage/owner-profile";
@@ -91,6 +92,12 @@ export async function updateProfile(
   if (same(before, after)) return { profile: before, activityId: undefined };
 
   const statements: Statement[] = [saveProfileStatement(db, after, now)];
+  // A picture set aside starts its day before the cron may remove it.
+  for (const key of [before.avatarKey, before.headerKey]) {
+    if (key !== null && key !== after.avatarKey && key !== after.headerKey) {
+      statements.push(agePictureStatement(db, key, now));
+    }
+  }
   const activityIds: string[] = [];
   let updateId: string | undefined;
   if (PUBLIC_KEYS.some((key) => !same(before[key], after[key]))) {
