@@ -7,10 +7,12 @@
 import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { MAX_PARTS } from "../src/media/kept";
 import { MEDIA_LIMITS } from "../src/media/process";
 import { FORMATS, type Format } from "../src/media/sniff";
 import { media } from "../src/storage/schema";
 import { type Attachment, samples, scans, text } from "./fixtures/media";
+import * as crafted from "./fixtures/media/crafted";
 import { api, db, ORIGIN, OWNER_TOKEN } from "./helpers";
 import { registerApp, signIn } from "./support/oauth";
 
@@ -167,26 +169,10 @@ describe("uploading media", () => {
   });
 
   it("refuses types it does not take by their bytes: QuickTime, HEIC, Matroska, M4A, BMP (422)", async () => {
-    const iso = (brand: string) =>
-      new TextEncoder().encode(`\0\0\0\x18ftyp${brand}\0\0\0\0${brand}mp42`);
-    const ebml = new Uint8Array([
-      0x1a,
-      0x45,
-      0xdf,
-      0xa3,
-      0x88,
-      0x42,
-      0x82,
-      0x88,
-      ...new TextEncoder().encode("matroska"),
-    ]);
-    for (const bytes of [
-      iso("qt  "),
-      iso("heic"),
-      iso("M4A "),
-      ebml,
-      new TextEncoder().encode("BM\0\0\0\0"),
-    ]) {
+    const iso = (brand: string) => crafted.bytesOf(`\0\0\0\x18ftyp${brand}\0\0\0\0${brand}mp42`);
+    const ebml = crafted.bytesOf([0x1a, 0x45, 0xdf, 0xa3, 0x88, 0x42, 0x82, 0x88], "matroska");
+    const bmp = new TextEncoder().encode("BM\0\0\0\0");
+    for (const bytes of [iso("qt  "), iso("heic"), iso("M4A "), ebml, bmp]) {
       const res = await upload({ bytes });
       expect(res.status).toBe(422);
     }
@@ -208,7 +194,7 @@ describe("uploading media", () => {
     expect(await errorOf(res)).toMatch(/larger than 16 MB/);
   });
 
-  it("refuses a file over 99 MB with 413 as it streams in, without waiting for its end", async () => {
+  it("refuses a file over 16 MB sent without Content-Length (411) as it streams in", async () => {
     const boundary = "----outpost-test";
     const head = new TextEncoder().encode(
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.mp4"\r\n\r\n`,
@@ -218,7 +204,7 @@ describe("uploading media", () => {
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
         if (sent === 0) controller.enqueue(head);
-        if (sent > 200) return controller.close(); // never reached: the reading stops at 100
+        if (sent > 200) return controller.close(); // never reached: the reading stops at 16
         controller.enqueue(chunk);
         sent += 1;
       },
@@ -232,8 +218,32 @@ describe("uploading media", () => {
       body,
       duplex: "half",
     } as RequestInit);
-    expect(res.status).toBe(413);
-    expect(sent).toBeLessThan(110);
+    expect(res.status).toBe(411);
+    expect(await errorOf(res)).toMatch(/needs the request's Content-Length/);
+    expect(sent).toBeLessThan(20);
+  });
+
+  it("answers crafted files promptly: LZW that loops (200), too many parts (422)", async () => {
+    for (const bytes of crafted.loopingGifs()) {
+      expect((await uploaded({ bytes })).blurhash).toHaveLength(36);
+    }
+    for (const [format, build] of Object.entries(crafted.manyParts)) {
+      const res = await upload({ bytes: build(MAX_PARTS + 1) });
+      expect(res.status, format).toBe(422);
+      expect(await errorOf(res), format).toMatch(`more than ${MAX_PARTS}`);
+    }
+  });
+
+  it("keeps only what draws a PNG or a GIF: private, C2PA and IPTC blocks are gone", async () => {
+    const secret = (type: string) => crafted.pngChunk(type, "Jane Doe");
+    const png = crafted.pngSampleWith(secret("prVt"), secret("caBX"));
+    const storedPng = (await stored(await uploaded({ bytes: png }))).bytes;
+    expect(text(storedPng)).not.toMatch(/prVt|caBX|Jane/);
+    expect(crafted.pngChunkData(storedPng, "IDAT")).toBe(crafted.pngChunkData(png, "IDAT"));
+    const iptc = crafted.gifApplication("MGKIPTC0000", "Jane Doe");
+    const attachment = await uploaded({ bytes: crafted.gifSampleWith(iptc) });
+    expect(text((await stored(attachment)).bytes)).not.toMatch(/MGKIPTC|Jane/);
+    expect(attachment.blurhash).toHaveLength(36);
   });
 
   it("answers v1 like v2, with 200 (processing is never left for later)", async () => {

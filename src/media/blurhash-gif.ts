@@ -25,14 +25,17 @@ function joinSubBlocks(bytes: Uint8Array, from: number): Uint8Array {
   return out;
 }
 
+/** GIF's LZW codes are of up to 12 bits: no string is longer than this. */
+const MAX_CODES = 4096;
+
 /** Decodes GIF LZW data into `pixels` colour indices; stops when they are all written. */
 function lzw(data: Uint8Array, minCodeSize: number, pixels: Uint8Array) {
   const clear = 1 << minCodeSize;
   const end = clear + 1;
-  const prefix = new Int16Array(4096);
-  const suffix = new Uint8Array(4096);
-  const first = new Uint8Array(4096);
-  const stack = new Uint8Array(4097);
+  const prefix = new Int16Array(MAX_CODES);
+  const suffix = new Uint8Array(MAX_CODES);
+  const first = new Uint8Array(MAX_CODES);
+  const stack = new Uint8Array(MAX_CODES + 1);
   for (let i = 0; i < clear; i++) [suffix[i], first[i]] = [i, i];
   let size = minCodeSize + 1;
   let next = end + 1;
@@ -54,23 +57,27 @@ function lzw(data: Uint8Array, minCodeSize: number, pixels: Uint8Array) {
       continue;
     }
     if (code === end) break;
+    // A code not yet in the table (but the next one), or a first code after a clear that is
+    // not a colour, is no GIF: taken, it could chain an entry to itself.
+    if (code > next) break;
     if (previous === -1) {
+      if (code >= clear) break;
       pixels[out++] = code;
       previous = code;
       continue;
     }
     let depth = 0;
     let current = code;
-    if (code >= next) {
+    if (code === next) {
       stack[depth++] = first[previous] ?? 0;
       current = previous;
     }
-    while (current >= clear) {
+    while (current >= clear && depth < MAX_CODES) {
       stack[depth++] = suffix[current] ?? 0;
       current = prefix[current] ?? 0;
     }
     stack[depth++] = current;
-    if (next < 4096) {
+    if (next < MAX_CODES) {
       prefix[next] = previous;
       suffix[next] = current;
       first[next] = first[previous] ?? 0;
@@ -96,10 +103,13 @@ function interlacedRows(height: number): number[] {
   return rows;
 }
 
-/** The GIF's first frame averaged into a grid, or undefined when it has none. */
-export function gifGrid(bytes: Uint8Array): Grid | undefined {
+/**
+ * The GIF's first frame averaged into a grid, or undefined when it has none or when the
+ * frame (whose size its own descriptor gives, whatever the screen's) has over `maxPixels`.
+ */
+export function gifGrid(bytes: Uint8Array, maxPixels: number): Grid | undefined {
   const { layout } = walkGif(bytes, () => true);
-  const at = layout.images[0];
+  const at = layout.firstImage;
   if (at === undefined) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const width = view.getUint16(at + 5, true);
@@ -111,9 +121,11 @@ export function gifGrid(bytes: Uint8Array): Grid | undefined {
     ? bytes.subarray(at + 10, at + 10 + tableSize(flags))
     : bytes.subarray(13, 13 + tableSize(bytes[10] ?? 0));
   const data = at + 10 + (local ? tableSize(flags) : 0);
-  if (width === 0 || height === 0) return undefined;
+  if (width === 0 || height === 0 || width * height > maxPixels) return undefined;
+  const minCodeSize = bytes[data] ?? 8;
+  if (minCodeSize < 1 || minCodeSize > 11) return undefined;
   const pixels = new Uint8Array(width * height);
-  lzw(joinSubBlocks(bytes, data + 1), bytes[data] ?? 8, pixels);
+  lzw(joinSubBlocks(bytes, data + 1), minCodeSize, pixels);
   const grid = new Grid(width, height);
   const order = (flags & 0x40) !== 0 ? interlacedRows(height) : undefined;
   for (let stored = 0; stored < height; stored++) {

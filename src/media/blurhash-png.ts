@@ -5,6 +5,7 @@
  * below 8 bits are not read (they get no blurhash).
  */
 import { Grid } from "./blurhash-grid";
+import { partCounter } from "./kept";
 import { fourcc } from "./sniff";
 
 interface Header {
@@ -24,8 +25,8 @@ function readable(h: Header): boolean {
   return h.depth === 8 || h.depth === 16 || (h.colour === 3 && [1, 2, 4].includes(h.depth));
 }
 
-/** The PNG's header, palette and image data chunks. */
-function chunksOf(bytes: Uint8Array) {
+/** The PNG's header and palette. */
+function headerOf(bytes: Uint8Array) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const header: Header = {
     width: view.getUint32(16),
@@ -35,17 +36,25 @@ function chunksOf(bytes: Uint8Array) {
     interlaced: bytes[28] === 1,
   };
   let palette: Uint8Array = new Uint8Array();
-  const data: Uint8Array[] = [];
+  for (const { type, content } of chunks(bytes)) {
+    if (type === "PLTE") palette = content;
+    if (type === "IDAT") break;
+  }
+  return { header, palette };
+}
+
+/** The PNG's chunks, walked as they are asked for (never listed: there can be many). */
+function* chunks(bytes: Uint8Array): Generator<{ type: string; content: Uint8Array }> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const chunk = partCounter("chunks");
   for (let at = 8; at + 12 <= bytes.length; ) {
+    chunk();
     const length = view.getUint32(at);
     const type = fourcc(bytes, at + 4);
-    const content = bytes.subarray(at + 8, at + 8 + length);
-    if (type === "PLTE") palette = content;
-    if (type === "IDAT") data.push(content);
-    if (type === "IEND") break;
+    yield { type, content: bytes.subarray(at + 8, at + 8 + length) };
+    if (type === "IEND") return;
     at += 12 + length;
   }
-  return { header, palette, data };
 }
 
 /** The Paeth predictor: whichever of left, up and up-left is closest to their sum. */
@@ -107,9 +116,26 @@ function pixelReader(h: Header, palette: Uint8Array) {
   };
 }
 
+/**
+ * Feeds the PNG's image data to `inflate`, a chunk at a time as it is read (backpressure).
+ * Never rejects: a failure here aborts the stream, which the reading sees; a write refused
+ * because the reading stopped ends the feeding.
+ */
+async function feed(bytes: Uint8Array, inflate: DecompressionStream): Promise<void> {
+  const writer = inflate.writable.getWriter();
+  try {
+    for (const { type, content } of chunks(bytes)) {
+      if (type === "IDAT") await writer.write(content);
+    }
+    await writer.close();
+  } catch (error) {
+    await writer.abort(error).catch(() => undefined);
+  }
+}
+
 /** The PNG averaged into a grid, or undefined when it is not one we read. */
 export async function pngGrid(bytes: Uint8Array): Promise<Grid | undefined> {
-  const { header, palette, data } = chunksOf(bytes);
+  const { header, palette } = headerOf(bytes);
   if (!readable(header) || header.width === 0 || header.height === 0) return undefined;
   const stride = 1 + Math.ceil((header.width * (CHANNELS[header.colour] ?? 1) * header.depth) / 8);
   const bpp = Math.max(1, ((CHANNELS[header.colour] ?? 1) * header.depth) / 8);
@@ -121,13 +147,9 @@ export async function pngGrid(bytes: Uint8Array): Promise<Grid | undefined> {
   let y = 0;
 
   const inflate = new DecompressionStream("deflate");
-  const writing = (async () => {
-    const writer = inflate.writable.getWriter();
-    for (const chunk of data) await writer.write(chunk);
-    await writer.close();
-  })();
+  const feeding = feed(bytes, inflate);
   const reader = inflate.readable.getReader();
-  for (;;) {
+  while (y < header.height) {
     const { done, value } = await reader.read();
     if (done) break;
     for (let at = 0; at < value.length && y < header.height; ) {
@@ -146,6 +168,8 @@ export async function pngGrid(bytes: Uint8Array): Promise<Grid | undefined> {
       y += 1;
     }
   }
-  await writing;
+  // Past the last row, what more the data would inflate to (a bomb's gigabytes) is not read.
+  await reader.cancel().catch(() => undefined);
+  await feeding;
   return y === header.height ? grid : undefined;
 }

@@ -67,7 +67,8 @@ async function gridOf(
   }
   if (format === "png" && pixels <= BLURHASH_LIMITS.png)
     return plain(await pngGrid(stripped.bytes));
-  if (format === "gif" && pixels <= BLURHASH_LIMITS.gif) return plain(gifGrid(stripped.bytes));
+  if (format === "gif" && pixels <= BLURHASH_LIMITS.gif)
+    return plain(gifGrid(stripped.bytes, BLURHASH_LIMITS.gif));
   return undefined;
 }
 

@@ -74,9 +74,22 @@ function propertiesOf(bytes: Uint8Array, ipma: Box, item: number): number[] {
   return [];
 }
 
+/** The boxes at these positions (1-based) within a range, found in one walk, not listed. */
+function boxesAt(bytes: Uint8Array, range: { from: number; to: number }, positions: number[]) {
+  const wanted = new Set(positions);
+  const found: Box[] = [];
+  let index = 0;
+  for (const box of boxes(bytes, range.from, range.to)) {
+    index += 1;
+    if (wanted.has(index)) found.push(box);
+    if (found.length === wanted.size) break;
+  }
+  return found;
+}
+
 function avifSize(bytes: Uint8Array): Dimensions | undefined {
   const view = viewOf(bytes);
-  const meta = [...boxes(bytes, 0, bytes.length)].find((b) => b.type === "meta");
+  const meta = child(bytes, { from: 0, to: bytes.length }, "meta");
   const pitm = meta && child(bytes, inside(meta, 4), "pitm");
   const iprp = meta && child(bytes, inside(meta, 4), "iprp");
   const ipco = iprp && child(bytes, inside(iprp), "ipco");
@@ -84,8 +97,7 @@ function avifSize(bytes: Uint8Array): Dimensions | undefined {
   if (pitm === undefined || ipco === undefined || ipma === undefined) return undefined;
   const primary =
     bytes[pitm.content] === 0 ? view.getUint16(pitm.content + 4) : view.getUint32(pitm.content + 4);
-  const properties = [...boxes(bytes, ipco.content, ipco.end)];
-  const own = propertiesOf(bytes, ipma, primary).map((i) => properties[i - 1]);
+  const own = boxesAt(bytes, inside(ipco), propertiesOf(bytes, ipma, primary));
   const ispe = own.find((p) => p?.type === "ispe");
   if (ispe === undefined) return undefined;
   const size = {
@@ -99,7 +111,7 @@ function avifSize(bytes: Uint8Array): Dimensions | undefined {
 
 function mp4Size(bytes: Uint8Array): Dimensions | undefined {
   const view = viewOf(bytes);
-  const moov = [...boxes(bytes, 0, bytes.length)].find((b) => b.type === "moov");
+  const moov = child(bytes, { from: 0, to: bytes.length }, "moov");
   if (moov === undefined) return undefined;
   for (const trak of boxes(bytes, moov.content, moov.end)) {
     const tkhd = trak.type === "trak" ? child(bytes, inside(trak), "tkhd") : undefined;

@@ -2,11 +2,13 @@
  * MP4 videos and AVIF images (ISO BMFF files) without their metadata, edited in place so
  * that every offset in the file (the sample tables', the item locations') stays valid:
  * - a video's `udta` and `meta` boxes (where phones write the place a video was shot:
- *   `©xyz`, `loci`, Apple's `com.apple.quicktime.location.ISO6709`) and XMP `uuid` boxes
- *   are renamed `free`, which every reader skips, and their bytes zeroed;
- * - an AVIF's Exif and XMP items keep their place but their bytes are zeroed (the image's
- *   own `meta` box is its structure and stays).
+ *   `©xyz`, `loci`, Apple's `com.apple.quicktime.location.ISO6709`), XMP `uuid` boxes and
+ *   every top-level `uuid` box (C2PA's manifest, cameras' own) are renamed `free`, which
+ *   every reader skips, and their bytes zeroed;
+ * - an AVIF's Exif and XMP (`mime`) items keep their place but their bytes are zeroed (the
+ *   image's own `meta` box is its structure and stays).
  */
+import { partCounter } from "./kept";
 import { fourcc } from "./sniff";
 import { Malformed } from "./strip-malformed";
 
@@ -18,10 +20,12 @@ export interface Box {
   readonly end: number;
 }
 
-/** The boxes between `from` and `to`, in order. */
+/** The boxes between `from` and `to`, in order; `Malformed` past `MAX_PARTS` of them. */
 export function* boxes(bytes: Uint8Array, from: number, to: number): Generator<Box> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const box = partCounter("boxes in one container");
   for (let at = from; at + 8 <= to; ) {
+    box();
     const type = fourcc(bytes, at + 4);
     let size = view.getUint32(at);
     let content = at + 8;
@@ -69,14 +73,26 @@ function free(bytes: Uint8Array, box: Box) {
   bytes.fill(0, box.content, box.end);
 }
 
-/** Renames the metadata boxes in `from..to` (a top-level `meta` is an image's structure: `top`). */
-function renameMetadata(bytes: Uint8Array, range: { from: number; to: number; top: boolean }) {
+/**
+ * Renames the metadata boxes in `from..to`: user data, `meta` (but an image's top-level
+ * one, its structure: `image`), XMP, and any `uuid` box at the top level (C2PA manifests,
+ * cameras' own metadata; nothing a player needs is there).
+ */
+function renameMetadata(
+  bytes: Uint8Array,
+  range: { from: number; to: number; image: boolean; top: boolean },
+) {
   for (const box of boxes(bytes, range.from, range.to)) {
-    const isXmp = box.type === "uuid" && hex(bytes.subarray(box.content, box.content + 16));
-    if (box.type === "udta" || (box.type === "meta" && !range.top) || isXmp === XMP_UUID) {
+    const uuid = box.type === "uuid" && hex(bytes.subarray(box.content, box.content + 16));
+    const blank =
+      box.type === "udta" ||
+      (box.type === "meta" && !(range.image && range.top)) ||
+      uuid === XMP_UUID ||
+      (uuid !== false && range.top);
+    if (blank) {
       free(bytes, box);
     } else if (CONTAINERS.has(box.type)) {
-      renameMetadata(bytes, { from: box.content, to: box.end, top: false });
+      renameMetadata(bytes, { from: box.content, to: box.end, image: range.image, top: false });
     }
   }
 }
@@ -89,7 +105,10 @@ function readSized(view: DataView, at: number, size: number): number {
   throw new Malformed(`an iloc field of ${size} bytes`);
 }
 
-/** The ids of an AVIF's metadata items: `Exif`, and `mime` items holding XMP. */
+/**
+ * The ids of an AVIF's metadata items: `Exif`, and `mime` items (XMP's, whatever their
+ * content type: no picture is drawn from one).
+ */
 function metadataItems(bytes: Uint8Array, iinf: Box): Set<number> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const found = new Set<number>();
@@ -98,11 +117,8 @@ function metadataItems(bytes: Uint8Array, iinf: Box): Set<number> {
     const version = bytes[infe.content] ?? 0;
     if (infe.type !== "infe" || version < 2) continue;
     const id = version === 2 ? view.getUint16(infe.content + 4) : view.getUint32(infe.content + 4);
-    const typeAt = infe.content + (version === 2 ? 8 : 10);
-    const type = fourcc(bytes, typeAt);
-    const contentType = String.fromCharCode(...bytes.subarray(typeAt + 4, infe.end)).split("\0")[0];
-    if (type === "Exif" || (type === "mime" && contentType === "application/rdf+xml"))
-      found.add(id);
+    const type = fourcc(bytes, infe.content + (version === 2 ? 8 : 10));
+    if (type === "Exif" || type === "mime") found.add(id);
   }
   return found;
 }
@@ -119,7 +135,9 @@ function zeroItems(bytes: Uint8Array, where: { iloc: Box; idat?: Box }, ids: Set
   at += 2;
   const count = version < 2 ? view.getUint16(at) : view.getUint32(at);
   at += version < 2 ? 2 : 4;
+  const part = partCounter("item locations");
   for (let i = 0; i < count; i++) {
+    part();
     const id = version < 2 ? view.getUint16(at) : view.getUint32(at);
     at += version < 2 ? 2 : 4;
     const method = version === 0 ? 0 : view.getUint16(at) & 15;
@@ -129,6 +147,7 @@ function zeroItems(bytes: Uint8Array, where: { iloc: Box; idat?: Box }, ids: Set
     const extents = view.getUint16(at);
     at += 2;
     for (let e = 0; e < extents; e++) {
+      part();
       at += indexSize;
       const offset = readSized(view, at, offsetSize);
       const length = readSized(view, at + offsetSize, lengthSize);
@@ -159,7 +178,7 @@ function zeroImageMetadata(bytes: Uint8Array, meta: Box) {
  * changes); throws `Malformed` for boxes that do not fit.
  */
 export function stripIsoBmff(bytes: Uint8Array, image: boolean): Uint8Array {
-  renameMetadata(bytes, { from: 0, to: bytes.length, top: image });
+  renameMetadata(bytes, { from: 0, to: bytes.length, image, top: true });
   if (image) {
     for (const box of boxes(bytes, 0, bytes.length)) {
       if (box.type === "meta") zeroImageMetadata(bytes, box);

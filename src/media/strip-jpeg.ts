@@ -7,6 +7,7 @@
  * orientation changes how it looks too: when it is not 1, a minimal Exif segment holding
  * only it is written back, or phone photos would show sideways.
  */
+import { Kept, partCounter } from "./kept";
 import { Malformed } from "./strip-malformed";
 
 /** What stripping found on the way. */
@@ -114,22 +115,25 @@ export function orientationSegment(orientation: number): Uint8Array {
 export function stripJpeg(bytes: Uint8Array): StrippedJpeg {
   if (bytes[0] !== 0xff || bytes[1] !== 0xd8) throw new Malformed("no start of image");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const kept: [number, number][] = [[0, 2]];
+  const kept = new Kept();
+  kept.add(0, 2);
+  const segment = partCounter("segments");
   let exif: ExifFacts | undefined;
-  /** Where the orientation segment goes: after a leading JFIF segment, else after SOI. */
-  let insertAfter = 0;
+  /** Where the orientation segment goes in the copy: after a leading JFIF segment, else SOI. */
+  let insertAt = 2;
   let at = 2;
   for (;;) {
+    segment();
     if (bytes[at] !== 0xff) throw new Malformed("a segment does not start with a marker");
     while (bytes[at + 1] === 0xff) at += 1; // fill bytes
     const marker = bytes[at + 1];
     if (marker === undefined) throw new Malformed("the file ends in a marker");
     if (marker === EOI) {
-      kept.push([at, at + 2]);
+      kept.add(at, at + 2);
       break;
     }
     if (standalone(marker)) {
-      kept.push([at, at + 2]);
+      kept.add(at, at + 2);
       at += 2;
       continue;
     }
@@ -141,24 +145,17 @@ export function stripJpeg(bytes: Uint8Array): StrippedJpeg {
       exif = readExif(bytes.subarray(at + 10, end));
     }
     if (isApp ? keepApp(bytes, marker, at + 4) : marker !== COM) {
-      kept.push([at, end]);
-      if (marker === 0xe0 && kept.length === 2) insertAfter = 1;
+      const first = kept.length === 2;
+      kept.add(at, end);
+      if (marker === 0xe0 && first) insertAt = kept.length;
     }
     at = marker === SOS ? scanEnd(bytes, end) : end;
-    if (marker === SOS) kept.push([end, at]);
+    if (marker === SOS) kept.add(end, at);
   }
   const orientation = exif?.orientation ?? 1;
-  const extra = orientation === 1 ? undefined : orientationSegment(orientation);
-  const size = kept.reduce((n, [from, to]) => n + to - from, extra?.length ?? 0);
-  const out = new Uint8Array(size);
-  let written = 0;
-  for (const [i, [from, to]] of kept.entries()) {
-    out.set(bytes.subarray(from, to), written);
-    written += to - from;
-    if (i === insertAfter && extra !== undefined) {
-      out.set(extra, written);
-      written += extra.length;
-    }
-  }
+  const out =
+    orientation === 1
+      ? kept.gather(bytes)
+      : kept.gather(bytes, { at: insertAt, bytes: orientationSegment(orientation) });
   return { bytes: out, orientation, ...(exif?.thumbnail ? { thumbnail: exif.thumbnail } : {}) };
 }

@@ -1,8 +1,10 @@
 /**
  * WebM (an EBML file) without its metadata, edited in place so that the seek index and the
- * cues stay valid: the segment's `Tags` and `Attachments`, and its title, become `Void`
- * elements of the same length with their bytes zeroed, which every reader skips.
+ * cues stay valid: the segment's `Tags` and `Attachments`, its title and the date it was
+ * made (`DateUTC`) become `Void` elements of the same length with their bytes zeroed, which
+ * every reader skips.
  */
+import { partCounter } from "./kept";
 import { Malformed } from "./strip-malformed";
 
 export interface Element {
@@ -19,7 +21,9 @@ const vintLength = (first: number) => (first === 0 ? 0 : 8 - Math.floor(Math.log
 
 /** The elements between `from` and `to`. */
 export function* elements(bytes: Uint8Array, from: number, to: number): Generator<Element> {
+  const element = partCounter("elements in one container");
   for (let at = from; at < to; ) {
+    element();
     const idLength = vintLength(bytes[at] ?? 0);
     if (idLength === 0 || idLength > 4) throw new Malformed("an EBML id is invalid");
     let id = 0;
@@ -54,6 +58,7 @@ export const EBML = {
   segment: 0x18538067,
   info: 0x1549a966,
   title: 0x7ba9,
+  dateUtc: 0x4461,
   tracks: 0x1654ae6b,
   trackEntry: 0xae,
   video: 0xe0,
@@ -88,14 +93,16 @@ export function segmentOf(bytes: Uint8Array): Element | undefined {
   return undefined;
 }
 
-/** Removes a WebM's tags, attachments and title, changing `bytes` in place. */
+/** Removes a WebM's tags, attachments, title and date, changing `bytes` in place. */
 export function stripWebm(bytes: Uint8Array): Uint8Array {
   const segment = segmentOf(bytes);
   if (segment === undefined) throw new Malformed("the WebM file has no segment");
   for (const element of elements(bytes, segment.content, segment.end)) {
     if (element.id === EBML.tags || element.id === EBML.attachments) voidElement(bytes, element);
     if (element.id === EBML.info) {
-      for (const title of children(bytes, element, EBML.title)) voidElement(bytes, title);
+      for (const info of elements(bytes, element.content, element.end)) {
+        if (info.id === EBML.title || info.id === EBML.dateUtc) voidElement(bytes, info);
+      }
     }
     // A cluster of unknown size (a live recording) can only be walked through its blocks:
     // such files come from recorders that write no tags.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { boundaryOf, readUploadForm } from "./media-form";
+import { boundaryOf, MAX_UNSIZED_FILE_BYTES, readUploadForm } from "./media-form";
 
 const BOUNDARY = "XyZ-boundary";
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -29,19 +29,25 @@ function formBytes(file: Uint8Array): Uint8Array {
   return out;
 }
 
-/** A request whose body arrives in chunks of `size` bytes. */
-function chunked(body: Uint8Array, size: number): Request {
+/** How many bytes the last `chunked` request's body handed over. */
+let pulled = 0;
+
+/** A request whose body arrives in chunks of `size` bytes, its length declared or not. */
+function chunked(body: Uint8Array, size: number, declared?: number): Request {
   let at = 0;
+  pulled = 0;
   const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
       if (at >= body.length) return controller.close();
       controller.enqueue(body.slice(at, at + size));
       at += size;
+      pulled = Math.min(at, body.length);
     },
   });
+  const length = declared === undefined ? {} : { "Content-Length": String(declared) };
   return new Request("https://outpost.test/api/v2/media", {
     method: "POST",
-    headers: { "Content-Type": `multipart/form-data; boundary="${BOUNDARY}"` },
+    headers: { "Content-Type": `multipart/form-data; boundary="${BOUNDARY}"`, ...length },
     body: stream,
     duplex: "half",
   } as RequestInit);
@@ -72,6 +78,24 @@ describe("readUploadForm", () => {
       maxFileBytes: 1000,
     });
     expect(cut).toMatchObject({ ok: false, status: 400 });
+  });
+
+  it("reads a file over 16 MB only with a Content-Length (its buffer sized once), else 411", async () => {
+    const large = formBytes(new Uint8Array(MAX_UNSIZED_FILE_BYTES + 1024 * 1024));
+    const limits = { maxFileBytes: 99 * 1024 * 1024 };
+    const unsized = await readUploadForm(chunked(large, 1024 * 1024), limits);
+    expect(unsized).toMatchObject({ ok: false, status: 411 });
+    expect(unsized.ok || unsized.error).toMatch(/over 16 MB needs the request's Content-Length/);
+    expect(pulled).toBeLessThan(MAX_UNSIZED_FILE_BYTES + 2 * 1024 * 1024);
+    const sized = await readUploadForm(chunked(large, 1024 * 1024, large.length), limits);
+    expect(sized.ok && sized.form.file?.length).toBe(MAX_UNSIZED_FILE_BYTES + 1024 * 1024);
+    const small = formBytes(new Uint8Array(MAX_UNSIZED_FILE_BYTES));
+    const unsizedSmall = await readUploadForm(chunked(small, 1024 * 1024), limits);
+    expect(unsizedSmall.ok && unsizedSmall.form.file?.length).toBe(MAX_UNSIZED_FILE_BYTES);
+    const over = await readUploadForm(chunked(large, 1024 * 1024, large.length), {
+      maxFileBytes: 1024 * 1024,
+    });
+    expect(over).toMatchObject({ ok: false, status: 413 });
   });
 
   it("finds the boundary, quoted or not, only in a multipart type", () => {

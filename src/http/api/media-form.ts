@@ -15,7 +15,7 @@ export interface UploadForm {
 
 export type UploadFormResult =
   | { readonly ok: true; readonly form: UploadForm }
-  | { readonly ok: false; readonly status: 400 | 413; readonly error: string };
+  | { readonly ok: false; readonly status: 400 | 411 | 413; readonly error: string };
 
 export interface UploadFormOptions {
   /** The largest `file` part accepted. */
@@ -35,23 +35,46 @@ export function boundaryOf(contentType: string | undefined): string | undefined 
   return undefined;
 }
 
+/**
+ * The largest file read without a `Content-Length` (an image's limit). Its buffer grows by
+ * doubling, so that one of 99 MB would have peaked at 64 + 99 MB while it was copied, more
+ * than a Worker's 128 MB (growing by less only moves the peak); with a `Content-Length`, the
+ * buffer is sized once. Browsers and apps send one with a form; a client that streams a
+ * larger file without one is told so (411).
+ */
+export const MAX_UNSIZED_FILE_BYTES = 16 * 1024 * 1024;
+
 /** Bytes gathered in one growing buffer, its first size a guess from `Content-Length`. */
 class Sink {
   #buffer: Uint8Array;
   length = 0;
+  /** Why the last `push` was refused: over `limit`, or over what may grow unannounced. */
+  refused: "limit" | "unsized" | undefined;
+  /**
+   * `initial` bytes are taken at once (what `Content-Length` announced); more than that,
+   * up to `growTo`, as they come.
+   */
   constructor(
     initial: number,
     readonly limit: number,
+    readonly growTo: number,
   ) {
     this.#buffer = new Uint8Array(Math.min(initial, limit + 1));
   }
-  /** Appends; false once more than `limit` bytes came. */
+  /** Appends; false once more than `limit` bytes came, or more than the buffer may grow to. */
   push(bytes: Uint8Array): boolean {
-    if (this.length + bytes.length > this.limit) return false;
-    if (this.length + bytes.length > this.#buffer.length) {
-      const grown = new Uint8Array(
-        Math.min(this.limit, Math.max(this.#buffer.length * 2, this.length + bytes.length, 1024)),
-      );
+    const needed = this.length + bytes.length;
+    if (needed > this.limit) {
+      this.refused = "limit";
+      return false;
+    }
+    if (needed > this.#buffer.length) {
+      const most = Math.min(this.limit, Math.max(this.#buffer.length, this.growTo));
+      if (needed > most) {
+        this.refused = "unsized";
+        return false;
+      }
+      const grown = new Uint8Array(Math.min(most, Math.max(this.#buffer.length * 2, needed, 1024)));
       grown.set(this.#buffer.subarray(0, this.length));
       this.#buffer = grown;
     }
@@ -122,6 +145,8 @@ function partOf(headers: string): { name: string; isFile: boolean } | undefined 
   return { name: name[1] ?? name[2] ?? "", isFile: /;\s*filename\*?\s*=/i.test(disposition) };
 }
 
+/** Why a large file without a `Content-Length` is refused. */
+const UNSIZED = `a file over ${MAX_UNSIZED_FILE_BYTES / (1024 * 1024)} MB needs the request's Content-Length`;
 /** The largest header block of a part. */
 const MAX_PART_HEADERS = 8 * 1024;
 /** The most text fields a form may have. */
@@ -132,7 +157,7 @@ export const MAX_FORM_OVERHEAD = 1024 * 1024;
 /**
  * Reads a multipart upload form from a request's body as it streams. Its `Content-Length`
  * sizes the file's buffer at once, so that it is never copied to grow (without one, the
- * buffer doubles as it fills).
+ * buffer doubles as it fills, up to `MAX_UNSIZED_FILE_BYTES`: past that, 411).
  */
 export async function readUploadForm(
   request: Request,
@@ -153,7 +178,7 @@ export async function readUploadForm(
   // A CRLF before the body makes the first delimiter look like every other one.
   let pending: Uint8Array = encoder.encode("\r\n");
   const reader = request.body.getReader();
-  const fail = async (status: 400 | 413, error: string) => {
+  const fail = async (status: 400 | 411 | 413, error: string) => {
     await reader.cancel().catch(() => undefined);
     return { ok: false as const, status, error };
   };
@@ -180,10 +205,10 @@ export async function readUploadForm(
         // Without a delimiter, all but what could be its start is the part's.
         const safe = at >= 0 ? at : Math.max(0, pending.length - delimiter.length + 1);
         if (state === "body" && sink !== undefined && !sink.push(pending.subarray(0, safe))) {
-          return fail(
-            sink === file ? 413 : 400,
-            sink === file ? "the file is too large" : `the field ${current?.name} is too long`,
-          );
+          if (sink !== file) return fail(400, `the field ${current?.name} is too long`);
+          return sink.refused === "unsized"
+            ? fail(411, UNSIZED)
+            : fail(413, "the file is too large");
         }
         pending = pending.subarray(safe);
         if (at >= 0) {
@@ -211,13 +236,14 @@ export async function readUploadForm(
           if (current === undefined) return fail(400, "a part has no name");
           pending = pending.subarray(end + 4);
           if (current.name === "file" && current.isFile && file === undefined) {
-            file = new Sink(Math.max(declared, 64 * 1024), options.maxFileBytes);
+            const initial = Math.max(declared, 64 * 1024);
+            file = new Sink(initial, options.maxFileBytes, MAX_UNSIZED_FILE_BYTES);
             sink = file;
           } else if (current.isFile) {
             sink = undefined; // read and dropped
           } else {
             if (fields.size >= MAX_FIELDS) return fail(400, "the form has too many fields");
-            sink = new Sink(1024, maxField);
+            sink = new Sink(1024, maxField, maxField);
           }
           state = "body";
           progress = true;
