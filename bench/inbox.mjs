@@ -12,12 +12,19 @@
  * activity costs: D1 round trips (a batch is one), queries, rows, actor cache lookups by
  * result, KV writes.
  *
+ * With `--sockets N` (0 too), each Like is of a post of the owner's, so that each makes a
+ * notification for the streaming API, and N WebSockets are open on `/api/v1/streaming`
+ * (subscribed to `user` and `user:notification`) while the activities are measured: the inbox
+ * POST's latency with the events made and sent after each answer, and the frames the sockets
+ * received. Compare `--sockets 0` with `--sockets 10`.
+ *
  * With `--profile`, a V8 CPU profile of the Worker's isolate (wrangler dev's inspector) is taken
  * while the activities are measured: the isolate's CPU per accepted activity, and the frames
  * it goes to. The rest of an activity's time is the local simulator's (D1's SQLite, KV).
  *
  * The signer here is written independently of Outpost's own, on Node's Web Crypto.
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -43,6 +50,18 @@ const PORT = Number(args.port ?? 8799);
 const ORIGIN = `http://localhost:${PORT}`;
 const PROFILE = args.profile === "true";
 const INSPECTOR_PORT = PORT + 1000;
+const SOCKETS = args.sockets === undefined ? undefined : Number(args.sockets);
+const TOKEN = "bench";
+
+// Node's WebSocket is global from 22 on, behind a flag before: run again with it.
+if (SOCKETS !== undefined && typeof WebSocket === "undefined") {
+  const again = spawnSync(
+    process.execPath,
+    ["--experimental-websocket", ...process.execArgv, ...process.argv.slice(1)],
+    { stdio: "inherit" },
+  );
+  process.exit(again.status ?? 1);
+}
 
 /** Fake remote servers: one per host, each serving its actors' documents. */
 async function startRemotes() {
@@ -82,8 +101,23 @@ async function startRemotes() {
 }
 
 let sequence = 0;
+/**
+ * With `--sockets`: the owner's posts the Likes are of, each actor's next Like of its next
+ * post (a repeated Like notifies no more), so that every Like notifies and streams.
+ */
+const ownerPosts = [];
+const likesBy = new Map();
 
-/** A Like of a note the owner never wrote: verified, stored once, no further work. */
+function likedBy(actor) {
+  const n = likesBy.get(actor.id) ?? 0;
+  likesBy.set(actor.id, n + 1);
+  return ownerPosts[n % ownerPosts.length];
+}
+
+/**
+ * A Like of a note the owner never wrote: verified, stored once, no further work. With
+ * `--sockets`, of the owner's post: counted, notified, streamed.
+ */
 async function signedActivity(actor) {
   const n = ++sequence;
   const body = JSON.stringify({
@@ -91,7 +125,7 @@ async function signedActivity(actor) {
     id: `http://${actor.host}/activities/${n}`,
     type: "Like",
     actor: actor.id,
-    object: `http://${actor.host}/notes/${n}`,
+    object: ownerPosts.length > 0 ? likedBy(actor) : `http://${actor.host}/notes/${n}`,
   });
   const signed = await signedPost(new URL("/inbox", ORIGIN), body, actor);
   // Each remote server sends from its own address, as on the real network.
@@ -163,6 +197,42 @@ async function trivialGet() {
   return { status: res.status, ms: performance.now() - start };
 }
 
+/** Posts as the owner; the post's ActivityPub id. */
+async function postAsOwner(text) {
+  const res = await fetch(`${ORIGIN}/api/v1/statuses`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ status: text, visibility: "public" }),
+  });
+  if (!res.ok) throw new Error(`posting: ${res.status} ${await res.text()}`);
+  return (await res.json()).uri;
+}
+
+/** Opens `n` streaming sockets, each subscribed to the owner's streams; counts their frames. */
+async function openSockets(n) {
+  const counts = { frames: 0 };
+  const sockets = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const ws = new WebSocket(`${ORIGIN.replace(/^http/, "ws")}/api/v1/streaming`, TOKEN);
+      await new Promise((resolve, reject) => {
+        ws.addEventListener("open", resolve, { once: true });
+        ws.addEventListener("error", () => reject(new Error("socket refused")), { once: true });
+      });
+      ws.addEventListener("message", () => counts.frames++);
+      for (const stream of ["user", "user:notification"]) {
+        ws.send(JSON.stringify({ type: "subscribe", stream }));
+      }
+      return ws;
+    }),
+  );
+  // Subscriptions are handled in order: give them a moment before the run.
+  await new Promise((r) => setTimeout(r, 500));
+  const close = () => {
+    for (const ws of sockets) ws.close();
+  };
+  return { counts, close };
+}
+
 const percentile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
@@ -171,8 +241,13 @@ async function main() {
   const { servers, actors } = await startRemotes();
   const dev = await startOutpost(state);
   try {
+    if (SOCKETS !== undefined) {
+      const rounds = Math.ceil(ACTIVITIES / actors.length) + 1;
+      for (let i = 0; i < rounds; i++) ownerPosts.push(await postAsOwner(`liked, ${i}`));
+    }
     // Warm-up: one activity per actor, so each key is fetched and cached once.
     await Promise.all(actors.map((a) => post(a)));
+    const sockets = SOCKETS === undefined ? undefined : await openSockets(SOCKETS);
 
     const before = await metrics();
     const profile = PROFILE ? await startProfile(INSPECTOR_PORT) : undefined;
@@ -181,6 +256,7 @@ async function main() {
     );
     const cpu = profile === undefined ? undefined : cpuOf(await profile.stop(), ["verify"]);
     await new Promise((r) => setTimeout(r, 2500)); // metrics are flushed after the answers
+    sockets?.close();
     const after = await metrics();
     const gets = await drive(ACTIVITIES, () => trivialGet());
     const accepted = statuses[202] ?? 0;
@@ -202,6 +278,7 @@ async function main() {
       d1RowsReadPerActivity: per("rowsRead"),
       d1RowsWrittenPerActivity: per("rowsWritten"),
       kvWritesPerActivity: per("kvWrites"),
+      ...(sockets === undefined ? {} : { sockets: SOCKETS, framesReceived: sockets.counts.frames }),
       ...(cpu === undefined
         ? {}
         : {
@@ -216,7 +293,10 @@ async function main() {
         ]),
       ),
     };
-    console.log("\ninbox benchmark (local workerd, one process; signed Like activities at /inbox)");
+    const liked = ownerPosts.length === 0 ? "" : " of the owner's posts";
+    console.log(
+      `\ninbox benchmark (local workerd, one process; signed Like activities${liked} at /inbox)`,
+    );
     console.table({
       activities: result.activities,
       concurrency: result.concurrency,
@@ -236,6 +316,9 @@ async function main() {
       "D1 rows read / written per activity": `${result.d1RowsReadPerActivity} / ${result.d1RowsWrittenPerActivity}`,
       "KV writes / activity": result.kvWritesPerActivity,
       "actor cache / activity": JSON.stringify(result.actorCachePerActivity),
+      ...(sockets === undefined
+        ? {}
+        : { "streaming sockets": SOCKETS, "frames received": sockets.counts.frames }),
     });
     if (cpu !== undefined) {
       console.log(

@@ -1,15 +1,16 @@
 /**
  * The one context an invocation works with: the configuration, D1, the KV actor cache, the
- * delivery queue, the host objects and the clock. Each entry point (`fetch`, `queue`,
- * `scheduled`, a Durable Object) builds it once from `env` and passes it down; code below
- * never builds a handle or reads the time itself. (Bindings only a route uses, the rate
- * limiters, the media bucket and the metrics object, stay on Hono's `c.env`.) Functions ask
- * for the part they use (`Pick<AppContext, "db" | "now">`), so a test can hand them exactly
- * that.
+ * delivery queue, the host objects, the streaming object and the clock. Each entry point
+ * (`fetch`, `queue`, `scheduled`, a Durable Object) builds it once from `env` and passes it
+ * down; code below never builds a handle or reads the time itself. (Bindings only a route
+ * uses, the rate limiters, the media bucket and the metrics object, stay on Hono's `c.env`.)
+ * Functions ask for the part they use (`Pick<AppContext, "db" | "now">`), so a test can hand
+ * them exactly that.
  */
 import type { Config } from "./env";
 import type { HostState } from "./hosts/host-state";
 import { createDb, type Db } from "./storage/db";
+import type { Streaming } from "./streaming/object";
 
 /** Where time comes from. Every point in time in the code is a `Date` read from it. */
 export type Clock = () => Date;
@@ -27,6 +28,8 @@ export interface Platform {
   readonly hosts: DurableObjectNamespace<HostState>;
   /** The owner's uploaded files (`MEDIA`): attachments, avatar and header. */
   readonly bucket: R2Bucket;
+  /** The `Streaming` object with the owner's sockets (`STREAMING`); send with `sendToStreams`. */
+  readonly streaming: DurableObjectNamespace<Streaming>;
   readonly now: Clock;
 }
 
@@ -51,6 +54,7 @@ export function createPlatform(env: Env, options: ContextOptions = {}): Platform
     queue: env.DELIVERY_QUEUE,
     hosts: env.HOST_STATE,
     bucket: env.MEDIA,
+    streaming: env.STREAMING,
     now,
   };
 }

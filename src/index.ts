@@ -14,3 +14,4 @@ export default {
 
 export { HostState } from "./hosts/host-state";
 export { Metrics } from "./metrics/metrics-object";
+export { Streaming } from "./streaming/object";

@@ -14,9 +14,10 @@ import {
   tokensToRefuse,
 } from "./support/oauth";
 
-/** Routes anyone may call: discovery and app registration. */
+/** Routes anyone may call: discovery, app registration and the streaming API's health check. */
 const PUBLIC = [
   /^POST \/api\/v1\/apps$/,
+  /^GET \/api\/v1\/streaming\/health$/,
   /^GET \/api\/v[12]\/instance(\/.*)?$/,
   /^GET \/api\/v1\/custom_emojis$/,
   /^GET \/api\/v1\/trends(\/.*)?$/,

@@ -6,7 +6,7 @@
  */
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./db";
-import { idText } from "./ids";
+import { idIs, idText } from "./ids";
 import { visibleToOwner } from "./owner-visibility";
 import { type ApiPageRequest, type Page, pageById } from "./pages";
 import { notes } from "./schema";
@@ -86,6 +86,23 @@ function conversationQuery(db: Db, owner: string, seq: number) {
     orderBy: sql`${conversations.seq}`,
     limit: 1,
   });
+}
+
+/**
+ * The listed conversation whose newest note has this status id, if there is one (through the
+ * last statuses' index): what the streaming API's `direct` sends when a direct note comes.
+ */
+export async function conversationOfStatus(
+  db: Db,
+  owner: string,
+  statusId: bigint,
+): Promise<ConversationView | undefined> {
+  const [row] = await conversationRows(db, owner, {
+    where: idIs(lastStatusId, statusId),
+    orderBy: sql`${conversations.seq}`,
+    limit: 1,
+  });
+  return row === undefined ? undefined : toView(row);
 }
 
 /** Marks a listed conversation read up to its newest note; it as it is then, in one batch. */

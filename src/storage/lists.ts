@@ -227,7 +227,7 @@ export function removeMembersStatements(
  * list's members, `none` no more. A reply to a note that is not stored (whose author is
  * unknown) is left out. Deleted notes never.
  */
-function inListFeed(db: Db, input: { list: ListRow; owner: string }): SQL | undefined {
+export function inListFeed(db: Db, input: { list: ListRow; owner: string }): SQL | undefined {
   const { list, owner } = input;
   const parent = alias(notes, "parent");
   const member = (actor: SQLiteColumn) =>

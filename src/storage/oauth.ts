@@ -143,9 +143,13 @@ export async function exchangeCode(db: Db, exchange: Exchange): Promise<OAuthTok
 }
 
 /** A code presented again after its exchange: the token it gave is revoked (RFC 6749 §4.1.2). */
-export async function revokeReplayed(db: Db, code: OAuthCodeRow): Promise<void> {
-  if (code.tokenSeq === null) return;
-  await db.delete(oauthTokens).where(eq(oauthTokens.seq, code.tokenSeq));
+export async function revokeReplayed(db: Db, code: OAuthCodeRow): Promise<number | undefined> {
+  if (code.tokenSeq === null) return undefined;
+  const [removed] = await db
+    .delete(oauthTokens)
+    .where(eq(oauthTokens.seq, code.tokenSeq))
+    .returning({ seq: oauthTokens.seq });
+  return removed?.seq;
 }
 
 export type NewToken = Omit<OAuthTokenRow, "seq" | "lastUsedAt" | "kind">;
@@ -198,12 +202,12 @@ export async function findToken(db: Db, tokenHash: string): Promise<TokenWithApp
 export async function revokeToken(
   db: Db,
   token: { tokenHash: string; appSeq: number },
-): Promise<boolean> {
-  const removed = await db
+): Promise<number | undefined> {
+  const [removed] = await db
     .delete(oauthTokens)
     .where(and(eq(oauthTokens.tokenHash, token.tokenHash), eq(oauthTokens.appSeq, token.appSeq)))
     .returning({ seq: oauthTokens.seq });
-  return removed.length > 0;
+  return removed?.seq;
 }
 
 /** Notes when a token was used (the caller writes it at most hourly per token). */

@@ -65,7 +65,7 @@ function tagged(db: Db, names: readonly string[]): SQL {
 }
 
 /** What both timelines ask of a note: public, not deleted, its author shown; and the filters. */
-function publicNotes(query: PublicQuery): (SQL | undefined)[] {
+export function publicNotes(query: PublicQuery): (SQL | undefined)[] {
   const { owner, now } = query;
   return [
     isNull(notes.deletedAt),
@@ -81,7 +81,7 @@ function publicNotes(query: PublicQuery): (SQL | undefined)[] {
  * Mastodon's `without_replies`: no replies but to oneself (a thread), the note answered
  * looked up by its unique id.
  */
-function notAReply(db: Db): SQL | undefined {
+export function notAReply(db: Db): SQL | undefined {
   const parent = alias(notes, "answered");
   return or(
     isNull(notes.inReplyTo),

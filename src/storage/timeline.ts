@@ -107,7 +107,7 @@ function inHomeOf(db: Db, owner: string): SQL | undefined {
  * expression index) from the cursor, so a page costs about `limit` rows when most stored notes
  * belong to the timeline (as on a single-user instance, which keeps notes that concern the owner).
  */
-function homeNotes(db: Db, viewer: HomeViewer): SQL | undefined {
+export function homeNotes(db: Db, viewer: HomeViewer): SQL | undefined {
   return and(
     inHomeOf(db, viewer.owner),
     joinedAuthorShown({ id: notes.attributedTo, domain: author.domain }, shownIn(viewer)),
@@ -176,6 +176,24 @@ async function readBoosts(db: Db, viewer: HomeViewer, span: Span): Promise<HomeE
     const boosted = toBoostedRow(read);
     return { kind: "boost", id: BigInt(boostId(boosted.boost)), ...boosted };
   });
+}
+
+/**
+ * The home's boost with this status id, if the home shows it (its rules, the falloff too):
+ * what the streaming API sends when a boost comes. One query.
+ */
+export async function homeBoost(
+  db: Db,
+  viewer: HomeViewer,
+  id: bigint,
+): Promise<HomeEntry | undefined> {
+  const [entry] = await readBoosts(db, viewer, {
+    above: id - 1n,
+    below: id + 1n,
+    ascending: false,
+    rows: 1,
+  });
+  return entry;
 }
 
 /**

@@ -50,7 +50,8 @@ export async function onFollow(ctx: AppContext, activity: Inbound): Promise<Outc
   ];
   // The owner hears of a new follower or request, and of a request that went through; not
   // of a repeated Follow.
-  if (existing === undefined || existing.state !== state) {
+  const notified = existing === undefined || existing.state !== state;
+  if (notified) {
     const type = state === "accepted" ? "follow" : "follow_request";
     statements.push(
       notifyStatement(db, {
@@ -64,7 +65,8 @@ export async function onFollow(ctx: AppContext, activity: Inbound): Promise<Outc
       statements.push(forgetFollowRequestNotification(db, activity.actor));
     }
   }
-  if (state === "pending") return done(statements);
+  const streams = notified ? [{ kind: "notifications", account: activity.actor, at } as const] : [];
+  if (state === "pending") return done(statements, { streams });
   // Every accepted Follow is answered, a repeated one too: the follower may have lost ours.
   const accept = answerFollow(
     ctx,
@@ -75,6 +77,7 @@ export async function onFollow(ctx: AppContext, activity: Inbound): Promise<Outc
     fanouts: [accept.id],
     // A new follower is counted and listed.
     publicChanges: existing?.state === "accepted" ? [] : FOLLOWS_CHANGED,
+    streams,
   });
 }
 

@@ -15,6 +15,7 @@ import {
   tombstoneStatements,
 } from "../../storage/notes";
 import { forgetNoteNotifications, mentionStatements } from "../../storage/notifications";
+import type { StreamChange } from "../../streaming/changes";
 import type { QueueMessage } from "../queue/messages";
 import { concernsOwner, remoteEdit, remoteNote } from "../remote-notes";
 import { FOLLOWS_CHANGED } from "./follows";
@@ -23,6 +24,24 @@ import { done, type Inbound, type Outcome } from "./outcome";
 /** The note is the sender's: written by it, and with an id on its host (as Mastodon checks). */
 function isOwnNote(activity: Inbound, note: ParsedNote): boolean {
   return note.attributedTo === activity.actor && hostOf(note.id) === hostOf(activity.actor);
+}
+
+/**
+ * What a stored note streams: itself (where the owner's timelines show it), and the mention
+ * notification when it made one. `fetch-object.ts` stores a note given by URL the same way.
+ */
+export function noteStreams(stored: {
+  readonly note: Pick<ParsedNote, "id" | "attributedTo">;
+  readonly mentioned: boolean;
+  readonly at: Date;
+}): StreamChange[] {
+  const { note, at } = stored;
+  return [
+    { kind: "note", id: note.id },
+    ...(stored.mentioned
+      ? [{ kind: "notifications", account: note.attributedTo, at } as const]
+      : []),
+  ];
 }
 
 export async function onCreate(ctx: AppContext, activity: Inbound): Promise<Outcome> {
@@ -64,13 +83,11 @@ export async function onCreate(ctx: AppContext, activity: Inbound): Promise<Outc
     otherParent !== undefined && parent === undefined
       ? [{ v: 1, type: "fetchObject", id: otherParent, purpose: "context" }]
       : [];
-  return done(
-    [
-      ...insertNoteStatements(ctx.db, stored),
-      ...mentionStatements(ctx.db, { owner, note, receivedAt }),
-    ],
-    { messages },
-  );
+  const mention = mentionStatements(ctx.db, { owner, note, receivedAt });
+  return done([...insertNoteStatements(ctx.db, stored), ...mention], {
+    messages,
+    streams: noteStreams({ note, mentioned: mention.length > 0, at: receivedAt }),
+  });
 }
 
 export async function onUpdate(ctx: AppContext, activity: Inbound): Promise<Outcome> {
@@ -102,7 +119,9 @@ export async function onUpdate(ctx: AppContext, activity: Inbound): Promise<Outc
   if (note === undefined || !isOwnNote(activity, note)) return done();
   const edit = await remoteEdit(note, activity.receivedAt);
   // The version it replaces is kept for the note's edit history, in the same batch.
-  return done([...keepVersionStatements(ctx.db, edit.note), ...editNoteStatements(ctx.db, edit)]);
+  return done([...keepVersionStatements(ctx.db, edit.note), ...editNoteStatements(ctx.db, edit)], {
+    streams: [{ kind: "edit", id: note.id }],
+  });
 }
 
 export async function onDelete(ctx: AppContext, activity: Inbound): Promise<Outcome> {
@@ -117,8 +136,12 @@ export async function onDelete(ctx: AppContext, activity: Inbound): Promise<Outc
       publicChanges: FOLLOWS_CHANGED,
     });
   }
-  return done([
-    ...tombstoneStatements(db, { id: target, author: activity.actor, at: activity.receivedAt }),
-    forgetNoteNotifications(db, target, activity.actor),
-  ]);
+  const at = activity.receivedAt;
+  return done(
+    [
+      ...tombstoneStatements(db, { id: target, author: activity.actor, at }),
+      forgetNoteNotifications(db, target, activity.actor),
+    ],
+    { streams: [{ kind: "delete", id: target, at }] },
+  );
 }

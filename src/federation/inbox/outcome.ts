@@ -4,6 +4,7 @@ import type { ActorCacheChange } from "../../cache/actor-cache";
 import type { PublicChange } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
 import type { Statement } from "../../storage/db";
+import type { StreamChange } from "../../streaming/changes";
 import type { QueueMessage } from "../queue/messages";
 
 /** A verified activity, as the handlers get it. */
@@ -24,12 +25,17 @@ export interface Outcome {
   readonly actorCache?: ActorCacheChange;
   /** What of our public documents the statements change: their cached copies are purged. */
   readonly publicChanges?: readonly PublicChange[];
+  /** What the owner's streams hear of once the statements are stored (after the answer). */
+  readonly streams?: readonly StreamChange[];
 }
 
 /** An outcome with nothing left for the queue. */
 export const done = (
   statements: readonly Statement[] = [],
-  more: Pick<Partial<Outcome>, "messages" | "fanouts" | "actorCache" | "publicChanges"> = {},
+  more: Pick<
+    Partial<Outcome>,
+    "messages" | "fanouts" | "actorCache" | "publicChanges" | "streams"
+  > = {},
 ): Outcome => ({ messages: [], fanouts: [], ...more, statements, pending: false });
 
 export type Handler = (ctx: AppContext, activity: Inbound) => Promise<Outcome>;

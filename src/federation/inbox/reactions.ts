@@ -49,8 +49,16 @@ export async function onReaction(ctx: AppContext, activity: Inbound): Promise<Ou
       createdAt: at,
     }),
   ];
-  // The note's counts are in its document.
-  return done(statements, { publicChanges: [{ kind: "reactions", note: target }] });
+  // The note's counts are in its document. A boost by an account the owner follows may show
+  // in the home too (its rules decide, the falloff among them).
+  const boost = { kind: "boost", activity: activity.id } as const;
+  return done(statements, {
+    publicChanges: [{ kind: "reactions", note: target }],
+    streams: [
+      { kind: "notifications", account: activity.actor, at },
+      ...(type === "Announce" ? [boost] : []),
+    ],
+  });
 }
 
 /**
@@ -84,5 +92,8 @@ async function onFollowedBoost(
     "ignored",
   );
   const fetch: QueueMessage = { v: 1, type: "fetchObject", id: target, purpose: "boost" };
-  return done(statements, { messages: note === undefined ? [fetch] : [] });
+  // A boost of a note not stored yet streams once the queue has fetched it.
+  return note === undefined
+    ? done(statements, { messages: [fetch] })
+    : done(statements, { streams: [{ kind: "boost", activity: activity.id }] });
 }

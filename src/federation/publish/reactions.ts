@@ -3,6 +3,7 @@ import { PUBLIC_COLLECTION } from "../../activitypub/context";
 import { newObjectId } from "../../activitypub/urls";
 import { purgePublic } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
+import { boostId } from "../../mastodon/ids";
 import { findOutboxActivity, insertActivityStatement } from "../../storage/outbox";
 import {
   findReaction,
@@ -12,6 +13,7 @@ import {
 } from "../../storage/reactions";
 import type { NoteRow } from "../../storage/schema";
 import { noteOfStatusId } from "../../storage/statuses";
+import { type Background, streamAfter } from "../../streaming/stream";
 import { type ActionResult, commit, fail } from "./commit";
 
 /**
@@ -27,7 +29,7 @@ async function reactionTo(ctx: AppContext, id: bigint, type: ReactionType) {
 
 /** Likes or boosts any stored status, once. */
 export async function react(
-  ctx: AppContext,
+  ctx: AppContext & Background,
   statusId: bigint,
   type: ReactionType,
 ): Promise<ActionResult<NoteRow>> {
@@ -69,6 +71,8 @@ export async function react(
     ],
     [id],
   );
+  // A boost comes into the home (a like shows nowhere).
+  if (type === "Announce") streamAfter(ctx, [{ kind: "boost", activity: id }]);
   // The note's counts (when it is the owner's), and a boost is in the outbox.
   await purgePublic(urls, [
     { kind: "reactions", note: note.id },
@@ -79,7 +83,7 @@ export async function react(
 
 /** Undoes the owner's like or boost of a status: `Undo` to whom the original went. */
 export async function unreact(
-  ctx: AppContext,
+  ctx: AppContext & Background,
   statusId: bigint,
   type: ReactionType,
 ): Promise<ActionResult<NoteRow>> {
@@ -113,6 +117,7 @@ export async function unreact(
     ],
     [undo.id],
   );
+  if (type === "Announce") streamAfter(ctx, [{ kind: "unboost", statusId: boostId(existing) }]);
   await purgePublic(config.urls, [
     { kind: "reactions", note: note.id },
     ...(type === "Announce" ? [{ kind: "outbox", activity: existing.id } as const] : []),

@@ -1,7 +1,8 @@
 /**
  * The owner's posts: published, edited, deleted. Each action stores its rows and its
  * activity in one D1 batch (the files it attaches too), answers, and leaves delivery to the
- * queue (one fan-out message per activity, ids only).
+ * queue (one fan-out message per activity, ids only) and the owner's streams to the time
+ * after the answer (`streamAfter`).
  */
 import { PUBLIC_COLLECTION } from "../../activitypub/context";
 import { newObjectId } from "../../activitypub/urls";
@@ -25,6 +26,7 @@ import {
 } from "../../storage/outbox";
 import type { NoteRow } from "../../storage/schema";
 import { noteOfStatusId } from "../../storage/statuses";
+import { type Background, streamAfter } from "../../streaming/stream";
 import { startFanouts } from "../outbox";
 import {
   chooseMedia,
@@ -65,7 +67,7 @@ async function ownNote(ctx: AppContext, id: bigint): Promise<NoteRow | undefined
 
 /** Posts a status. A repeated `Idempotency-Key` returns the post it made the first time. */
 export async function publishStatus(
-  ctx: AppContext,
+  ctx: AppContext & Background,
   input: PostInput,
   idempotencyKey?: string,
 ): Promise<ActionResult<NoteRow>> {
@@ -128,6 +130,7 @@ export async function publishStatus(
     if (raced !== undefined) return { ok: true, value: raced };
     throw error;
   }
+  streamAfter(ctx, [{ kind: "note", id: draft.note.id }]);
   await purgePublic(config.urls, [{ kind: "note", id: draft.note.id }]);
   await startFanouts(ctx, [activity.id]);
   const stored = await findNote(db, draft.note.id);
@@ -140,7 +143,7 @@ export async function publishStatus(
  * `Update` to the same audience.
  */
 export async function editStatus(
-  ctx: AppContext,
+  ctx: AppContext & Background,
   id: bigint,
   input: EditInput,
 ): Promise<ActionResult<NoteRow>> {
@@ -213,13 +216,17 @@ export async function editStatus(
     ],
     [update.id],
   );
+  streamAfter(ctx, [{ kind: "edit", id: current.id }]);
   await purgePublic(urls, [{ kind: "note", id: current.id }]);
   const stored = await findNote(db, current.id);
   return stored === undefined ? fail(404, "no such status") : { ok: true, value: stored };
 }
 
 /** Deletes a status: a tombstone stays (its id answers 410), and a `Delete` goes out. */
-export async function deleteStatus(ctx: AppContext, id: bigint): Promise<ActionResult<NoteRow>> {
+export async function deleteStatus(
+  ctx: AppContext & Background,
+  id: bigint,
+): Promise<ActionResult<NoteRow>> {
   const note = await ownNote(ctx, id);
   if (note === undefined) return fail(404, "no such status");
   const { db, config } = ctx;
@@ -253,6 +260,7 @@ export async function deleteStatus(ctx: AppContext, id: bigint): Promise<ActionR
     ],
     [activity.id],
   );
+  streamAfter(ctx, [{ kind: "delete", id: note.id, at: now }]);
   await purgePublic(urls, [{ kind: "note", id: note.id }]);
   return { ok: true, value: note };
 }

@@ -19,6 +19,8 @@ import { insertNoteStatements } from "../../storage/notes";
 import { mentionStatements } from "../../storage/notifications";
 import { recountReactions } from "../../storage/reactions";
 import { isKeptAway } from "../../storage/safety";
+import { streamNow } from "../../streaming/stream";
+import { noteStreams } from "../inbox/notes";
 import { concernsOwner, remoteNote } from "../remote-notes";
 import { fetchAbove, storedAlready } from "../threads";
 import { refreshAccount } from "./fetch-account";
@@ -72,14 +74,23 @@ export async function fetchObject(ctx: AppContext, message: FetchObjectMessage):
     receivedAt,
   });
   const owner = ctx.config.urls.owner.id;
+  // A note created by URL only notifies like one sent whole; a thread's context does not.
+  const mention =
+    message.purpose === "create" ? mentionStatements(ctx.db, { owner, note, receivedAt }) : [];
   await runBatch(ctx.db, [
     ...insertNoteStatements(ctx.db, stored),
-    // A note created by URL only notifies like one sent whole; a thread's context does not.
-    ...(message.purpose === "create" ? mentionStatements(ctx.db, { owner, note, receivedAt }) : []),
+    ...mention,
     // A boosted note counts the boosts that waited for it.
     ...(message.purpose === "boost" ? [recountReactions(ctx.db, note.id)] : []),
     ...markProcessedStatements(ctx.db, { id: message.inboxId, at: receivedAt }),
   ]);
+  // It streams like a note sent whole; a boosted one, as the boosts that waited for it. A
+  // thread's context is old news: Mastodon puts no fetched context in a feed either.
+  if (message.purpose === "create") {
+    await streamNow(ctx, noteStreams({ note, mentioned: mention.length > 0, at: receivedAt }));
+  } else if (message.purpose === "boost") {
+    await streamNow(ctx, [{ kind: "boosted", note: note.id }]);
+  }
   if (message.purpose === "context") await fetchAbove(ctx, { note, above: message.above ?? 0 });
   return "done";
 }

@@ -14,12 +14,12 @@ import { serializeActor } from "../../mastodon/serialize";
 import { actorsByApiIds } from "../../storage/actors";
 import { type FollowSide, pageFollows } from "../../storage/follows";
 import { MAX_RELATIONSHIP_ACCOUNTS } from "../../storage/relationships";
+import { ownerAccount } from "../../views/statuses";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { accountsByActor, findAccount, relationshipsWith } from "./account-views";
 import { queryFlag } from "./input";
 import { bySeq, linkHeader, parsePaging } from "./paging";
-import { ownerAccount } from "./views";
 
 export const accountLists = new Hono<AppEnv>();
 

@@ -20,13 +20,13 @@ import {
   type AccountStatusItem,
   accountStatusesPage,
 } from "../../storage/account-statuses";
+import { ownerAccount, statusesFor } from "../../views/statuses";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { findAccount } from "./account-views";
 import { queryFlag } from "./input";
 import { linkHeader, parsePaging } from "./paging";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./timelines";
-import { ownerAccount, statusesFor } from "./views";
 
 export const accountStatuses = new Hono<AppEnv>();
 

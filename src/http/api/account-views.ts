@@ -13,7 +13,7 @@ import { knownActivity } from "../../storage/account-statuses";
 import { actorByApiId, actorsById } from "../../storage/actors";
 import { readRelationships } from "../../storage/relationships";
 import type { ActorRow } from "../../storage/schema";
-import { ownerAccount } from "./views";
+import { ownerAccount } from "../../views/statuses";
 
 type ViewContext = Pick<AppContext, "db" | "config" | "now">;
 

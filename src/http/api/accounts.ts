@@ -5,10 +5,10 @@ import { followAccount, unfollowAccount } from "../../federation/publish/follows
 import { parseHandle, resolveHandle } from "../../federation/resolve";
 import { parseMastodonId } from "../../mastodon/ids";
 import type { ActorRow } from "../../storage/schema";
+import { ownerAccount } from "../../views/statuses";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { findAccount, relationshipsWith, remoteAccount } from "./account-views";
-import { ownerAccount } from "./views";
 
 export const accounts = new Hono<AppEnv>();
 accounts.use(

@@ -7,11 +7,11 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
 import { bookmarkPage, favouritePage, type Marked } from "../../storage/marked";
 import type { Page, PageRequest } from "../../storage/pages";
+import { statusesOf } from "../../views/statuses";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { bySeq, linkHeader, parsePaging } from "./paging";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./timelines";
-import { statusesOf } from "./views";
 
 type MarkedPage = (ctx: AppEnv["Variables"]["ctx"], request: PageRequest) => Promise<Page<Marked>>;
 

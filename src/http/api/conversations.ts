@@ -6,19 +6,17 @@
  */
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../env";
-import { type MastodonAccount, serializeActor } from "../../mastodon/serialize";
 import {
-  type ConversationView,
   conversationsPage,
   hideConversationQuery,
   markConversationRead,
 } from "../../storage/conversations";
-import { toStatusData } from "../../storage/statuses";
+import { serializeConversations } from "../../views/conversations";
+import { ownerAccount } from "../../views/statuses";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { linkHeader, parsePaging } from "./paging";
 import { parseSeq } from "./sorting-input";
-import { ownerAccount, serializeStatuses } from "./views";
 
 /** Conversations per page: Mastodon's default (20) and maximum (40). */
 const LIMITS = { fallback: 20, max: 40 };
@@ -27,45 +25,6 @@ export const conversationsApi = new Hono<AppEnv>();
 conversationsApi.use("*", requireOwner({ read: "read:statuses", write: "write:conversations" }));
 
 const notFound = (c: Context) => jsonError(c, 404, "Record not found");
-
-/**
- * Mastodon's Conversation entities of conversations read: their last statuses, and the
- * accounts of each (its last note's author and the accounts it mentions, but the owner; the
- * owner alone when there is no one else, as Mastodon shows a conversation with oneself).
- */
-async function serializeConversations(
-  c: Context<AppEnv>,
-  views: readonly ConversationView[],
-  owner: MastodonAccount,
-) {
-  const { ctx } = c.var;
-  const data = toStatusData(views.map((v) => v.row));
-  const statuses = await serializeStatuses(ctx, data, owner);
-  const ownerId = ctx.config.urls.owner.id;
-  return views.flatMap((view) => {
-    const i = data.items.findIndex((item) => item.note.seq === view.row.seq);
-    const [item, status] = [data.items[i], statuses[i]];
-    if (item === undefined || status === undefined) return [];
-    const named = [
-      item.note.attributedTo,
-      ...item.tags.flatMap((t) => (t.type === "Mention" && t.href !== null ? [t.href] : [])),
-    ];
-    const accounts = [...new Set(named)]
-      .filter((id) => id !== ownerId)
-      .flatMap((id) => {
-        const row = data.accounts.get(id);
-        return row === undefined ? [] : [serializeActor(ctx.config, row)];
-      });
-    return [
-      {
-        id: String(view.seq),
-        unread: view.unread,
-        accounts: accounts.length === 0 ? [owner] : accounts,
-        last_status: status,
-      },
-    ];
-  });
-}
 
 /**
  * The conversations, newest last status first, paged by their last statuses' ids as Mastodon
@@ -80,7 +39,7 @@ conversationsApi.get("/", async (c) => {
     conversationsPage(ctx.db, ctx.config.urls.owner.id, paging.request),
   ]);
   return c.json(
-    await serializeConversations(c, page.items, owner),
+    await serializeConversations(ctx, page.items, owner),
     200,
     linkHeader({
       url: `${ctx.config.origin}/api/v1/conversations`,
@@ -102,7 +61,7 @@ conversationsApi.post("/:id/read", async (c) => {
     ownerAccount(ctx),
   ]);
   if (view === undefined) return notFound(c);
-  const [conversation] = await serializeConversations(c, [view], account);
+  const [conversation] = await serializeConversations(ctx, [view], account);
   return conversation === undefined ? notFound(c) : c.json(conversation);
 });
 

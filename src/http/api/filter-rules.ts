@@ -23,11 +23,15 @@ import {
 import { liveNoteByApiId } from "../../storage/notes";
 import { boostByApiId } from "../../storage/reactions";
 import { requireOwner } from "../middleware/owner-auth";
+import { streamWrites } from "../middleware/stream-writes";
 import { jsonError } from "../responses";
 import { readInput } from "./input";
 import { KeywordCreate, KeywordUpdate, MAX_RULES, parseSeq, StatusCreate } from "./sorting-input";
 
 export const filterScopes = requireOwner({ read: "read:filters", write: "write:filters" });
+
+/** Every write of a filter, a keyword or a filtered status: the owner's apps hear of it. */
+export const filtersChanged = streamWrites({ changes: [{ kind: "filters" }] });
 
 export const notFound = (c: Context) => jsonError(c, 404, "Record not found");
 
@@ -94,7 +98,7 @@ filterRules.post("/:filter_id/statuses", async (c) => {
 
 /** `/api/v2/filter_keywords/:id`: one keyword. */
 export const filterKeywords = new Hono<AppEnv>();
-filterKeywords.use("*", filterScopes);
+filterKeywords.use("*", filterScopes, filtersChanged);
 
 filterKeywords.get("/:id", async (c) => {
   const seq = parseSeq(c.req.param("id"));
@@ -123,7 +127,7 @@ filterKeywords.delete("/:id", async (c) => {
 
 /** `/api/v2/filter_statuses/:id`: one status of a filter. */
 export const filterStatuses = new Hono<AppEnv>();
-filterStatuses.use("*", filterScopes);
+filterStatuses.use("*", filterScopes, filtersChanged);
 
 filterStatuses.get("/:id", async (c) => {
   const seq = parseSeq(c.req.param("id"));

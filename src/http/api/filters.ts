@@ -21,7 +21,7 @@ import {
   updateFilter,
 } from "../../storage/filters";
 import { jsonError } from "../responses";
-import { filterOf, filterRules, filterScopes, notFound } from "./filter-rules";
+import { filterOf, filterRules, filterScopes, filtersChanged, notFound } from "./filter-rules";
 import { readInput } from "./input";
 import {
   FilterCreate,
@@ -80,7 +80,7 @@ function keywordChanges(
 }
 
 export const filtersV2 = new Hono<AppEnv>();
-filtersV2.use("*", filterScopes);
+filtersV2.use("*", filterScopes, filtersChanged);
 filtersV2.route("/", filterRules);
 
 filtersV2.get("/", async (c) => c.json((await allFilters(c.var.ctx.db)).map(serializeFilter)));

@@ -1,7 +1,7 @@
 /**
  * The client API, Mastodon-shaped. Every router requires a token acting as the owner with
- * the scope its route needs, except app registration (anyone, rate-limited) and what describes
- * the server (`instance.ts`: public).
+ * the scope its route needs, except app registration (anyone, rate-limited), what describes
+ * the server (`instance.ts`: public) and the streaming API's health check.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";
@@ -24,6 +24,7 @@ import { blocksList, domainBlocks, mutesList, safetyActions } from "./safety";
 import { searchApi } from "./search";
 import { startup, trends } from "./startup";
 import { statuses } from "./statuses";
+import { streaming } from "./streaming";
 import { timelines } from "./timelines";
 
 export const api = new Hono<AppEnv>();
@@ -62,3 +63,4 @@ api.route("/v1/filters", filtersV1);
 api.route("/v2/filters", filtersV2);
 api.route("/v2/filter_keywords", filterKeywords);
 api.route("/v2/filter_statuses", filterStatuses);
+api.route("/v1", streaming);

@@ -11,8 +11,8 @@ import {
   serializeInstanceV1,
 } from "../../mastodon/instance";
 import { instanceCounts, peerHosts } from "../../storage/instance";
+import { loadOwner } from "../../views/statuses";
 import { MAX_STATUS_LENGTH } from "./statuses";
-import { loadOwner } from "./views";
 
 /** At most this many hosts in `/api/v1/instance/peers`. */
 export const MAX_PEERS = 1000;

@@ -31,6 +31,7 @@ import {
   updateList,
 } from "../../storage/lists";
 import type { ListRow } from "../../storage/schema-lists";
+import { ownerAccount, statusesFor } from "../../views/statuses";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { readInput } from "./input";
@@ -44,7 +45,6 @@ import {
   parseSeq,
   queryAccountIds,
 } from "./sorting-input";
-import { ownerAccount, statusesFor } from "./views";
 
 const listScopes = requireOwner({ read: "read:lists", write: "write:lists" });
 

@@ -4,13 +4,10 @@
  * a post are one group of 15 with up to 8 sample accounts.
  */
 import { type Context, Hono } from "hono";
-import type { AppContext } from "../../context";
 import type { AppEnv } from "../../env";
-import { applyFilters } from "../../mastodon/filters";
 import { parseMastodonId } from "../../mastodon/ids";
 import {
   type MastodonNotificationGroup,
-  serializeNotification,
   serializeNotificationGroup,
 } from "../../mastodon/notifications";
 import {
@@ -36,10 +33,11 @@ import {
   GROUPABLE_TYPES,
 } from "../../storage/notifications";
 import { NOTIFICATION_TYPES, type NotificationType } from "../../storage/schema";
+import { serializeListed, statusesAbout } from "../../views/notifications";
+import { ownerAccount } from "../../views/statuses";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { type Limits, linkHeader, type Paging, parsePaging } from "./paging";
-import { ownerAccount, pageFilters, statusesByNoteId } from "./views";
 
 /** Notifications (v1) or groups (v2) per page: Mastodon's default, and its maximum. */
 export const DEFAULT_LIMIT = 40;
@@ -109,27 +107,6 @@ function parseListQuery(
   };
 }
 
-/**
- * The statuses notifications are about, by their notes' ids (live ones only), with the
- * owner's account, read while the page was; the filters of the `notifications` context
- * applied, read beside them: what a `hide` filter matches is left out (and its notification
- * with it), the rest marked in `filtered`.
- */
-async function statusesAbout(
-  ctx: AppContext,
-  about: readonly { readonly target: string }[],
-  view: { readonly owner: MastodonAccount; readonly inForce: boolean },
-): Promise<Map<string, MastodonStatus>> {
-  const targets = about.flatMap((n) => (n.target === "" ? [] : [n.target]));
-  const now = ctx.now();
-  const [statuses, filters] = await Promise.all([
-    statusesByNoteId(ctx, targets, view.owner),
-    pageFilters(ctx, { context: "notifications", now, inForce: view.inForce, notes: targets }),
-  ]);
-  const kept = applyFilters(filters, [...statuses.values()]);
-  return new Map(kept.map((status) => [status.uri, status]));
-}
-
 export const notificationsV1 = new Hono<AppEnv>();
 notificationsV1.use(
   "*",
@@ -147,18 +124,7 @@ notificationsV1.get("/", async (c) => {
     listNotifications(db, query.request),
     anyFilterInForce(db, "notifications", query.request.now),
   ]);
-  const statuses = await statusesAbout(
-    ctx,
-    rows.map((r) => r.notification),
-    { owner, inForce },
-  );
-  const list = rows.flatMap(({ notification, account }) => {
-    const { target } = notification;
-    const status = target === "" ? undefined : statuses.get(target);
-    // A note that went away meanwhile takes its notification with it.
-    if (target !== "" && status === undefined) return [];
-    return [serializeNotification(notification, serializeActor(config, account), status)];
-  });
+  const list = await serializeListed(ctx, rows, { owner, inForce });
   return c.json(
     list,
     200,

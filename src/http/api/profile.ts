@@ -12,9 +12,9 @@ import { saveProfileImages, updateProfile } from "../../federation/publish/profi
 import { serializeCredentialAccount, serializePreferences } from "../../mastodon/profile";
 import { countFollowRequests } from "../../storage/follows";
 import { readProfile } from "../../storage/owner-profile";
+import { loadOwner } from "../../views/statuses";
 import { requireOwner, requireScope, requireToken } from "../middleware/owner-auth";
 import { readProfileInput } from "./profile-input";
-import { loadOwner } from "./views";
 
 export const profile = new Hono<AppEnv>();
 

@@ -12,10 +12,10 @@ import { firstIssue } from "../../lib/issues";
 import { parseMastodonId } from "../../mastodon/ids";
 import { serializeActor } from "../../mastodon/serialize";
 import { serializeTag } from "../../mastodon/tags";
+import { ownerAccount, statusesFor } from "../../views/statuses";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { Flag } from "./input";
-import { ownerAccount, statusesFor } from "./views";
 
 /** Results of each kind: Mastodon's default, and its most (a larger `limit` is lowered to it). */
 export const DEFAULT_LIMIT = 20;

@@ -14,10 +14,10 @@ import type { Scope } from "../../mastodon/scopes";
 import type { Page } from "../../storage/pages";
 import { boostersPage, likersPage, type Reacted } from "../../storage/reaction-pages";
 import type { NoteRow } from "../../storage/schema";
+import { statusesOf } from "../../views/statuses";
 import { jsonError } from "../responses";
 import { bySeq, linkHeader, parsePaging } from "./paging";
 import { accountsOf, contextOf, historyOf, isBoost, sourceOf, visibleNote } from "./thread-views";
-import { statusesOf } from "./views";
 
 /** The paths of a status's pages that need another scope than `read:statuses`/`write:statuses`. */
 export const STATUS_SCOPES: readonly (readonly [RegExp, Scope])[] = [

@@ -10,13 +10,14 @@ import { findNote, noteByApiId } from "../../storage/notes";
 import { activitiesAbout } from "../../storage/outbox";
 import { readProfile } from "../../storage/owner-profile";
 import { boostByApiId, findReaction } from "../../storage/reactions";
+import { boostStatus, statusById, statusesOf } from "../../views/statuses";
+import { withBackground } from "../background";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { readInput } from "./input";
 import { blankText, CreateStatus, EditStatus } from "./status-input";
 import { STATUS_SCOPES, statusThreads } from "./status-threads";
 import { visibleStatusById } from "./thread-views";
-import { boostStatus, statusById, statusesOf } from "./views";
 
 export { MAX_STATUS_LENGTH } from "./status-input";
 
@@ -54,7 +55,7 @@ statuses.post("/", async (c) => {
     ? await readProfile(ctx.db, ctx.config.owner)
     : undefined;
   const result = await publishStatus(
-    ctx,
+    withBackground(c),
     {
       text: status ?? "",
       visibility: visibility ?? defaults?.privacy ?? "public",
@@ -94,7 +95,7 @@ statuses.put("/:id", async (c) => {
     mediaIds: media_ids,
     mediaAttributes: media_attributes,
   };
-  return answer(c, await editStatus(c.var.ctx, id, edit));
+  return answer(c, await editStatus(withBackground(c), id, edit));
 });
 
 /** Deletes one of the owner's statuses; deleting the owner's boost undoes it, as in Mastodon. */
@@ -105,7 +106,7 @@ statuses.delete("/:id", async (c) => {
   const { ctx } = c.var;
   // Serialised before it goes: Mastodon answers with the deleted status.
   const before = await statusById(ctx, id);
-  const result = await deleteStatus(ctx, id);
+  const result = await deleteStatus(withBackground(c), id);
   if (!result.ok || before === undefined) return jsonError(c, 404, "no such status");
   return c.json(before);
 });
@@ -118,7 +119,7 @@ async function undoBoost(c: Context<AppEnv>, id: bigint) {
     return jsonError(c, 404, "no such status");
   }
   const before = await boostStatus(ctx, found);
-  const result = await unreact(ctx, id, "Announce");
+  const result = await unreact(withBackground(c), id, "Announce");
   if (!result.ok || before === undefined) return jsonError(c, 404, "no such status");
   return c.json(before);
 }
@@ -133,7 +134,8 @@ for (const [path, type, undo] of [
     const id = parseMastodonId(c.req.param("id"));
     if (id === undefined) return jsonError(c, 404, "no such status");
     const { ctx } = c.var;
-    const result = undo ? await unreact(ctx, id, type) : await react(ctx, id, type);
+    const acting = withBackground(c);
+    const result = undo ? await unreact(acting, id, type) : await react(acting, id, type);
     if (!result.ok || type !== "Announce" || undo) return answer(c, result);
     // A boost answers with the boost (its own id), the original inside it, as Mastodon does.
     const [boost, note] = await Promise.all([

@@ -22,8 +22,8 @@ import { boostByApiId } from "../../storage/reactions";
 import type { NoteRow } from "../../storage/schema";
 import { loadStatusData } from "../../storage/statuses";
 import { visibleNoteByApiId } from "../../storage/threads";
+import { boostStatus, ownerAccount, statusesFor } from "../../views/statuses";
 import { accountsByActor } from "./account-views";
-import { boostStatus, ownerAccount, statusesFor } from "./views";
 
 type ViewContext = Pick<AppContext, "db" | "config" | "now">;
 

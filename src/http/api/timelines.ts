@@ -15,11 +15,11 @@ import { publicTimeline, tagTimeline } from "../../storage/public-timelines";
 import type { FilterContext } from "../../storage/schema-lists";
 import type { StatusRow } from "../../storage/statuses";
 import { homeTimeline } from "../../storage/timeline";
+import { entryStatuses, ownerAccount, pageFilters } from "../../views/statuses";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { queryFlag } from "./input";
 import { linkHeader, type Paging, parsePaging } from "./paging";
-import { entryStatuses, ownerAccount, pageFilters } from "./views";
 
 /** Statuses per page: Mastodon's default and maximum (a larger `limit` is lowered to it). */
 export const DEFAULT_LIMIT = 20;

@@ -2,7 +2,8 @@
  * The end of the chain: the activity's handler says what it changes, the activity is stored
  * with its effects in one batch (exactly once), then what follows from it is set going:
  * the actor cache learns of a changed actor, cached copies of our documents it changed are
- * purged, follow-ups are queued, our answers delivered.
+ * purged, follow-ups are queued, our answers delivered, and the owner's streams told (after
+ * the answer: the events' reads are not the sender's to wait for).
  */
 import type { Handler } from "hono";
 import { objectIdOf } from "../../activitypub/activity";
@@ -12,6 +13,8 @@ import { handleActivity } from "../../federation/inbox";
 import { startFanouts } from "../../federation/outbox";
 import { sendFollowUps } from "../../federation/queue/follow-ups";
 import { storeReceived } from "../../storage/inbox";
+import { streamAfter } from "../../streaming/stream";
+import { waitUntilOf } from "../background";
 import type { InboxEnv } from "./env";
 
 export const applyActivity: Handler<InboxEnv> = async (c) => {
@@ -37,6 +40,7 @@ export const applyActivity: Handler<InboxEnv> = async (c) => {
     c.set("duplicate", true);
     return c.body(null, 202);
   }
+  streamAfter({ ...ctx, waitUntil: waitUntilOf(c) }, outcome.streams ?? []);
   if (outcome.actorCache !== undefined) {
     await applyActorChange(ctx.cache, outcome.actorCache, receivedAt);
   }

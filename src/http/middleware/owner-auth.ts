@@ -11,6 +11,7 @@ import type { AppEnv, Principal } from "../../env";
 import { sha256Hex } from "../../lib/hash";
 import { grants, type Scope } from "../../mastodon/scopes";
 import { findToken, touchToken } from "../../storage/oauth";
+import { waitUntilOf } from "../background";
 
 /** How stale a token's last-used time may get before it is written again. */
 const TOUCH_EVERY_MS = 60 * 60 * 1000;
@@ -67,15 +68,6 @@ function unauthorized(c: Context, error: string) {
   return c.json({ error }, 401, {
     "WWW-Authenticate": 'Bearer realm="outpost", error="invalid_token"',
   });
-}
-
-function waitUntilOf(c: Context): (p: Promise<unknown>) => void {
-  try {
-    const { executionCtx } = c;
-    return (p) => executionCtx.waitUntil(p);
-  } catch {
-    return () => undefined;
-  }
 }
 
 /**

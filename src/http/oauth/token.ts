@@ -17,7 +17,9 @@ import {
   storeAppToken,
 } from "../../storage/oauth";
 import type { OAuthAppRow, OAuthTokenRow } from "../../storage/schema";
+import { closeTokenSockets } from "../../streaming/send";
 import { readBody } from "../api/input";
+import { waitUntilOf } from "../background";
 import { sameSecret } from "../middleware/owner-auth";
 
 /** How long a code can be exchanged (Mastodon's and RFC 6749's recommendation). */
@@ -198,7 +200,8 @@ token.post("/token", async (c) => {
     });
   }
   if (found.tokenSeq !== null) {
-    await revokeReplayed(ctx.db, found);
+    const revoked = await revokeReplayed(ctx.db, found);
+    if (revoked !== undefined) closeTokenSockets(ctx, { seq: revoked, waitUntil: waitUntilOf(c) });
     return oauthError(c, {
       status: 400,
       error: "invalid_grant",
@@ -272,6 +275,12 @@ token.post("/revoke", async (c) => {
   if (!client.ok)
     return oauthError(c, { status: 401, error: "invalid_client", description: client.description });
   // RFC 7009 §2.2: an unknown token is not an error; another client's is not revoked.
-  await revokeToken(c.var.ctx.db, { tokenHash: await sha256Hex(value), appSeq: client.app.seq });
+  const { ctx } = c.var;
+  const revoked = await revokeToken(ctx.db, {
+    tokenHash: await sha256Hex(value),
+    appSeq: client.app.seq,
+  });
+  // Sockets it opened close too (new ones are refused once the row is gone).
+  if (revoked !== undefined) closeTokenSockets(ctx, { seq: revoked, waitUntil: waitUntilOf(c) });
   return c.json({}, 200, { "Cache-Control": "no-store" });
 });

@@ -1,7 +1,10 @@
-/** Loading and serialising what the owner's API answers with: the owner, and statuses. */
-import type { AppContext } from "../../context";
-import { compileFilters, type StatusFilters } from "../../mastodon/filters";
-import { isBoostId } from "../../mastodon/ids";
+/**
+ * Loading and serialising what the owner's API answers with, the pages and the streaming
+ * API alike: the owner, and statuses.
+ */
+import type { AppContext } from "../context";
+import { compileFilters, type StatusFilters } from "../mastodon/filters";
+import { isBoostId } from "../mastodon/ids";
 import {
   type MastodonAccount,
   type MastodonStatus,
@@ -9,26 +12,27 @@ import {
   serializeBoost,
   serializeOwner,
   serializeStatus,
-} from "../../mastodon/serialize";
-import type { AccountRow } from "../../storage/account-rows";
-import { findActor } from "../../storage/actors";
-import { activeFilters } from "../../storage/filters";
-import { ensureLocalActor } from "../../storage/local-actors";
-import { liveNoteByApiId } from "../../storage/notes";
-import type { Profile } from "../../storage/owner-profile";
-import { profileSummary } from "../../storage/profile";
-import { boostByApiId } from "../../storage/reactions";
-import type { NoteRow, ReactionRow } from "../../storage/schema";
-import type { FilterContext } from "../../storage/schema-lists";
+} from "../mastodon/serialize";
+import type { AccountRow } from "../storage/account-rows";
+import { findActor } from "../storage/actors";
+import { activeFilters } from "../storage/filters";
+import { ensureLocalActor } from "../storage/local-actors";
+import { liveNoteByApiId } from "../storage/notes";
+import type { Profile } from "../storage/owner-profile";
+import { profileSummary } from "../storage/profile";
+import { boostByApiId } from "../storage/reactions";
+import type { NoteRow, ReactionRow } from "../storage/schema";
+import type { FilterContext } from "../storage/schema-lists";
 import {
   loadStatusData,
   loadStatuses,
   type StatusData,
   type StatusRow,
   toStatusData,
-} from "../../storage/statuses";
+} from "../storage/statuses";
 
-type ViewContext = Pick<AppContext, "db" | "config" | "now">;
+/** What loading a view reads: D1, the configuration, the clock. */
+export type ViewContext = Pick<AppContext, "db" | "config" | "now">;
 
 /** The owner as a Mastodon Account, with its counts, and the profile it was made from. */
 export async function loadOwner(
