@@ -196,18 +196,20 @@ export async function boostStatus(
 }
 
 /**
- * The status a Mastodon status id names: a note (not deleted), or a boost, which Mastodon
- * shows as a status of its own with the original inside it.
+ * The status a Mastodon status id names: a note (not deleted; `findNote` may ask more, such
+ * as that the owner may see it), or a boost, which Mastodon shows as a status of its own
+ * with the original inside it.
  */
 export async function statusById(
   ctx: ViewContext,
   id: bigint,
+  findNote: (id: bigint) => Promise<NoteRow | undefined> = (n) => liveNoteByApiId(ctx.db, n),
 ): Promise<MastodonStatus | undefined> {
   if (isBoostId(id)) {
     const found = await boostByApiId(ctx.db, id);
     return found === undefined ? undefined : boostStatus(ctx, found);
   }
-  const note = await liveNoteByApiId(ctx.db, id);
+  const note = await findNote(id);
   if (note === undefined) return undefined;
   const [status] = await statusesFor(ctx, [note]);
   return status;

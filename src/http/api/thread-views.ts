@@ -22,7 +22,7 @@ import { boostByApiId } from "../../storage/reactions";
 import type { NoteRow } from "../../storage/schema";
 import { loadStatusData } from "../../storage/statuses";
 import { visibleNoteByApiId } from "../../storage/threads";
-import { boostStatus, ownerAccount, statusesFor } from "../../views/statuses";
+import { ownerAccount, statusById, statusesFor } from "../../views/statuses";
 import { accountsByActor } from "./account-views";
 
 type ViewContext = Pick<AppContext, "db" | "config" | "now">;
@@ -43,18 +43,11 @@ export async function isBoost(ctx: ViewContext, param: string): Promise<boolean>
  * The status an id names, if the owner may see it: a note, or a boost (shown as a status of
  * its own, the original inside it).
  */
-export async function visibleStatusById(
+export function visibleStatusById(
   ctx: ViewContext,
   id: bigint,
 ): Promise<MastodonStatus | undefined> {
-  if (isBoostId(id)) {
-    const found = await boostByApiId(ctx.db, id);
-    return found === undefined ? undefined : boostStatus(ctx, found);
-  }
-  const note = await visibleNote(ctx, id);
-  if (note === undefined) return undefined;
-  const [status] = await statusesFor(ctx, [note]);
-  return status;
+  return statusById(ctx, id, (n) => visibleNote(ctx, n));
 }
 
 /** A status's context, as Mastodon's Context entity: its ancestors and its descendants. */
