@@ -4,6 +4,7 @@
  * (`mastodon/filters.ts`) to the statuses it shows.
  */
 import { and, asc, count, eq, gt, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
+import { type Batched, batched, readBatched } from "./batched";
 import { type Db, runBatch, type Statement } from "./db";
 import { idText, noteIdSql } from "./ids";
 import { notes } from "./schema";
@@ -308,7 +309,13 @@ export async function anyFilterInForce(
   context: FilterContext,
   now: Date,
 ): Promise<boolean> {
-  const [row] = await db
+  const [inForce] = await readBatched(db, [filterInForceRead(db, context, now)]);
+  return inForce;
+}
+
+/** `anyFilterInForce` as a read to batch with a page's (`storage/batched.ts`). */
+export function filterInForceRead(db: Db, context: FilterContext, now: Date): Batched<boolean> {
+  const query = db
     .select({ seq: filters.seq })
     .from(filters)
     .where(
@@ -318,5 +325,5 @@ export async function anyFilterInForce(
       ),
     )
     .limit(1);
-  return row !== undefined;
+  return batched(query, (rows) => rows.length > 0);
 }

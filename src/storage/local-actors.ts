@@ -4,6 +4,7 @@ import type { LocalActorState } from "../activitypub/actor";
 import { importPrivateKey } from "../signatures/algorithms";
 import { fromBase64, generateRsaKeyPair } from "../signatures/keys";
 import type { SigningKey } from "../signatures/sign";
+import { type Batched, batched } from "./batched";
 import type { Db } from "./db";
 import { type LocalActorRole, localActors } from "./schema";
 
@@ -15,6 +16,11 @@ const publicColumns = {
 /** A local actor's public state (a query, to run alone or in a batch); absent before its keys. */
 export function localActorQuery(db: Db, role: LocalActorRole) {
   return db.select(publicColumns).from(localActors).where(eq(localActors.role, role));
+}
+
+/** A local actor's public state as a read to batch with others; undefined before its keys. */
+export function localActorRead(db: Db, role: LocalActorRole): Batched<LocalActorState | undefined> {
+  return batched(localActorQuery(db, role), ([row]) => row);
 }
 
 /**

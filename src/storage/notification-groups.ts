@@ -16,6 +16,7 @@
 import { and, notInArray, type SQL, sql } from "drizzle-orm";
 import { MAX_ID } from "../mastodon/ids";
 import type { AccountRow } from "./account-rows";
+import { type Batched, batched, known, readBatched } from "./batched";
 import type { Db } from "./db";
 import { notificationIdSql } from "./ids";
 import {
@@ -79,15 +80,44 @@ const id = notificationIdSql;
  * One page of groups, newest first. `groupedTypes` are the types grouped (default
  * `GROUPABLE_TYPES`); the others are each their own group.
  */
-export function pageGroups(
+export async function pageGroups(
   db: Db,
   request: NotificationRequest,
   groupedTypes: readonly NotificationType[] = GROUPABLE_TYPES,
 ): Promise<GroupPage> {
-  if (request.maxId === undefined && request.minId === undefined) {
-    return pageHeads(db, request, groupedTypes);
+  const [page] = await readBatched(db, [pageGroupsRead(db, request, groupedTypes)]);
+  return page;
+}
+
+/**
+ * `pageGroups` as a read to batch with others (`storage/batched.ts`): the newest page's
+ * heads are one query; a walk (or a newest page that must walk) reads on after the batch.
+ */
+export function pageGroupsRead(
+  db: Db,
+  request: NotificationRequest,
+  groupedTypes: readonly NotificationType[] = GROUPABLE_TYPES,
+): Batched<Promise<GroupPage>> {
+  if (request.maxId !== undefined || request.minId !== undefined) {
+    return { queries: [], read: () => walkGroups(db, request, groupedTypes) };
   }
-  return walkGroups(db, request, groupedTypes);
+  if (request.types?.length === 0) {
+    const none = { leads: [], range: rangeOf(request, []), walk: "heads" as const };
+    return known(Promise.resolve({ ...none, now: request.now }));
+  }
+  const query = shownQuery(db, {
+    where: and(ofTypes(request), heads(groupedTypes), idBetween(id(), request.sinceId)),
+    orderBy: sql`${id()} desc`,
+    limit: request.limit,
+    now: request.now,
+    flagHidden: true,
+  });
+  return batched(query, async (rows) => {
+    // A head by an account the owner keeps away hides its group's others: walk, as below.
+    if (rows.some((row) => row.shown === 0)) return walkGroups(db, request, groupedTypes);
+    const leads = rows.map((row) => toLead(listed(row), groupedTypes));
+    return { leads, range: rangeOf(request, leads), walk: "heads" as const, now: request.now };
+  });
 }
 
 /** How a row leads its group on a page. */
@@ -127,28 +157,6 @@ function heads(groupedTypes: readonly NotificationType[]): SQL | undefined {
   if (GROUPABLE_TYPES.every((t) => groupedTypes.includes(t))) return head;
   if (groupedTypes.length === 0) return undefined;
   return sql`(${head} or ${notInArray(sql`+${notifications.type}`, [...groupedTypes])})`;
-}
-
-/** The newest page: each row read is a group of its own, so the page is `limit` rows. */
-async function pageHeads(
-  db: Db,
-  request: NotificationRequest,
-  groupedTypes: readonly NotificationType[],
-): Promise<GroupPage> {
-  const rows =
-    request.types?.length === 0
-      ? []
-      : await shownQuery(db, {
-          where: and(ofTypes(request), heads(groupedTypes), idBetween(id(), request.sinceId)),
-          orderBy: sql`${id()} desc`,
-          limit: request.limit,
-          now: request.now,
-          flagHidden: true,
-        });
-  // A head by an account the owner keeps away hides its group's others: walk, as below.
-  if (rows.some((row) => row.shown === 0)) return walkGroups(db, request, groupedTypes);
-  const leads = rows.map((row) => toLead(listed(row), groupedTypes));
-  return { leads, range: rangeOf(request, leads), walk: "heads", now: request.now };
 }
 
 /**

@@ -8,9 +8,10 @@
 import { and, count, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
 import { parseMastodonId } from "../mastodon/ids";
 import { type AccountRow, accountJson, readAccount } from "./account-rows";
+import { allOf, type Batched, known, readBatched } from "./batched";
 import type { Db } from "./db";
 import { idText, notificationIdSql } from "./ids";
-import { type ApiPageRequest, pageById } from "./pages";
+import { type ApiPageRequest, pageByIdRead } from "./pages";
 import {
   actors,
   markers,
@@ -51,11 +52,22 @@ export async function listNotifications(
   db: Db,
   request: NotificationRequest,
 ): Promise<ListedNotification[]> {
-  if (request.types?.length === 0) return [];
-  const page = await pageById(notificationIdSql(), request, (where, orderBy, limit) =>
-    shownQuery(db, { where: and(ofTypes(request), where), orderBy, limit, now: request.now }),
-  );
-  return page.items.map(listed);
+  const [page] = await readBatched(db, [listNotificationsRead(db, request)]);
+  return page;
+}
+
+/** `listNotifications` as a read to batch with others (`storage/batched.ts`). */
+export function listNotificationsRead(
+  db: Db,
+  request: NotificationRequest,
+): Batched<ListedNotification[]> {
+  if (request.types?.length === 0) return known([]);
+  const page = pageByIdRead(notificationIdSql(), request, {
+    query: (where, orderBy, limit) =>
+      shownQuery(db, { where: and(ofTypes(request), where), orderBy, limit, now: request.now }),
+    item: listed,
+  });
+  return allOf([page], ([{ items }]) => [...items]);
 }
 
 /** A row of `shownQuery` as a listed notification. */

@@ -4,6 +4,8 @@
  * index that orders the rows by the cursor.
  */
 import { type AnyColumn, and, asc, desc, gt, lt, type SQL, sql } from "drizzle-orm";
+import { type Batched, batched } from "./batched";
+import type { Statement } from "./db";
 import { idParam } from "./ids";
 
 /**
@@ -66,14 +68,24 @@ async function readPage<Cursor, T>(
   request: PageRequest<Cursor>,
   query: PageQuery<T>,
 ): Promise<Page<T>> {
-  const { maxId, sinceId, minId, limit } = request;
+  const { where, orderBy } = walkOf(order, request);
+  return pageOf(request, await query(where, orderBy, request.limit + 1));
+}
+
+/** Where a page's rows lie, and which way it walks: up from `min_id`, else down. */
+function walkOf<Cursor>(order: Order<Cursor>, request: PageRequest<Cursor>) {
+  const { maxId, sinceId, minId } = request;
   const where = order.between(minId ?? sinceId, maxId);
+  return { where, orderBy: minId !== undefined ? order.ascending : order.descending };
+}
+
+/** The page the rows of its walk make (one more than `limit` asked). */
+function pageOf<Cursor, T>(request: PageRequest<Cursor>, rows: readonly T[]): Page<T> {
+  const { maxId, sinceId, minId, limit } = request;
   if (minId !== undefined) {
-    const rows = await query(where, order.ascending, limit + 1);
     const items = rows.slice(0, limit).reverse();
     return { items, hasNewer: rows.length > limit, hasOlder: items.length > 0 };
   }
-  const rows = await query(where, order.descending, limit + 1);
   const items = rows.slice(0, limit);
   return {
     items,
@@ -81,6 +93,30 @@ async function readPage<Cursor, T>(
     hasOlder: rows.length > limit || sinceId !== undefined,
     hasNewer: maxId !== undefined && items.length > 0,
   };
+}
+
+/**
+ * `pageById` as a read to batch with others (`storage/batched.ts`): `query` is one query
+ * (not run), its rows made into items by `item`.
+ */
+export function pageByIdRead<Row, T>(
+  id: SQL,
+  request: ApiPageRequest,
+  walk: {
+    readonly query: (
+      where: SQL | undefined,
+      orderBy: SQL,
+      limit: number,
+    ) => Statement & PromiseLike<Row[]>;
+    readonly item: (row: Row) => T;
+  },
+): Batched<Page<T>> {
+  const between = (above?: bigint, below?: bigint) => idBetween(id, above, below);
+  const order = { between, ascending: sql`${id} asc`, descending: sql`${id} desc` };
+  const { where, orderBy } = walkOf(order, request);
+  return batched(walk.query(where, orderBy, request.limit + 1), (rows: Row[]) =>
+    pageOf(request, rows.map(walk.item)),
+  );
 }
 
 /** One page in `seq` order (a collection's). */

@@ -1,5 +1,6 @@
 /** What the profile page and the owner's account show, read in one round trip. */
 import type { OwnerProfile } from "../env";
+import { allOf, type Batched, batched, known, readBatched } from "./batched";
 import type { Db } from "./db";
 import { countFollowsQuery } from "./follows";
 import { countNotesQuery, recentPublicNotes } from "./notes";
@@ -24,20 +25,29 @@ export interface ProfileSummaryQuery {
   readonly limit: number;
 }
 
-export async function profileSummary(db: Db, query: ProfileSummaryQuery): Promise<ProfileSummary> {
-  const { actor, limit } = query;
-  const [posts, followers, following, recent, profile] = await db.batch([
-    countNotesQuery(db, actor),
-    countFollowsQuery(db, "followers", actor),
-    countFollowsQuery(db, "following", actor),
-    recentPublicNotes(db, actor, limit),
-    profileQuery(db),
-  ]);
-  return {
-    posts: posts[0]?.n ?? 0,
-    followers: followers[0]?.n ?? 0,
-    following: following[0]?.n ?? 0,
-    recent,
-    profile: effectiveProfile(query.defaults, profile),
-  };
+export function profileSummary(db: Db, query: ProfileSummaryQuery): Promise<ProfileSummary> {
+  return readBatched(db, [profileSummaryRead(db, query)]).then(([summary]) => summary);
 }
+
+/** The summary as a read to batch with others (`storage/batched.ts`). */
+export function profileSummaryRead(db: Db, query: ProfileSummaryQuery): Batched<ProfileSummary> {
+  const { actor, limit } = query;
+  return allOf(
+    [
+      batched(countNotesQuery(db, actor), firstCount),
+      batched(countFollowsQuery(db, "followers", actor), firstCount),
+      batched(countFollowsQuery(db, "following", actor), firstCount),
+      limit === 0 ? known([]) : batched(recentPublicNotes(db, actor, limit), (rows) => rows),
+      batched(profileQuery(db), (rows) => effectiveProfile(query.defaults, rows)),
+    ],
+    ([posts, followers, following, recent, profile]) => ({
+      posts,
+      followers,
+      following,
+      recent,
+      profile,
+    }),
+  );
+}
+
+const firstCount = (rows: readonly { readonly n: number }[]): number => rows[0]?.n ?? 0;

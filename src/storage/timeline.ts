@@ -7,6 +7,7 @@
 import { and, eq, exists, isNull, ne, not, or, type SQL, sql } from "drizzle-orm";
 import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { boostId, noteId } from "../mastodon/ids";
+import { type Batched, batched, readBatched } from "./batched";
 import type { Db } from "./db";
 import { boostIdSql, noteIdSql } from "./ids";
 import { onExclusiveList } from "./lists";
@@ -155,14 +156,16 @@ interface Span {
   readonly rows: number;
 }
 
-/** The home's notes in a span, as status rows: one query. */
-async function readNotes(db: Db, viewer: HomeViewer, span: Span): Promise<HomeEntry[]> {
+/** The home's notes in a span, as status rows: one query, as a read to batch with others. */
+function notesRead(db: Db, viewer: HomeViewer, span: Span): Batched<HomeEntry[]> {
   const id = noteIdSql();
-  const rows = await statusRowsQuery(db, viewer.owner)
+  const query = statusRowsQuery(db, viewer.owner)
     .where(and(homeNotes(db, viewer), idBetween(id, span.above, span.below)))
     .orderBy(sql`${id} ${sql.raw(span.ascending ? "asc" : "desc")}`)
     .limit(span.rows);
-  return rows.map((row) => ({ kind: "note", id: BigInt(noteId(row)), row }));
+  return batched(query, (rows) =>
+    rows.map((row) => ({ kind: "note" as const, id: BigInt(noteId(row)), row })),
+  );
 }
 
 /** The home's boosts in a span, with their notes' status rows: one query. */
@@ -208,10 +211,41 @@ export async function homeTimeline(
   viewer: HomeViewer,
   request: ApiPageRequest,
 ): Promise<Page<HomeEntry>> {
+  const [notes] = await readBatched(db, [homeNotesRead(db, viewer, request)]);
+  return homePage(db, { viewer, request, notes });
+}
+
+/** The span a page's cursors give. */
+function spanOf(request: ApiPageRequest): Span {
   const { maxId, sinceId, minId, limit } = request;
-  const ascending = minId !== undefined;
-  const span: Span = { above: minId ?? sinceId, below: maxId, ascending, rows: limit + 1 };
-  const noteEntries = await readNotes(db, viewer, span);
+  return { above: minId ?? sinceId, below: maxId, ascending: minId !== undefined, rows: limit + 1 };
+}
+
+/**
+ * A page's notes (`homeTimeline`'s first query) as a read, to batch with what else the page
+ * needs; `homePage` then reads the boosts and makes the page.
+ */
+export function homeNotesRead(
+  db: Db,
+  viewer: HomeViewer,
+  request: ApiPageRequest,
+): Batched<readonly HomeEntry[]> {
+  return notesRead(db, viewer, spanOf(request));
+}
+
+/** A page of the home from its notes (`homeNotesRead`): the boosts of their span, merged. */
+export async function homePage(
+  db: Db,
+  page: {
+    readonly viewer: HomeViewer;
+    readonly request: ApiPageRequest;
+    readonly notes: readonly HomeEntry[];
+  },
+): Promise<Page<HomeEntry>> {
+  const { viewer, request, notes: noteEntries } = page;
+  const { maxId, sinceId, limit } = request;
+  const span = spanOf(request);
+  const { ascending } = span;
   // Entries beyond the `limit`th note cannot be on the page: the boosts stop there.
   const last = noteEntries.length > limit ? noteEntries[limit - 1]?.id : undefined;
   const boostSpan = ascending

@@ -15,11 +15,12 @@ import {
 } from "../mastodon/serialize";
 import type { AccountRow } from "../storage/account-rows";
 import { findActor } from "../storage/actors";
+import { allOf, type Batched, readBatched } from "../storage/batched";
 import { activeFilters } from "../storage/filters";
-import { ensureLocalActor } from "../storage/local-actors";
+import { ensureLocalActor, localActorRead } from "../storage/local-actors";
 import { liveNoteByApiId } from "../storage/notes";
 import type { Profile } from "../storage/owner-profile";
-import { profileSummary } from "../storage/profile";
+import { profileSummaryRead } from "../storage/profile";
 import { boostByApiId } from "../storage/reactions";
 import type { NoteRow, ReactionRow } from "../storage/schema";
 import type { FilterContext } from "../storage/schema-lists";
@@ -35,15 +36,32 @@ import {
 export type ViewContext = Pick<AppContext, "db" | "config" | "now">;
 
 /** The owner as a Mastodon Account, with its counts, and the profile it was made from. */
-export async function loadOwner(
-  ctx: ViewContext,
-): Promise<{ account: MastodonAccount; profile: Profile }> {
+export interface OwnerView {
+  readonly account: MastodonAccount;
+  readonly profile: Profile;
+}
+
+/** The owner as a Mastodon Account, with its counts, and the profile it was made from. */
+export async function loadOwner(ctx: ViewContext): Promise<OwnerView> {
+  const [owner] = await readBatched(ctx.db, [ownerRead(ctx)]);
+  return owner;
+}
+
+/**
+ * What the owner's account is made from, as a read to batch with a page's own
+ * (`storage/batched.ts`): its creation, its counts, its profile. Its value finishes the
+ * account (`ownerOf`): it makes the owner's keys on the instance's very first request.
+ */
+export function ownerRead(ctx: ViewContext): Batched<Promise<OwnerView>> {
   const { config } = ctx;
-  const [state, summary] = await Promise.all([
-    ensureLocalActor(ctx.db, { role: "owner", now: ctx.now() }),
-    profileSummary(ctx.db, { actor: config.urls.owner.id, defaults: config.owner, limit: 0 }),
-  ]);
-  return { account: serializeOwner(config, state.createdAt, summary), profile: summary.profile };
+  const summary = { actor: config.urls.owner.id, defaults: config.owner, limit: 0 };
+  return allOf(
+    [localActorRead(ctx.db, "owner"), profileSummaryRead(ctx.db, summary)],
+    async ([stored, read]) => {
+      const state = stored ?? (await ensureLocalActor(ctx.db, { role: "owner", now: ctx.now() }));
+      return { account: serializeOwner(config, state.createdAt, read), profile: read.profile };
+    },
+  );
 }
 
 /** The owner as a Mastodon Account, with its counts. */

@@ -16,12 +16,13 @@ import {
   serializeActor,
 } from "../../mastodon/serialize";
 import type { AccountRow } from "../../storage/account-rows";
+import { readBatched } from "../../storage/batched";
 import { runBatch } from "../../storage/db";
-import { anyFilterInForce } from "../../storage/filters";
-import { pageGroups } from "../../storage/notification-groups";
+import { filterInForceRead } from "../../storage/filters";
+import { pageGroups, pageGroupsRead } from "../../storage/notification-groups";
 import {
   countUnread,
-  listNotifications,
+  listNotificationsRead,
   type NotificationRequest,
   notificationsReadUpTo,
 } from "../../storage/notification-pages";
@@ -34,7 +35,7 @@ import {
 } from "../../storage/notifications";
 import { NOTIFICATION_TYPES, type NotificationType } from "../../storage/schema";
 import { serializeListed, statusesAbout } from "../../views/notifications";
-import { ownerAccount } from "../../views/statuses";
+import { ownerRead } from "../../views/statuses";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { type Limits, linkHeader, type Paging, parsePaging } from "./paging";
@@ -118,13 +119,14 @@ notificationsV1.get("/", async (c) => {
   if (typeof query === "string") return jsonError(c, 400, query);
   const { ctx } = c.var;
   const { db, config } = ctx;
-  // The owner's account is read while the page is: its statuses need it.
-  const [owner, rows, inForce] = await Promise.all([
-    ownerAccount(ctx),
-    listNotifications(db, query.request),
-    anyFilterInForce(db, "notifications", query.request.now),
+  // The owner's account (its statuses need it) in the page's round trip.
+  const [owner, rows, inForce] = await readBatched(db, [
+    ownerRead(ctx),
+    listNotificationsRead(db, query.request),
+    filterInForceRead(db, "notifications", query.request.now),
   ]);
-  const list = await serializeListed(ctx, rows, { owner, inForce });
+  const { account } = await owner;
+  const list = await serializeListed(ctx, rows, { owner: account, inForce });
   return c.json(
     list,
     200,
@@ -176,11 +178,13 @@ notificationsV2.get("/", async (c) => {
   if (typeof query === "string") return jsonError(c, 400, query);
   const { ctx } = c.var;
   const { db, config } = ctx;
-  const [owner, page, inForce] = await Promise.all([
-    ownerAccount(ctx),
-    pageGroups(db, query.request, query.groupedTypes),
-    anyFilterInForce(db, "notifications", query.request.now),
+  // The owner's account and the newest page's heads in one round trip.
+  const [read, paged, inForce] = await readBatched(db, [
+    ownerRead(ctx),
+    pageGroupsRead(db, query.request, query.groupedTypes),
+    filterInForceRead(db, "notifications", query.request.now),
   ]);
+  const [{ account: owner }, page] = await Promise.all([read, paged]);
   // Group sizes and samples (with their accounts) while the statuses are read.
   const [summaries, statuses] = await Promise.all([
     summarizeGroups(db, page),

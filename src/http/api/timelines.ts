@@ -9,13 +9,14 @@ import type { AppEnv } from "../../env";
 import { applyFilters } from "../../mastodon/filters";
 import { noteId } from "../../mastodon/ids";
 import type { MastodonStatus } from "../../mastodon/serialize";
-import { anyFilterInForce } from "../../storage/filters";
+import { readBatched } from "../../storage/batched";
+import { filterInForceRead } from "../../storage/filters";
 import type { Page } from "../../storage/pages";
 import { publicTimeline, tagTimeline } from "../../storage/public-timelines";
 import type { FilterContext } from "../../storage/schema-lists";
 import type { StatusRow } from "../../storage/statuses";
-import { homeTimeline } from "../../storage/timeline";
-import { entryStatuses, ownerAccount, pageFilters } from "../../views/statuses";
+import { homeNotesRead, homePage } from "../../storage/timeline";
+import { entryStatuses, ownerRead, pageFilters } from "../../views/statuses";
 import { requireOwner } from "../middleware/owner-auth";
 import { jsonError } from "../responses";
 import { queryFlag } from "./input";
@@ -85,14 +86,20 @@ timelines.get("/home", async (c) => {
   if (typeof paging === "string") return jsonError(c, 400, paging);
   const { ctx } = c.var;
   const viewer = { owner: ctx.config.urls.owner.id, now: ctx.now() };
-  // The owner's account is read while the page is: serialising needs both. The page's rows
-  // hold all that its statuses show.
-  const [owner, { items, hasOlder }, inForce] = await Promise.all([
-    ownerAccount(ctx),
-    homeTimeline(ctx.db, viewer, paging.request),
-    anyFilterInForce(ctx.db, "home", viewer.now),
+  // One round trip for the page's notes, the owner's account (serialising needs it) and
+  // whether a filter is in force, then one for the boosts of the notes' span. The page's
+  // rows hold all that its statuses show.
+  const { request } = paging;
+  const [owner, notes, inForce] = await readBatched(ctx.db, [
+    ownerRead(ctx),
+    homeNotesRead(ctx.db, viewer, request),
+    filterInForceRead(ctx.db, "home", viewer.now),
   ]);
-  const statuses = await entryStatuses(ctx, items, owner);
+  const [{ account }, { items, hasOlder }] = await Promise.all([
+    owner,
+    homePage(ctx.db, { viewer, request, notes }),
+  ]);
+  const statuses = await entryStatuses(ctx, items, account);
   return answer(
     c,
     {
@@ -129,11 +136,11 @@ function publicFlags(c: TimelineContext, paging: Paging) {
 /** A page of public notes, read with the owner's account: their statuses, and what `answer` needs. */
 async function publicPage(c: TimelineContext, read: Promise<Page<StatusRow>>) {
   const { ctx } = c.var;
-  const [{ items, hasOlder }, account, inForce] = await Promise.all([
+  const [{ items, hasOlder }, [owner, inForce]] = await Promise.all([
     read,
-    ownerAccount(ctx),
-    anyFilterInForce(ctx.db, "public", ctx.now()),
+    readBatched(ctx.db, [ownerRead(ctx), filterInForceRead(ctx.db, "public", ctx.now())]),
   ]);
+  const { account } = await owner;
   const statuses = await entryStatuses(
     ctx,
     items.map((row) => ({ row })),
