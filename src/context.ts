@@ -28,7 +28,7 @@ export interface Platform {
   readonly hosts: DurableObjectNamespace<HostState>;
   /** The owner's uploaded files (`MEDIA`): attachments, avatar and header. */
   readonly bucket: R2Bucket;
-  /** The `Streaming` object with the owner's sockets (`STREAMING`); send with `sendToStreams`. */
+  /** The `Streaming` object with the owner's sockets (`STREAMING`); tell it with `streamAfter`. */
   readonly streaming: DurableObjectNamespace<Streaming>;
   readonly now: Clock;
 }

@@ -9,10 +9,10 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runBatch } from "../src/storage/db";
 import { addMembersStatements, createList } from "../src/storage/lists";
 import { muteStatement } from "../src/storage/safety";
-import { api, db, OWNER, seedFollow, tick } from "./helpers";
+import { api, db, OWNER, seedFollow, seedNote, tick } from "./helpers";
 import { field, framesWithin, nextMatching, on, readUntil } from "./support/frames";
 import { AS_CONTEXT, PUBLIC, RemoteActor, serve } from "./support/remote";
-import { type Client, closeAll, openClient } from "./support/sockets";
+import { type Client, closeAll, openClient, streamingStub } from "./support/sockets";
 import { json, seedActor, seedPost } from "./support/sorting";
 
 interface Status {
@@ -246,6 +246,24 @@ describe("a peer's activities, through the inbox", () => {
       (f) => on("list", "update")(f) && isStatus(note.id)(f),
     );
     expect(frame.stream).toEqual(["list", String(list.seq)]);
+  });
+});
+
+describe("what the object makes", () => {
+  it("makes the events of a change only for streams an open socket listens to", async () => {
+    const { id } = await seedNote({ content: "<p>seeded, not streamed</p>" });
+    const changed = () => streamingStub().changed([{ kind: "note", id }]);
+    // No socket: nothing made (nothing read).
+    expect(await changed()).toEqual({ made: 0, sent: 0 });
+    // Notifications alone: a note cannot show there, so it is not made.
+    const notified = await listen("user:notification");
+    expect(await changed()).toEqual({ made: 0, sent: 0 });
+    // A stream where it shows: made, and sent there alone.
+    await listen("public:local");
+    const { made, sent } = await changed();
+    expect(made).toBeGreaterThan(0);
+    expect(sent).toBe(1);
+    expect(await framesWithin(notified, 200)).toEqual([]);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The streaming API's door and its object: the health check, the token in each of the three
  * places Mastodon takes it, what is refused before the upgrade, events reaching a socket
- * through `sendToStreams`, and sockets surviving the object's eviction (hibernation).
+ * through `broadcast`, telling the object what changed never failing the caller
+ * (`streamAfter`), and sockets surviving the object's eviction (hibernation).
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -9,7 +10,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { sha256Hex } from "../src/lib/hash";
 import { findToken } from "../src/storage/oauth";
 import type { Streaming } from "../src/streaming/object";
-import { sendToStreams } from "../src/streaming/send";
+import { streamAfter } from "../src/streaming/stream";
 import { api, db, request } from "./helpers";
 import { registerApp, signIn, type TokensToRefuse, tokensToRefuse } from "./support/oauth";
 import { broadcast, closeAll, connect, openClient, streamingStub, update } from "./support/sockets";
@@ -36,11 +37,7 @@ describe("the upgrade", () => {
     const client = await openClient();
     client.subscribe("user");
     await client.settle();
-    const pending: Promise<unknown>[] = [];
-    sendToStreams({ streaming: env.STREAMING, waitUntil: (p) => pending.push(p) }, [
-      update("11", "user"),
-    ]);
-    await Promise.all(pending);
+    expect(await broadcast(update("11", "user"))).toBe(1);
     expect(await client.next()).toBe(
       JSON.stringify({ stream: ["user"], event: "update", payload: '{"id":"11"}' }),
     );
@@ -120,24 +117,23 @@ describe("the upgrade", () => {
   });
 });
 
-describe("sendToStreams", () => {
+describe("streamAfter", () => {
   it("neither throws nor rejects when the call fails: it logs it", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     const pending: Promise<unknown>[] = [];
-    // A real binding of another class: the call to `broadcast` fails in the runtime.
+    // A real binding of another class: the call to `changed` fails in the runtime.
     const wrong = env.HOST_STATE as unknown as DurableObjectNamespace<Streaming>;
-    expect(() =>
-      sendToStreams({ streaming: wrong, waitUntil: (p) => pending.push(p) }, [update("1", "user")]),
-    ).not.toThrow();
+    const told = { streaming: wrong, waitUntil: (p: Promise<unknown>) => pending.push(p) };
+    expect(() => streamAfter(told, [{ kind: "filters" }])).not.toThrow();
     expect(pending).toHaveLength(1);
     await expect(Promise.all(pending)).resolves.toBeDefined();
-    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^streaming: not sent: /));
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^streaming: not told: /));
     warn.mockRestore();
   });
 
-  it("makes no call for no events", () => {
+  it("makes no call for no changes", () => {
     const pending: Promise<unknown>[] = [];
-    sendToStreams({ streaming: env.STREAMING, waitUntil: (p) => pending.push(p) }, []);
+    streamAfter({ streaming: env.STREAMING, waitUntil: (p) => pending.push(p) }, []);
     expect(pending).toHaveLength(0);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * What the code that stores things tells the streaming API once its batch is committed: what
- * changed, by id, never the entities themselves. Saying it costs nothing; the events are made
- * from it afterwards (`events.ts`), in the invocation's `waitUntil`, so that no answer waits
- * for the reads they take.
+ * changed, by id, never the entities themselves. Saying it costs one call to the `Streaming`
+ * object after the answer; the object makes the events from it (`events.ts`) for the streams
+ * its sockets listen to, so that no answer waits for the reads they take and a change no
+ * socket can see is never read.
  */
 
 export type StreamChange =

@@ -9,8 +9,10 @@
 import { applyFilters, type StatusFilters } from "../mastodon/filters";
 import { boostId, idTime, noteId } from "../mastodon/ids";
 import type { MastodonAccount, MastodonStatus } from "../mastodon/serialize";
+import { readBatched } from "../storage/batched";
 import { conversationOfStatus } from "../storage/conversations";
-import { listNotifications } from "../storage/notification-pages";
+import { filterInForceRead } from "../storage/filters";
+import { listNotificationsRead } from "../storage/notification-pages";
 import type { ReactionRow } from "../storage/schema";
 import type { FilterContext } from "../storage/schema-lists";
 import { toStatusData } from "../storage/statuses";
@@ -27,6 +29,7 @@ import { serializeListed } from "../views/notifications";
 import {
   entryStatuses,
   ownerAccount,
+  ownerRead,
   pageFilters,
   serializeStatuses,
   type ViewContext,
@@ -219,16 +222,22 @@ async function notificationEvents(
 ): Promise<StreamEvent[]> {
   const { ctx } = making;
   const first = idTime(change.at.getTime()) << 16n;
-  const rows = await listNotifications(ctx.db, {
-    sinceId: first - 1n,
-    maxId: first + 65536n,
-    limit: MAX_NOTIFICATION_EVENTS,
-    now: ctx.now(),
-  });
+  const now = ctx.now();
+  // The notifications, the owner's account and whether a filter is in force: one round trip.
+  const [rows, owner, inForce] = await readBatched(ctx.db, [
+    listNotificationsRead(ctx.db, {
+      sinceId: first - 1n,
+      maxId: first + 65536n,
+      limit: MAX_NOTIFICATION_EVENTS,
+      now,
+    }),
+    ownerRead(ctx),
+    filterInForceRead(ctx.db, "notifications", now),
+  ]);
   const written = rows.filter((r) => r.notification.account === change.account).reverse();
   if (written.length === 0) return [];
-  const owner = await making.owner();
-  const notifications = await serializeListed(ctx, written, { owner, inForce: true });
+  const { account } = await owner;
+  const notifications = await serializeListed(ctx, written, { owner: account, inForce });
   return notifications.map((n) => ({
     streams: NOTIFICATION_STREAMS,
     event: "notification",

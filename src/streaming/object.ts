@@ -4,7 +4,8 @@
  * (`connectSocket`); the object accepts the socket with the WebSocket Hibernation API, so an
  * idle connection costs nothing: each socket's grants and subscriptions live in its
  * attachment, not in memory, and a `{"type":"ping"}` is answered by the runtime without
- * waking the object. The code that makes events calls `broadcast` (through `sendToStreams`).
+ * waking the object. The code that stores things tells it what changed (`changed`, through
+ * `streamNow`); it makes the events its sockets listen to, and `broadcast`s them.
  *
  * A socket is tagged with its token (`token:<seq>`, or `token:owner` for `OWNER_TOKEN`), so
  * that `closeToken` can close what a revoked token opened.
@@ -12,8 +13,11 @@
 import { DurableObject } from "cloudflare:workers";
 import * as v from "valibot";
 import { createPlatform, type Platform } from "../context";
+import { type Config, type ConfigResult, parseConfig } from "../env";
 import { counted, recorder } from "../metrics/recorder";
 import { findList } from "../storage/lists";
+import type { StreamChange } from "./changes";
+import { streamEvents } from "./events";
 import {
   encodeEventTail,
   encodeFrame,
@@ -26,6 +30,7 @@ import {
   type Subscription,
   sameSubscription,
 } from "./protocol";
+import { type Listening, mayReach, NOTIFICATION_STREAMS } from "./routing";
 import { streamingObject } from "./send";
 import type { StreamEvent } from "./types";
 
@@ -131,6 +136,7 @@ export function connectSocket(
  */
 export class Streaming extends DurableObject<Env> {
   private readonly platform: Pick<Platform, "db" | "now">;
+  private parsed: ConfigResult | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -182,31 +188,85 @@ export class Streaming extends DurableObject<Env> {
    * sent.
    */
   async broadcast(events: readonly StreamEvent[]): Promise<number> {
-    return counted(this.env, this.ctx, async () => {
-      const sockets = openSockets(this.ctx);
-      if (sockets.length === 0) return 0;
-      const states = sockets.map((ws) => ({ ws, state: stateOf(ws) }));
-      let sent = 0;
-      for (const event of events.slice(0, MAX_EVENTS)) {
-        const keys = new Set(event.streams.slice(0, MAX_STREAMS_PER_EVENT));
-        const tail = encodeEventTail(event);
-        for (const { ws, state } of states) {
-          if (state === undefined) continue;
-          if (event.event === "notification" && !state.grants.notifications) continue;
-          for (const subscription of state.subscriptions) {
-            if (!keys.has(subscription.key)) continue;
-            const frame = encodeFrame(subscription.label, tail);
-            if (frame.length > MAX_FRAME_CHARS) {
-              console.warn(`streaming: ${event.event} frame too large (${frame.length} chars)`);
-              break;
-            }
-            if (trySend(ws, frame)) sent += 1;
+    return counted(this.env, this.ctx, async () => this.send(events));
+  }
+
+  /** `broadcast`'s work, within a call already counted. */
+  private send(events: readonly StreamEvent[]): number {
+    const sockets = openSockets(this.ctx);
+    if (sockets.length === 0) return 0;
+    const states = sockets.map((ws) => ({ ws, state: stateOf(ws) }));
+    let sent = 0;
+    for (const event of events.slice(0, MAX_EVENTS)) {
+      const keys = new Set(event.streams.slice(0, MAX_STREAMS_PER_EVENT));
+      const tail = encodeEventTail(event);
+      for (const { ws, state } of states) {
+        if (state === undefined) continue;
+        if (event.event === "notification" && !state.grants.notifications) continue;
+        for (const subscription of state.subscriptions) {
+          if (!keys.has(subscription.key)) continue;
+          const frame = encodeFrame(subscription.label, tail);
+          if (frame.length > MAX_FRAME_CHARS) {
+            console.warn(`streaming: ${event.event} frame too large (${frame.length} chars)`);
+            break;
           }
+          if (trySend(ws, frame)) sent += 1;
         }
       }
-      recorder().inc("outpost_streaming_frames_total", {}, sent);
-      return sent;
+    }
+    recorder().inc("outpost_streaming_frames_total", {}, sent);
+    return sent;
+  }
+
+  /**
+   * What the Worker tells once a batch is committed (`streamNow`): the events of `changes`
+   * that some open socket listens to, made here (read from D1 and serialised as the REST API
+   * does) and broadcast. With no socket open, or none listening where a change could show,
+   * nothing is read: a write costs this one call. Never throws: what cannot be made is
+   * logged and counted. Returns the events made and the frames sent.
+   */
+  async changed(changes: readonly StreamChange[]): Promise<{ made: number; sent: number }> {
+    return counted(this.env, this.ctx, async () => {
+      const listening = this.listening();
+      const wanted = changes.slice(0, MAX_EVENTS).filter((c) => mayReach(c, listening));
+      if (wanted.length === 0) return { made: 0, sent: 0 };
+      const config = this.config();
+      if (config === undefined) return { made: 0, sent: 0 };
+      let events: StreamEvent[];
+      try {
+        events = await streamEvents({ ...this.platform, config }, wanted);
+      } catch (error) {
+        recorder().inc("outpost_streaming_event_errors_total");
+        console.warn(`streaming: no events: ${error instanceof Error ? error.message : "error"}`);
+        return { made: 0, sent: 0 };
+      }
+      return { made: events.length, sent: this.send(events) };
     });
+  }
+
+  /** The streams the open sockets subscribe to. */
+  private listening(): Listening {
+    const streams = new Set<string>();
+    let notifications = false;
+    for (const ws of openSockets(this.ctx)) {
+      const state = stateOf(ws);
+      for (const { key } of state?.subscriptions ?? []) {
+        streams.add(key);
+        if (state?.grants.notifications && NOTIFICATION_STREAMS.includes(key)) {
+          notifications = true;
+        }
+      }
+    }
+    return { streams, notifications };
+  }
+
+  /** The configuration events are made with; undefined (logged) when the vars are wrong. */
+  private config(): Config | undefined {
+    if (this.parsed === undefined) {
+      this.parsed = parseConfig(this.env);
+      if (!this.parsed.ok) console.warn(`streaming: vars: ${this.parsed.errors.join("; ")}`);
+    }
+    return this.parsed.ok ? this.parsed.config : undefined;
   }
 
   /** Closes the sockets a token opened (`null`: `OWNER_TOKEN`), once it is revoked. */

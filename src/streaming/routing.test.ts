@@ -3,6 +3,7 @@ import {
   deletedStreams,
   homeStreams,
   MAX_HASHTAG_STREAMS,
+  mayReach,
   publicStreams,
   type StatusPlaces,
 } from "./routing";
@@ -63,5 +64,34 @@ describe("which streams show a status", () => {
     ]);
     expect(deletedStreams({ ...deleted, visibility: "direct" })).toEqual(["user", "direct"]);
     expect(deletedStreams({ ...deleted, visibility: "private" })).toEqual(["user", "list:2"]);
+  });
+});
+
+describe("which changes some socket may see", () => {
+  const listening = (streams: string[], notifications = true) => ({
+    streams: new Set(streams),
+    notifications,
+  });
+  const note = { kind: "note", id: "https://outpost.test/users/owner/statuses/1" } as const;
+  const like = { kind: "notifications", account: "https://peer.test/u", at: new Date(0) } as const;
+
+  it("none, with no stream listened to", () => {
+    for (const change of [note, like, { kind: "filters" } as const]) {
+      expect(mayReach(change, listening([], false))).toBe(false);
+    }
+  });
+
+  it("notifications only where one may get them; notes not on user:notification alone", () => {
+    expect(mayReach(like, listening(["user:notification"]))).toBe(true);
+    expect(mayReach(like, listening(["user:notification"], false))).toBe(false);
+    expect(mayReach(note, listening(["user:notification"]))).toBe(false);
+    expect(mayReach(note, listening(["hashtag:café"]))).toBe(true);
+  });
+
+  it("boosts and filter changes on user alone", () => {
+    const boost = { kind: "boost", activity: "https://peer.test/a" } as const;
+    expect(mayReach(boost, listening(["public", "list:3"]))).toBe(false);
+    expect(mayReach(boost, listening(["user"]))).toBe(true);
+    expect(mayReach({ kind: "filters" }, listening(["user"]))).toBe(true);
   });
 });

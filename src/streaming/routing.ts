@@ -4,6 +4,7 @@
  */
 import { hashtagOf } from "../activitypub/hashtags";
 import type { Visibility } from "../storage/schema";
+import type { StreamChange } from "./changes";
 import type { StreamKey } from "./types";
 
 /** The hashtags of a status streamed to their streams, at most (its first, as stored). */
@@ -80,4 +81,34 @@ export function deletedStreams(places: DeletedPlaces): StreamKey[] {
     ...(isPublic ? timelineStreams(local, true) : []),
     ...(isPublic ? hashtagStreams(places.hashtags, local) : []),
   ];
+}
+
+/** What the open sockets listen to: their streams, and whether one may get notifications. */
+export interface Listening {
+  readonly streams: ReadonlySet<StreamKey>;
+  /** A socket allowed notifications subscribes to `user` or `user:notification`. */
+  readonly notifications: boolean;
+}
+
+/**
+ * Whether a change may make an event some open socket listens to: notifications go to `user`
+ * and `user:notification`; boosts, unboosts and filter changes to `user` alone; a note (new,
+ * edited, deleted) to any stream but `user:notification`. Only what passes is read and
+ * serialised, so a change no one can see costs no read.
+ */
+export function mayReach(change: StreamChange, listening: Listening): boolean {
+  const { streams } = listening;
+  switch (change.kind) {
+    case "notifications":
+      return listening.notifications;
+    case "boost":
+    case "boosted":
+    case "unboost":
+    case "filters":
+      return streams.has("user");
+    case "note":
+    case "edit":
+    case "delete":
+      return [...streams].some((key) => key !== "user:notification");
+  }
 }

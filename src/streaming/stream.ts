@@ -1,15 +1,14 @@
 /**
  * Telling the owner's sockets what changed, for the code that stores things: called once its
- * batch is committed, never before. The events' reads and the call to the `Streaming` object
- * run after the answer (`streamAfter`, in the invocation's `waitUntil`), or inline where no
- * one waits (`streamNow`, the queue). Streaming is a courtesy to connected apps: a failure is
+ * batch is committed, never before. The call to the `Streaming` object, which makes the events
+ * its sockets listen to, runs after the answer (`streamAfter`, in the invocation's
+ * `waitUntil`), or inline where no one waits (`streamNow`, the queue). Streaming is a courtesy to connected apps: a failure is
  * logged and counted, never thrown into the work that caused it.
  */
 import type { AppContext } from "../context";
 import { recorder } from "../metrics/recorder";
 import type { StreamChange } from "./changes";
-import { streamEvents } from "./events";
-import { sendToStreams } from "./send";
+import { streamingObject } from "./send";
 
 export type { StreamChange } from "./changes";
 
@@ -18,8 +17,8 @@ export interface Background {
   readonly waitUntil: (work: Promise<unknown>) => void;
 }
 
-/** What streaming reads and calls. */
-export type StreamingContext = Pick<AppContext, "db" | "config" | "now" | "streaming">;
+/** What streaming calls: the object, which reads what the events need itself. */
+export type StreamingContext = Pick<AppContext, "streaming">;
 
 /** Streams `changes` after the answer: nothing is read or awaited before it goes. */
 export function streamAfter(
@@ -30,19 +29,22 @@ export function streamAfter(
   ctx.waitUntil(streamNow(ctx, changes));
 }
 
-/** Streams `changes`, awaited to the end (the object's answer too); never rejects. */
+/**
+ * Tells the `Streaming` object what changed, awaited to the end (its answer too); never
+ * rejects. The object makes the events its sockets listen to (`Streaming.changed`): with no
+ * socket open, nothing is read.
+ */
 export async function streamNow(
   ctx: StreamingContext,
   changes: readonly StreamChange[],
 ): Promise<void> {
   if (changes.length === 0) return;
+  const counts = recorder();
+  counts.inc("outpost_do_calls_total", { method: "changed" });
   try {
-    const events = await streamEvents(ctx, changes);
-    const sent: Promise<unknown>[] = [];
-    sendToStreams({ streaming: ctx.streaming, waitUntil: (p) => sent.push(p) }, events);
-    await Promise.all(sent);
+    await streamingObject(ctx.streaming).changed(changes);
   } catch (error) {
-    recorder().inc("outpost_streaming_event_errors_total");
-    console.warn(`streaming: no events: ${error instanceof Error ? error.message : "error"}`);
+    counts.inc("outpost_streaming_send_errors_total");
+    console.warn(`streaming: not told: ${error instanceof Error ? error.message : "error"}`);
   }
 }
