@@ -43,6 +43,9 @@ export default defineConfig(async () => {
                     TEST_QUEUE_CONSUMERS: consumers,
                     PUBLIC_ORIGIN: TEST_ORIGIN,
                   },
+                  // A second, empty database for test/upgrade.test.ts, which builds it from an
+                  // earlier release's migrations (setup.ts migrates only DB to the head).
+                  d1Databases: ["UPGRADE_DB"],
                   // The corpus replay sends hundreds of activities from a few hosts
                   // (example.com): the per-host limit is a little higher here than deployed.
                   ratelimits: {
