@@ -4,6 +4,7 @@ import { fetchActor } from "../../cache/actors";
 import { purgePublic } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
 import { actorByApiId } from "../../storage/actors";
+import type { Statement } from "../../storage/db";
 import {
   deleteEdgeStatement,
   edgeQuery,
@@ -27,7 +28,23 @@ export async function followAccount(ctx: AppContext, id: bigint): Promise<Action
   // Refreshed first: its inbox may have moved since we stored it.
   const fresh = await fetchActor(ctx, account.id);
   const target = fresh.ok ? fresh.actor : account;
-  const now = ctx.now();
+  const follow = followStatements(ctx, target, ctx.now());
+  await commit(ctx, follow.statements, [follow.activityId]);
+  return { ok: true, value: target };
+}
+
+/**
+ * The owner's `Follow` of an actor as stored: the pending edge (unless there is one) and the
+ * activity, to run in one batch and fan out (`commit`). The follow button and an import's
+ * batches (`federation/import-follows.ts`) both follow through it.
+ */
+export function followStatements(
+  ctx: Pick<AppContext, "db" | "config">,
+  target: Pick<ActorRow, "id">,
+  now: Date,
+): { readonly activityId: string; readonly statements: Statement[] } {
+  const { db, config } = ctx;
+  const owner = config.urls.owner.id;
   const activity = {
     id: config.urls.activity(newObjectId(now)),
     type: "Follow",
@@ -35,9 +52,9 @@ export async function followAccount(ctx: AppContext, id: bigint): Promise<Action
     object: target.id,
     to: [target.id],
   };
-  await commit(
-    ctx,
-    [
+  return {
+    activityId: activity.id,
+    statements: [
       requestFollowStatement(db, {
         actor: target.id,
         follower: owner,
@@ -51,9 +68,7 @@ export async function followAccount(ctx: AppContext, id: bigint): Promise<Action
         published: now,
       }),
     ],
-    [activity.id],
-  );
-  return { ok: true, value: target };
+  };
 }
 
 /**

@@ -10,6 +10,7 @@ import { markProcessed } from "../../storage/inbox";
 import { deliver } from "../delivery/deliver";
 import { fanOut } from "../delivery/fanout";
 import { backoffSeconds } from "../delivery/policy";
+import { giveUpImport, importFollows } from "../import-follows";
 import { fetchObject } from "./fetch-object";
 import { parseQueueMessage, type QueueMessage } from "./messages";
 
@@ -70,6 +71,9 @@ async function handle(ctx: AppContext, message: QueueMessage): Promise<"done" | 
       return "done";
     case "fetchObject":
       return fetchObject(ctx, message);
+    case "importFollows":
+      await importFollows(ctx, message);
+      return "done";
   }
 }
 
@@ -83,13 +87,22 @@ async function recordDeadLetter(
   message: QueueMessage,
   attempts: number,
 ): Promise<void> {
-  const what = message.type === "fetchObject" ? message.id : message.activityId;
+  const what =
+    message.type === "fetchObject"
+      ? message.id
+      : message.type === "importFollows"
+        ? `import ${message.importId}`
+        : message.activityId;
   console.error(`dead letter: ${message.type} ${what} gave up after ${attempts} attempts`);
   const now = ctx.now();
   let records: FailureRecord[] = [];
   switch (message.type) {
     case "fetchObject":
       await markProcessed(ctx.db, { id: message.inboxId, at: now });
+      return;
+    case "importFollows":
+      // The import says it stopped; the accounts it had left stay stored, unfollowed.
+      await giveUpImport(ctx, message, attempts);
       return;
     case "fanout":
       // The recipients could not be resolved: the status of the post says so.

@@ -57,11 +57,22 @@ const FetchObject = v.object({
   above: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100))),
 });
 
-const QueueMessageSchema = v.variant("type", [Fanout, Deliver, FetchObject]);
+/**
+ * Follow the next batch of accounts of one of the owner's imports (`importId`: its `seq`),
+ * then queue the next batch a few seconds later (`federation/import-follows.ts`).
+ */
+const ImportFollows = v.object({
+  v: Version,
+  type: v.literal("importFollows"),
+  importId: v.pipe(v.number(), v.integer(), v.minValue(1)),
+});
+
+const QueueMessageSchema = v.variant("type", [Fanout, Deliver, FetchObject, ImportFollows]);
 
 export type FanoutMessage = v.InferOutput<typeof Fanout>;
 export type DeliverMessage = v.InferOutput<typeof Deliver>;
 export type FetchObjectMessage = v.InferOutput<typeof FetchObject>;
+export type ImportFollowsMessage = v.InferOutput<typeof ImportFollows>;
 export type QueueMessage = v.InferOutput<typeof QueueMessageSchema>;
 
 export type ParseMessageResult =
@@ -79,7 +90,8 @@ export function parseQueueMessage(body: unknown): ParseMessageResult {
   const version = v.safeParse(v.object({ v: Version }), body);
   const reason = !version.success
     ? "unsupported version"
-    : type.success && ["fanout", "deliver", "fetchObject"].includes(type.output.type)
+    : type.success &&
+        ["fanout", "deliver", "fetchObject", "importFollows"].includes(type.output.type)
       ? `malformed ${type.output.type} message`
       : "unknown message type";
   return { ok: false, reason, type: type.success ? type.output.type : undefined };

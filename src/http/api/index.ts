@@ -11,9 +11,11 @@ import { accounts } from "./accounts";
 import { apps } from "./apps";
 import { bookmarks, favourites } from "./bookmarks";
 import { conversationsApi } from "./conversations";
+import { exportsApi } from "./exports";
 import { filterKeywords, filterStatuses } from "./filter-rules";
 import { filtersV1, filtersV2 } from "./filters";
 import { followRequests } from "./follow-requests";
+import { importsApi } from "./imports";
 import { instance } from "./instance";
 import { listRoutes, lists } from "./lists";
 import { markers } from "./markers";
@@ -64,3 +66,6 @@ api.route("/v2/filters", filtersV2);
 api.route("/v2/filter_keywords", filterKeywords);
 api.route("/v2/filter_statuses", filterStatuses);
 api.route("/v1", streaming);
+// The owner's exports and imports (Mastodon's settings pages, as an API of Outpost's own).
+api.route("/outpost/exports", exportsApi);
+api.route("/outpost/imports", importsApi);
