@@ -15,7 +15,9 @@ import { htmlSecurity } from "./http/middleware/security";
 import { nodeinfo } from "./http/nodeinfo";
 import { oauth } from "./http/oauth";
 import { objects } from "./http/objects";
+import { remoteFollow } from "./http/remote-follow";
 import { jsonError } from "./http/responses";
+import { tags } from "./http/tags";
 import { wellKnown } from "./http/well-known";
 
 export function createApp(): Hono<AppEnv> {
@@ -40,6 +42,8 @@ export function createApp(): Hono<AppEnv> {
   app.route("/", actor);
   app.route("/", collections);
   app.route("/", objects);
+  app.route("/", tags);
+  app.route("/", remoteFollow);
   app.route("/", inboxes);
   app.route("/api", api);
   app.route("/oauth", oauth);

@@ -6,14 +6,18 @@ import { type Context, Hono } from "hono";
 import { toActor, toInstanceActor } from "../activitypub/actor";
 import { prefersActivityJson } from "../activitypub/negotiation";
 import type { AppEnv } from "../env";
+import { parseMastodonId } from "../mastodon/ids";
+import { noticePage } from "../pages/notice";
+import { POSTS_PER_PAGE } from "../pages/posts";
 import { profilePage } from "../pages/profile";
 import { ensureLocalActor } from "../storage/local-actors";
 import { readOwner } from "../storage/owner-profile";
-import { profileSummary } from "../storage/profile";
+import { readProfilePage } from "../storage/public-pages";
 import { publicCache } from "./middleware/public-cache";
 import { activityJson, jsonError } from "./responses";
 
-const RECENT_NOTES = 20;
+/** Pins shown above them (Mastodon allows 5). */
+const PINS = 5;
 
 export const actor = new Hono<AppEnv>();
 
@@ -58,12 +62,24 @@ actor.get("/actor", publicCache({ negotiated: true }), async (c) => {
   return activityJson(c, toInstanceActor(config, state));
 });
 
+/**
+ * The profile page, one round trip: its newest posts, or those below `?max_id=` (a query,
+ * so never kept by the public cache: only the first page is, and purged on change).
+ */
 async function renderProfile(c: Context<AppEnv>) {
   const { config, db } = c.var.ctx;
-  const summary = await profileSummary(db, {
+  const cursor = c.req.query("max_id");
+  const maxId = parseMastodonId(cursor);
+  if (cursor !== undefined && maxId === undefined) {
+    const message = "The link to older posts is broken: max_id must be a post's id (digits).";
+    return c.html(noticePage({ config, title: "No such page of posts", message }), 400);
+  }
+  const page = await readProfilePage(db, {
     actor: config.urls.owner.id,
     defaults: config.owner,
-    limit: RECENT_NOTES,
+    maxId,
+    limit: POSTS_PER_PAGE,
+    pins: PINS,
   });
-  return c.html(profilePage(config, summary));
+  return c.html(profilePage({ config, page, paged: maxId !== undefined }));
 }

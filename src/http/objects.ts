@@ -7,11 +7,12 @@ import { type Context, Hono } from "hono";
 import { withContext } from "../activitypub/context";
 import { prefersActivityJson } from "../activitypub/negotiation";
 import { toNoteDocument, toReactionCollection, toTombstone } from "../activitypub/note";
-import type { AppEnv } from "../env";
+import type { AppEnv, Config } from "../env";
 import { notePage } from "../pages/note";
+import { noticePage } from "../pages/notice";
 import { findNote, withRelations } from "../storage/notes";
 import { findOutboxActivity } from "../storage/outbox";
-import { readProfile } from "../storage/owner-profile";
+import { readNotePage } from "../storage/public-pages";
 import type { NoteRow, Visibility } from "../storage/schema";
 import { publicCache } from "./middleware/public-cache";
 import { activityJson, jsonError } from "./responses";
@@ -28,12 +29,8 @@ type Lookup =
   | { readonly found: true; readonly note: NoteRow }
   | { readonly found: false; readonly status: 404 | 410; readonly note?: NoteRow };
 
-/** Finds one of the owner's notes by its path, if anyone may see it. */
-async function lookupNote(c: Context<AppEnv>, username: string, id: string): Promise<Lookup> {
-  const { config, db } = c.var.ctx;
-  if (username !== config.owner.username) return { found: false, status: 404 };
-  const note = await findNote(db, config.urls.note(id));
-  // Only the owner's notes live under the owner's paths.
+/** Whether anyone may see a note read by its id: only the owner's live under their paths. */
+function judgeNote(config: Config, note: NoteRow | undefined): Lookup {
   if (
     note === undefined ||
     note.attributedTo !== config.urls.owner.id ||
@@ -45,6 +42,13 @@ async function lookupNote(c: Context<AppEnv>, username: string, id: string): Pro
   return { found: true, note };
 }
 
+/** Finds one of the owner's notes by its path, if anyone may see it. */
+async function lookupNote(c: Context<AppEnv>, username: string, id: string): Promise<Lookup> {
+  const { config, db } = c.var.ctx;
+  if (username !== config.owner.username) return { found: false, status: 404 };
+  return judgeNote(config, await findNote(db, config.urls.note(id)));
+}
+
 function notFound(c: Context<AppEnv>, lookup: Extract<Lookup, { found: false }>) {
   if (lookup.status === 410 && lookup.note !== undefined) {
     return activityJson(c, toTombstone(lookup.note), 410);
@@ -54,11 +58,11 @@ function notFound(c: Context<AppEnv>, lookup: Extract<Lookup, { found: false }>)
 
 objects.get("/users/:username/statuses/:id{[0-9]+}", byAccept, async (c) => {
   c.header("Vary", "Accept");
+  if (!prefersActivityJson(c.req.header("Accept"))) {
+    return renderNote(c, c.req.param("username"), c.req.param("id"));
+  }
   const lookup = await lookupNote(c, c.req.param("username"), c.req.param("id"));
   if (!lookup.found) return notFound(c, lookup);
-  if (!prefersActivityJson(c.req.header("Accept"))) {
-    return renderNote(c, lookup.note);
-  }
   const [withRel] = await withRelations(c.var.ctx.db, [lookup.note]);
   if (withRel === undefined) return jsonError(c, 404, "no such object");
   return activityJson(c, toNoteDocument(withRel.note, withRel.relations));
@@ -83,16 +87,46 @@ for (const which of ["likes", "shares"] as const) {
 /** The note's HTML page (its `url`); servers asking it for JSON go to the note's id. */
 objects.get("/:handle{@[^/]+}/:id{[0-9]+}", byAccept, async (c) => {
   c.header("Vary", "Accept");
-  const lookup = await lookupNote(c, c.req.param("handle").slice(1), c.req.param("id"));
+  const username = c.req.param("handle").slice(1);
+  if (!prefersActivityJson(c.req.header("Accept"))) {
+    return renderNote(c, username, c.req.param("id"));
+  }
+  const lookup = await lookupNote(c, username, c.req.param("id"));
   if (!lookup.found) return notFound(c, lookup);
-  if (prefersActivityJson(c.req.header("Accept"))) return c.redirect(lookup.note.id);
-  return renderNote(c, lookup.note);
+  return c.redirect(lookup.note.id);
 });
 
-/** A note's HTML page, under the owner's name as their profile gives it. */
-async function renderNote(c: Context<AppEnv>, note: NoteRow) {
+/** The most replies a note's page shows, oldest first. */
+const REPLIES_SHOWN = 40;
+
+/**
+ * A note's HTML page, under the owner's name as their profile gives it, with the replies
+ * anyone may see: the note, the profile and the replies in one round trip.
+ */
+async function renderNote(c: Context<AppEnv>, username: string, slug: string) {
   const { config, db } = c.var.ctx;
-  return c.html(notePage(config, note, await readProfile(db, config.owner)));
+  const missing = (status: 404 | 410) =>
+    c.html(
+      noticePage({
+        config,
+        title: status === 410 ? "Post deleted" : "No such post",
+        message:
+          status === 410
+            ? "This post was deleted by its author."
+            : "There is no post here that anyone may see.",
+      }),
+      status,
+    );
+  if (username !== config.owner.username) return missing(404);
+  const page = await readNotePage(db, {
+    id: config.urls.note(slug),
+    defaults: config.owner,
+    replies: REPLIES_SHOWN,
+    now: c.var.ctx.now(),
+  });
+  const lookup = judgeNote(config, page.note);
+  if (!lookup.found) return missing(lookup.status);
+  return c.html(notePage({ config, ...page, note: lookup.note }));
 }
 
 /** The `Create` that published a note, at `<note>/activity` as on Mastodon. */

@@ -1,6 +1,6 @@
-/** Asking a server's WebFinger which actor a handle (`user@host`) names. */
+/** Asking a server's WebFinger what it says of a handle (`user@host`). */
 import type { Handle } from "../activitypub/compose";
-import { asString, isObject } from "../activitypub/parse";
+import { asString, isObject, type JsonObject } from "../activitypub/parse";
 import type { AppContext } from "../context";
 import { isLoopbackHostname } from "../env";
 import { readCapped } from "../lib/read-capped";
@@ -10,44 +10,77 @@ import { checkRemoteUrl } from "./remote-url";
 /** The largest WebFinger document read. */
 const MAX_JRD_BYTES = 256 * 1024;
 
-/** The `self` link of `acct:user@host`, from the host's WebFinger; undefined when none. */
-export async function webfinger(
+/** The JRD's links, or why there are none to read. */
+export type WebfingerLookup =
+  | { readonly ok: true; readonly links: readonly JsonObject[] }
+  | {
+      readonly ok: false;
+      readonly reason: /** Not a host we may ask (a private address, plain http off loopback...). */
+        | "refused"
+        /** The server answered that it knows no such account (404, 410). */
+        | "notFound"
+        /** No answer in time, no connection, or an error status. */
+        | "unreachable"
+        /** An answer that is not a JRD. */
+        | "invalid";
+    };
+
+export interface WebfingerOptions {
+  /** For the whole request. Default `FETCH_TIMEOUT_MS`. */
+  readonly timeoutMs?: number;
+}
+
+/** `http` only to a loopback host with the development switch on; `https` otherwise. */
+export function schemeFor(ctx: Pick<AppContext, "config">, host: string): "http" | "https" {
+  const hostname = host.replace(/:\d+$/, "");
+  return ctx.config.devFederation && isLoopbackHostname(hostname) ? "http" : "https";
+}
+
+/** The links of `acct:user@host` in the host's WebFinger (JRD), with the reason when none. */
+export async function webfingerLinks(
   ctx: Pick<AppContext, "config">,
   handle: Handle,
-): Promise<string | undefined> {
-  const hostname = handle.host.replace(/:\d+$/, "");
-  // Plain http only to a loopback host with the development switch on.
-  const scheme = ctx.config.devFederation && isLoopbackHostname(hostname) ? "http" : "https";
+  options: WebfingerOptions = {},
+): Promise<WebfingerLookup> {
   const resource = encodeURIComponent(`acct:${handle.username}@${handle.host}`);
   const allowed = checkRemoteUrl(
-    `${scheme}://${handle.host}/.well-known/webfinger?resource=${resource}`,
+    `${schemeFor(ctx, handle.host)}://${handle.host}/.well-known/webfinger?resource=${resource}`,
     ctx.config,
   );
-  if (!allowed.ok) return undefined;
+  if (!allowed.ok) return { ok: false, reason: "refused" };
   try {
     const response = await fetch(allowed.url, {
       headers: {
         Accept: "application/jrd+json, application/json",
         "User-Agent": userAgent(ctx.config.origin),
       },
-      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+      signal: AbortSignal.timeout(options.timeoutMs ?? FETCH_TIMEOUT_MS),
     });
     if (!response.ok) {
       await response.body?.cancel();
-      return undefined;
+      const gone = response.status === 404 || response.status === 410;
+      return { ok: false, reason: gone ? "notFound" : "unreachable" };
     }
     const body = await readCapped(response, MAX_JRD_BYTES);
     const jrd: unknown =
       body === undefined ? undefined : JSON.parse(new TextDecoder().decode(body));
-    if (!isObject(jrd) || !Array.isArray(jrd.links)) return undefined;
-    const self = jrd.links.find(
-      (l) =>
-        isObject(l) &&
-        l.rel === "self" &&
-        /^application\/(activity\+json|ld\+json)/.test(asString(l.type) ?? ""),
-    );
-    return isObject(self) ? asString(self.href) : undefined;
-  } catch {
-    return undefined;
+    if (!isObject(jrd) || !Array.isArray(jrd.links)) return { ok: false, reason: "invalid" };
+    return { ok: true, links: jrd.links.filter(isObject) };
+  } catch (error) {
+    return { ok: false, reason: error instanceof SyntaxError ? "invalid" : "unreachable" };
   }
+}
+
+/** The `self` link of `acct:user@host`, from the host's WebFinger; undefined when none. */
+export async function webfinger(
+  ctx: Pick<AppContext, "config">,
+  handle: Handle,
+): Promise<string | undefined> {
+  const lookup = await webfingerLinks(ctx, handle);
+  if (!lookup.ok) return undefined;
+  const self = lookup.links.find(
+    (l) =>
+      l.rel === "self" && /^application\/(activity\+json|ld\+json)/.test(asString(l.type) ?? ""),
+  );
+  return self === undefined ? undefined : asString(self.href);
 }
