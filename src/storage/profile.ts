@@ -1,17 +1,15 @@
 /** What the profile page and the owner's account show, read in one round trip. */
 import type { OwnerProfile } from "../env";
-import { allOf, type Batched, batched, known, readBatched } from "./batched";
+import { allOf, type Batched, batched } from "./batched";
 import type { Db } from "./db";
 import { countFollowsQuery } from "./follows";
-import { countNotesQuery, recentPublicNotes } from "./notes";
+import { countNotesQuery } from "./notes";
 import { effectiveProfile, type Profile, profileQuery } from "./owner-profile";
-import type { NoteRow } from "./schema";
 
 export interface ProfileSummary {
   readonly posts: number;
   readonly followers: number;
   readonly following: number;
-  readonly recent: readonly NoteRow[];
   /** The profile in effect (`storage/owner-profile.ts`). */
   readonly profile: Profile;
 }
@@ -21,32 +19,19 @@ export interface ProfileSummaryQuery {
   readonly actor: string;
   /** What the profile is while the owner never changed it (the vars). */
   readonly defaults: OwnerProfile;
-  /** Recent public notes to read; 0 for none. */
-  readonly limit: number;
-}
-
-export function profileSummary(db: Db, query: ProfileSummaryQuery): Promise<ProfileSummary> {
-  return readBatched(db, [profileSummaryRead(db, query)]).then(([summary]) => summary);
 }
 
 /** The summary as a read to batch with others (`storage/batched.ts`). */
 export function profileSummaryRead(db: Db, query: ProfileSummaryQuery): Batched<ProfileSummary> {
-  const { actor, limit } = query;
+  const { actor } = query;
   return allOf(
     [
       batched(countNotesQuery(db, actor), firstCount),
       batched(countFollowsQuery(db, "followers", actor), firstCount),
       batched(countFollowsQuery(db, "following", actor), firstCount),
-      limit === 0 ? known([]) : batched(recentPublicNotes(db, actor, limit), (rows) => rows),
       batched(profileQuery(db), (rows) => effectiveProfile(query.defaults, rows)),
     ],
-    ([posts, followers, following, recent, profile]) => ({
-      posts,
-      followers,
-      following,
-      recent,
-      profile,
-    }),
+    ([posts, followers, following, profile]) => ({ posts, followers, following, profile }),
   );
 }
 

@@ -109,7 +109,7 @@ export async function readProfilePage(db: Db, query: ProfilePageQuery): Promise<
     .orderBy(desc(notes.pinnedAt), desc(notes.seq))
     .limit(query.pins);
   const [summary, pinned, posts] = await readBatched(db, [
-    profileSummaryRead(db, { actor, defaults: query.defaults, limit: 0 }),
+    profileSummaryRead(db, { actor, defaults: query.defaults }),
     maxId === undefined ? batched(pins, (rows) => rows) : known([]),
     postsRead(db, { author: actor, visibilities: LISTED, maxId, limit: query.limit }),
   ]);

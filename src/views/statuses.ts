@@ -54,7 +54,7 @@ export async function loadOwner(ctx: ViewContext): Promise<OwnerView> {
  */
 export function ownerRead(ctx: ViewContext): Batched<Promise<OwnerView>> {
   const { config } = ctx;
-  const summary = { actor: config.urls.owner.id, defaults: config.owner, limit: 0 };
+  const summary = { actor: config.urls.owner.id, defaults: config.owner };
   return allOf(
     [localActorRead(ctx.db, "owner"), profileSummaryRead(ctx.db, summary)],
     async ([stored, read]) => {
