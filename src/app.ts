@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import type { AppEnv } from "./env";
 import { actor } from "./http/actor";
+import { admin } from "./http/admin";
 import { api } from "./http/api";
 import { collections } from "./http/collections";
 import { inboxes } from "./http/inbox";
@@ -39,6 +40,7 @@ export function createApp(): Hono<AppEnv> {
 
   app.route("/.well-known", wellKnown);
   app.route("/nodeinfo", nodeinfo);
+  app.route("/admin", admin);
   app.route("/", actor);
   app.route("/", collections);
   app.route("/", objects);

@@ -19,6 +19,7 @@ import {
   BASE_BACKOFF_MS,
   type DeliveryOutcome,
   describeOutcome,
+  HEALTHY,
   type HostRecord,
   isFinal,
   isOpen,
@@ -175,6 +176,19 @@ export class HostState extends DurableObject<Env> {
       this.running = undefined;
     });
     return this.running;
+  }
+
+  /** The owner's "retry now" (the dashboard): what is held is tried at once, backoff or not. */
+  async retryNow(): Promise<HostStatus> {
+    this.sql.exec("UPDATE state SET open_until = NULL WHERE k = 1");
+    await this.alarm();
+    return this.status();
+  }
+
+  /** The owner's "forget": the failure record goes, and what is held is tried at once. */
+  async forget(): Promise<HostStatus> {
+    this.save(HEALTHY, false);
+    return this.retryNow();
   }
 
   async status(): Promise<HostStatus> {

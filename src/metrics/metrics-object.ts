@@ -1,15 +1,31 @@
 /**
  * The instance's counters, in one Durable Object (`idFromName("global")`): invocations add
- * what they counted, once each; `/metrics` reads them.
+ * what they counted, once each; `/metrics` reads the totals, and the owner's dashboard the
+ * same counters in time buckets (`bucket-store.ts`: per minute for a day, per hour for a
+ * month), with the queue backlog sampled beside them.
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Migration, migrate } from "../lib/do-migrations";
+import { readBacklog } from "../storage/dashboard";
+import { createDb } from "../storage/db";
+import { BUCKET_TABLES, BucketStore } from "./bucket-store";
+import {
+  bucketEntries,
+  FLUSHES,
+  QUEUE_SIZE,
+  SAMPLE_EVERY_MS,
+  type Series,
+  type Window,
+} from "./buckets";
+import { recording } from "./recorder";
 
 /** The object's SQLite schema, as numbered steps (`lib/do-migrations.ts`); append only. */
 const METRICS_MIGRATIONS: readonly Migration[] = [
   // 1. Counters by series key (`name{labels}`).
   (sql) =>
     sql.exec("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value REAL NOT NULL)"),
+  // 2. The dashboard's time buckets: a row per minute, a row per hour.
+  BUCKET_TABLES,
 ];
 
 export interface MetricsSnapshot {
@@ -17,16 +33,49 @@ export interface MetricsSnapshot {
   readonly counters: readonly { readonly key: string; readonly value: number }[];
 }
 
+export interface AddOptions {
+  /** When the counts were made (ms); now by default. Tests set it to play out a day. */
+  readonly at?: number;
+}
+
 export class Metrics extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly buckets: BucketStore;
+  /** When the backlog was last sampled (memory: after a restart, sampled at the next flush). */
+  private sampledAt: number | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     migrate(ctx.storage, METRICS_MIGRATIONS);
+    this.buckets = new BucketStore(ctx.storage);
   }
 
-  async add(entries: readonly [string, number][]): Promise<void> {
+  async add(entries: readonly [string, number][], options: AddOptions = {}): Promise<void> {
+    const at = options.at ?? Date.now();
+    this.total(entries);
+    this.buckets.add([...bucketEntries(entries), [FLUSHES, 1]], at);
+    this.buckets.prune(at);
+    if (this.sampledAt === undefined || Math.abs(at - this.sampledAt) >= SAMPLE_EVERY_MS) {
+      this.sampledAt = at;
+      await this.sampleBacklog(at);
+    }
+  }
+
+  async snapshot(): Promise<MetricsSnapshot> {
+    const counters = this.sql
+      .exec<{ key: string; value: number }>("SELECT key, value FROM counters ORDER BY key")
+      .toArray();
+    return { counters };
+  }
+
+  /** A window's points (the dashboard's charts), ending at `at` (now by default). */
+  async series(query: { window: Window; at?: number }): Promise<Series> {
+    return this.buckets.series(query.window, query.at ?? Date.now());
+  }
+
+  /** Adds counts to the totals (`/metrics`). */
+  private total(entries: readonly (readonly [string, number])[]): void {
     for (const [key, value] of entries) {
       this.sql.exec(
         "INSERT INTO counters (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = value + excluded.value",
@@ -36,10 +85,20 @@ export class Metrics extends DurableObject<Env> {
     }
   }
 
-  async snapshot(): Promise<MetricsSnapshot> {
-    const counters = this.sql
-      .exec<{ key: string; value: number }>("SELECT key, value FROM counters ORDER BY key")
-      .toArray();
-    return { counters };
+  /**
+   * The queue backlog, read from D1 (a capped count), as a sample in the minute's bucket; the
+   * rows the read cost are counted here (this object cannot flush to itself).
+   */
+  private async sampleBacklog(at: number): Promise<void> {
+    try {
+      const { result, recorder } = await recording(() => readBacklog(createDb(this.env.DB)));
+      const used = recorder.entries();
+      this.total(used);
+      this.buckets.add([...bucketEntries(used), [QUEUE_SIZE, result]], at);
+    } catch (error) {
+      console.warn(
+        `metrics: backlog not sampled: ${error instanceof Error ? error.message : error}`,
+      );
+    }
   }
 }

@@ -236,6 +236,11 @@ export async function sessionIsLive(db: Db, tokenHash: string, at: Date): Promis
   return row !== undefined;
 }
 
+/** Ends a session (signing out): its row goes. */
+export async function deleteSession(db: Db, tokenHash: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
+}
+
 /**
  * The housekeeping's share: expired sessions, codes past their ten minutes, and apps that
  * registered over a day ago and were never let in (abandoned sign-ins, with the app tokens

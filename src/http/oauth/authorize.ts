@@ -11,7 +11,7 @@ import { randomSecret, sha256Hex } from "../../lib/hash";
 import { codePage, consentPage, problemPage } from "../../pages/consent";
 import { storeCode } from "../../storage/oauth";
 import { readBody } from "../api/input";
-import { sameSecret } from "../middleware/owner-auth";
+import { checkPassword } from "./password";
 import {
   type AuthorizationRequest,
   checkRequest,
@@ -25,28 +25,7 @@ import { checkCsrf, csrfToken, signedIn, signIn } from "./session";
 
 export const authorize = new Hono<AppEnv>();
 
-/** A password shorter than this is refused: one guessable at five tries a minute is no lock. */
-export const MIN_PASSWORD_LENGTH = 12;
-
-/**
- * Who a password attempt is counted against: the client's address, or for IPv6 its /64 (one
- * subscriber gets a whole /64, so counting single addresses would not slow anyone down).
- */
-export function addressKey(address: string | undefined): string {
-  if (address === undefined || address === "") return "unknown";
-  if (!address.includes(":")) return address;
-  const [head = "", tail] = address.toLowerCase().split("::");
-  const left = head === "" ? [] : head.split(":");
-  const right = tail === undefined || tail === "" ? [] : tail.split(":");
-  const groups =
-    tail === undefined
-      ? left
-      : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ""))
-    .join(":")}::/64`;
-}
+export { addressKey, MIN_PASSWORD_LENGTH } from "./password";
 
 /** The consent form is a few short fields. */
 const MAX_FORM_BYTES = 16 * 1024;
@@ -198,32 +177,16 @@ authorize.post("/", async (c) => {
     });
 
   if (request.forceLogin || !(await signedIn(c))) {
-    const password = form.password;
-    const { ownerPassword } = ctx.config;
-    if (ownerPassword === undefined || ownerPassword.length < MIN_PASSWORD_LENGTH) {
-      return problem(
-        c,
-        503,
-        `No one can sign in: OWNER_PASSWORD is not set, or shorter than ${MIN_PASSWORD_LENGTH} characters.`,
-      );
-    }
-    const address = addressKey(c.req.header("cf-connecting-ip"));
-    const { success } = await c.env.PASSWORD_RATE_LIMITER.limit({ key: `password:${address}` });
-    if (!success) {
+    const checked = await checkPassword(c, form.password);
+    if (!checked.ok) {
+      if (checked.reason === "unset") return problem(c, checked.status, checked.message);
       return consent(c, request, {
         askPassword: true,
-        status: 429,
-        error: "Too many attempts. Wait a minute, then try again.",
+        status: checked.status,
+        error: checked.message,
       });
     }
-    if (typeof password !== "string" || !(await sameSecret(password, ownerPassword))) {
-      return consent(c, request, {
-        askPassword: true,
-        status: 401,
-        error: "That password is not right.",
-      });
-    }
-    await signIn(c, ownerPassword);
+    await signIn(c, checked.password);
   }
 
   const code = randomSecret();

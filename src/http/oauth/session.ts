@@ -5,13 +5,18 @@
  * so that an app sending the owner to the consent page (a top-level navigation from another
  * site) finds them signed in; every state-changing request is a POST that also needs the
  * CSRF token, whose cookie is `SameSite=Strict`.
+ *
+ * One sign-in opens one session (one row) and sets two cookies holding its token: the
+ * consent page's (`Lax`) and the dashboard's (`SameSite=Strict`, `/admin` reads no other), so
+ * that no navigation from another site, a link included, ever arrives at the dashboard signed
+ * in. Signing out deletes the row: both cookies end together.
  */
 import type { Context } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import type { AppContext } from "../../context";
 import type { AppEnv } from "../../env";
 import { randomSecret, sha256Hex } from "../../lib/hash";
-import { createSession, sessionIsLive } from "../../storage/oauth";
+import { createSession, deleteSession, sessionIsLive } from "../../storage/oauth";
 import { sameSecret } from "../middleware/owner-auth";
 
 /** How long a sign-in lasts. */
@@ -34,7 +39,7 @@ function cookieOptions(ctx: AppContext, sameSite: "Strict" | "Lax", maxAgeMs: nu
 }
 
 /** The request's CSRF token, set as a cookie when it has none (or a malformed one). */
-export function csrfToken(c: Context<AppEnv>): string {
+export function csrfToken<E extends AppEnv>(c: Context<E>): string {
   const { ctx } = c.var;
   const name = cookieName(ctx, "outpost_csrf");
   const current = getCookie(c, name);
@@ -50,7 +55,10 @@ export type CsrfCheck = { ok: true } | { ok: false; reason: string };
  * Whether a form POST carries the CSRF token of its cookie (constant-time), and comes from
  * our own origin when the browser says where it comes from.
  */
-export async function checkCsrf(c: Context<AppEnv>, given: unknown): Promise<CsrfCheck> {
+export async function checkCsrf<E extends AppEnv>(
+  c: Context<E>,
+  given: unknown,
+): Promise<CsrfCheck> {
   const { ctx } = c.var;
   const origin = c.req.header("Origin");
   const fetchSite = c.req.header("Sec-Fetch-Site");
@@ -78,17 +86,41 @@ async function sessionHash(token: string, password: string): Promise<string> {
   return sha256Hex(`${token}\n${await sha256Hex(password)}`);
 }
 
-/** Whether the request comes from a signed-in browser. */
-export async function signedIn(c: Context<AppEnv>): Promise<boolean> {
+/** The session's cookies: the consent page's, and the dashboard's (`/admin`). */
+export type SessionCookie = "consent" | "dashboard";
+
+const SESSION_COOKIES = {
+  consent: { base: "outpost_session", sameSite: "Lax" },
+  dashboard: { base: "outpost_admin", sameSite: "Strict" },
+} as const satisfies Record<SessionCookie, { base: string; sameSite: "Lax" | "Strict" }>;
+
+/** Whether the request comes from a signed-in browser, by the cookie its page reads. */
+export async function signedIn<E extends AppEnv>(
+  c: Context<E>,
+  cookie: SessionCookie = "consent",
+): Promise<boolean> {
   const { ctx } = c.var;
-  const value = getCookie(c, cookieName(ctx, "outpost_session"));
+  const value = getCookie(c, cookieName(ctx, SESSION_COOKIES[cookie].base));
   const password = ctx.config.ownerPassword;
   if (value === undefined || !SECRET.test(value) || password === undefined) return false;
   return sessionIsLive(ctx.db, await sessionHash(value, password), ctx.now());
 }
 
-/** Signs the browser in with `password`: a new session, stored by its hash, its cookie set. */
-export async function signIn(c: Context<AppEnv>, password: string): Promise<void> {
+/** Signs the browser out: the session of its dashboard cookie is deleted, both cookies go. */
+export async function signOut<E extends AppEnv>(c: Context<E>): Promise<void> {
+  const { ctx } = c.var;
+  const value = getCookie(c, cookieName(ctx, SESSION_COOKIES.dashboard.base));
+  const password = ctx.config.ownerPassword;
+  if (value !== undefined && SECRET.test(value) && password !== undefined) {
+    await deleteSession(ctx.db, await sessionHash(value, password));
+  }
+  for (const { base, sameSite } of Object.values(SESSION_COOKIES)) {
+    setCookie(c, cookieName(ctx, base), "", cookieOptions(ctx, sameSite, 0));
+  }
+}
+
+/** Signs the browser in with `password`: a new session, stored by its hash, its cookies set. */
+export async function signIn<E extends AppEnv>(c: Context<E>, password: string): Promise<void> {
   const { ctx } = c.var;
   const token = randomSecret();
   const at = ctx.now();
@@ -97,10 +129,7 @@ export async function signIn(c: Context<AppEnv>, password: string): Promise<void
     at,
     expiresAt: new Date(at.getTime() + SESSION_TTL_MS),
   });
-  setCookie(
-    c,
-    cookieName(ctx, "outpost_session"),
-    token,
-    cookieOptions(ctx, "Lax", SESSION_TTL_MS),
-  );
+  for (const { base, sameSite } of Object.values(SESSION_COOKIES)) {
+    setCookie(c, cookieName(ctx, base), token, cookieOptions(ctx, sameSite, SESSION_TTL_MS));
+  }
 }

@@ -1,0 +1,180 @@
+/**
+ * `/admin/hosts`: every host delivered to, its state, sortable and filterable by query
+ * parameters (no script), with the owner's actions on a host: retry now, forget its failure
+ * record, block its domain.
+ */
+import { count, relative } from "./format";
+import {
+  CONDITIONS,
+  type HostCondition,
+  type HostList,
+  type HostQuery,
+  type HostSort,
+  type HostView,
+} from "./host-types";
+import { AdminPage, Csrf } from "./layout";
+
+export interface HostsProps {
+  readonly csrf: string;
+  readonly list: HostList;
+  readonly query: HostQuery;
+  /** The page of rows shown (from 1) and how many a page holds. */
+  readonly page: number;
+  readonly perPage: number;
+  readonly now: Date;
+  /** What the last action did, said once. */
+  readonly notice?: string;
+}
+
+const LABELS: Readonly<Record<HostCondition, string>> = {
+  healthy: "healthy",
+  slow: "slow",
+  "backing-off": "backing off",
+  open: "circuit open",
+  unavailable: "unavailable",
+};
+
+const TONE: Readonly<Record<HostCondition, string | undefined>> = {
+  healthy: "good",
+  slow: undefined,
+  "backing-off": "warn",
+  open: "bad",
+  unavailable: "bad",
+};
+
+function link(query: { sort?: HostSort; state?: HostCondition; page?: number }): string {
+  const params = new URLSearchParams();
+  if (query.sort !== undefined && query.sort !== "host") params.set("sort", query.sort);
+  if (query.state !== undefined) params.set("state", query.state);
+  if (query.page !== undefined && query.page > 1) params.set("page", String(query.page));
+  const text = params.toString();
+  return text === "" ? "/admin/hosts" : `/admin/hosts?${text}`;
+}
+
+/** One action on a host: a form of one button. */
+function Action(props: { csrf: string; host: string; action: string; label: string }) {
+  return (
+    <form class="inline" method="post" action={`/admin/hosts/${props.action}`}>
+      <Csrf token={props.csrf} />
+      <input type="hidden" name="host" value={props.host} />
+      <button type="submit">{props.label}</button>
+    </form>
+  );
+}
+
+function Row(props: { host: HostView; csrf: string; now: Date }) {
+  const { host: h, csrf, now } = props;
+  const unknown = <span class="muted">?</span>;
+  const troubled = h.condition !== "healthy" && h.condition !== "slow";
+  return (
+    <tr id={`host-${h.host}`} data-state={h.condition}>
+      <td>{h.host}</td>
+      <td class={TONE[h.condition]}>{LABELS[h.condition]}</td>
+      <td class="n">{count(h.followers)}</td>
+      <td class="n">{h.failures === null ? unknown : h.failures}</td>
+      <td class="n parked">{h.parked === null ? unknown : h.parked}</td>
+      <td>{h.lastReached === null ? "—" : relative(h.lastReached, now)}</td>
+      <td>{h.nextAttempt === null ? "—" : relative(h.nextAttempt, now)}</td>
+      <td>{h.flavour === "rfc9421" ? "RFC 9421" : "cavage"}</td>
+      <td class="actions">
+        {h.parked !== 0 ? (
+          <Action csrf={csrf} host={h.host} action="retry" label="Retry now" />
+        ) : null}
+        {troubled || h.failures !== 0 ? (
+          <Action csrf={csrf} host={h.host} action="forget" label="Forget failures" />
+        ) : null}
+        {troubled ? <Action csrf={csrf} host={h.host} action="block" label="Block domain" /> : null}
+      </td>
+    </tr>
+  );
+}
+
+const COLUMNS: readonly { readonly label: string; readonly sort?: HostSort; readonly n?: true }[] =
+  [
+    { label: "Host", sort: "host" },
+    { label: "State", sort: "state" },
+    { label: "Followers", sort: "followers", n: true },
+    { label: "Failures", sort: "failures", n: true },
+    { label: "Parked", sort: "parked", n: true },
+    { label: "Last reached", sort: "last" },
+    { label: "Next attempt", sort: "next" },
+    { label: "Signature" },
+    { label: "Actions" },
+  ];
+
+export function HostsPage(props: HostsProps) {
+  const { list, query, csrf, page, perPage } = props;
+  const rows = list.hosts.slice((page - 1) * perPage, page * perPage);
+  const pages = Math.max(1, Math.ceil(list.hosts.length / perPage));
+  return (
+    <AdminPage title="Hosts" section="hosts" csrf={csrf}>
+      {props.notice === undefined ? null : <p role="status">{props.notice}</p>}
+      <nav aria-label="Filter by state">
+        Show{" "}
+        <a
+          href={link({ sort: query.sort })}
+          aria-current={query.state === undefined ? "page" : undefined}
+        >
+          all
+        </a>
+        {CONDITIONS.map((state) => (
+          <a
+            href={link({ sort: query.sort, state })}
+            aria-current={query.state === state ? "page" : undefined}
+          >
+            {LABELS[state]}
+          </a>
+        ))}
+      </nav>
+      <p class="muted">
+        {count(list.hosts.length)} hosts. Failures and parked deliveries come from each failing
+        host's object; a healthy host has none. "Last reached": the latest of the owner's 20 latest
+        activities it took, from when it was sent out.
+        {list.unasked > 0 ? ` ${list.unasked} more failing hosts were not asked (shown as ?).` : ""}
+      </p>
+      <table id="hosts">
+        <thead>
+          <tr>
+            {COLUMNS.map((col) => (
+              <th class={col.n ? "n" : undefined}>
+                {col.sort === undefined ? (
+                  col.label
+                ) : (
+                  <a
+                    href={link({ sort: col.sort, state: query.state })}
+                    aria-current={col.sort === query.sort ? "true" : undefined}
+                  >
+                    {col.label}
+                  </a>
+                )}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((host) => (
+            <Row host={host} csrf={csrf} now={props.now} />
+          ))}
+        </tbody>
+      </table>
+      {pages > 1 ? (
+        <p>
+          Page {page} of {pages}.{" "}
+          {page > 1 ? <a href={link({ ...query, page: page - 1 })}>Previous</a> : null}{" "}
+          {page < pages ? <a href={link({ ...query, page: page + 1 })}>Next</a> : null}
+        </p>
+      ) : null}
+      <h2>Block a domain</h2>
+      <p class="muted">
+        Ends the follows with its accounts both ways (each is told), and drops what it sends.
+      </p>
+      <form method="post" action="/admin/hosts/block">
+        <Csrf token={csrf} />
+        <label>
+          Domain <input name="host" required />
+        </label>{" "}
+        <button type="submit">Block</button>
+      </form>
+    </AdminPage>
+  );
+}
