@@ -10,11 +10,12 @@ process.env.OWNER_TOKEN ??= "test-owner-token";
 process.env.OWNER_PASSWORD ??= "test-owner-password";
 
 /**
- * Two projects. `workers`: every unit and integration test, inside workerd against the real
+ * Three projects. `workers`: every unit and integration test, inside workerd against the real
  * local D1, KV, Queues and Durable Objects, with remote servers faked on loopback. `interop`:
  * Outpost as a real `wrangler dev` server (one per file) talking to independent ActivityPub
  * servers (Fedify) on loopback; it runs after the first, so the two do not compete for the
- * machine's cores.
+ * machine's cores. `scripts`: `npm run setup`, `deploy` and `backup` in Node, against
+ * wrangler outputs recorded in test/fixtures/wrangler/; last, and light.
  */
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
@@ -108,6 +109,14 @@ export default defineConfig(async () => {
             execArgv: typeof WebSocket === "undefined" ? ["--experimental-websocket"] : [],
             testTimeout: 60_000,
             hookTimeout: 120_000,
+          },
+        },
+        {
+          test: {
+            name: "scripts",
+            environment: "node",
+            include: ["test/scripts/**/*.test.ts"],
+            sequence: { groupOrder: 2 },
           },
         },
       ],
