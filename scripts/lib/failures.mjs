@@ -59,6 +59,13 @@ const HINTS = [
       `R2 (where Outpost keeps media) is not enabled on this account. Enable it at ${dash(ctx.accountId, "r2/overview")} (Cloudflare asks for a payment method even for the free allowance), then run \`npm run setup\` again: what it already created is kept.`,
   },
   {
+    // After the upload: wrangler sets the triggers once the Worker (and its secrets) is there.
+    reason: "triggersFailed",
+    test: /Trigger configuration for "[^"]*" was only partially updated|Can't deploy routes that are assigned to another worker/,
+    hint: (ctx) =>
+      `wrangler uploaded the Worker, but could not set all of its triggers (named above): a route another Worker has, or a queue that already has another Worker as its consumer (a queue has one), say. Free it in the dashboard (${dash(ctx.accountId, "workers/overview")}: that Worker's Settings → Domains & Routes; or Storage & Databases → Queues → the queue → Settings), then run the command again.`,
+  },
+  {
     reason: "nameTaken",
     test: /already exists|already taken|\[code: (7502|10014|10004)\]/,
     hint: (ctx) =>

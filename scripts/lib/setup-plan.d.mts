@@ -5,7 +5,9 @@ export interface Resource {
   kind: Kind;
   name: string;
 }
-export const COMMANDS: Record<Kind, { list: string[]; create: (name: string) => string[] }>;
+export const COMMANDS: {
+  queue: { info: (name: string) => string[]; create: (name: string) => string[] };
+} & Record<Exclude<Kind, "queue">, { list: string[]; create: (name: string) => string[] }>;
 export const KIND_NAMES: Record<Kind, string>;
 export const WHOAMI: string[];
 export function secretListArgs(config: string): string[];
@@ -19,7 +21,14 @@ export function chooseAccount(options: {
 }):
   | { ok: true; account: Account }
   | { ok: false; reason: "notFound" | "several" | "none"; accounts: Account[] };
-export function readInventory(kind: Kind, stdout: string): Map<string, string> | undefined;
+export function readQueueInfo(
+  name: string,
+  result: { code: number; stdout: string; stderr: string },
+): "found" | "missing" | undefined;
+export function readInventory(
+  kind: Exclude<Kind, "queue">,
+  stdout: string,
+): Map<string, string> | undefined;
 export function neededResources(resources: Resources): Resource[];
 export function missingResources(
   resources: Resources,

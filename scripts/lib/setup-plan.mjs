@@ -3,11 +3,19 @@
  * the account already has (from the list commands' outputs), what to create, which secrets
  * to generate. Creating only what is missing is what makes a second run change nothing.
  */
-import { parseJsonOutput, parseQueueNames, parseR2BucketNames } from "./wrangler.mjs";
+import { parseJsonOutput, parseR2BucketNames, plain } from "./wrangler.mjs";
 
-/** The command that lists each kind of resource, and the one that creates one. */
+/**
+ * The command that lists each kind of resource, and the one that creates one. Queues are
+ * looked up one by one, by name (`queues info`): `queues list` prints one page of them (the
+ * API's first, unless `--page` says another), so on an account with many queues the ones
+ * setup needs may not be on it.
+ */
 export const COMMANDS = {
-  queue: { list: ["queues", "list"], create: (name) => ["queues", "create", name] },
+  queue: {
+    info: (name) => ["queues", "info", name],
+    create: (name) => ["queues", "create", name],
+  },
   d1: { list: ["d1", "list", "--json"], create: (name) => ["d1", "create", name] },
   kv: { list: ["kv", "namespace", "list"], create: (name) => ["kv", "namespace", "create", name] },
   r2: { list: ["r2", "bucket", "list"], create: (name) => ["r2", "bucket", "create", name] },
@@ -54,13 +62,32 @@ export function chooseAccount({ accounts, requested, previous }) {
 }
 
 /**
+ * What `wrangler queues info <name>` says of the queue `name`: "found" (it printed the queue,
+ * under that name), "missing" (it failed with `Queue "<name>" does not exist`), or undefined
+ * when it says neither (another failure, or an output this wrangler does not print).
+ *
+ * @param {string} name
+ * @param {{ code: number, stdout: string, stderr: string }} result
+ * @returns {"found" | "missing" | undefined}
+ */
+export function readQueueInfo(name, result) {
+  const text = plain(`${result.stdout}\n${result.stderr}`);
+  if (result.code === 0) {
+    const shown = /^Queue Name: (.*)$/m.exec(text)?.[1]?.trim();
+    if (shown === undefined) return undefined;
+    // The API filters by name; a queue under another name is not this one.
+    return shown === name ? "found" : "missing";
+  }
+  return text.includes(`Queue "${name}" does not exist`) ? "missing" : undefined;
+}
+
+/**
  * What a list command's output says exists: names (and ids, for D1 and KV). Undefined when
- * the output cannot be read.
+ * the output cannot be read. (Queues are looked up by name: `readQueueInfo`.)
  *
  * @returns {Map<string, string> | undefined} name → id (the name itself when there is no id)
  */
 export function readInventory(kind, stdout) {
-  if (kind === "queue") return new Map(parseQueueNames(stdout).map((n) => [n, n]));
   if (kind === "r2") return new Map(parseR2BucketNames(stdout).map((n) => [n, n]));
   const list = parseJsonOutput(stdout);
   if (!Array.isArray(list)) return undefined;

@@ -27,6 +27,7 @@ import {
   missingSecrets,
   neededResources,
   readInventory,
+  readQueueInfo,
   secretListArgs,
   WHOAMI,
 } from "./setup-plan.mjs";
@@ -41,9 +42,11 @@ import { parseJsonOutput, plain } from "./wrangler.mjs";
 
 export const SETUP_USAGE = `usage: npm run setup [-- --origin https://social.example --username alice] [--account-id ID]
 
-  --origin      the https origin the instance is served at (its identity: it cannot change later)
-  --username    the owner's username: @username@host
-  --account-id  the Cloudflare account, when your login reaches several
+  --origin           the https origin the instance is served at (its identity: it cannot change later)
+  --username         the owner's username: @username@host
+  --account-id       the Cloudflare account, when your login reaches several
+  --change-identity  allow an origin or username other than the one already set up (to other
+                     servers a new account: the followers stay with the old one)
 
 With both --origin and --username it asks nothing; without them it asks (in a terminal), or
 keeps what a previous run chose.`;
@@ -82,6 +85,7 @@ function parseSetupArgs(argv) {
         origin: { type: "string" },
         username: { type: "string" },
         "account-id": { type: "string" },
+        "change-identity": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -109,7 +113,7 @@ async function setup(options) {
 
   const resources = resourcesOf(base);
   const kinds = ["queue", "d1", "kv", "r2"];
-  const inventory = await takeInventory(run, { kinds, accountId });
+  const inventory = await takeInventory(run, { kinds, accountId, queues: resources.queues });
   const missing = missingResources(resources, inventory, previous);
   const toCreate = new Set(missing.map((r) => `${r.kind}:${r.name}`));
   for (const resource of neededResources(resources)) {
@@ -169,7 +173,11 @@ async function setup(options) {
   );
 }
 
-/** The origin and username: the flags, else a previous run's, else asked. */
+/**
+ * The origin and username: the flags, else a previous run's, else asked. Either differing
+ * from what the deploy configuration already has is refused without --change-identity: they
+ * make the owner's actor URL, which the database's follows, posts and keys belong to.
+ */
 async function identity(args, previous, io) {
   const origin = await settle(io, {
     given: args.origin,
@@ -185,17 +193,33 @@ async function identity(args, previous, io) {
     parse: (text) => parseUsername(text, origin),
     flag: "--username",
   });
-  for (const [what, now, before] of [
-    ["origin", origin, previous.origin],
-    ["username", username, previous.username],
-  ]) {
-    if (before !== undefined && before !== now) {
-      io.out(
-        `Note: the ${what} changes from ${before} to ${now}: to other servers this is a new account (followers stay with the old one).`,
-      );
-    }
+  const keptOrigin = parsedOr(parseOrigin(previous.origin), "origin");
+  const keptUsername = parsedOr(parseUsername(previous.username), "username");
+  const changes = [
+    ["origin", "--origin", keptOrigin, origin],
+    ["username", "--username", keptUsername, username],
+  ].filter(([, , kept, now]) => kept !== undefined && kept !== now);
+  if (changes.length === 0) return { origin, username };
+  const before = `${keptOrigin ?? origin}/users/${keptUsername ?? username}`;
+  const after = `${origin}/users/${username}`;
+  const what = changes.map(([name, , kept, now]) => `the ${name} from ${kept} to ${now}`);
+  if (!args["change-identity"]) {
+    throw new UsageError(
+      `${changes.map(([, flag]) => flag).join(" and ")}: this instance is set up (${DEPLOY_CONFIG_FILE}) as ${before}, and this would change ${what.join(" and ")}. ` +
+        `${before} is the owner's identity to other servers: its followers follow that address, and the database's posts, follows and keys belong to it. ` +
+        `Under ${after} other servers would see a new account without them, and the followers would stay with the old one. ` +
+        "To change it all the same (an instance no one follows yet, say), run setup again with --change-identity.",
+    );
   }
+  io.out(
+    `Note (--change-identity): changing ${what.join(" and ")}. To other servers ${after} is a new account; the followers stay with ${before}.`,
+  );
   return { origin, username };
+}
+
+/** The value a parse found, or undefined (nothing given, or not valid). */
+function parsedOr(parsed, key) {
+  return parsed.ok ? parsed[key] : undefined;
 }
 
 async function settle(io, { given, previous, question, parse, flag }) {
@@ -255,24 +279,43 @@ async function login(options, { requested, previous }) {
   return account;
 }
 
-/** What the account has, for each kind: the list commands, run side by side. */
-async function takeInventory(run, { kinds, accountId }) {
-  const results = await Promise.all(kinds.map((kind) => run(COMMANDS[kind].list)));
-  const inventory = {};
-  kinds.forEach((kind, i) => {
+/**
+ * What the account has, for each kind: the list commands, and a lookup by name for each
+ * queue (`queues list` shows one page only), run side by side.
+ */
+async function takeInventory(run, { kinds, accountId, queues = [] }) {
+  const lookups = kinds.flatMap((kind) =>
+    kind === "queue"
+      ? queues.map((name) => ({ kind, name, args: COMMANDS.queue.info(name) }))
+      : [{ kind, name: undefined, args: COMMANDS[kind].list }],
+  );
+  const results = await Promise.all(lookups.map((lookup) => run(lookup.args)));
+  /** @type {Record<string, Map<string, string>>} */
+  const inventory = kinds.includes("queue") ? { queue: new Map() } : {};
+  lookups.forEach(({ kind, name, args }, i) => {
     const result = results[i] ?? { code: 1, stdout: "", stderr: "" };
-    const step = `Listing the account's ${KIND_NAMES[kind]}s`;
-    if (result.code !== 0) throw failureOf(step, result, { args: COMMANDS[kind].list, accountId });
-    const found = readInventory(kind, result.stdout);
+    const step =
+      name === undefined
+        ? `Listing the account's ${KIND_NAMES[kind]}s`
+        : `Looking for the ${KIND_NAMES[kind]} ${name}`;
+    const found =
+      name === undefined
+        ? result.code === 0
+          ? readInventory(kind, result.stdout)
+          : undefined
+        : readQueueInfo(name, result);
+    if (found === undefined && result.code !== 0)
+      throw failureOf(step, result, { args, accountId });
     if (found === undefined) {
       throw new StepFailure({
         step,
         reason: "unreadable",
         detail: wranglerError(result),
-        hint: `setup could not read what \`wrangler ${COMMANDS[kind].list.join(" ")}\` printed: is node_modules up to date (\`npm install\`)?`,
+        hint: `setup could not read what \`wrangler ${args.join(" ")}\` printed: is node_modules up to date (\`npm install\`)?`,
       });
     }
-    inventory[kind] = found;
+    if (name === undefined) inventory[kind] = found;
+    else if (found === "found") inventory.queue?.set(name, name);
   });
   return inventory;
 }

@@ -93,6 +93,11 @@ export async function migrateRemote(run, { io, config, binding, accountId }) {
  * user alone, removed at once: that is how a first deploy sets the secrets wrangler.toml
  * requires (wrangler refuses a new Worker without them), and the values never appear on a
  * command line. The workers.dev URL, when wrangler published there.
+ *
+ * When such a deploy fails, the secrets are shown all the same (`printSecretsAfterFailure`)
+ * before the failure goes on: wrangler uploads the Worker with them before it sets its
+ * triggers (routes, custom domains, queue consumers, crons), so a deploy that fails there has
+ * set them, and the next run, which finds them set, would never show them.
  */
 export async function deployWorker(run, { io, config, secrets = {}, accountId }) {
   io.out("\nDeploying the Worker…");
@@ -113,6 +118,18 @@ export async function deployWorker(run, { io, config, secrets = {}, accountId })
       ctx: { accountId },
     });
     return { workersDev: parseWorkersDevUrl(result.stdout) };
+  } catch (error) {
+    if (dir !== null) {
+      const failure = error instanceof StepFailure ? error : undefined;
+      const uploaded = workerUploaded(failure?.stdout);
+      printSecretsAfterFailure(io, secrets, { uploaded, config });
+      if (failure !== undefined) {
+        failure.hint += uploaded
+          ? "\n\nThe owner's secrets are set on the Worker now, and printed above: keep them before you run setup again (it will not show them again)."
+          : "\n\nThe owner's secrets this deploy carried are printed above, in case they were set.";
+      }
+    }
+    throw error;
   } finally {
     if (dir !== null) {
       for (const signal of SIGNALS) process.off(signal, interrupted);
@@ -121,22 +138,59 @@ export async function deployWorker(run, { io, config, secrets = {}, accountId })
   }
 }
 
+/**
+ * Whether `wrangler deploy` said it uploaded the Worker (its `Uploaded <name> (<time>)` line):
+ * from then on the Worker has the secrets the deploy carried, whatever fails after.
+ */
+export function workerUploaded(stdout) {
+  return /^Uploaded \S+ \(/m.test(plain(stdout ?? ""));
+}
+
+const SECRET_USES = {
+  OWNER_TOKEN: "Authorization: Bearer <token> for the owner API (scripts)",
+  OWNER_PASSWORD: "what you type when an app signs in to the account",
+};
+
+function printSecrets(io, secrets) {
+  for (const name of Object.keys(secrets)) {
+    io.out(`    ${name.padEnd(15)} ${secrets[name]}`);
+    if (SECRET_USES[name]) io.out(`    ${"".padEnd(15)} (${SECRET_USES[name]})`);
+  }
+}
+
 /** Prints the secrets setup generated: the only time they are ever shown. */
 export function printSecretsOnce(io, secrets) {
-  const uses = {
-    OWNER_TOKEN: "Authorization: Bearer <token> for the owner API (scripts)",
-    OWNER_PASSWORD: "what you type when an app signs in to the account",
-  };
-  const names = Object.keys(secrets);
-  if (names.length === 0) return;
+  if (Object.keys(secrets).length === 0) return;
   io.out("\nThe owner's secrets, now set on the Worker. They are shown this once and kept nowhere");
   io.out(
     "else: put them in your password manager now (`npx wrangler secret put NAME` replaces one).",
   );
-  for (const name of names) {
-    io.out(`    ${name.padEnd(15)} ${secrets[name]}`);
-    if (uses[name]) io.out(`    ${"".padEnd(15)} (${uses[name]})`);
-  }
+  printSecrets(io, secrets);
+}
+
+/**
+ * Prints the secrets a failed deploy carried, once, on the terminal as a deploy that succeeds
+ * does (not in a file, which would outlive the run in the repository's folder). `uploaded`:
+ * whether wrangler said it uploaded the Worker, and so set them.
+ */
+export function printSecretsAfterFailure(io, secrets, { uploaded, config }) {
+  if (Object.keys(secrets).length === 0) return;
+  io.out(
+    uploaded
+      ? [
+          "\nThe deploy failed after wrangler uploaded the Worker with the owner's new secrets: they are",
+          "now set on the Worker, and setup will not show them again (a later run keeps the secrets the",
+          "Worker has). They are shown this once and kept nowhere else: put them in your password",
+          "manager now (`npx wrangler secret put NAME` replaces one).",
+        ].join("\n")
+      : [
+          "\nThe deploy failed before wrangler said it uploaded the Worker: the owner's new secrets are",
+          "probably not set, and the next run makes new ones. In case they are set (if",
+          `\`npx wrangler secret list --config ${config}\` lists them), these are their values; they`,
+          "are shown this once and kept nowhere else:",
+        ].join("\n"),
+  );
+  printSecrets(io, secrets);
 }
 
 /**

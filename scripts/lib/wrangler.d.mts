@@ -18,5 +18,4 @@ export function plain(text: string): string;
 export function commandLine(args: string[]): string;
 export function parseJsonOutput(stdout: string): unknown;
 export function parseR2BucketNames(stdout: string): string[];
-export function parseQueueNames(stdout: string): string[];
 export function parseWorkersDevUrl(stdout: string): string | undefined;

@@ -75,25 +75,6 @@ export function parseR2BucketNames(stdout) {
   return [...plain(stdout).matchAll(/^name:\s+(\S+)\s*$/gm)].map((m) => m[1] ?? "");
 }
 
-/**
- * The queue names `wrangler queues list` printed: its table's `name` column (the table has
- * no rows, and prints nothing, when there are no queues).
- */
-export function parseQueueNames(stdout) {
-  const rows = plain(stdout)
-    .split("\n")
-    .filter((line) => line.startsWith("│"))
-    .map((line) =>
-      line
-        .split("│")
-        .slice(1, -1)
-        .map((cell) => cell.trim()),
-    );
-  const column = rows[0]?.indexOf("name") ?? -1;
-  if (column === -1) return [];
-  return rows.slice(1).map((cells) => cells[column] ?? "");
-}
-
 /** The workers.dev URL `wrangler deploy` printed, if it published there. */
 export function parseWorkersDevUrl(stdout) {
   const host = /\b([a-z0-9-]+\.[a-z0-9-]+\.workers\.dev)\b/i.exec(plain(stdout))?.[1];

@@ -16,8 +16,13 @@ import {
   settingsOf,
 } from "../../scripts/lib/deploy-config.mjs";
 import { failureOf } from "../../scripts/lib/failures.mjs";
-import { chooseAccount, missingResources, readInventory } from "../../scripts/lib/setup-plan.mjs";
-import { failingMigration } from "../../scripts/lib/steps.mjs";
+import {
+  chooseAccount,
+  missingResources,
+  readInventory,
+  readQueueInfo,
+} from "../../scripts/lib/setup-plan.mjs";
+import { failingMigration, workerUploaded } from "../../scripts/lib/steps.mjs";
 import { parseWorkersDevUrl } from "../../scripts/lib/wrangler.mjs";
 import { parseConfig } from "../../src/env";
 import { fixture, ROOT, scratchProject } from "./helpers";
@@ -36,8 +41,14 @@ describe("what wrangler.toml needs", () => {
   });
 
   it("finds on the account what the recorded lists show", () => {
+    const queue = new Map<string, string>();
+    for (const name of ["outpost-delivery", "outpost-delivery-dlq"]) {
+      if (readQueueInfo(name, fixture(`again/queue-info-${name}`)) === "found") {
+        queue.set(name, name);
+      }
+    }
     const inventory = {
-      queue: readInventory("queue", fixture("again/queue-list").stdout),
+      queue,
       d1: readInventory("d1", fixture("again/d1-list").stdout),
       kv: readInventory("kv", fixture("again/kv-list").stdout),
       r2: readInventory("r2", fixture("again/r2-list").stdout),
@@ -49,7 +60,7 @@ describe("what wrangler.toml needs", () => {
     expect([...(inventory.r2?.keys() ?? [])]).toEqual(["outpost-media"]);
     expect(missingResources(resourcesOf(base), inventory)).toEqual([]);
     const empty = {
-      queue: readInventory("queue", fixture("fresh/queue-list").stdout),
+      queue: new Map<string, string>(),
       d1: readInventory("d1", fixture("fresh/d1-list").stdout),
       kv: readInventory("kv", fixture("fresh/kv-list").stdout),
       r2: readInventory("r2", fixture("fresh/r2-list").stdout),
@@ -205,20 +216,43 @@ describe("recorded wrangler outputs", () => {
     expect(failingMigration(fixture("upgrade/migrations-apply").stdout)).toBeUndefined();
   });
 
+  it("say whether a queue is there, looked up by name", () => {
+    for (const name of ["outpost-delivery", "outpost-delivery-dlq"]) {
+      expect(readQueueInfo(name, fixture(`again/queue-info-${name}`))).toBe("found");
+      expect(readQueueInfo(name, fixture(`fresh/queue-info-${name}`))).toBe("missing");
+    }
+    // Another queue's answer is not this one's; a failure is neither.
+    expect(readQueueInfo("outpost", fixture("again/queue-info-outpost-delivery"))).toBe("missing");
+    expect(readQueueInfo("outpost", fixture("fresh/queue-info-outpost-delivery"))).toBeUndefined();
+    expect(
+      readQueueInfo("outpost-delivery", fixture("failures/queue-info-not-enabled")),
+    ).toBeUndefined();
+    expect(
+      readQueueInfo("outpost-delivery", fixture("failures/queue-info-not-logged-in")),
+    ).toBeUndefined();
+  });
+
+  it("say whether wrangler uploaded the Worker (and so set the secrets it carried)", () => {
+    expect(workerUploaded(fixture("fresh/deploy").stdout)).toBe(true);
+    expect(workerUploaded(fixture("failures/deploy-queue-consumer-taken").stdout)).toBe(true);
+    expect(workerUploaded(fixture("failures/deploy-no-subdomain").stdout)).toBe(false);
+  });
+
   it("are each classified by what to do", () => {
     const reasons = Object.fromEntries(
       [
         "failures/whoami-not-logged-in",
-        "failures/queue-list-not-logged-in",
+        "failures/queue-info-not-logged-in",
         "failures/queue-create-free-plan",
         "failures/queue-create-not-enabled",
-        "failures/queue-list-not-enabled",
+        "failures/queue-info-not-enabled",
         "failures/r2-list-not-enabled",
         "failures/r2-create-not-enabled",
         "failures/d1-create-name-taken",
         "failures/kv-create-name-taken",
         "failures/r2-create-name-taken",
         "failures/deploy-no-subdomain",
+        "failures/deploy-queue-consumer-taken",
         "failures/export-virtual-tables",
         "failures/migrations-apply-failed",
       ].map((name) => {
@@ -228,16 +262,17 @@ describe("recorded wrangler outputs", () => {
     );
     expect(reasons).toEqual({
       "whoami-not-logged-in": "notLoggedIn",
-      "queue-list-not-logged-in": "notLoggedIn",
+      "queue-info-not-logged-in": "notLoggedIn",
       "queue-create-free-plan": "queuesUnavailable",
       "queue-create-not-enabled": "queuesUnavailable",
-      "queue-list-not-enabled": "queuesUnavailable",
+      "queue-info-not-enabled": "queuesUnavailable",
       "r2-list-not-enabled": "r2NotEnabled",
       "r2-create-not-enabled": "r2NotEnabled",
       "d1-create-name-taken": "nameTaken",
       "kv-create-name-taken": "nameTaken",
       "r2-create-name-taken": "nameTaken",
       "deploy-no-subdomain": "noWorkersDevSubdomain",
+      "deploy-queue-consumer-taken": "triggersFailed",
       "export-virtual-tables": "exportVirtualTables",
       // A migration's failure is an API error like any other: the step says which it is.
       "migrations-apply-failed": "unknown",

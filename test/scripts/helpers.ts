@@ -20,7 +20,8 @@ export const ACCOUNT_ID = "4f9e2c1d8a7b6c5d4e3f2a1b0c9d8e7f";
 /** What setup runs on a fresh account, as recorded. */
 export const FRESH = [
   "fresh/whoami",
-  "fresh/queue-list",
+  "fresh/queue-info-outpost-delivery",
+  "fresh/queue-info-outpost-delivery-dlq",
   "fresh/d1-list",
   "fresh/kv-list",
   "fresh/r2-list",
@@ -38,7 +39,8 @@ export const FRESH = [
 /** What it runs on the same account the second time. */
 export const AGAIN = [
   "fresh/whoami",
-  "again/queue-list",
+  "again/queue-info-outpost-delivery",
+  "again/queue-info-outpost-delivery-dlq",
   "again/d1-list",
   "again/kv-list",
   "again/r2-list",

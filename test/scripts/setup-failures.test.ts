@@ -2,7 +2,7 @@
  * Every way `npm run setup` stops, against what wrangler really printed: it exits 1, says
  * which step failed with wrangler's own error, says what to do, and runs nothing after.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runSetup } from "../../scripts/lib/setup.mjs";
@@ -49,13 +49,14 @@ describe("setup stops, and says what to do", () => {
   it("when the login is lost on the way (a token wrangler cannot use)", async () => {
     const r = await setupWith([
       "fresh/whoami",
-      "failures/queue-list-not-logged-in",
+      "failures/queue-info-not-logged-in",
+      "failures/queue-info-not-logged-in-dlq",
       "fresh/d1-list",
       "fresh/kv-list",
       "fresh/r2-list",
     ]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("✘ Listing the account's queues failed.");
+    expect(r.err).toContain("✘ Looking for the queue outpost-delivery failed.");
     expect(r.err).toContain(
       "In a non-interactive environment, it's necessary to set a CLOUDFLARE_API_TOKEN",
     );
@@ -72,7 +73,8 @@ describe("setup stops, and says what to do", () => {
 
   it("goes on in the account named, or the one picked in a terminal", async () => {
     const lists = [
-      "failures/queue-list-not-enabled",
+      "failures/queue-info-not-enabled",
+      "failures/queue-info-not-enabled-dlq",
       "fresh/d1-list",
       "fresh/kv-list",
       "fresh/r2-list",
@@ -87,10 +89,11 @@ describe("setup stops, and says what to do", () => {
     expect(picked.calls[1]?.options.env?.CLOUDFLARE_ACCOUNT_ID).toBe(ACCOUNT_ID);
   });
 
-  it("when the account cannot use Queues (listing them)", async () => {
+  it("when the account cannot use Queues (looking for one)", async () => {
     const r = await setupWith([
       "fresh/whoami",
-      "failures/queue-list-not-enabled",
+      "failures/queue-info-not-enabled",
+      "failures/queue-info-not-enabled-dlq",
       "fresh/d1-list",
       "fresh/kv-list",
       "fresh/r2-list",
@@ -126,7 +129,8 @@ describe("setup stops, and says what to do", () => {
   it("when R2 is not enabled (listing buckets): before creating anything", async () => {
     const r = await setupWith([
       "fresh/whoami",
-      "fresh/queue-list",
+      "fresh/queue-info-outpost-delivery",
+      "fresh/queue-info-outpost-delivery-dlq",
       "fresh/d1-list",
       "fresh/kv-list",
       "failures/r2-list-not-enabled",
@@ -187,11 +191,93 @@ describe("setup stops, and says what to do", () => {
     expect(r.out).not.toContain("OWNER_TOKEN ");
   });
 
-  it("when the account has no workers.dev subdomain: the secrets are not shown, as not set", async () => {
+  it("when the account has no workers.dev subdomain: the secrets are shown, as probably not set", async () => {
     const r = await setupWith(freshUntil("fresh/deploy", "failures/deploy-no-subdomain"));
     expect(r.code).toBe(1);
     expect(r.err).toContain("✘ Deploying the Worker failed.");
     expect(r.err).toContain(`Choose one at ${DASH}/workers/onboarding`);
-    expect(r.out).not.toContain("The owner's secrets");
+    expect(r.out).toContain(
+      "The deploy failed before wrangler said it uploaded the Worker: the owner's new secrets are\nprobably not set",
+    );
+    expect(r.out).toMatch(/ {4}OWNER_TOKEN {5}\S{32}\n/);
+    expect(r.err).toContain("printed above, in case they were set");
+  });
+});
+
+describe("a deploy that fails after wrangler uploaded the Worker with new secrets", () => {
+  const FAILED = freshUntil("fresh/deploy", "failures/deploy-queue-consumer-taken");
+
+  async function firstRun() {
+    const io = captureIo();
+    let carried: Record<string, string> = {};
+    const run = replay(FAILED, ({ args }) => {
+      const at = args.indexOf("--secrets-file");
+      if (at !== -1) carried = JSON.parse(readFileSync(args[at + 1] ?? "", "utf8"));
+    });
+    const code = await runSetup({
+      argv: FLAGS,
+      cwd: project.dir,
+      wrangler: run.wrangler,
+      io: io.io,
+      fetch: unresolvedFetch,
+      liveCheck: { attempts: 1, delayMs: 0 },
+    });
+    return { code, io, carried, ...run };
+  }
+
+  it("shows the secrets once, says they are set, and exits with the deploy's error", async () => {
+    const r = await firstRun();
+    expect(r.code).toBe(1);
+    expect(r.left()).toEqual([]);
+    const out = r.io.out.join("\n");
+    const err = r.io.err.join("\n");
+    expect(out).toContain(
+      "The deploy failed after wrangler uploaded the Worker with the owner's new secrets: they are\nnow set on the Worker, and setup will not show them again",
+    );
+    expect(Object.keys(r.carried)).toEqual(["OWNER_TOKEN", "OWNER_PASSWORD"]);
+    for (const [name, value] of Object.entries(r.carried)) {
+      expect(out).toContain(`    ${name.padEnd(15)} ${value}`);
+      // Once, on the terminal only: not in the error, not on a command line.
+      expect(r.io.all().split(value).length - 1).toBe(1);
+      for (const call of r.calls) expect(call.args.join(" ")).not.toContain(value);
+    }
+    expect(out).not.toContain("Outpost is live");
+    // The deploy's own error, and what to do about it.
+    expect(err).toContain("✘ Deploying the Worker failed.");
+    expect(err).toContain('Trigger configuration for "outpost" was only partially updated');
+    expect(err).toContain("workers.api.error.consumer_exists [code: 11004]");
+    expect(err).toContain("a queue that already has another Worker as its consumer");
+    expect(err).toContain("The owner's secrets are set on the Worker now, and printed above");
+    // Nothing else keeps them: the folder has the deploy configuration only.
+    expect(readdirSync(project.dir).sort()).toEqual(["wrangler.deploy.jsonc", "wrangler.toml"]);
+  });
+
+  it("and the next run finds them set, so it makes none: the first run was their only showing", async () => {
+    const first = await firstRun();
+    const io = captureIo();
+    const run = replay([
+      "fresh/whoami",
+      "again/queue-info-outpost-delivery",
+      "again/queue-info-outpost-delivery-dlq",
+      "again/d1-list",
+      "again/kv-list",
+      "again/r2-list",
+      "failures/secret-list-after-consumer-taken",
+      "again/migrations-apply",
+      "again/deploy",
+    ]);
+    const code = await runSetup({
+      argv: [],
+      cwd: project.dir,
+      wrangler: run.wrangler,
+      io: io.io,
+      fetch: unresolvedFetch,
+      liveCheck: { attempts: 1, delayMs: 0 },
+    });
+    expect(code).toBe(0);
+    expect(run.left()).toEqual([]);
+    expect(run.calls.at(-1)?.args).toEqual(["deploy", "--config", "wrangler.deploy.jsonc"]);
+    expect(io.out).toContain("  ✔ the owner's secrets are set");
+    for (const value of Object.values(first.carried)) expect(io.all()).not.toContain(value);
   });
 });

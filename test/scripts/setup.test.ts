@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runSetup } from "../../scripts/lib/setup.mjs";
+import type { Wrangler } from "../../scripts/lib/wrangler.mjs";
 import {
   ACCOUNT_ID,
   AGAIN,
@@ -72,7 +73,8 @@ describe("a fresh account", () => {
     expect(left()).toEqual([]);
     expect(calls.map((c) => c.args.slice(0, 3).join(" "))).toEqual([
       "whoami --json",
-      "queues list",
+      "queues info outpost-delivery",
+      "queues info outpost-delivery-dlq",
       "d1 list --json",
       "kv namespace list",
       "r2 bucket list",
@@ -211,6 +213,123 @@ describe("the origin and the username", () => {
       expect(io.err.join("\n")).toContain(message);
       expect(calls).toEqual([]);
     }
+  });
+});
+
+describe("the identity already set up", () => {
+  async function setUpOnce() {
+    expect(await setup(replay(FRESH).wrangler)).toBe(0);
+    return deployConfig().text;
+  }
+
+  for (const [what, argv, message] of [
+    [
+      "origin",
+      ["--origin", "https://other.example", "--username", "alice"],
+      "--origin: this instance is set up (wrangler.deploy.jsonc) as https://social.example/users/alice, and this would change the origin from https://social.example to https://other.example.",
+    ],
+    [
+      "username",
+      ["--origin", ORIGIN, "--username", "bob"],
+      "--username: this instance is set up (wrangler.deploy.jsonc) as https://social.example/users/alice, and this would change the username from alice to bob.",
+    ],
+  ] as const) {
+    it(`is not moved to another ${what} without --change-identity, before anything runs`, async () => {
+      const first = await setUpOnce();
+      const io = captureIo();
+      const { wrangler, calls } = replay([]);
+      expect(await setup(wrangler, io, [...argv])).toBe(2);
+      expect(calls).toEqual([]);
+      const err = io.err.join("\n");
+      expect(err).toContain(message);
+      expect(err).toContain("its followers follow that address");
+      expect(err).toContain("the followers would stay with the old one");
+      expect(err).toContain("run setup again with --change-identity");
+      expect(deployConfig().text).toBe(first);
+    });
+  }
+
+  it("is moved with --change-identity, saying what that means", async () => {
+    await setUpOnce();
+    const io = captureIo();
+    const { wrangler, left } = replay(AGAIN);
+    const argv = ["--origin", ORIGIN, "--username", "bob", "--change-identity"];
+    expect(await setup(wrangler, io, argv)).toBe(0);
+    expect(left()).toEqual([]);
+    expect(io.out.join("\n")).toContain(
+      "Note (--change-identity): changing the username from alice to bob. To other servers https://social.example/users/bob is a new account; the followers stay with https://social.example/users/alice.",
+    );
+    expect(deployConfig().json.vars.OWNER_USERNAME).toBe("bob");
+  });
+
+  it("is kept when the flags name it again (as typed, or normalised)", async () => {
+    await setUpOnce();
+    const argv = ["--origin", "social.example", "--username", "@alice"];
+    expect(await setup(replay(AGAIN).wrangler, captureIo(), argv)).toBe(0);
+  });
+});
+
+describe("the queues", () => {
+  it("are looked up by name, not found on a page of `queues list`", async () => {
+    const { wrangler, calls } = replay(FRESH);
+    expect(await setup(wrangler)).toBe(0);
+    expect(calls.some((c) => c.args[0] === "queues" && c.args[1] === "list")).toBe(false);
+    // Not found: created.
+    expect(calls.filter((c) => c.args[0] === "queues").map((c) => c.args.join(" "))).toEqual([
+      "queues info outpost-delivery",
+      "queues info outpost-delivery-dlq",
+      "queues create outpost-delivery",
+      "queues create outpost-delivery-dlq",
+    ]);
+  });
+
+  it("are found on an account with more queues than `queues list` shows on a page", async () => {
+    // `queues list` prints one page of the API's list (`--page` for the others): the first page
+    // of an account with many queues, which does not have Outpost's (constructed, in
+    // wrangler's table layout).
+    const row = (name: string) =>
+      `│ ${"0".repeat(32)} │ ${name.padEnd(20)} │ 2026-01-01T00:00:00.000Z │ 2026-01-01T00:00:00.000Z │ 1         │ 1         │`;
+    const firstPage = [
+      "┌",
+      "│ id                               │ name                 │ created_on               │ modified_on              │ producers │ consumers │",
+      ...Array.from({ length: 20 }, (_, i) => row(`other-queue-${i + 1}`)),
+      "└",
+    ].join("\n");
+    // Each command answered by its recorded output, whatever the order; any other fails.
+    const recorded = new Map(AGAIN.map((name) => [fixture(name).args.join(" "), fixture(name)]));
+    recorded.set("queues list", {
+      args: ["queues", "list"],
+      code: 0,
+      stdout: firstPage,
+      stderr: "",
+    });
+    const ran: string[] = [];
+    const wrangler: Wrangler = async (args) => {
+      ran.push(args.join(" "));
+      const answer = recorded.get(args.join(" "));
+      if (answer === undefined) throw new Error(`unexpected: wrangler ${args.join(" ")}`);
+      return answer;
+    };
+    const io = captureIo();
+    expect(await setup(wrangler, io)).toBe(0);
+    expect(ran.filter((c) => c.startsWith("queues"))).toEqual([
+      "queues info outpost-delivery",
+      "queues info outpost-delivery-dlq",
+    ]);
+    expect(io.out).toContain("  ✔ queue outpost-delivery");
+  });
+
+  it("found by name are not created again", async () => {
+    expect(await setup(replay(FRESH).wrangler)).toBe(0);
+    const io = captureIo();
+    const { wrangler, calls } = replay(AGAIN);
+    expect(await setup(wrangler, io, [])).toBe(0);
+    expect(calls.filter((c) => c.args[0] === "queues").map((c) => c.args.join(" "))).toEqual([
+      "queues info outpost-delivery",
+      "queues info outpost-delivery-dlq",
+    ]);
+    expect(io.out).toContain("  ✔ queue outpost-delivery");
+    expect(io.out).toContain("  ✔ queue outpost-delivery-dlq");
   });
 });
 

@@ -56,6 +56,8 @@ export const ERRORS = {
     message: "This Worker does not exist on your account.",
   }),
   noSubdomain: apiError(404, { code: 10007, message: "This subdomain does not exist." }),
+  // A queue has one consumer: adding a second Worker's (cloudflare/workers-sdk#5347).
+  consumerExists: apiError(400, { code: 11004, message: "workers.api.error.consumer_exists" }),
   migrationFailed: apiError(400, {
     code: 7500,
     message: "no such column: missing_column: SQLITE_ERROR",
@@ -89,7 +91,7 @@ export function freshState() {
     queues: [],
     scripts: {},
     subdomain: "alice",
-    /** route key ("POST /queues") → an ERRORS entry */
+    /** route key ("POST /queues", "POST /queues/:id/consumers") → an ERRORS entry */
     failures: {},
     /** answers of d1 queries, by a word the SQL contains */
     queries: [],

@@ -210,7 +210,8 @@ export async function startFakeApi(state = freshState()) {
 function route(state, { method, url, raw, headers }) {
   const path = url.pathname.replace(/^\/client\/v4/, "");
   const key = `${method} ${path.replace(/^\/accounts\/\w+/, "")}`;
-  const failure = state.failures[key];
+  const failure =
+    state.failures[key] ?? state.failures[key.replace(/^(\w+ \/queues\/)\w+/, "$1:id")];
   if (failure) return failure;
   for (const [m, pattern, handler] of [...ROUTES, ...DEPLOY_ROUTES]) {
     const match = m === method ? pattern.exec(path) : null;

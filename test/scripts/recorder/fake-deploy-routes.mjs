@@ -98,7 +98,13 @@ export const DEPLOY_ROUTES = [
     /^\/accounts\/\w+\/queues\/(\w+)\/consumers$/,
     ({ s, m, body }) => {
       const queue = s.queues.find((q) => q.queue_id === m[1]);
-      const consumer = { consumer_id: nextId(false), type: "worker", ...body };
+      // The API names a Worker consumer's script `script` (wrangler's `script_name`).
+      const consumer = {
+        consumer_id: nextId(false),
+        type: "worker",
+        script: body.script_name,
+        ...body,
+      };
       queue?.consumers.push(consumer);
       if (queue) queue.consumers_total_count = queue.consumers.length;
       return ok(consumer);

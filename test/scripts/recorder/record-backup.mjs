@@ -19,7 +19,7 @@ import {
 import { DEPLOY_CONFIG_FILE as CONFIG } from "../../../scripts/lib/deploy-config.mjs";
 import { parseJsonOutput } from "../../../scripts/lib/wrangler.mjs";
 import { ERRORS } from "./fake-api-kit.mjs";
-import { FIXTURES, must, record } from "./recorder-kit.mjs";
+import { FIXTURES, must, record, wanted } from "./recorder-kit.mjs";
 
 const T = 1764744600000;
 const SEED = [
@@ -61,7 +61,7 @@ export async function recordBackup(api, { cwd, existing }) {
   );
   const dump = readFileSync(join(cwd, "dump.sql"), "utf8");
   mkdirSync(join(FIXTURES, "backup"), { recursive: true });
-  writeFileSync(join(FIXTURES, "backup", "database.sql"), dump);
+  if (wanted("backup/database")) writeFileSync(join(FIXTURES, "backup", "database.sql"), dump);
   const media = await rows(cwd, MEDIA_QUERY);
 
   Object.assign(api.state, existing, {
@@ -118,10 +118,12 @@ async function checkRestore({ cwd, plan, schema, dump }) {
       counts: await rows(restored, "SELECT * FROM counts ORDER BY 1"),
       countsBefore: await rows(cwd, "SELECT * FROM counts ORDER BY 1"),
     };
-    writeFileSync(
-      join(FIXTURES, "backup", "restore-check.json"),
-      `${JSON.stringify(check, null, 2)}\n`,
-    );
+    if (wanted("backup/restore-check")) {
+      writeFileSync(
+        join(FIXTURES, "backup", "restore-check.json"),
+        `${JSON.stringify(check, null, 2)}\n`,
+      );
+    }
     process.stdout.write(`  restore check: ${JSON.stringify(check)}\n`);
   } finally {
     rmSync(restored, { recursive: true, force: true });

@@ -7,7 +7,10 @@
  *
  *   node_modules/.bin/node test/scripts/recorder/record.mjs
  *
- * (about two minutes: each wrangler start takes a second or two).
+ * (about two minutes: each wrangler start takes a second or two). With names after it, it runs
+ * every scenario but writes only the fixtures whose names start with one of them:
+ *
+ *   node_modules/.bin/node test/scripts/recorder/record.mjs failures/deploy- fresh/queue-info
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -32,7 +35,9 @@ import { ACCOUNT, ERRORS, freshState, startFakeApi } from "./fake-cloudflare-api
 import { recordBackup } from "./record-backup.mjs";
 import { HOME, ROOT, record } from "./recorder-kit.mjs";
 
-const KINDS = ["queue", "d1", "kv", "r2"];
+/** The kinds setup lists (queues it looks up one by one, by name: `lookQueues`). */
+const LISTED = ["d1", "kv", "r2"];
+const QUEUES = ["outpost-delivery", "outpost-delivery-dlq"];
 const PROJECT = "wrangler.toml package.json tsconfig.json src migrations";
 const APPLIED = /FROM "?d1_migrations"?\s+ORDER BY id/;
 
@@ -66,6 +71,13 @@ function reset(api, changes = {}) {
   Object.assign(api.state, freshState(), { origin: api.state.origin }, changes);
 }
 
+/** `queues info` for each queue setup needs, as `<prefix>/queue-info-<name>`. */
+async function lookQueues(prefix, at) {
+  for (const name of QUEUES) {
+    await record(`${prefix}/queue-info-${name}`, COMMANDS.queue.info(name), at);
+  }
+}
+
 async function deployWithSecrets(name, at) {
   const dir = mkdtempSync(join(tmpdir(), "outpost-recorder-"));
   const file = join(dir, "secrets.json");
@@ -80,7 +92,8 @@ async function deployWithSecrets(name, at) {
 async function fresh(api, at) {
   reset(api);
   await record("fresh/whoami", WHOAMI, at);
-  for (const kind of KINDS) await record(`fresh/${kind}-list`, COMMANDS[kind].list, at);
+  await lookQueues("fresh", at);
+  for (const kind of LISTED) await record(`fresh/${kind}-list`, COMMANDS[kind].list, at);
   const resources = resourcesOf(await readBaseConfig(at.cwd));
   for (const r of neededResources(resources)) {
     await record(`fresh/${r.kind}-create-${r.name}`, COMMANDS[r.kind].create(r.name), at);
@@ -97,7 +110,8 @@ async function fresh(api, at) {
 
 /** The same account, a second time (setup again), then an upgrade with a new migration. */
 async function again(api, at) {
-  for (const kind of KINDS) await record(`again/${kind}-list`, COMMANDS[kind].list, at);
+  await lookQueues("again", at);
+  for (const kind of LISTED) await record(`again/${kind}-list`, COMMANDS[kind].list, at);
   await record("again/secret-list", secretListArgs(CONFIG), at);
   api.state.queries = [applied(MIGRATIONS)];
   await record("again/migrations-apply", migrateArgs("DB", CONFIG), at);
@@ -116,13 +130,23 @@ async function failures(api, at) {
   const existing = ready();
   reset(api);
   await record("failures/whoami-not-logged-in", WHOAMI, { ...at, token: false });
-  await record("failures/queue-list-not-logged-in", COMMANDS.queue.list, { ...at, token: false });
+  // Setup looks for both queues at once: both fail alike.
+  for (const [i, queue] of QUEUES.entries()) {
+    await record(
+      `failures/queue-info-not-logged-in${i === 0 ? "" : "-dlq"}`,
+      COMMANDS.queue.info(queue),
+      {
+        ...at,
+        token: false,
+      },
+    );
+  }
   reset(api, { accounts: [ACCOUNT, { id: "0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e", name: "Work" }] });
   await record("failures/whoami-two-accounts", WHOAMI, at);
   const cases = [
     ["queue-create-free-plan", "POST /queues", ERRORS.queuesFreePlan, "queue"],
     ["queue-create-not-enabled", "POST /queues", ERRORS.queuesNotEnabled, "queue"],
-    ["queue-list-not-enabled", "GET /queues", ERRORS.queuesNotEnabled, "queue", "list"],
+    ["queue-info-not-enabled", "GET /queues", ERRORS.queuesNotEnabled, "queue", "info"],
     ["r2-list-not-enabled", "GET /r2/buckets", ERRORS.r2NotEnabled, "r2", "list"],
     ["r2-create-not-enabled", "POST /r2/buckets", ERRORS.r2NotEnabled, "r2"],
     ["d1-create-name-taken", "POST /d1/database", ERRORS.d1Exists, "d1"],
@@ -132,8 +156,14 @@ async function failures(api, at) {
   const names = { queue: "outpost-delivery", d1: "outpost", kv: "outpost-actor-cache" };
   for (const [name, route, error, kind, what] of cases) {
     reset(api, { failures: { [route]: error } });
-    const args =
-      what === "list" ? COMMANDS[kind].list : COMMANDS[kind].create(names[kind] ?? "outpost-media");
+    const resource = names[kind] ?? "outpost-media";
+    if (what === "info") {
+      for (const [i, queue] of QUEUES.entries()) {
+        await record(`failures/${name}${i === 0 ? "" : "-dlq"}`, COMMANDS.queue.info(queue), at);
+      }
+      continue;
+    }
+    const args = what === "list" ? COMMANDS[kind].list : COMMANDS[kind].create(resource);
     await record(`failures/${name}`, args, at);
   }
   reset(api, {
@@ -148,6 +178,19 @@ async function failures(api, at) {
   await record("failures/migrations-apply-failed", migrateArgs("DB", CONFIG), at);
   reset(api, { ...existing, subdomain: null });
   await deployWithSecrets("failures/deploy-no-subdomain", at);
+  // The delivery queue already has another Worker as its consumer: wrangler uploads the
+  // Worker, with its secrets, then fails to add the consumer.
+  const taken = structuredClone(existing);
+  const delivery = taken.queues.find((q) => q.queue_name === QUEUES[0]);
+  delivery.consumers = [{ type: "worker", script: "another-worker", consumer_id: "c0ffee" }];
+  delivery.consumers_total_count = 1;
+  reset(api, {
+    ...taken,
+    failures: { "POST /queues/:id/consumers": ERRORS.consumerExists },
+  });
+  await deployWithSecrets("failures/deploy-queue-consumer-taken", at);
+  // What the next run of setup then finds: the Worker has the secrets that deploy carried.
+  await record("failures/secret-list-after-consumer-taken", secretListArgs(CONFIG), at);
   reset(api, existing);
   return existing;
 }

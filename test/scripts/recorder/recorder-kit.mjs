@@ -18,6 +18,13 @@ export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 export const FIXTURES = join(ROOT, "test", "fixtures", "wrangler");
 const BIN = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 export const HOME = "/tmp/outpost-wrangler-recorder";
+/** The fixtures to write (name prefixes, from the command line): all when none is given. */
+const ONLY = process.argv.slice(2);
+
+/** Whether the fixture `name` ("fresh/deploy", "backup/database") is to be written. */
+export function wanted(name) {
+  return ONLY.length === 0 || ONLY.some((prefix) => name.startsWith(prefix));
+}
 
 /** Runs wrangler in `cwd` against the stand-in at `api`; what it printed. */
 export function runWrangler(args, { api, cwd, token = true, env = {} }) {
@@ -66,6 +73,10 @@ function normalise(text, cwd) {
  */
 export async function record(name, args, options) {
   const result = await runWrangler(args, options);
+  if (!wanted(name)) {
+    process.stdout.write(`  (not written) ${name}\n`);
+    return result;
+  }
   const fixture = {
     args: options.shown ?? args,
     code: result.code,
