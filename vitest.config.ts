@@ -67,6 +67,11 @@ export default defineConfig(async () => {
                       namespace_id: "1004",
                       simple: { limit: 1000, period: 60 },
                     },
+                    // As deployed: the Follow page's tests give each lookup its own address.
+                    FOLLOW_RATE_LIMITER: {
+                      namespace_id: "1005",
+                      simple: { limit: 10, period: 60 },
+                    },
                   },
                   // Every outbound request of the Worker (and of the tests) goes to the fake
                   // fediverse on loopback, which answers for any host.

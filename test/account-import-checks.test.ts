@@ -5,7 +5,7 @@
  * consumer that died, a message that gave up.
  */
 import { and, eq, inArray } from "drizzle-orm";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   CLAIM_LEASE_MS,
   IMPORT_BATCH_SIZE,
@@ -13,7 +13,7 @@ import {
 } from "../src/federation/import-follows";
 import type { ImportFollowsMessage } from "../src/federation/queue/messages";
 import { claimBatch } from "../src/storage/imports";
-import { accountImportBatches, domainBlocks, follows } from "../src/storage/schema";
+import { accountImportBatches, accountImports, domainBlocks, follows } from "../src/storage/schema";
 import { api, db, OWNER, plansOf, seedFollow } from "./helpers";
 import { drain, type ImportView, importForm, postImport } from "./support/account-io";
 import { consume } from "./support/delivery";
@@ -53,6 +53,14 @@ beforeAll(async () => {
     read: await signIn(app, { scope: "read:follows", address: "10.31.0.1" }),
     write: await signIn(app, { scope: "write:follows", address: "10.31.0.2" }),
   };
+});
+
+// One import runs at a time (409 for the next): each test starts with none running.
+beforeEach(async () => {
+  await db()
+    .update(accountImports)
+    .set({ state: "stopped", error: "left by an earlier test" })
+    .where(eq(accountImports.state, "running"));
 });
 
 describe("who may import", () => {

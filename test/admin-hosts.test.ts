@@ -3,7 +3,7 @@
  * host that answers and one that fails (its `Accept` and a post held by its object), as the
  * hosts table shows them (state, failures, parked, filtered and sorted), a post's delivery
  * page, and the owner's actions: retry now drains a parked host, forget resets a host's
- * record, block adds a domain block.
+ * record, block (once confirmed on its own page) adds a domain block.
  */
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -154,16 +154,62 @@ describe("forget", () => {
   });
 });
 
+describe("one host", () => {
+  it("is shown alone by ?host=, which the followers page links to", async () => {
+    expect([...(await hostRows(browser, `?host=${DOWN}`)).keys()]).toEqual([DOWN]);
+    expect([...(await hostRows(browser, `?host=${DOWN.toUpperCase()}`)).keys()]).toEqual([DOWN]);
+    expect((await hostRows(browser, "?host=unknown.hosts.admin.test")).size).toBe(0);
+    const followers = await (await get(browser, "/admin/followers")).text();
+    expect(followers).toContain(`<a href="/admin/hosts?host=${DOWN}">${DOWN}</a>`);
+  });
+});
+
 describe("block", () => {
-  it("adds a domain block, which ends the follows with its accounts", async () => {
-    const res = await post(browser, "/admin/hosts/block", { fields: { host: OK } });
+  it("asks first: the table's button and the domain form lead to a page saying what it ends", async () => {
+    const loud = "loud.hosts.admin.test";
+    await openCircuit(hostState(loud), loud);
+    await db()
+      .insert(hostStates)
+      .values({ host: loud, state: "backingOff", flavour: "cavage", updatedAt: new Date() });
+    const table = await (await get(browser, "/admin/hosts")).text();
+    const row = table.match(new RegExp(`<tr id="host-${loud}".*?</tr>`))?.[0] ?? "";
+    expect(row).toMatch(
+      new RegExp(
+        `<form class="inline" method="get" action="/admin/hosts/block"><input type="hidden" name="host" value="${loud}"/?><button type="submit">Block domain…</button></form>`,
+      ),
+    );
+    expect(table).toContain('<form method="get" action="/admin/hosts/block">');
+    const ask = await get(browser, `/admin/hosts/block?host=${OK}`);
+    expect(ask.status).toBe(200);
+    const html = await ask.text();
+    expect(html).toContain(`<h1>Block ${OK}?</h1>`);
+    expect(html).toContain("1 account there follows");
+    expect(html).toContain("the owner follows 0 there");
+    expect(html).toMatch(/name="confirm" value="1"/);
+    expect(html).toMatch(/cannot be undone/);
+    // Not a remote host: nothing to ask.
+    expect((await get(browser, "/admin/hosts/block?host=outpost.test")).status).toBe(400);
+    expect((await get(browser, "/admin/hosts/block?host=not%20a%20host")).status).toBe(400);
+    expect((await (await api("/v1/domain_blocks")).json()) as string[]).not.toContain(OK);
+  });
+
+  it("blocks nothing without confirm=1 (the confirmation again), and blocks with it", async () => {
+    const unconfirmed = await post(browser, "/admin/hosts/block", { fields: { host: OK } });
+    expect(unconfirmed.status).toBe(200);
+    expect(await unconfirmed.text()).toContain(`<h1>Block ${OK}?</h1>`);
+    expect((await (await api("/v1/domain_blocks")).json()) as string[]).not.toContain(OK);
+
+    const res = await post(browser, "/admin/hosts/block", { fields: { host: OK, confirm: "1" } });
     expect(res.status).toBe(303);
+    expect(res.headers.get("Location")).toBe(`/admin/hosts?done=block&host=${OK}`);
     const blocked = (await (await api("/v1/domain_blocks")).json()) as string[];
     expect(blocked).toContain(OK);
     const followers = await (await get(browser, "/admin/followers")).text();
     expect(followers).not.toContain(OK);
     // Our own host is not a remote host: nothing is done.
-    const own = await post(browser, "/admin/hosts/block", { fields: { host: "outpost.test" } });
+    const own = await post(browser, "/admin/hosts/block", {
+      fields: { host: "outpost.test", confirm: "1" },
+    });
     expect(own.status).toBe(400);
     expect((await (await api("/v1/domain_blocks")).json()) as string[]).not.toContain(
       "outpost.test",

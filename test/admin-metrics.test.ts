@@ -8,6 +8,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { BucketStore } from "../src/metrics/bucket-store";
 import { DAY_MS, FLUSHES, MINUTE_MS, QUEUE_SIZE } from "../src/metrics/buckets";
 import type { Metrics } from "../src/metrics/metrics-object";
 import { quantile, quantileSeries } from "../src/metrics/percentiles";
@@ -114,6 +115,37 @@ describe("time buckets", () => {
     const after = await tables(stub);
     expect(after.minutes.map((m) => m.at)).toEqual([minute(T), minute(T + 70_000)]);
     expect(after.hours.map((h) => h.data[delivered])).toEqual([7, 11]);
+  });
+
+  it("read a window's minutes once, today's totals from the same rows", async () => {
+    const stub = metrics("one-read");
+    await stub.add([count(delivered, 3)], { at: T - 20 * MINUTE_MS });
+    await stub.add([count(delivered, 4)], { at: T - 12 * 60 * MINUTE_MS });
+    await stub.add([count(delivered, 2)], { at: T - 13 * 60 * MINUTE_MS });
+    await stub.add([count(delivered, 5)], { at: T });
+    await runInDurableObject(stub, (_instance: Metrics, state) => {
+      const selects: string[] = [];
+      const storage = {
+        sql: {
+          exec: (query: string, ...bindings: SqlStorageValue[]) => {
+            if (query.startsWith("SELECT")) selects.push(query);
+            return state.storage.sql.exec(query, ...bindings);
+          },
+        },
+        transactionSync: <R>(closure: () => R): R => state.storage.transactionSync(closure),
+      } as unknown as DurableObjectStorage;
+      const store = new BucketStore(storage);
+      // 12:30 UTC: the day's window starts yesterday, the hour's after midnight.
+      for (const window of ["day", "hour", "month"] as const) {
+        selects.length = 0;
+        const series = store.series(window, T);
+        expect(series.today[delivered], window).toBe(12);
+        const minuteReads = selects.filter((q) => q.includes("minute_buckets"));
+        expect(minuteReads, window).toHaveLength(1);
+      }
+      expect(store.series("hour", T).counters[delivered]?.reduce((a, b) => a + b)).toBe(8);
+      expect(store.series("day", T).counters[delivered]?.reduce((a, b) => a + b)).toBe(14);
+    });
   });
 
   it("give latency percentiles from the histogram's bucket counts", async () => {

@@ -52,6 +52,7 @@ describe("every dashboard route", () => {
         "GET /admin/hosts",
         "POST /admin/hosts/retry",
         "POST /admin/hosts/forget",
+        "GET /admin/hosts/block",
         "POST /admin/hosts/block",
         "GET /admin/posts",
         "GET /admin/posts/:id",

@@ -18,6 +18,8 @@ it.each(["/users/owner", "/@owner", "note"])(
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).not.toMatch(/script-src|unsafe-inline/);
+    // Pictures from us and over https; no page draws one from a data: URL.
+    expect(csp).toContain("img-src 'self' https:;");
     expect(csp).toContain(`style-src ${await styleHashOf(await res.text())}`);
   },
 );

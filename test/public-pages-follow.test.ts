@@ -32,8 +32,16 @@ async function peer(user: string, host: string, links: Record<string, unknown>[]
   });
 }
 
-const follow = (acct?: string) =>
-  get(acct === undefined ? "/follow" : `/follow?acct=${encodeURIComponent(acct)}`, BROWSER);
+let addresses = 0;
+
+/**
+ * The form sent from our own page (`Sec-Fetch-Site: same-origin`), each time from an address
+ * of its own unless `address` is given, so that lookups are not held by the rate limit.
+ */
+const follow = (acct?: string, address = `198.18.0.${++addresses}`) =>
+  request(acct === undefined ? "/follow" : `/follow?acct=${encodeURIComponent(acct)}`, {
+    headers: { Accept: BROWSER, "Sec-Fetch-Site": "same-origin", "CF-Connecting-IP": address },
+  });
 
 /** A failed lookup: the form again, with its message. */
 async function refused(acct: string, status: number, message: string): Promise<string> {
@@ -84,21 +92,86 @@ describe("the Follow page", () => {
     expect(asked.map((r) => r.url)).toContain(webfingerUrl("alice", "follow-a.test"));
   });
 
-  it("fills the form in, and sends no one anywhere, for a link from another site", async () => {
+  it("fills the form in, and sends no one anywhere, unless the browser says it is from us", async () => {
     await peer("kim", "follow-k.test", [
       { rel: SUBSCRIBE, template: "https://follow-k.test/authorize_interaction?uri={uri}" },
     ]);
-    const from = (site: string) =>
+    const from = (site?: string) =>
       request("/follow?acct=kim@follow-k.test", {
-        headers: { Accept: BROWSER, "Sec-Fetch-Site": site },
+        headers: { Accept: BROWSER, ...(site === undefined ? {} : { "Sec-Fetch-Site": site }) },
       });
-    const res = await from("cross-site");
-    expect(res.status).toBe(200);
-    expect(res.headers.has("Location")).toBe(false);
-    expect(await res.text()).toContain('value="kim@follow-k.test"');
+    // Another site's link, a sibling site's, and a browser (or script) that does not say.
+    for (const site of ["cross-site", "same-site", undefined]) {
+      const res = await from(site);
+      expect(res.status, site).toBe(200);
+      expect(res.headers.has("Location"), site).toBe(false);
+      const html = await res.text();
+      expect(html).toContain('value="kim@follow-k.test"');
+      expect(html).toContain("press Follow to go on to your server");
+    }
     expect(await received("follow-k.test")).toEqual([]);
-    // From our own form (same-origin), it goes on.
+    // From our own form (same-origin), or typed by the visitor (none), it goes on.
     expect((await from("same-origin")).status).toBe(303);
+    expect((await from("none")).status).toBe(303);
+  });
+
+  it("counts lookups per address: past 10 a minute, the form again (429), asking no one", async () => {
+    await peer("lee", "follow-l.test", [
+      { rel: SUBSCRIBE, template: "https://follow-l.test/authorize_interaction?uri={uri}" },
+    ]);
+    for (let i = 0; i < 10; i++) {
+      expect((await follow("lee@follow-l.test", "198.19.7.7")).status).toBe(303);
+    }
+    expect(await received("follow-l.test")).toHaveLength(10);
+    const limited = await follow("lee@follow-l.test", "198.19.7.7");
+    expect(limited.status).toBe(429);
+    const html = await limited.text();
+    expect(html).toContain('<form class="follow" method="get" action="/follow">');
+    expect(html).toContain('value="lee@follow-l.test"');
+    expect(html).toMatch(/<p role="alert">Too many lookups from your address/);
+    expect(await received("follow-l.test")).toHaveLength(10);
+    // Another address is not held up.
+    expect((await follow("lee@follow-l.test", "198.19.7.8")).status).toBe(303);
+  });
+
+  it("follows a WebFinger redirect only to a server it may ask (no private address)", async () => {
+    const target = webfingerUrl("nia", "follow-n2.test");
+    await serve(
+      { url: webfingerUrl("nia", "follow-n.test"), status: 301, headers: { location: target } },
+      {
+        url: target,
+        contentType: "application/jrd+json",
+        body: {
+          subject: "acct:nia@follow-n2.test",
+          links: [{ rel: SUBSCRIBE, template: "https://follow-n2.test/follow?uri={uri}" }],
+        },
+      },
+    );
+    const res = await follow("nia@follow-n.test");
+    expect(res.status).toBe(303);
+    expect(res.headers.get("Location")).toBe(`https://follow-n2.test/follow?uri=${URI}`);
+
+    const inside = [
+      ["169.254.169.254", "http://169.254.169.254/latest/meta-data/"],
+      ["10.0.0.7", "https://10.0.0.7/.well-known/webfinger"],
+      ["localhost", "https://localhost/admin"],
+    ];
+    for (const [i, [host, location]] of inside.entries()) {
+      const from = `follow-o${i}.test`;
+      await serve({
+        url: webfingerUrl("oz", from),
+        status: 302,
+        headers: { location: location ?? "" },
+      });
+      await refused(`oz@${from}`, 400, `${from} is not a server this one can look up`);
+      expect(await received(from)).toHaveLength(1);
+      expect(await received(host ?? ""), location).toEqual([]);
+    }
+    // A redirect to itself is followed a few times, then given up (502).
+    const loop = webfingerUrl("lo", "follow-p.test");
+    await serve({ url: loop, status: 302, headers: { location: loop } });
+    await refused("lo@follow-p.test", 502, "not as a fediverse server does");
+    expect(await received("follow-p.test")).toHaveLength(4);
   });
 
   it("follows any template's shape (Misskey's), and falls back to authorize_interaction", async () => {

@@ -16,13 +16,14 @@ import { unsentFanouts } from "../src/storage/outbox";
 import { ftsQuery, searchText } from "../src/storage/search";
 import {
   appJson,
+  isBefore,
   type Row,
   type StartingPoint,
   snapshot,
   startingPoints,
   upgrade,
 } from "./fixtures/upgrade/database";
-import { OWNER } from "./helpers";
+import { ORIGIN, OWNER } from "./helpers";
 
 /** Rows of one query, as D1 returns them. */
 const all = async <T = Row>(db: D1Database, sql: string, ...params: unknown[]) =>
@@ -63,6 +64,40 @@ const REACTIONS_RECOUNT = `SELECT id,
     (SELECT count(*) FROM reactions r WHERE r.object = n.id AND r.type = 'Announce') AS shares_count
   FROM notes n ORDER BY seq`;
 
+/** The migration that added `outbox.fanned_out_at` (0029 fills it on the rows before it). */
+const DELIVERY_TRACKING = "0003_delivery_tracking";
+/**
+ * When 0003 was applied, as wrangler records it (`CURRENT_TIMESTAMP`: UTC text, to the
+ * second): after the first schema's activities, all published by 2026-01-01 06:00.
+ */
+const DELIVERY_TRACKING_APPLIED = "2026-01-02 00:00:00";
+/** An activity stored after 0003 was applied, by code that queues it, and not queued yet. */
+const UNSENT = {
+  id: `${ORIGIN}/activities/stored-after-0003-not-queued`,
+  published: Date.parse("2026-01-03T00:00:00Z"),
+};
+
+/** Once 0003 is applied: it is dated as deployed, and an activity is stored since, unsent. */
+async function storeAfterDeliveryTracking(db: D1Database): Promise<void> {
+  const payload = {
+    id: UNSENT.id,
+    type: "Follow",
+    actor: OWNER,
+    object: "https://bob.example/users/bob",
+  };
+  await db.batch([
+    db
+      .prepare("UPDATE d1_migrations SET applied_at = ?1 WHERE name = ?2")
+      .bind(DELIVERY_TRACKING_APPLIED, `${DELIVERY_TRACKING}.sql`),
+    db
+      .prepare(
+        `INSERT INTO outbox (id, actor, type, object_id, visibility, payload, published, fanned_out_at)
+        VALUES (?1, ?2, 'Follow', ?3, 'direct', ?4, ?5, NULL)`,
+      )
+      .bind(UNSENT.id, OWNER, payload.object, JSON.stringify(payload), UNSENT.published),
+  ]);
+}
+
 describe.each(startingPoints())(
   "a database of $name, migrated to the head",
   (from: StartingPoint) => {
@@ -71,9 +106,12 @@ describe.each(startingPoints())(
     let upgradeStarted = 0;
 
     beforeAll(async () => {
-      db = await upgrade(from, async (seeded) => {
-        before = await snapshot(seeded);
-        upgradeStarted = Date.now();
+      db = await upgrade(from, {
+        seeded: async (seeded) => {
+          before = await snapshot(seeded);
+          upgradeStarted = Date.now();
+        },
+        midway: { after: DELIVERY_TRACKING, run: storeAfterDeliveryTracking },
       });
     });
 
@@ -190,8 +228,27 @@ describe.each(startingPoints())(
     it("leaves the cron no activity of before the upgrade to send again", async () => {
       const before = new Date(upgradeStarted - 5 * 60_000);
       expect(await all(db, "SELECT count(*) AS n FROM outbox")).not.toEqual([{ n: 0 }]);
-      expect(await unsentFanouts(createDb(db), { before, limit: 100 })).toEqual([]);
+      // But the one stored since 0003 and never queued, which it must still send.
+      const unsent = isBefore(from.through, DELIVERY_TRACKING) ? [{ id: UNSENT.id }] : [];
+      expect(await unsentFanouts(createDb(db), { before, limit: 100 })).toEqual(unsent);
     });
+
+    it.runIf(isBefore(from.through, DELIVERY_TRACKING))(
+      "marks sent (at their publication) the activities of before 0003 only",
+      async () => {
+        const applied = Date.parse(`${DELIVERY_TRACKING_APPLIED.replace(" ", "T")}Z`);
+        const rows = await all<{ id: string; published: number; fanned_out_at: number | null }>(
+          db,
+          "SELECT id, published, fanned_out_at FROM outbox ORDER BY seq",
+        );
+        const older = rows.filter((r) => r.published < applied);
+        expect(older.length).toBeGreaterThan(5);
+        for (const row of older) expect(row.fanned_out_at, row.id).toBe(row.published);
+        expect(rows.filter((r) => r.published >= applied)).toEqual([
+          { id: UNSENT.id, published: UNSENT.published, fanned_out_at: null },
+        ]);
+      },
+    );
 
     it("finds every live note by its words (once the cron has indexed the old ones)", async () => {
       const app = createDb(db);

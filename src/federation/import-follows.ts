@@ -11,6 +11,7 @@
 import type { Handle } from "../activitypub/compose";
 import type { AppContext } from "../context";
 import { pool } from "../lib/pool";
+import { runBatch } from "../storage/db";
 import { findFollow } from "../storage/follows";
 import {
   claimBatch,
@@ -25,11 +26,10 @@ import { isKeptAway } from "../storage/safety";
 import type { ActorRow } from "../storage/schema";
 import type { AccountImportRow, ImportOutcome, ImportRow } from "../storage/schema-imports";
 import { CONNECTIONS } from "./delivery/policy";
-import { commit } from "./publish/commit";
-import { followStatements } from "./publish/follows";
+import { commitFollows, followStatements } from "./publish/follows";
 import type { ImportFollowsMessage } from "./queue/messages";
 import { enqueue } from "./queue/send";
-import { parseHandle, resolveHandle } from "./resolve";
+import { parseHandle, type ResolveFailure, resolveHandle } from "./resolve";
 
 /**
  * Accounts a queue message follows. Each costs up to two requests to other servers
@@ -53,29 +53,36 @@ export const MAX_BATCH_CLAIMS = 3;
 
 export type StartImport =
   | { readonly ok: true; readonly import: AccountImportRow }
-  | { readonly ok: false; readonly error: string };
+  | { readonly ok: false; readonly reason: "anotherRunning" | "notQueued"; readonly error: string };
 
 /**
- * Stores an import of accounts to follow and queues its first batch. An import the queue
- * refused is not kept (the owner is told to try again): nothing would ever follow it.
+ * Stores an import of accounts to follow and queues its first batch. One import runs at a
+ * time: two at once would each find an account not followed yet, and follow it twice. An
+ * import the queue refused is not kept (the owner is told to try again): nothing would ever
+ * follow it.
  */
 export async function startImport(
   ctx: Pick<AppContext, "db" | "queue" | "now">,
   accounts: { readonly rows: readonly ImportRow[]; readonly duplicates: number },
 ): Promise<StartImport> {
-  const stored = await createImport(ctx.db, {
+  const created = await createImport(ctx.db, {
     type: "following",
     rows: accounts.rows,
     duplicates: accounts.duplicates,
     batchSize: IMPORT_BATCH_SIZE,
     at: ctx.now(),
   });
+  if (!created.ok) {
+    const error = "another import is running; wait until it has finished";
+    return { ok: false, reason: created.reason, error };
+  }
+  const stored = created.import;
   try {
     await enqueue(ctx, [{ body: { v: 1, type: "importFollows", importId: stored.seq } }]);
   } catch (error) {
     console.error(`import: not queued: ${error instanceof Error ? error.message : "error"}`);
     await deleteImport(ctx.db, stored.seq);
-    return { ok: false, error: "the import could not be queued; try again" };
+    return { ok: false, reason: "notQueued", error: "the import could not be queued; try again" };
   }
   return { ok: true, import: stored };
 }
@@ -90,8 +97,27 @@ const outcome = (row: ImportRow, result: ImportOutcome["result"], reason?: strin
   outcome: reason === undefined ? { ...row, result } : { ...row, result, reason },
 });
 
-/** Resolves a row's account and says whether to follow it. */
+/**
+ * Resolves a row's account and says whether to follow it. An error of one row (a bug, D1
+ * failing a read) records that row failed, rather than failing the whole batch each time
+ * it is retried.
+ */
 async function decide(ctx: AppContext, row: ImportRow): Promise<Decision> {
+  try {
+    return await decideRow(ctx, row);
+  } catch (error) {
+    console.error(`import: line ${row.line}: ${error instanceof Error ? error.message : "error"}`);
+    return outcome(row, "failed", "an error occurred; import it again later");
+  }
+}
+
+/** Why an account was not resolved, as the import tells the owner. */
+const UNRESOLVED: Readonly<Record<ResolveFailure, string>> = {
+  notFound: "account not found",
+  failed: "account could not be fetched (its server did not answer); import it again later",
+};
+
+async function decideRow(ctx: AppContext, row: ImportRow): Promise<Decision> {
   const { db, config } = ctx;
   const handle: Handle | undefined = parseHandle(row.handle);
   if (handle === undefined) return outcome(row, "failed", "not an account address");
@@ -105,13 +131,7 @@ async function decide(ctx: AppContext, row: ImportRow): Promise<Decision> {
     return outcome(row, "failed", "the domain is blocked");
   }
   const resolved = await resolveHandle(ctx, handle);
-  if (!resolved.ok) {
-    return outcome(
-      row,
-      "failed",
-      resolved.reason === "notFound" ? "account not found" : "account could not be fetched",
-    );
-  }
+  if (!resolved.ok) return outcome(row, "failed", UNRESOLVED[resolved.reason]);
   const actor = resolved.actor;
   const owner = config.urls.owner.id;
   if (actor.id === owner) return outcome(row, "skipped", "yourself");
@@ -147,7 +167,7 @@ export async function importFollows(ctx: AppContext, message: ImportFollowsMessa
   if (batch !== undefined && batch.attempts > MAX_BATCH_CLAIMS) {
     const reason = `not processed after ${MAX_BATCH_CLAIMS} tries`;
     const outcomes = batch.rows.map((row) => outcome(row, "failed", reason).outcome);
-    await commit(ctx, finishBatchStatements(db, { batch, token, outcomes }), []);
+    await runBatch(db, finishBatchStatements(db, { batch, token, outcomes }));
   } else if (batch !== undefined) {
     const decisions = await pool(batch.rows, CONNECTIONS, (row) => decide(ctx, row));
     // Two rows may name one actor (an old handle and a new one): it is followed once.
@@ -166,14 +186,7 @@ export async function importFollows(ctx: AppContext, message: ImportFollowsMessa
       [...targets.values()].map((t) => t.actor),
       now,
     );
-    await commit(
-      ctx,
-      [
-        ...follows.flatMap((f) => f.statements),
-        ...finishBatchStatements(db, { batch, token, outcomes }),
-      ],
-      follows.map((f) => f.activityId),
-    );
+    await commitFollows(ctx, follows, finishBatchStatements(db, { batch, token, outcomes }));
   }
   await continueImport(ctx, message.importId);
 }
@@ -194,10 +207,12 @@ function followsOf(ctx: AppContext, targets: readonly ActorRow[], now: Date) {
 /**
  * What comes after a batch: the next one, a few seconds later; a look again once the oldest
  * claim held elsewhere has run out (its consumer may have died); or, with nothing left, the
- * import is finished.
+ * import is finished. Nothing, once the import was stopped.
  */
 async function continueImport(ctx: AppContext, importSeq: number): Promise<void> {
   const remaining = await remainingOf(ctx.db, importSeq);
+  // A stopped import stops: no message follows it any more.
+  if (!remaining.running) return;
   const next: ImportFollowsMessage = { v: 1, type: "importFollows", importId: importSeq };
   if (remaining.pending) {
     await enqueue(ctx, [{ body: next, delaySeconds: IMPORT_PACE_SECONDS }]);

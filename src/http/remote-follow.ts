@@ -7,10 +7,14 @@
  *
  * A GET form, not a POST: it changes nothing here (no row, no cookie), so a forged request
  * can at most send a visitor to their own server's confirmation page, and there is nothing
- * for a CSRF token to protect. A link from another site (`Sec-Fetch-Site: cross-site`) gets
- * the form filled in, not the redirect: this route is no trampoline for a link naming any
- * server, and other sites cannot make visitors' browsers set our lookups going. Each lookup
- * is one outbound request, bounded by its timeout.
+ * for a CSRF token to protect. Only a request the browser says comes from our own pages
+ * (`Sec-Fetch-Site: same-origin`) or from the visitor themselves (`none`: typed, a bookmark)
+ * is looked up and redirected; any other (`cross-site`, `same-site`, or no header, as an old
+ * browser or a script sends) gets the form filled in, for the visitor to send from our page:
+ * this route is no trampoline for a link naming any server, and other sites cannot make
+ * visitors' browsers set our lookups going. Each lookup is one outbound request, bounded by
+ * its timeout, and counted per client address (`FOLLOW_RATE_LIMITER`, as the password's
+ * attempts are): past the limit, the form again (429).
  */
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -20,6 +24,7 @@ import { type SubscribeResult, subscribeUrl } from "../outbound/subscribe";
 import { followPage } from "../pages/follow";
 import { readProfile } from "../storage/owner-profile";
 import { pagePolicy } from "./middleware/security";
+import { addressKey } from "./oauth/password";
 
 export const remoteFollow = new Hono<AppEnv>();
 
@@ -52,7 +57,12 @@ interface FormAnswer {
   readonly status: ContentfulStatusCode;
   readonly acct?: string;
   readonly error?: string;
+  /** The handle came from elsewhere: the visitor is asked to send it on. */
+  readonly confirm?: boolean;
 }
+
+/** Where the browser says the request comes from: our own pages, or the visitor. */
+const FROM_US = new Set(["same-origin", "none"]);
 
 /**
  * The form, with its own policy: it may be sent to us (`'self'`), and what it leads to, the
@@ -67,7 +77,8 @@ async function form(c: Context<AppEnv>, answer: FormAnswer) {
   c.header("X-Content-Type-Options", "nosniff");
   c.header("Referrer-Policy", "strict-origin-when-cross-origin");
   c.header("Cache-Control", "no-store");
-  const page = followPage({ config, profile, acct: answer.acct, error: answer.error });
+  const { acct, error, confirm } = answer;
+  const page = followPage({ config, profile, acct, error, confirm });
   return c.html(page, answer.status);
 }
 
@@ -88,7 +99,15 @@ remoteFollow.get("/follow", async (c) => {
     const error = "That is an address on this server: type your handle on your own server.";
     return form(c, { status: 400, acct: typed, error });
   }
-  if (c.req.header("Sec-Fetch-Site") === "cross-site") return form(c, { status: 200, acct: typed });
+  if (!FROM_US.has(c.req.header("Sec-Fetch-Site") ?? "")) {
+    return form(c, { status: 200, acct: typed, confirm: true });
+  }
+  const address = addressKey(c.req.header("cf-connecting-ip"));
+  const { success } = await c.env.FOLLOW_RATE_LIMITER.limit({ key: `follow:${address}` });
+  if (!success) {
+    const error = "Too many lookups from your address. Wait a minute, then try again.";
+    return form(c, { status: 429, acct: typed, error });
+  }
   const found = await subscribeUrl(c.var.ctx, { handle, uri: config.urls.owner.id });
   if (!found.ok) {
     const failure = FAILURES[found.reason];

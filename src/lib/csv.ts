@@ -7,6 +7,17 @@
 
 const NEEDS_QUOTES = /[",\r\n]/;
 
+/**
+ * What a spreadsheet reads as a formula (or a command) at the start of a cell (OWASP's "CSV
+ * injection"): a file written here never holds such a cell.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** Whether a cell is safe to write: a spreadsheet opening the file takes it as text. */
+export function isSafeCell(value: string): boolean {
+  return !FORMULA_START.test(value);
+}
+
 /** One field, quoted when it must be. */
 export function csvField(value: string): string {
   return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;

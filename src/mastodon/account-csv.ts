@@ -18,6 +18,33 @@ export const FOLLOWING_HEADER = [
 export const MUTED_HEADER = ["Account address", "Hide notifications"] as const;
 
 /**
+ * Mastodon's grammar of a username (`Account::USERNAME_RE`): what its import takes, and what
+ * a spreadsheet cannot read as a formula. Another server's `preferredUsername` may hold
+ * anything; an account whose name does not match is left out of an export.
+ */
+const USERNAME = /^[A-Za-z0-9_]+(?:[A-Za-z0-9_.-]+[A-Za-z0-9_]+)?$/;
+/** A DNS label: letters, digits and inner hyphens, 63 at most. */
+const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+const PORT = /^\d{1,5}$/;
+
+/** Whether `host` is a hostname, with a port or not, as an account address may name it. */
+export function isExportableHost(host: string): boolean {
+  const [name = "", port, ...rest] = host.split(":");
+  if (rest.length > 0 || (port !== undefined && !PORT.test(port))) return false;
+  return name.length <= 253 && name.split(".").every((label) => LABEL.test(label));
+}
+
+/** An account's address (`user@host`) as an export writes it; undefined when it is not one. */
+export function accountAddress(username: string, host: string): string | undefined {
+  return USERNAME.test(username) && isExportableHost(host) ? `${username}@${host}` : undefined;
+}
+
+/** Whether a note's id may be written as a bookmark: an http(s) URL, with no spaces. */
+export function isExportableUri(uri: string): boolean {
+  return /^https?:\/\/\S+$/.test(uri) && URL.canParse(uri);
+}
+
+/**
  * A row of `following_accounts.csv`. Outpost keeps no per-follow settings, so each follow
  * has Mastodon's defaults: boosts shown, no notification of new posts, every language.
  */

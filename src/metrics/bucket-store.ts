@@ -85,15 +85,18 @@ export class BucketStore {
     const { spanMs } = WINDOWS[window];
     // Up to the end of the minute under way: a bucket of a later time (a clock set back, in
     // tests) is not part of this window.
-    const span = { since: at - spanMs, until: Math.floor(at / MINUTE_MS) * MINUTE_MS + MINUTE_MS };
+    const until = Math.floor(at / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+    const since = at - spanMs;
+    const midnight = dayStart(at);
+    // One read of the minutes serves the window and today's totals, from whichever starts
+    // first (midnight, for the hour's window after 01:00 UTC; else the window).
+    const minutes = this.rows("minute_buckets", { since: Math.min(since, midnight), until });
     const rows = [
-      ...(window === "month" ? this.rows("hour_buckets", span) : []),
-      ...this.rows("minute_buckets", span),
+      ...(window === "month" ? this.rows("hour_buckets", { since, until }) : []),
+      ...minutes.filter((row) => row.at >= since),
     ];
     const today: Bucket = {};
-    for (const row of this.rows("minute_buckets", { ...span, since: dayStart(at) })) {
-      foldInto(today, row.bucket);
-    }
+    for (const row of minutes) if (row.at >= midnight) foldInto(today, row.bucket);
     return assemble(rows, { window, at, today });
   }
 

@@ -15,13 +15,13 @@ export type WebfingerLookup =
   | { readonly ok: true; readonly links: readonly JsonObject[] }
   | {
       readonly ok: false;
-      readonly reason: /** Not a host we may ask (a private address, plain http off loopback...). */
+      readonly reason: /** Not a host we may ask (a private address...), or redirected to one. */
         | "refused"
         /** The server answered that it knows no such account (404, 410). */
         | "notFound"
         /** No answer in time, no connection, or an error status. */
         | "unreachable"
-        /** An answer that is not a JRD. */
+        /** An answer that is not a JRD, or redirects past `MAX_REDIRECTS`. */
         | "invalid";
     };
 
@@ -36,6 +36,14 @@ export function schemeFor(ctx: Pick<AppContext, "config">, host: string): "http"
   return ctx.config.devFederation && isLoopbackHostname(hostname) ? "http" : "https";
 }
 
+/**
+ * Redirects a lookup follows (Mastodon follows WebFinger redirects too), each `Location`
+ * checked as the first URL is: a server must not be able to send us on to a private address.
+ */
+const MAX_REDIRECTS = 3;
+
+const isRedirect = (status: number) => status >= 300 && status < 400;
+
 /** The links of `acct:user@host` in the host's WebFinger (JRD), with the reason when none. */
 export async function webfingerLinks(
   ctx: Pick<AppContext, "config">,
@@ -48,27 +56,48 @@ export async function webfingerLinks(
     ctx.config,
   );
   if (!allowed.ok) return { ok: false, reason: "refused" };
+  // One deadline for the whole lookup, redirects included.
+  const signal = AbortSignal.timeout(options.timeoutMs ?? FETCH_TIMEOUT_MS);
+  let url = allowed.url;
   try {
-    const response = await fetch(allowed.url, {
-      headers: {
-        Accept: "application/jrd+json, application/json",
-        "User-Agent": userAgent(ctx.config.origin),
-      },
-      signal: AbortSignal.timeout(options.timeoutMs ?? FETCH_TIMEOUT_MS),
-    });
-    if (!response.ok) {
-      await response.body?.cancel();
-      const gone = response.status === 404 || response.status === 410;
-      return { ok: false, reason: gone ? "notFound" : "unreachable" };
+    for (let redirects = 0; ; redirects++) {
+      const response = await fetch(url, {
+        headers: {
+          Accept: "application/jrd+json, application/json",
+          "User-Agent": userAgent(ctx.config.origin),
+        },
+        redirect: "manual",
+        signal,
+      });
+      const location = response.headers.get("location");
+      if (isRedirect(response.status) && location !== null) {
+        await response.body?.cancel();
+        if (redirects >= MAX_REDIRECTS) return { ok: false, reason: "invalid" };
+        const next = URL.parse(location, url.href);
+        if (next === null) return { ok: false, reason: "invalid" };
+        const checked = checkRemoteUrl(next, ctx.config);
+        if (!checked.ok) return { ok: false, reason: "refused" };
+        url = checked.url;
+        continue;
+      }
+      return await readJrd(response);
     }
-    const body = await readCapped(response, MAX_JRD_BYTES);
-    const jrd: unknown =
-      body === undefined ? undefined : JSON.parse(new TextDecoder().decode(body));
-    if (!isObject(jrd) || !Array.isArray(jrd.links)) return { ok: false, reason: "invalid" };
-    return { ok: true, links: jrd.links.filter(isObject) };
   } catch (error) {
     return { ok: false, reason: error instanceof SyntaxError ? "invalid" : "unreachable" };
   }
+}
+
+/** The links of a WebFinger answer that is not a redirect. */
+async function readJrd(response: Response): Promise<WebfingerLookup> {
+  if (!response.ok) {
+    await response.body?.cancel();
+    const gone = response.status === 404 || response.status === 410;
+    return { ok: false, reason: gone ? "notFound" : "unreachable" };
+  }
+  const body = await readCapped(response, MAX_JRD_BYTES);
+  const jrd: unknown = body === undefined ? undefined : JSON.parse(new TextDecoder().decode(body));
+  if (!isObject(jrd) || !Array.isArray(jrd.links)) return { ok: false, reason: "invalid" };
+  return { ok: true, links: jrd.links.filter(isObject) };
 }
 
 /** The `self` link of `acct:user@host`, from the host's WebFinger; undefined when none. */

@@ -16,6 +16,8 @@ export interface FollowPageProps {
   readonly acct?: string;
   /** Why it did not work. */
   readonly error?: string;
+  /** The handle came from a link elsewhere: ask the visitor to send it themselves. */
+  readonly confirm?: boolean;
 }
 
 export function followPage(props: FollowPageProps) {
@@ -41,6 +43,9 @@ export function followPage(props: FollowPageProps) {
           follow {handle}: type your own handle, and your server will ask you to confirm.
         </p>
         {props.error === undefined ? null : <p role="alert">{props.error}</p>}
+        {props.confirm ? (
+          <p role="status">Check the handle, then press Follow to go on to your server.</p>
+        ) : null}
         <form class="follow" method="get" action={FOLLOW_PATH}>
           <label for="acct">Your handle</label>
           <input

@@ -1,10 +1,11 @@
 /** Follow edges, both ways: `follower` follows `actor`, pending until accepted. */
-import { and, count, eq, or, sql } from "drizzle-orm";
+import { and, count, eq, inArray, or, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { countOf } from "./counts";
 import type { Db, Statement } from "./db";
+import type { NewActivity } from "./outbox";
 import { type Page, type PageRequest, pageBySeq } from "./pages";
-import { actors, type FollowRow, type FollowState, follows } from "./schema";
+import { actors, type FollowRow, type FollowState, follows, outbox } from "./schema";
 
 export type FollowSide = "followers" | "following";
 
@@ -155,6 +156,42 @@ export function requestFollowStatement(
       createdAt: follow.at,
     })
     .onConflictDoNothing();
+}
+
+/**
+ * The owner's `Follow` activity, stored only when its edge is the one this very activity made
+ * (`requestFollowStatement`, earlier in the same batch): when the edge was there already, or
+ * another `Follow` made it first (two imports, a double click), nothing is stored, so that
+ * an account is sent one `Follow`, never two.
+ */
+export function followActivityStatement(db: Db, follow: Edge & NewActivity): Statement {
+  const { payload } = follow;
+  const bound = <T>(value: T, name: string) => sql<T>`${value}`.as(name);
+  const row = db
+    .select({
+      seq: sql<number | null>`null`.as("seq"),
+      id: bound(payload.id, "id"),
+      actor: bound(payload.actor, "actor"),
+      type: bound(payload.type, "type"),
+      objectId: bound(follow.objectId, "object_id"),
+      visibility: bound(follow.visibility, "visibility"),
+      payload: bound(JSON.stringify(payload), "payload"),
+      published: bound(follow.published.getTime(), "published"),
+      fannedOutAt: sql<number | null>`null`.as("fanned_out_at"),
+    })
+    .from(follows)
+    .where(and(isEdge(follow), eq(follows.activityId, payload.id)));
+  return db.insert(outbox).select(row);
+}
+
+/** Which of these activities are stored (at most 90 ids; the `Follow`s of a batch). */
+export async function storedActivities(db: Db, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(inArray(outbox.id, [...ids]));
+  return rows.map((r) => r.id);
 }
 
 /** A pending request was accepted. */

@@ -31,30 +31,47 @@ export interface NewImport {
   readonly at: Date;
 }
 
+/** An import stored, or why not: another is running (the owner's two imports would race). */
+export type CreateImport =
+  | { readonly ok: true; readonly import: AccountImportRow }
+  | { readonly ok: false; readonly reason: "anotherRunning" };
+
+/** What an import refused because another is running says, while it is being taken out. */
+const REFUSED = "another import is running";
+
 /**
- * Stores an import and its batches, all or nothing. The batches name the import as the
- * newest one: a D1 batch is one transaction, which no other write interleaves.
+ * Stores an import and its batches, all or nothing, unless another import is running. The
+ * batches name the import as the newest one: a D1 batch is one transaction, which no other
+ * write interleaves. Whether another runs is read in the statement that stores this one, so
+ * two imports posted at once (a double submit) cannot both start: the second is stored
+ * stopped, which no consumer claims, and taken out.
  */
-export async function createImport(db: Db, input: NewImport): Promise<AccountImportRow> {
+export async function createImport(db: Db, input: NewImport): Promise<CreateImport> {
   const batches: ImportRow[][] = [];
   for (let i = 0; i < input.rows.length; i += input.batchSize) {
     batches.push(input.rows.slice(i, i + input.batchSize));
   }
-  const newest = sql`(select max(${accountImports.seq}) from ${accountImports})`;
+  const i = accountImports;
+  const newest = sql`(select max(${i.seq}) from ${i})`;
   const inserts: Statement[] = [];
-  for (let i = 0; i < batches.length; i += BATCHES_PER_STATEMENT) {
+  for (let n = 0; n < batches.length; n += BATCHES_PER_STATEMENT) {
     const values = batches
-      .slice(i, i + BATCHES_PER_STATEMENT)
+      .slice(n, n + BATCHES_PER_STATEMENT)
       .map((rows) => ({ importSeq: newest, rows, state: "pending" as const }));
     inserts.push(db.insert(accountImportBatches).values(values));
   }
+  const running = sql`exists (select 1 from ${i} where ${i.state} = 'running')`;
   const [[row]] = await db.batch([
     db
-      .insert(accountImports)
+      .insert(i)
       .values({
         type: input.type,
         mode: "merge",
-        state: input.rows.length === 0 ? "finished" : "running",
+        state:
+          input.rows.length === 0
+            ? "finished"
+            : sql`case when ${running} then 'stopped' else 'running' end`,
+        error: sql`case when ${running} then ${REFUSED} end`,
         total: input.rows.length,
         duplicates: input.duplicates,
         createdAt: input.at,
@@ -63,7 +80,11 @@ export async function createImport(db: Db, input: NewImport): Promise<AccountImp
     ...inserts,
   ]);
   if (row === undefined) throw new Error("the import was not stored");
-  return row;
+  if (row.state === "stopped" && row.error === REFUSED) {
+    await deleteImport(db, row.seq);
+    return { ok: false, reason: "anotherRunning" };
+  }
+  return { ok: true, import: row };
 }
 
 export async function findImport(db: Db, seq: number): Promise<AccountImportRow | undefined> {
@@ -106,7 +127,8 @@ export interface Claim {
 
 /**
  * Claims the import's next batch: the oldest pending one, else one whose claim went stale.
- * One statement, so that two consumers at once never claim the same batch.
+ * One statement, so that two consumers at once never claim the same batch; and only while
+ * the import runs, so that a stopped import stops, however many messages it still has.
  */
 export async function claimBatch(db: Db, claim: Claim): Promise<AccountImportBatchRow | undefined> {
   const b = accountImportBatches;
@@ -130,7 +152,12 @@ export async function claimBatch(db: Db, claim: Claim): Promise<AccountImportBat
       claimedAt: claim.now,
       attempts: sql`${b.attempts} + 1`,
     })
-    .where(eq(b.seq, sql`coalesce((${pending}), (${stale}))`))
+    .where(
+      and(
+        eq(b.seq, sql`coalesce((${pending}), (${stale}))`),
+        sql`exists (select 1 from ${accountImports} where ${accountImports.seq} = ${claim.importSeq} and ${accountImports.state} = 'running')`,
+      ),
+    )
     .returning();
   return row;
 }
@@ -171,19 +198,26 @@ export function finishBatchStatements(
   ];
 }
 
-/** What is left of an import: whether a batch is pending, and the oldest claim still held. */
+/**
+ * What is left of an import: whether it still runs (a stopped one is left as it is), whether
+ * a batch is pending, and the oldest claim still held.
+ */
 export interface Remaining {
+  readonly running: boolean;
   readonly pending: boolean;
   readonly oldestClaim: Date | undefined;
 }
 
 export async function remainingOf(db: Db, importSeq: number): Promise<Remaining> {
   const b = accountImportBatches;
-  const [row] = await db.all<{ pending: number; oldest: number | null }>(
-    sql`select exists (select 1 from ${b} where ${b.importSeq} = ${importSeq} and ${b.state} = 'pending') as pending,
+  const i = accountImports;
+  const [row] = await db.all<{ running: number; pending: number; oldest: number | null }>(
+    sql`select exists (select 1 from ${i} where ${i.seq} = ${importSeq} and ${i.state} = 'running') as running,
+      exists (select 1 from ${b} where ${b.importSeq} = ${importSeq} and ${b.state} = 'pending') as pending,
       (select min(${b.claimedAt}) from ${b} where ${b.importSeq} = ${importSeq} and ${b.state} = 'working') as oldest`,
   );
   return {
+    running: row?.running === 1,
     pending: row?.pending === 1,
     oldestClaim: row?.oldest == null ? undefined : new Date(row.oldest),
   };

@@ -3,8 +3,10 @@
  * it holds), made as it is downloaded: a zip streamed through fflate, its documents read a
  * page at a time and deflated, our media files piped from R2 and stored as they are. The
  * media it holds are bounded (`MAX_ARCHIVE_MEDIA_BYTES`: fflate writes no Zip64, so the
- * archive stays well under 4 GiB); files past the bound, or missing from the bucket, are
- * listed in `missing_media.json` rather than left out silently.
+ * archive stays well under 4 GiB), and so are the calls it makes (`MAX_ARCHIVE_CALLS`:
+ * past Cloudflare's limit, the download would end mid-stream, a corrupt zip); files past
+ * either bound, or missing from the bucket, are listed in `missing_media.json` rather than
+ * left out silently.
  */
 import { toActor } from "../../activitypub/actor";
 import {
@@ -26,10 +28,26 @@ import { walkPages } from "./csv";
 
 /** The most media bytes an archive holds: half of what a zip without Zip64 can address. */
 export const MAX_ARCHIVE_MEDIA_BYTES = 2 * 1024 ** 3;
-/** Activities read a query (each a note of a few kilobytes at most). */
-const ACTIVITIES_PAGE = 100;
+/**
+ * Calls an archive makes to D1 and R2 at most. One invocation may make 1,000 calls to
+ * Cloudflare's own services, the whole download being one invocation; past them a call
+ * throws and the zip ends unfinished. Each page of rows read is one call (a thousand posts
+ * a page: the documents need a few), each media file another; the files past the bound are
+ * listed as missing, and the rest of the 1,000 is left to the request's own (its token, its
+ * metrics).
+ */
+export const MAX_ARCHIVE_CALLS = 800;
+/** Rows read a query (an activity is a note of a few kilobytes at most). */
+export const ARCHIVE_PAGE = 1000;
+/** What the owner's profile costs to read (`readOwner`: one batch, one more the first time). */
+const OWNER_CALLS = 2;
 
 type ArchiveContext = Pick<AppContext, "db" | "config" | "bucket" | "now">;
+
+export interface ArchiveOptions {
+  /** Calls to D1 and R2 the archive may make. Default `MAX_ARCHIVE_CALLS`. */
+  readonly maxCalls?: number;
+}
 
 const encoder = new TextEncoder();
 
@@ -79,8 +97,10 @@ interface Missing {
 }
 
 /** The archive's entries, each read only once the one before it is written. */
-async function* archiveEntries(ctx: ArchiveContext): AsyncGenerator<ZipEntry> {
+async function* archiveEntries(ctx: ArchiveContext, maxCalls: number): AsyncGenerator<ZipEntry> {
   const { db, config } = ctx;
+  // The calls made so far to D1 and R2.
+  let calls = OWNER_CALLS;
   const owner = config.urls.owner.id;
   const { state, profile } = await readOwner(db, { defaults: config.owner, now: ctx.now() });
   // Our own pictures come along (a picture the vars name is another server's, linked).
@@ -104,8 +124,16 @@ async function* archiveEntries(ctx: ArchiveContext): AsyncGenerator<ZipEntry> {
     files.set(key, path);
     return path;
   };
+  // The documents are whole whatever they cost: a page is a thousand rows.
   const walk = <T extends { seq: number }>(read: (w: Walk) => Promise<T[]>) =>
-    walkPages(read, "oldest", ACTIVITIES_PAGE);
+    walkPages(
+      (w) => {
+        calls++;
+        return read(w);
+      },
+      "oldest",
+      ARCHIVE_PAGE,
+    );
   yield {
     name: ARCHIVE_FILES.outbox,
     deflate: true,
@@ -137,6 +165,11 @@ async function* archiveEntries(ctx: ArchiveContext): AsyncGenerator<ZipEntry> {
   const missing: Missing[] = [];
   let bytes = 0;
   for (const [key, path] of [...files, ...pictures]) {
+    if (calls >= maxCalls) {
+      missing.push({ path, reason: `past the ${maxCalls} calls to storage one download makes` });
+      continue;
+    }
+    calls++;
     const object = await ctx.bucket.get(key);
     if (object === null) {
       missing.push({ path, reason: "not in the media bucket" });
@@ -159,6 +192,10 @@ async function* archiveEntries(ctx: ArchiveContext): AsyncGenerator<ZipEntry> {
 }
 
 /** The owner's archive, a zip made as it is read. */
-export function archiveStream(ctx: ArchiveContext): ReadableStream<Uint8Array> {
-  return zipStream(archiveEntries(ctx), { mtime: ctx.now() });
+export function archiveStream(
+  ctx: ArchiveContext,
+  options: ArchiveOptions = {},
+): ReadableStream<Uint8Array> {
+  const entries = archiveEntries(ctx, options.maxCalls ?? MAX_ARCHIVE_CALLS);
+  return zipStream(entries, { mtime: ctx.now() });
 }

@@ -1,11 +1,21 @@
 /**
  * The owner's lists as Mastodon's settings export them, byte for byte the same formats
  * (`mastodon/account-csv.ts`): read a page at a time, newest first as Mastodon orders them,
- * and streamed as the download is taken, never held whole.
+ * and streamed as the download is taken, never held whole. What another server named (an
+ * account's username, a note's id) is written only when an import would take it back, and
+ * no cell starts as a spreadsheet formula would.
  */
 import type { AppContext } from "../../context";
-import { csvRow } from "../../lib/csv";
-import { FOLLOWING_HEADER, followingRow, MUTED_HEADER, mutedRow } from "../../mastodon/account-csv";
+import { csvRow, isSafeCell } from "../../lib/csv";
+import {
+  accountAddress,
+  FOLLOWING_HEADER,
+  followingRow,
+  isExportableHost,
+  isExportableUri,
+  MUTED_HEADER,
+  mutedRow,
+} from "../../mastodon/account-csv";
 import {
   type AccountEntry,
   blockedAccounts,
@@ -64,47 +74,90 @@ export function textStream(chunks: AsyncIterable<string>): ReadableStream<Uint8A
   );
 }
 
-const acct = (entry: AccountEntry) => `${entry.username}@${entry.domain}`;
+const acct = (entry: AccountEntry) => accountAddress(entry.username, entry.domain);
 
-/** The file's text: its header (when Mastodon writes one), then a chunk a page. */
-async function* csvText(
+/** A row, or undefined for one left out (a name no import would take back). */
+type Row = readonly string[] | undefined;
+
+/** The file's rows, a page at a time. */
+async function* rowsOf(
   ctx: Pick<AppContext, "db" | "config" | "now">,
   kind: CsvExport,
-): AsyncGenerator<string> {
+): AsyncGenerator<Row[]> {
   const { db } = ctx;
-  const page = (rows: readonly string[][]) => rows.map(csvRow).join("");
   switch (kind) {
     case "following_accounts": {
-      yield csvRow(FOLLOWING_HEADER);
       const owner = ctx.config.urls.owner.id;
       for await (const rows of walkPages((w) => followedAccounts(db, owner, w), "newest")) {
-        yield page(rows.map((r) => followingRow(acct(r))));
+        yield rows.map((r) => {
+          const address = acct(r);
+          return address === undefined ? undefined : followingRow(address);
+        });
       }
       return;
     }
     case "muted_accounts": {
-      yield csvRow(MUTED_HEADER);
       const now = ctx.now();
       for await (const rows of walkPages((w) => mutedAccounts(db, w, now), "newest")) {
-        yield page(rows.map((r) => mutedRow(acct(r), r.notifications)));
+        yield rows.map((r) => {
+          const address = acct(r);
+          return address === undefined ? undefined : mutedRow(address, r.notifications);
+        });
       }
       return;
     }
     case "blocked_accounts":
       for await (const rows of walkPages((w) => blockedAccounts(db, w), "newest")) {
-        yield page(rows.map((r) => [acct(r)]));
+        yield rows.map((r) => {
+          const address = acct(r);
+          return address === undefined ? undefined : [address];
+        });
       }
       return;
     case "blocked_domains":
       for await (const rows of walkPages((w) => blockedDomains(db, w), "newest")) {
-        yield page(rows.map((r) => [r.domain]));
+        yield rows.map((r) => (isExportableHost(r.domain) ? [r.domain] : undefined));
       }
       return;
     case "bookmarks":
       for await (const rows of walkPages((w) => bookmarkedNotes(db, w), "newest")) {
-        yield page(rows.map((r) => [r.note]));
+        yield rows.map((r) => (isExportableUri(r.note) ? [r.note] : undefined));
       }
       return;
+  }
+}
+
+/** The header Mastodon writes first, for the files that have one. */
+const HEADERS = new Map<CsvExport, readonly string[]>([
+  ["following_accounts", FOLLOWING_HEADER],
+  ["muted_accounts", MUTED_HEADER],
+]);
+
+/**
+ * The file's text: its header (when Mastodon writes one), then a chunk a page. A row is
+ * written only when each of its cells is safe (`isSafeCell`: no spreadsheet formula) and
+ * its account's address is one an import takes back (another server's account may call
+ * itself anything); the rows left out are counted in the log.
+ */
+async function* csvText(
+  ctx: Pick<AppContext, "db" | "config" | "now">,
+  kind: CsvExport,
+): AsyncGenerator<string> {
+  const header = HEADERS.get(kind);
+  if (header !== undefined) yield csvRow(header);
+  let skipped = 0;
+  for await (const rows of rowsOf(ctx, kind)) {
+    let text = "";
+    for (const row of rows) {
+      if (row === undefined || !row.every(isSafeCell)) skipped++;
+      else text += csvRow(row);
+    }
+    if (text !== "") yield text;
+  }
+  if (skipped > 0) {
+    console.warn(
+      `export: ${kind}.csv: ${skipped} rows left out (not an address an import takes back)`,
+    );
   }
 }
 

@@ -4,16 +4,19 @@ import { fetchActor } from "../../cache/actors";
 import { purgePublic } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
 import { actorByApiId } from "../../storage/actors";
-import type { Statement } from "../../storage/db";
+import { runBatch, type Statement } from "../../storage/db";
 import {
   deleteEdgeStatement,
   edgeQuery,
   findFollow,
+  followActivityStatement,
   requestFollowStatement,
+  storedActivities,
 } from "../../storage/follows";
 import { forgetMemberStatement } from "../../storage/lists";
 import { insertActivityStatement } from "../../storage/outbox";
 import type { ActorRow } from "../../storage/schema";
+import { startFanouts } from "../outbox";
 import { type ActionResult, commit, fail } from "./commit";
 
 /** Asks to follow an account: `Follow`, pending until it answers with `Accept`. */
@@ -28,21 +31,27 @@ export async function followAccount(ctx: AppContext, id: bigint): Promise<Action
   // Refreshed first: its inbox may have moved since we stored it.
   const fresh = await fetchActor(ctx, account.id);
   const target = fresh.ok ? fresh.actor : account;
-  const follow = followStatements(ctx, target, ctx.now());
-  await commit(ctx, follow.statements, [follow.activityId]);
+  await commitFollows(ctx, [followStatements(ctx, target, ctx.now())]);
   return { ok: true, value: target };
+}
+
+/** The owner's `Follow` of one actor, as `followStatements` stores it. */
+export interface FollowStatements {
+  readonly activityId: string;
+  readonly statements: Statement[];
 }
 
 /**
  * The owner's `Follow` of an actor as stored: the pending edge (unless there is one) and the
- * activity, to run in one batch and fan out (`commit`). The follow button and an import's
- * batches (`federation/import-follows.ts`) both follow through it.
+ * activity, stored only if its edge is new (`followActivityStatement`), to run in one batch
+ * (`commitFollows`). The follow button and an import's batches
+ * (`federation/import-follows.ts`) both follow through it.
  */
 export function followStatements(
   ctx: Pick<AppContext, "db" | "config">,
   target: Pick<ActorRow, "id">,
   now: Date,
-): { readonly activityId: string; readonly statements: Statement[] } {
+): FollowStatements {
   const { db, config } = ctx;
   const owner = config.urls.owner.id;
   const activity = {
@@ -61,7 +70,9 @@ export function followStatements(
         activityId: activity.id,
         at: now,
       }),
-      insertActivityStatement(db, {
+      followActivityStatement(db, {
+        actor: target.id,
+        follower: owner,
         payload: activity,
         objectId: target.id,
         visibility: "direct",
@@ -69,6 +80,21 @@ export function followStatements(
       }),
     ],
   };
+}
+
+/**
+ * Stores follows, with other statements, in one batch, and fans out the `Follow`s that were
+ * stored: one whose edge was there already (another follow of the same account got there
+ * first) was not, and nothing is sent for it.
+ */
+export async function commitFollows(
+  ctx: Pick<AppContext, "db" | "queue" | "now">,
+  follows: readonly FollowStatements[],
+  more: readonly Statement[] = [],
+): Promise<void> {
+  await runBatch(ctx.db, [...follows.flatMap((f) => f.statements), ...more]);
+  const ids = follows.map((f) => f.activityId);
+  await startFanouts(ctx, await storedActivities(ctx.db, ids));
 }
 
 /**

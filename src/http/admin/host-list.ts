@@ -1,9 +1,11 @@
 /**
  * Every remote host Outpost delivers to, with its state: the owner's followers' hosts and the
- * hosts the `host_states` mirror lists (read in batches), in one view. A host the mirror does
- * not list is healthy and holds nothing (its object mirrors every change), so only listed
- * hosts' objects are asked for their record (`status`), at most `MAX_OBJECT_CALLS` a page,
- * the sickest first; the others show what the mirror says.
+ * hosts the `host_states` mirror lists (read in batches, up to `MAX_LISTED`), in one view.
+ * The table is filtered, sorted and paged on what D1 says; then only the page's listed hosts'
+ * objects are asked for their record (`status`, at most `HOSTS_PER_PAGE` calls), each on its
+ * own: one that fails shows as unknown, the page still answers. A host the mirror does not
+ * list is healthy and holds nothing (its object mirrors every change), so it is never asked;
+ * nor does a healthy or slow one hold anything, or count failures.
  */
 import type { AppContext } from "../../context";
 import type { HostStatus } from "../../hosts/host-state";
@@ -18,10 +20,12 @@ import type {
 import { followersByHostQuery, lastReached, listedHostsQuery } from "../../storage/dashboard";
 import type { HostStateRow } from "../../storage/schema";
 
-/** Host objects asked per page: well within an invocation's subrequests. */
-export const MAX_OBJECT_CALLS = 40;
+/** Rows a page of the table shows, and so host objects asked per page at most. */
+export const HOSTS_PER_PAGE = 50;
 const LISTED_BATCH = 500;
 const MAX_LISTED_BATCHES = 20;
+/** The most mirror rows a page reads; beyond them the list is cut off (and says so). */
+const MAX_LISTED = LISTED_BATCH * MAX_LISTED_BATCHES;
 /** How many of the owner's latest activities say when each host was last reached. */
 const REACHED_FROM = 20;
 
@@ -48,34 +52,63 @@ export function conditionOf(status: HostStatus): HostCondition {
   return status.slow ? "slow" : "healthy";
 }
 
-/** Every row the mirror holds, a batch at a time. */
-async function listedHosts(ctx: Pick<AppContext, "db">): Promise<HostStateRow[]> {
+/**
+ * Whether a host the mirror gives as `mirrored` may be `wanted`: the mirror says backing off
+ * for an open circuit too, which only the host's object tells apart.
+ */
+const mayBe = (mirrored: HostCondition, wanted: HostCondition): boolean =>
+  mirrored === wanted || (mirrored === "backing-off" && wanted === "open");
+
+/** The mirror's rows, a batch at a time, up to `MAX_LISTED`; and whether it holds more. */
+async function listedHosts(
+  ctx: Pick<AppContext, "db">,
+): Promise<{ rows: HostStateRow[]; truncated: boolean }> {
   const rows: HostStateRow[] = [];
   let after = "";
   for (let i = 0; i < MAX_LISTED_BATCHES; i++) {
     const batch = await listedHostsQuery(ctx.db, { after, limit: LISTED_BATCH });
     rows.push(...batch);
     const last = batch.at(-1);
-    if (batch.length < LISTED_BATCH || last === undefined) break;
+    if (batch.length < LISTED_BATCH || last === undefined) return { rows, truncated: false };
     after = last.host;
   }
-  return rows;
+  const more = await listedHostsQuery(ctx.db, { after, limit: 1 });
+  return { rows, truncated: more.length > 0 };
 }
 
+/** Each host's record from its object; undefined for one that did not answer. */
 async function askObjects(
   ctx: Pick<AppContext, "hosts">,
   hosts: readonly string[],
-): Promise<Map<string, HostStatus>> {
+): Promise<Map<string, HostStatus | undefined>> {
   recorder().inc("outpost_do_calls_total", { method: "status" }, hosts.length);
-  const statuses = await Promise.all(
+  const settled = await Promise.allSettled(
     hosts.map((host) => ctx.hosts.get(ctx.hosts.idFromName(host)).status()),
   );
-  return new Map(hosts.map((host, i) => [host, statuses[i] as HostStatus]));
+  return new Map(
+    hosts.map((host, i) => {
+      const result = settled[i];
+      if (result?.status === "fulfilled") return [host, result.value as HostStatus];
+      console.error(`hosts page: ${host}'s object did not answer: ${String(result?.reason)}`);
+      return [host, undefined];
+    }),
+  );
 }
 
+/** Largest first; null (a failing host whose object is not asked yet) before any number. */
+const mostFirst =
+  (value: (h: HostView) => number | null) =>
+  (a: HostView, b: HostView): number => {
+    const [x, y] = [value(a), value(b)];
+    if (x === y) return 0;
+    if (x === null || y === null) return x === null ? -1 : 1;
+    return y - x;
+  };
+
+/** By `order`; null (none) last. */
 const byNullable =
-  <T>(value: (h: HostView) => T | null, order: (a: T, b: T) => number) =>
-  (a: HostView, b: HostView) => {
+  (value: (h: HostView) => number | null, order: (a: number, b: number) => number) =>
+  (a: HostView, b: HostView): number => {
     const [x, y] = [value(a), value(b)];
     if (x === null || y === null) return x === null ? (y === null ? 0 : 1) : -1;
     return order(x, y);
@@ -85,14 +118,8 @@ const SORTS: Readonly<Record<HostSort, (a: HostView, b: HostView) => number>> = 
   host: () => 0,
   state: (a, b) => SEVERITY[b.condition] - SEVERITY[a.condition],
   followers: (a, b) => b.followers - a.followers,
-  failures: byNullable(
-    (h) => h.failures,
-    (x, y) => y - x,
-  ),
-  parked: byNullable(
-    (h) => h.parked,
-    (x, y) => y - x,
-  ),
+  failures: mostFirst((h) => h.failures),
+  parked: mostFirst((h) => h.parked),
   next: byNullable(
     (h) => h.nextAttempt?.getTime() ?? null,
     (x, y) => x - y,
@@ -103,7 +130,46 @@ const SORTS: Readonly<Record<HostSort, (a: HostView, b: HostView) => number>> = 
   ),
 };
 
-/** The hosts, filtered by condition and sorted (then by name), with their state. */
+interface HostFacts {
+  readonly host: string;
+  readonly row: HostStateRow | undefined;
+  readonly followers: number;
+  readonly lastReached: Date | null;
+}
+
+/** A host as D1 tells it: the mirror's row, or none (healthy, holding nothing). */
+function mirrorView(facts: HostFacts): HostView {
+  const { row } = facts;
+  const condition = MIRRORED[row?.state ?? "healthy"];
+  // The mirror lists a host as healthy or slow only while it holds nothing and has not failed.
+  const known = condition === "healthy" || condition === "slow";
+  return {
+    host: facts.host,
+    followers: facts.followers,
+    condition,
+    failures: known ? 0 : null,
+    parked: known ? 0 : null,
+    lastReached: facts.lastReached,
+    nextAttempt: row?.nextAttemptAt ?? null,
+    flavour: row?.flavour ?? "cavage",
+  };
+}
+
+/** A host as its object tells it. */
+function statusView(view: HostView, status: HostStatus, now: Date): HostView {
+  const next = status.nextAttemptAt ?? view.nextAttempt;
+  return {
+    ...view,
+    condition: conditionOf(status),
+    failures: status.failures,
+    parked: status.parked,
+    // A time passed with nothing held is no appointment.
+    nextAttempt: next !== null && (status.parked > 0 || next > now) ? next : null,
+    flavour: status.flavour,
+  };
+}
+
+/** One page of the hosts, filtered by condition (or host) and sorted (then by name). */
 export async function loadHosts(ctx: AppContext, query: HostQuery): Promise<HostList> {
   const owner = ctx.config.urls.owner.id;
   const [followers, reached, listed] = await Promise.all([
@@ -111,34 +177,47 @@ export async function loadHosts(ctx: AppContext, query: HostQuery): Promise<Host
     lastReached(ctx.db, { actor: owner, limit: REACHED_FROM }),
     listedHosts(ctx),
   ]);
-  const mirror = new Map(listed.map((row) => [row.host, row]));
-  const ask = [...listed]
-    .sort((a, b) => SEVERITY[MIRRORED[b.state]] - SEVERITY[MIRRORED[a.state]])
-    .slice(0, MAX_OBJECT_CALLS)
-    .map((row) => row.host);
-  const statuses = await askObjects(ctx, ask);
+  const mirror = new Map(listed.rows.map((row) => [row.host, row]));
   const counts = new Map(followers.map((f) => [f.host, f.followers]));
-  const names = [...new Set([...counts.keys(), ...mirror.keys()])];
+  const names =
+    query.host === undefined
+      ? [...new Set([...counts.keys(), ...mirror.keys()])]
+      : [query.host].filter((host) => counts.has(host) || mirror.has(host));
+  const order = (a: HostView, b: HostView) =>
+    SORTS[query.sort](a, b) || a.host.localeCompare(b.host);
+  const wanted = query.state;
+  const matching = names
+    .map((host) =>
+      mirrorView({
+        host,
+        row: mirror.get(host),
+        followers: counts.get(host) ?? 0,
+        lastReached: reached.get(host) ?? null,
+      }),
+    )
+    .filter((h) => wanted === undefined || mayBe(h.condition, wanted))
+    .sort(order);
+  const start = (query.page - 1) * HOSTS_PER_PAGE;
+  const page = matching.slice(start, start + HOSTS_PER_PAGE);
+  const statuses = await askObjects(
+    ctx,
+    page.filter((h) => mirror.has(h.host)).map((h) => h.host),
+  );
   const now = ctx.now();
-  const hosts = names.map((host): HostView => {
-    const status = statuses.get(host);
-    const row = mirror.get(host);
-    const next = status?.nextAttemptAt ?? row?.nextAttemptAt ?? null;
-    const holding = status === undefined ? row !== undefined : status.parked > 0;
-    return {
-      host,
-      followers: counts.get(host) ?? 0,
-      condition: status !== undefined ? conditionOf(status) : MIRRORED[row?.state ?? "healthy"],
-      failures: status?.failures ?? (row === undefined ? 0 : null),
-      parked: status?.parked ?? (row === undefined ? 0 : null),
-      lastReached: reached.get(host) ?? null,
-      // A time passed with nothing held is no appointment.
-      nextAttempt: next !== null && (holding || next > now) ? next : null,
-      flavour: status?.flavour ?? row?.flavour ?? "cavage",
-    };
+  const told = page.map((view) => {
+    const status = statuses.get(view.host);
+    return status === undefined ? view : statusView(view, status, now);
   });
-  const shown = hosts
-    .filter((h) => query.state === undefined || h.condition === query.state)
-    .sort((a, b) => SORTS[query.sort](a, b) || a.host.localeCompare(b.host));
-  return { hosts: shown, unasked: Math.max(0, listed.length - ask.length) };
+  // Asked, a host may turn out to be in another state than the one filtered on.
+  const shown = told.filter(
+    (h) => wanted === undefined || statuses.get(h.host) === undefined || h.condition === wanted,
+  );
+  return {
+    hosts: shown.sort(order),
+    total: matching.length,
+    perPage: HOSTS_PER_PAGE,
+    unanswered: [...statuses.values()].filter((s) => s === undefined).length,
+    leftOut: told.length - shown.length,
+    cutOffAt: listed.truncated ? MAX_LISTED : undefined,
+  };
 }

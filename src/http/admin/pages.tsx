@@ -1,7 +1,7 @@
 /**
  * The dashboard's read-only pages: delivery over time (`/admin?window=hour|day|month`), the
- * owner's posts and where each went (`/admin/posts`, `/admin/posts/:id`), and followers by
- * host (`/admin/followers`).
+ * owner's posts and where each went (`/admin/posts`, `/admin/posts/:id?activity=&page=`), and
+ * followers by host (`/admin/followers`).
  */
 import { Hono } from "hono";
 import { parseMastodonId } from "../../mastodon/ids";
@@ -34,10 +34,19 @@ posts.get("/", async (c) => {
   return c.html(<PostsPage csrf={c.var.csrf} posts={await recentPosts(ctx)} now={ctx.now()} />);
 });
 
+/** A whole number from the query, between 1 and `max`; undefined otherwise. */
+function positive(value: string | undefined, max: number): number | undefined {
+  const n = Number(value);
+  return value !== undefined && Number.isInteger(n) && n >= 1 && n <= max ? n : undefined;
+}
+
 posts.get("/:id", async (c) => {
   const { ctx } = c.var;
-  const id = parseMastodonId(c.req.param("id"));
-  const found = id === undefined ? undefined : await postDeliveries(ctx, id);
+  const apiId = parseMastodonId(c.req.param("id"));
+  const activity = positive(c.req.query("activity"), 1_000);
+  const page = positive(c.req.query("page"), 100_000) ?? 1;
+  const found =
+    apiId === undefined ? undefined : await postDeliveries(ctx, { apiId, activity, page });
   if (found === undefined) {
     return c.html(<ProblemPage title="No such post" message="The owner has no such post." />, 404);
   }

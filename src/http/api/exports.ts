@@ -6,6 +6,12 @@
  * archive takeout (a zip), which holds everything and asks for `read`. Under
  * `/api/outpost/`, beside the authorized apps: Mastodon serves these from its web pages, not
  * from `/api/v1`, whose paths are Mastodon's to define. Streamed, never built in memory.
+ *
+ * The archive is one invocation however long it downloads: it deflates every post, which
+ * costs CPU time, so a large archive needs the Workers paid plan (the free plan's 10 ms of
+ * CPU a request would end it early: a truncated zip). It makes at most `MAX_ARCHIVE_CALLS` calls
+ * to D1 and R2 (one a thousand posts, one a media file), under Cloudflare's 1,000 an
+ * invocation; the media past them are listed in its `missing_media.json`.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../../env";

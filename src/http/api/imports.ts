@@ -4,8 +4,9 @@
  * multipart form like Mastodon's import page (`type=following`, `mode=merge`, `data=<file>`;
  * its `form_import[...]` names too) or as a `text/csv` body (`type` and `mode` in the query).
  * The file is checked whole before anything is stored (413 past 1 MB, 422 naming the first
- * bad line), then answered 202 while the queue follows the accounts a batch at a time;
- * `GET /api/outpost/imports/:id` tells how far it got. `write:follows` to import,
+ * bad line), then answered 202 while the queue follows the accounts a batch at a time (409
+ * while another import runs: one at a time); `GET /api/outpost/imports/:id` tells how far
+ * it got. `write:follows` to import,
  * `read:follows` to look, as Mastodon's follow routes ask.
  */
 import { type Context, Hono } from "hono";
@@ -134,7 +135,9 @@ importsApi.post("/", async (c) => {
     );
   }
   const started = await startImport(c.var.ctx, accounts);
-  if (!started.ok) return jsonError(c, 503, started.error);
+  if (!started.ok) {
+    return jsonError(c, started.reason === "anotherRunning" ? 409 : 503, started.error);
+  }
   return c.json(serializeImport(started.import, []), 202);
 });
 

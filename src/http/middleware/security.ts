@@ -31,7 +31,7 @@ export async function pagePolicy(options: PagePolicyOptions = {}): Promise<strin
   const forms = options.formAction ?? [];
   return [
     "default-src 'none'",
-    "img-src 'self' https: data:",
+    "img-src 'self' https:",
     "media-src 'self'",
     `style-src ${await styleHash()}`,
     `form-action ${forms.length === 0 ? "'none'" : forms.join(" ")}`,

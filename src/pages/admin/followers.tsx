@@ -39,7 +39,7 @@ export function FollowersPage(props: { csrf: string; hosts: readonly FollowersBy
           {listed.map((h) => (
             <tr>
               <td>
-                <a href={`/admin/hosts?sort=followers#host-${h.host}`}>{h.host}</a>
+                <a href={`/admin/hosts?host=${encodeURIComponent(h.host)}`}>{h.host}</a>
               </td>
               <td class="n">{count(h.followers)}</td>
               <td class="n">{((100 * h.followers) / total).toFixed(1)}%</td>

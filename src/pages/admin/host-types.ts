@@ -19,9 +19,9 @@ export interface HostView {
   readonly host: string;
   readonly followers: number;
   readonly condition: HostCondition;
-  /** Failures in a row; null when its object was not asked. */
+  /** Failures in a row; null when its object, asked, did not answer. */
   readonly failures: number | null;
-  /** Deliveries its object holds; null when it was not asked. */
+  /** Deliveries its object holds; null when, asked, it did not answer. */
   readonly parked: number | null;
   readonly lastReached: Date | null;
   readonly nextAttempt: Date | null;
@@ -31,10 +31,22 @@ export interface HostView {
 export interface HostQuery {
   readonly sort: HostSort;
   readonly state?: HostCondition;
+  /** One host only (a lower-cased domain). */
+  readonly host?: string;
+  /** The page of rows shown, from 1. */
+  readonly page: number;
 }
 
 export interface HostList {
+  /** The rows of the page asked for, in order. */
   readonly hosts: readonly HostView[];
-  /** Listed hosts whose objects were not asked (beyond `MAX_OBJECT_CALLS`). */
-  readonly unasked: number;
+  /** How many hosts the filter matches, over all pages. */
+  readonly total: number;
+  readonly perPage: number;
+  /** Rows on this page whose object did not answer (shown as unknown). */
+  readonly unanswered: number;
+  /** Rows on this page left out once asked: not in the state filtered on after all. */
+  readonly leftOut: number;
+  /** When the mirror lists more hosts than a page reads: how many it read (the list is cut off). */
+  readonly cutOffAt?: number;
 }

@@ -1,7 +1,7 @@
 /**
  * `/admin/hosts`: every host delivered to, its state, sortable and filterable by query
- * parameters (no script), with the owner's actions on a host: retry now, forget its failure
- * record, block its domain.
+ * parameters (no script), a page at a time, with the owner's actions on a host: retry now,
+ * forget its failure record, block its domain (which asks first: a GET form to its page).
  */
 import { count, relative } from "./format";
 import {
@@ -18,9 +18,6 @@ export interface HostsProps {
   readonly csrf: string;
   readonly list: HostList;
   readonly query: HostQuery;
-  /** The page of rows shown (from 1) and how many a page holds. */
-  readonly page: number;
-  readonly perPage: number;
   readonly now: Date;
   /** What the last action did, said once. */
   readonly notice?: string;
@@ -42,10 +39,13 @@ const TONE: Readonly<Record<HostCondition, string | undefined>> = {
   unavailable: "bad",
 };
 
-function link(query: { sort?: HostSort; state?: HostCondition; page?: number }): string {
+type LinkQuery = Partial<HostQuery>;
+
+function link(query: LinkQuery): string {
   const params = new URLSearchParams();
   if (query.sort !== undefined && query.sort !== "host") params.set("sort", query.sort);
   if (query.state !== undefined) params.set("state", query.state);
+  if (query.host !== undefined) params.set("host", query.host);
   if (query.page !== undefined && query.page > 1) params.set("page", String(query.page));
   const text = params.toString();
   return text === "" ? "/admin/hosts" : `/admin/hosts?${text}`;
@@ -64,7 +64,7 @@ function Action(props: { csrf: string; host: string; action: string; label: stri
 
 function Row(props: { host: HostView; csrf: string; now: Date }) {
   const { host: h, csrf, now } = props;
-  const unknown = <span class="muted">?</span>;
+  const unknown = <span class="muted">unknown</span>;
   const troubled = h.condition !== "healthy" && h.condition !== "slow";
   return (
     <tr id={`host-${h.host}`} data-state={h.condition}>
@@ -83,7 +83,12 @@ function Row(props: { host: HostView; csrf: string; now: Date }) {
         {troubled || h.failures !== 0 ? (
           <Action csrf={csrf} host={h.host} action="forget" label="Forget failures" />
         ) : null}
-        {troubled ? <Action csrf={csrf} host={h.host} action="block" label="Block domain" /> : null}
+        {troubled ? (
+          <form class="inline" method="get" action="/admin/hosts/block">
+            <input type="hidden" name="host" value={h.host} />
+            <button type="submit">Block domain…</button>
+          </form>
+        ) : null}
       </td>
     </tr>
   );
@@ -102,10 +107,42 @@ const COLUMNS: readonly { readonly label: string; readonly sort?: HostSort; read
     { label: "Actions" },
   ];
 
+/** What the count line adds: a filter on one host, the list cut off, objects that did not answer. */
+function Caveats(props: { list: HostList; query: HostQuery }) {
+  const { list, query } = props;
+  return (
+    <>
+      {query.host === undefined ? null : (
+        <p>
+          Only {query.host}. <a href={link({ sort: query.sort })}>Show all hosts</a>
+        </p>
+      )}
+      {list.cutOffAt === undefined ? null : (
+        <p role="alert">
+          The list is cut off: the mirror lists more than {count(list.cutOffAt)} failing hosts, and
+          only the first {count(list.cutOffAt)} by name are read.
+        </p>
+      )}
+      {list.unanswered > 0 ? (
+        <p role="alert">
+          {list.unanswered} hosts' objects did not answer: their failures and parked deliveries show
+          as unknown.
+        </p>
+      ) : null}
+      {list.leftOut > 0 ? (
+        <p class="muted">
+          {list.leftOut} hosts of this page turned out, asked, not to be{" "}
+          {LABELS[query.state ?? "healthy"]}.
+        </p>
+      ) : null}
+    </>
+  );
+}
+
 export function HostsPage(props: HostsProps) {
-  const { list, query, csrf, page, perPage } = props;
-  const rows = list.hosts.slice((page - 1) * perPage, page * perPage);
-  const pages = Math.max(1, Math.ceil(list.hosts.length / perPage));
+  const { list, query, csrf } = props;
+  const { page } = query;
+  const pages = Math.max(1, Math.ceil(list.total / list.perPage));
   return (
     <AdminPage title="Hosts" section="hosts" csrf={csrf}>
       {props.notice === undefined ? null : <p role="status">{props.notice}</p>}
@@ -127,11 +164,11 @@ export function HostsPage(props: HostsProps) {
         ))}
       </nav>
       <p class="muted">
-        {count(list.hosts.length)} hosts. Failures and parked deliveries come from each failing
-        host's object; a healthy host has none. "Last reached": the latest of the owner's 20 latest
-        activities it took, from when it was sent out.
-        {list.unasked > 0 ? ` ${list.unasked} more failing hosts were not asked (shown as ?).` : ""}
+        {count(list.total)} hosts. Failures and parked deliveries come from each failing host's
+        object, asked for the rows shown; a healthy host has none. "Last reached": the latest of the
+        owner's 20 latest activities it took, from when it was sent out.
       </p>
+      <Caveats list={list} query={query} />
       <table id="hosts">
         <thead>
           <tr>
@@ -141,7 +178,7 @@ export function HostsPage(props: HostsProps) {
                   col.label
                 ) : (
                   <a
-                    href={link({ sort: col.sort, state: query.state })}
+                    href={link({ sort: col.sort, state: query.state, host: query.host })}
                     aria-current={col.sort === query.sort ? "true" : undefined}
                   >
                     {col.label}
@@ -152,7 +189,7 @@ export function HostsPage(props: HostsProps) {
           </tr>
         </thead>
         <tbody>
-          {rows.map((host) => (
+          {list.hosts.map((host) => (
             <Row host={host} csrf={csrf} now={props.now} />
           ))}
         </tbody>
@@ -166,14 +203,14 @@ export function HostsPage(props: HostsProps) {
       ) : null}
       <h2>Block a domain</h2>
       <p class="muted">
-        Ends the follows with its accounts both ways (each is told), and drops what it sends.
+        Ends the follows with its accounts both ways (each is told), and drops what it sends. The
+        next page says what it would end, and asks.
       </p>
-      <form method="post" action="/admin/hosts/block">
-        <Csrf token={csrf} />
+      <form method="get" action="/admin/hosts/block">
         <label>
           Domain <input name="host" required />
         </label>{" "}
-        <button type="submit">Block</button>
+        <button type="submit">Block…</button>
       </form>
     </AdminPage>
   );

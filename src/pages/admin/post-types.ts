@@ -21,7 +21,17 @@ export interface DeliveredActivity {
   readonly type: string;
   readonly published: Date;
   readonly summary: Readonly<Record<HostDeliveryState, number>>;
-  readonly hosts: readonly HostDelivery[];
+  /** A page of its hosts, for the activity whose hosts are shown; undefined for the others. */
+  readonly hosts?: readonly HostDelivery[];
+}
+
+/** Which hosts of a post's activities a page shows: one activity's, a page of them. */
+export interface HostsShown {
+  /** The activity (from 1, in publication order) whose hosts are listed. */
+  readonly activity: number;
+  /** The page of its hosts (from 1), and how many a page holds. */
+  readonly page: number;
+  readonly perPage: number;
 }
 
 /** The states in the order the pages list them. */
