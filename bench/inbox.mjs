@@ -16,7 +16,8 @@
  * notification for the streaming API, and N WebSockets are open on `/api/v1/streaming`
  * (subscribed to `user` and `user:notification`) while the activities are measured: the inbox
  * POST's latency with the events made and sent after each answer, and the frames the sockets
- * received. Compare `--sockets 0` with `--sockets 10`.
+ * received. Compare `--sockets 0` with `--sockets 10`. `--streams public` subscribes the
+ * sockets to streams a Like never reaches instead (no event is made): what holding them costs.
  *
  * With `--profile`, a V8 CPU profile of the Worker's isolate (wrangler dev's inspector) is taken
  * while the activities are measured: the isolate's CPU per accepted activity, and the frames
@@ -51,6 +52,8 @@ const ORIGIN = `http://localhost:${PORT}`;
 const PROFILE = args.profile === "true";
 const INSPECTOR_PORT = PORT + 1000;
 const SOCKETS = args.sockets === undefined ? undefined : Number(args.sockets);
+/** What each socket subscribes to (`--streams a,b`): the owner's streams by default. */
+const STREAMS = (args.streams ?? "user,user:notification").split(",").filter(Boolean);
 const TOKEN = "bench";
 
 // Node's WebSocket is global from 22 on, behind a flag before: run again with it.
@@ -208,7 +211,7 @@ async function postAsOwner(text) {
   return (await res.json()).uri;
 }
 
-/** Opens `n` streaming sockets, each subscribed to the owner's streams; counts their frames. */
+/** Opens `n` streaming sockets, each subscribed to `STREAMS`; counts their frames. */
 async function openSockets(n) {
   const counts = { frames: 0 };
   const sockets = await Promise.all(
@@ -219,7 +222,7 @@ async function openSockets(n) {
         ws.addEventListener("error", () => reject(new Error("socket refused")), { once: true });
       });
       ws.addEventListener("message", () => counts.frames++);
-      for (const stream of ["user", "user:notification"]) {
+      for (const stream of STREAMS) {
         ws.send(JSON.stringify({ type: "subscribe", stream }));
       }
       return ws;
@@ -278,7 +281,9 @@ async function main() {
       d1RowsReadPerActivity: per("rowsRead"),
       d1RowsWrittenPerActivity: per("rowsWritten"),
       kvWritesPerActivity: per("kvWrites"),
-      ...(sockets === undefined ? {} : { sockets: SOCKETS, framesReceived: sockets.counts.frames }),
+      ...(sockets === undefined
+        ? {}
+        : { sockets: SOCKETS, streams: STREAMS, framesReceived: sockets.counts.frames }),
       ...(cpu === undefined
         ? {}
         : {
