@@ -90,8 +90,8 @@ describe("the profile page", () => {
       '<dt>Site</dt><dd><a href="https://ada.example/" rel="me nofollow noopener" target="_blank">ada.example</a></dd>',
     );
     expect(html).toContain("<dt>Pronouns</dt><dd>she/&lt;her&gt;</dd>");
-    // Outpost verifies no link (Mastodon's `verified_at`): none is marked.
-    expect(html).not.toContain("verified");
+    // No page links back here (test/profile-verification.test.ts verifies some): none is marked.
+    expect(html).not.toContain('class="verified"');
     expect(html).toMatch(/<p class="meta counts">\d+ posts · 0 following · 0 followers<\/p>/);
     expect(html).toContain('<a class="button" href="/follow" rel="nofollow">Follow</a>');
     expect(metaOf(html, "og:type")).toBe("profile");
@@ -156,11 +156,12 @@ describe("the profile page", () => {
     expect(new Set(seen)).toEqual(new Set(expected));
   });
 
-  it("answers a broken page link with a 400 page, not an error", async () => {
+  it("answers a broken page link 400 with a JSON error, as every refusal of ours", async () => {
     for (const cursor of ["abc", "1".repeat(25), ""]) {
       const { res, html } = await page(`/@owner?max_id=${cursor}`);
       expect(res.status).toBe(400);
-      expect(html).toContain("max_id must be a post");
+      expect(res.headers.get("Content-Type")).toMatch(/^application\/json/);
+      expect(JSON.parse(html)).toEqual({ error: "max_id must be a post's id (digits)" });
     }
   });
 });
@@ -270,22 +271,22 @@ describe("a post's page", () => {
     expect(html).toContain("More replies are not shown here");
   });
 
-  it("answers a deleted post 410 and a hidden one 404, as pages", async () => {
+  it("answers a deleted post 410 with its Tombstone and a hidden one 404 with a JSON error", async () => {
     const deleted = await seedNote({ deleted: true });
     const hidden = await seedNote({ visibility: "private" });
     const gone = await page(`/@owner/${deleted.slug}`);
     expect(gone.res.status).toBe(410);
-    expect(gone.html).toContain("<h1>Post deleted</h1>");
+    expect(JSON.parse(gone.html)).toMatchObject({ type: "Tombstone", id: deleted.id });
     const missing = await page(hidden.id);
     expect(missing.res.status).toBe(404);
-    expect(missing.html).toContain("<h1>No such post</h1>");
+    expect(JSON.parse(missing.html)).toEqual({ error: "no such object" });
   });
 });
 
 describe("the pages' security and freshness", () => {
   it("send a strict CSP: no script, no form (the Follow form is on its own page), media from us", async () => {
     const note = await seedNote();
-    for (const path of ["/@owner", OWNER, note.id, `/@owner/${note.slug}`, "/@owner?max_id=x"]) {
+    for (const path of ["/@owner", OWNER, note.id, `/@owner/${note.slug}`, "/@owner?max_id=1"]) {
       const res = await get(path, BROWSER);
       const csp = res.headers.get("Content-Security-Policy") ?? "";
       expect(csp).toContain("default-src 'none'");

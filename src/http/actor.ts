@@ -7,7 +7,6 @@ import { toActor, toInstanceActor } from "../activitypub/actor";
 import { prefersActivityJson } from "../activitypub/negotiation";
 import type { AppEnv } from "../env";
 import { parseMastodonId } from "../mastodon/ids";
-import { noticePage } from "../pages/notice";
 import { POSTS_PER_PAGE } from "../pages/posts";
 import { profilePage } from "../pages/profile";
 import { ensureLocalActor } from "../storage/local-actors";
@@ -71,8 +70,7 @@ async function renderProfile(c: Context<AppEnv>) {
   const cursor = c.req.query("max_id");
   const maxId = parseMastodonId(cursor);
   if (cursor !== undefined && maxId === undefined) {
-    const message = "The link to older posts is broken: max_id must be a post's id (digits).";
-    return c.html(noticePage({ config, title: "No such page of posts", message }), 400);
+    return jsonError(c, 400, "max_id must be a post's id (digits)");
   }
   const page = await readProfilePage(db, {
     actor: config.urls.owner.id,

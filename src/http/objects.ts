@@ -9,7 +9,6 @@ import { prefersActivityJson } from "../activitypub/negotiation";
 import { toNoteDocument, toReactionCollection, toTombstone } from "../activitypub/note";
 import type { AppEnv, Config } from "../env";
 import { notePage } from "../pages/note";
-import { noticePage } from "../pages/notice";
 import { findNote, withRelations } from "../storage/notes";
 import { findOutboxActivity } from "../storage/outbox";
 import { readNotePage } from "../storage/public-pages";
@@ -105,19 +104,8 @@ const REPLIES_SHOWN = 40;
  */
 async function renderNote(c: Context<AppEnv>, username: string, slug: string) {
   const { config, db } = c.var.ctx;
-  const missing = (status: 404 | 410) =>
-    c.html(
-      noticePage({
-        config,
-        title: status === 410 ? "Post deleted" : "No such post",
-        message:
-          status === 410
-            ? "This post was deleted by its author."
-            : "There is no post here that anyone may see.",
-      }),
-      status,
-    );
-  if (username !== config.owner.username) return missing(404);
+  // Every 4xx of ours is a JSON `error` (a deleted note's 410 its Tombstone), pages too.
+  if (username !== config.owner.username) return jsonError(c, 404, "no such object");
   const page = await readNotePage(db, {
     id: config.urls.note(slug),
     defaults: config.owner,
@@ -125,7 +113,7 @@ async function renderNote(c: Context<AppEnv>, username: string, slug: string) {
     now: c.var.ctx.now(),
   });
   const lookup = judgeNote(config, page.note);
-  if (!lookup.found) return missing(lookup.status);
+  if (!lookup.found) return notFound(c, lookup);
   return c.html(notePage({ config, ...page, note: lookup.note }));
 }
 
