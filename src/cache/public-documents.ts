@@ -77,7 +77,9 @@ export type PublicChange =
   /** Who follows the owner or whom they follow: the collections and the profile's counts. */
   | { readonly kind: "follows" }
   /** An activity of the owner's put in the outbox (a boost), or its removal. */
-  | { readonly kind: "outbox"; readonly activity?: string };
+  | { readonly kind: "outbox"; readonly activity?: string }
+  /** A profile link verified, or no longer: only the profile pages show it, not the actor. */
+  | { readonly kind: "verifiedLinks" };
 
 interface Document {
   readonly url: string;
@@ -138,6 +140,8 @@ function documentsOf(urls: LocalUrls, change: PublicChange): Document[] {
         ...collection(urls.owner.following),
         ...profilePages(urls),
       ];
+    case "verifiedLinks":
+      return profilePages(urls);
     case "outbox":
       return [
         ...collection(urls.owner.outbox),

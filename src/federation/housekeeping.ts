@@ -4,7 +4,8 @@
  * message lost) are enqueued again, so that nothing accepted is silently dropped. Rows kept
  * only for a while (idempotency keys, actors we no longer have to do with) are expired.
  * Notes stored before the search index are indexed, a bounded batch a run. Uploaded files
- * no post or profile uses any more are removed from the media bucket.
+ * no post or profile uses any more are removed from the media bucket. The profile's links
+ * not checked for a day are checked again (`recheckProfileLinks`, through the queue).
  */
 import { createPlatform, type Platform } from "../context";
 import { expireStaleActors } from "../storage/actors";
@@ -17,6 +18,7 @@ import { expireMutes } from "../storage/safety";
 import { backfillSearchIndex } from "../storage/search";
 import { OBJECT_UNREACHABLE } from "./delivery/policy";
 import { sweepUnsentFanouts } from "./outbox";
+import { recheckProfileLinks } from "./profile-links";
 import { sendFollowUps } from "./queue/follow-ups";
 import { enqueue } from "./queue/send";
 
@@ -190,6 +192,7 @@ export async function handleScheduled(env: Env): Promise<void> {
     expireOAuth(ctx),
     indexOldNotes(ctx),
     expireEndedMutes(ctx),
+    recheckProfileLinks(ctx),
   ]);
   if (followUps + retries + fanouts + keys + staleActors + files > 0) {
     console.info(

@@ -22,7 +22,11 @@ export function serializeCredentialAccount(
       sensitive: profile.sensitive,
       language: profile.language,
       note: profile.note,
-      fields: profile.fields.map((f) => ({ name: f.name, value: f.value, verified_at: null })),
+      fields: profile.fields.map((f) => ({
+        name: f.name,
+        value: f.value,
+        verified_at: f.verifiedAt ?? null,
+      })),
       follow_requests_count: followRequests,
       hide_collections: false,
       discoverable: profile.discoverable,

@@ -59,10 +59,11 @@ export function serializeOwner(config: Config, createdAt: Date, data: OwnerData)
     // The day of the latest post (Mastodon gives a date); the owner's is not read yet.
     last_status_at: null as string | null,
     emojis: [],
+    // `verified_at`: when the page last linked back (`federation/profile-links.ts`).
     fields: profile.fields.map((f) => ({
       name: f.name,
       value: fieldValueToHtml(f.value),
-      verified_at: null,
+      verified_at: f.verifiedAt ?? null,
     })),
   };
 }

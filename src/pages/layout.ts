@@ -41,6 +41,7 @@ a.button,form.follow button{display:inline-block;font:inherit;padding:.4rem 1rem
 header.owner a.button{margin-left:auto}
 dl.fields{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
 dl.fields dt{font-weight:600}dl.fields dd{margin:0;overflow-wrap:anywhere}
+dl.fields .verified{color:#1b7a3a}dl.fields dd.verified a{color:inherit}
 article{border-top:1px solid var(--line);padding:1rem 0;overflow-wrap:anywhere}
 article .meta a,article .author a{color:inherit}
 article .author{margin:0}

@@ -8,6 +8,7 @@ import { profileImages } from "../activitypub/actor";
 import { fieldValueToHtml, textToHtml } from "../activitypub/text";
 import type { Config } from "../env";
 import type { ProfilePage } from "../storage/public-pages";
+import type { OwnerField } from "../storage/schema";
 import { layout, type Meta } from "./layout";
 import { NoteArticle } from "./note";
 import { FollowButton, ownerHandle, shownName } from "./owner";
@@ -22,18 +23,29 @@ export interface ProfilePageProps {
 }
 
 /**
- * A field's value: a link, marked `rel="me"` as Mastodon marks them. None is marked verified:
- * Outpost does not check that the page links back (Mastodon's `verified_at`).
+ * A field's value: a link, marked `rel="me"` as Mastodon marks them. A link whose page links
+ * back (`federation/profile-links.ts`) is marked verified, with a check mark and the day of
+ * its last check.
  */
-const Fields = (props: { readonly fields: readonly { name: string; value: string }[] }) =>
+const Fields = (props: { readonly fields: readonly OwnerField[] }) =>
   props.fields.length === 0 ? null : (
     <dl class="fields">
-      {props.fields.map((f) => (
-        <>
-          <dt>{f.name}</dt>
-          <dd>{raw(fieldValueToHtml(f.value))}</dd>
-        </>
-      ))}
+      {props.fields.map((f) => {
+        const verified = f.verifiedAt === undefined ? undefined : "verified";
+        const title =
+          f.verifiedAt === undefined
+            ? undefined
+            : `Verified link: checked ${f.verifiedAt.slice(0, 10)}`;
+        return (
+          <>
+            <dt class={verified}>{f.name}</dt>
+            <dd class={verified} title={title}>
+              {verified === undefined ? null : <span class="check">✓ </span>}
+              {raw(fieldValueToHtml(f.value))}
+            </dd>
+          </>
+        );
+      })}
     </dl>
   );
 

@@ -3,12 +3,12 @@
  * absent until the owner first changes it: until then the `OWNER_*` vars are the profile.
  * Markers are Mastodon's (`/api/v1/markers`), one per timeline, shared by all the apps.
  */
-import { eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { LocalActorState } from "../activitypub/actor";
 import type { OwnerProfile } from "../env";
 import type { Db, Statement } from "./db";
 import { ensureLocalActor, localActorQuery } from "./local-actors";
-import { type MarkerRow, markers, type ProfileRow, profile } from "./schema";
+import { type MarkerRow, markers, type OwnerField, type ProfileRow, profile } from "./schema";
 
 /** The profile's one row. */
 const PROFILE_ID = 1;
@@ -81,6 +81,36 @@ export function saveProfileStatement(db: Db, next: Profile, at: Date): Statement
     .insert(profile)
     .values({ id: PROFILE_ID, ...values })
     .onConflictDoUpdate({ target: profile.id, set: values });
+}
+
+/**
+ * The fields as stored; undefined while the owner never changed the profile (the vars' fields
+ * are not checked: checking them would have to store the row, which the vars then no longer
+ * make).
+ */
+export async function findStoredFields(db: Db): Promise<OwnerField[] | undefined> {
+  const [row] = await db
+    .select({ fields: profile.fields })
+    .from(profile)
+    .where(eq(profile.id, PROFILE_ID));
+  return row?.fields;
+}
+
+/**
+ * Writes the fields with their links' checks, unless the fields changed since they were read
+ * (`seen`): a change the owner made meanwhile wins, and asks for its own checks. Neither the
+ * row's `updatedAt` nor anything others see changes. Whether it wrote.
+ */
+export async function saveFieldChecks(
+  db: Db,
+  change: { readonly seen: readonly OwnerField[]; readonly next: readonly OwnerField[] },
+): Promise<boolean> {
+  const written = await db
+    .update(profile)
+    .set({ fields: [...change.next] })
+    .where(and(eq(profile.id, PROFILE_ID), eq(profile.fields, [...change.seen])))
+    .returning({ id: profile.id });
+  return written.length > 0;
 }
 
 export type MarkerTimeline = MarkerRow["timeline"];

@@ -95,6 +95,19 @@ export const sessions = sqliteTable(
 export type SessionRow = typeof sessions.$inferSelect;
 
 /**
+ * One of the profile's fields. A value that is an http(s) URL is checked for a link back to
+ * the owner (`rel="me"`, `federation/profile-links.ts`): `checkedAt` is when it last was,
+ * `verifiedAt` when the page last linked back (ISO times); both are dropped when the value
+ * changes, as Mastodon drops its `verified_at`.
+ */
+export interface OwnerField {
+  name: string;
+  value: string;
+  verifiedAt?: string;
+  checkedAt?: string;
+}
+
+/**
  * The owner's profile as they last set it through the API: one row, absent until the first
  * change (the `OWNER_*` vars are the defaults until then). `note` is the plain text they
  * wrote; the HTML is made from it.
@@ -103,7 +116,7 @@ export const profile = sqliteTable("profile", {
   id: integer("id").primaryKey(),
   displayName: text("display_name").notNull(),
   note: text("note").notNull(),
-  fields: text("fields", { mode: "json" }).$type<{ name: string; value: string }[]>().notNull(),
+  fields: text("fields", { mode: "json" }).$type<OwnerField[]>().notNull(),
   locked: integer("locked", { mode: "boolean" }).notNull(),
   bot: integer("bot", { mode: "boolean" }).notNull(),
   discoverable: integer("discoverable", { mode: "boolean" }).notNull(),

@@ -4,7 +4,9 @@
  * addresses its own (public; here with the followers in `cc`, which is how the fan-out
  * finds them). Unlocking the account lets in everyone who was waiting, as Mastodon does.
  * A new avatar or header is stored as a file first, then named by the profile in the same
- * change; the file it replaces is left to the cron (`sweepMedia`).
+ * change; the file it replaces is left to the cron (`sweepMedia`). A field keeps its link's
+ * verification while its value stays; new links are checked through the queue afterwards
+ * (`federation/profile-links.ts`).
  */
 import { toActor } from "../../activitypub/actor";
 import { PUBLIC_COLLECTION } from "../../activitypub/context";
@@ -19,6 +21,7 @@ import { agePictureStatement } from "../../storage/media";
 import { forgetFollowRequestNotification } from "../../storage/notifications";
 import { insertActivityStatement } from "../../storage/outbox";
 import { type Profile, readOwner, saveProfileStatement } from "../../storage/owner-profile";
+import { carryChecks, dueFields, requestLinkChecks } from "../profile-links";
 import { commit } from "./commit";
 
 /** What to change; a key left out (or undefined) stays as it is. */
@@ -36,6 +39,9 @@ const PUBLIC_KEYS = [
   "avatarKey",
   "headerKey",
 ] as const satisfies readonly (keyof Profile)[];
+
+/** Before any check: `dueFields` then finds only the links never checked. */
+const NEVER = new Date(0);
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -88,7 +94,8 @@ export async function updateProfile(
   const owner = config.urls.owner;
   const now = ctx.now();
   const { state, profile: before } = await readOwner(db, { defaults: config.owner, now });
-  const after = merge(before, changes);
+  const fields = changes.fields && carryChecks(before.fields, changes.fields);
+  const after = merge(before, { ...changes, fields });
   if (same(before, after)) return { profile: before, activityId: undefined };
 
   const statements: Statement[] = [saveProfileStatement(db, after, now)];
@@ -133,6 +140,9 @@ export async function updateProfile(
   }
   await commit(ctx, statements, activityIds);
   await purgePublic(config.urls, changed);
+  // Links never checked (a new value, or the vars' fields stored by a first change); the
+  // others wait for the cron.
+  if (dueFields(after.fields, NEVER).length > 0) await requestLinkChecks(ctx);
   return { profile: after, activityId: updateId };
 }
 

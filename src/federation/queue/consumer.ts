@@ -11,6 +11,7 @@ import { deliver } from "../delivery/deliver";
 import { fanOut } from "../delivery/fanout";
 import { backoffSeconds } from "../delivery/policy";
 import { giveUpImport, importFollows } from "../import-follows";
+import { verifyProfileLinks } from "../profile-links";
 import { fetchObject } from "./fetch-object";
 import { parseQueueMessage, type QueueMessage } from "./messages";
 
@@ -74,6 +75,10 @@ async function handle(ctx: AppContext, message: QueueMessage): Promise<"done" | 
     case "importFollows":
       await importFollows(ctx, message);
       return "done";
+    case "verifyLinks":
+      // A page that does not answer is not retried here: the cron asks again the next day.
+      await verifyProfileLinks(ctx);
+      return "done";
   }
 }
 
@@ -92,7 +97,9 @@ async function recordDeadLetter(
       ? message.id
       : message.type === "importFollows"
         ? `import ${message.importId}`
-        : message.activityId;
+        : message.type === "verifyLinks"
+          ? "the profile links"
+          : message.activityId;
   console.error(`dead letter: ${message.type} ${what} gave up after ${attempts} attempts`);
   const now = ctx.now();
   let records: FailureRecord[] = [];
@@ -103,6 +110,9 @@ async function recordDeadLetter(
     case "importFollows":
       // The import says it stopped; the accounts it had left stay stored, unfollowed.
       await giveUpImport(ctx, message, attempts);
+      return;
+    case "verifyLinks":
+      // Nothing waits on it: the cron asks again for the links still unchecked.
       return;
     case "fanout":
       // The recipients could not be resolved: the status of the post says so.

@@ -67,7 +67,23 @@ const ImportFollows = v.object({
   importId: v.pipe(v.number(), v.integer(), v.minValue(1)),
 });
 
-const QueueMessageSchema = v.variant("type", [Fanout, Deliver, FetchObject, ImportFollows]);
+/**
+ * Check the owner's profile links for a `rel="me"` link back: those never checked, or not
+ * for a day (`federation/profile-links.ts`). It names nothing: the fields are read when it
+ * runs, so a message repeated, or sent twice, finds nothing left to do.
+ */
+const VerifyLinks = v.object({
+  v: Version,
+  type: v.literal("verifyLinks"),
+});
+
+const QueueMessageSchema = v.variant("type", [
+  Fanout,
+  Deliver,
+  FetchObject,
+  ImportFollows,
+  VerifyLinks,
+]);
 
 export type FanoutMessage = v.InferOutput<typeof Fanout>;
 export type DeliverMessage = v.InferOutput<typeof Deliver>;
@@ -91,7 +107,9 @@ export function parseQueueMessage(body: unknown): ParseMessageResult {
   const reason = !version.success
     ? "unsupported version"
     : type.success &&
-        ["fanout", "deliver", "fetchObject", "importFollows"].includes(type.output.type)
+        ["fanout", "deliver", "fetchObject", "importFollows", "verifyLinks"].includes(
+          type.output.type,
+        )
       ? `malformed ${type.output.type} message`
       : "unknown message type";
   return { ok: false, reason, type: type.success ? type.output.type : undefined };
