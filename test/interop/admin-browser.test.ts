@@ -7,9 +7,9 @@
  * The instance runs with DEV_RETRY_BASE_MS=500 (setup.ts). Skipped when Chromium is missing,
  * except in CI, where `.ci/run` installs it.
  */
-import { existsSync } from "node:fs";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, skipWithoutChromium } from "./chromium";
 import { api, eventually, followOwner, origin } from "./outpost";
 import { Peer } from "./peer";
 
@@ -17,16 +17,7 @@ const instance = globalThis.outpostUnderTest;
 if (instance === undefined) throw new Error("test/interop/setup.ts starts the instance");
 const { password } = instance;
 
-const chromium = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]
-  .filter((path): path is string => path !== undefined && path !== "")
-  .find((path) => existsSync(path));
-const skip = chromium === undefined && !process.env.CI;
-if (skip) {
-  console.warn(
-    "admin-browser.test.ts skipped: no Chromium (apt-get install -y chromium, or set " +
-      "CHROMIUM_PATH); CI installs it and runs this file.",
-  );
-}
+const skip = skipWithoutChromium("admin-browser.test.ts");
 
 /** The text of every element matching `selector`, in order. */
 const texts = (page: Page, selector: string) =>
@@ -65,15 +56,8 @@ describe.skipIf(skip)("the dashboard in Chromium", () => {
   const violations: string[] = [];
 
   beforeAll(async () => {
-    if (chromium === undefined) {
-      throw new Error("Chromium is missing: .ci/run installs it (apt-get install -y chromium)");
-    }
     [browser, healthy, failing] = await Promise.all([
-      puppeteer.launch({
-        executablePath: chromium,
-        headless: true,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-      }),
+      launchChromium(),
       Peer.start({ actors: [{ username: "ana" }] }),
       Peer.start({ actors: [{ username: "kim" }] }),
     ]);

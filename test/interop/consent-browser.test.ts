@@ -5,10 +5,10 @@
  * code; a wrong password shows the error and stores nothing. Skipped when Chromium is missing, except in CI, where
  * `.ci/run` installs it.
  */
-import { existsSync } from "node:fs";
 import { createServer } from "node:http";
-import puppeteer, { type Browser, type BrowserContext, type Page } from "puppeteer-core";
+import type { Browser, BrowserContext, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, skipWithoutChromium } from "./chromium";
 import { authorizeUrl, pkce, randomState } from "./consent";
 import { api, origin } from "./outpost";
 
@@ -16,16 +16,7 @@ const instance = globalThis.outpostUnderTest;
 if (instance === undefined) throw new Error("test/interop/setup.ts starts the instance");
 const { password } = instance;
 
-const chromium = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]
-  .filter((path): path is string => path !== undefined && path !== "")
-  .find((path) => existsSync(path));
-const skip = chromium === undefined && !process.env.CI;
-if (skip) {
-  console.warn(
-    "consent-browser.test.ts skipped: no Chromium (apt-get install -y chromium, or set " +
-      "CHROMIUM_PATH); CI installs it and runs this file.",
-  );
-}
+const skip = skipWithoutChromium("consent-browser.test.ts");
 
 /**
  * The app, a web page on another site than the instance's (`localhost`, where the instance
@@ -101,17 +92,7 @@ describe.skipIf(skip)("the consent page in Chromium", () => {
   let signedIn: BrowserContext; // the context of the person who typed the right password
 
   beforeAll(async () => {
-    if (chromium === undefined) {
-      throw new Error("Chromium is missing: .ci/run installs it (apt-get install -y chromium)");
-    }
-    [browser, callback] = await Promise.all([
-      puppeteer.launch({
-        executablePath: chromium,
-        headless: true,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-      }),
-      appServer(),
-    ]);
+    [browser, callback] = await Promise.all([launchChromium(), appServer()]);
     app = await register("Chromium interop", callback.url);
   });
   afterAll(async () => {

@@ -6,26 +6,17 @@
  * server on loopback with WebFinger and an `/authorize_interaction` page), and lands on that
  * page asked to follow the owner. Skipped when Chromium is missing, except in CI.
  */
-import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, skipWithoutChromium } from "./chromium";
 import { api, origin, ownerId } from "./outpost";
 
 const instance = globalThis.outpostUnderTest;
 if (instance === undefined) throw new Error("test/interop/setup.ts starts the instance");
 const { token } = instance;
 
-const chromium = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]
-  .filter((path): path is string => path !== undefined && path !== "")
-  .find((path) => existsSync(path));
-const skip = chromium === undefined && !process.env.CI;
-if (skip) {
-  console.warn(
-    "public-browser.test.ts skipped: no Chromium (apt-get install -y chromium, or set " +
-      "CHROMIUM_PATH); CI installs it and runs this file.",
-  );
-}
+const skip = skipWithoutChromium("public-browser.test.ts");
 
 /** A real PNG, 3 × 2 red pixels. */
 const PICTURE = Buffer.from(
@@ -110,17 +101,7 @@ describe.skipIf(skip)("the public pages in Chromium", () => {
   const blocked: string[] = [];
 
   beforeAll(async () => {
-    if (chromium === undefined) {
-      throw new Error("Chromium is missing: .ci/run installs it (apt-get install -y chromium)");
-    }
-    [browser, visitor] = await Promise.all([
-      puppeteer.launch({
-        executablePath: chromium,
-        headless: true,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-      }),
-      visitorServer(),
-    ]);
+    [browser, visitor] = await Promise.all([launchChromium(), visitorServer()]);
     const avatar = new FormData();
     avatar.append("avatar", new Blob([PICTURE], { type: "image/png" }), "me.png");
     await upload("/api/v1/accounts/update_credentials", { method: "PATCH", form: avatar });
