@@ -10,7 +10,7 @@ import { readCapped } from "../lib/read-capped";
 import { type SigningKey, signMessage } from "../signatures/sign";
 import { loadSigningKey } from "../storage/local-actors";
 import { SOFTWARE } from "../version";
-import { checkRemoteUrl } from "./remote-url";
+import { type Followed, fetchFollowing } from "./redirects";
 
 export const AP_ACCEPT =
   'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
@@ -65,56 +65,53 @@ export async function fetchDocument(
   target: string,
   options: FetchDocumentOptions,
 ): Promise<FetchDocumentResult> {
-  let url = target.split("#")[0] ?? target;
   const signal = options.signal ?? AbortSignal.timeout(options.timeoutMs ?? FETCH_TIMEOUT_MS);
-  for (let redirects = 0; ; redirects++) {
-    const allowed = checkRemoteUrl(url, options);
-    if (!allowed.ok) return { ok: false, reason: "blocked" };
-    let response: Response;
-    try {
-      response = await get(allowed.url, { ...options, signal });
-    } catch (error) {
-      return { ok: false, reason: transportFailure(error) };
-    }
-    const location = response.headers.get("location");
-    if (response.status >= 300 && response.status < 400 && location !== null) {
-      await response.body?.cancel();
-      if (redirects >= MAX_REDIRECTS) return { ok: false, reason: "tooManyRedirects" };
-      const next = URL.parse(location, url);
-      if (next === null) return { ok: false, reason: "httpError", status: response.status };
-      url = next.href;
-      continue;
-    }
-    if (response.status === 404 || response.status === 410) {
-      await response.body?.cancel();
-      return { ok: false, reason: "gone", status: response.status };
-    }
-    if (!response.ok) {
-      await response.body?.cancel();
-      return { ok: false, reason: "httpError", status: response.status };
-    }
-    let bytes: Uint8Array | undefined;
-    try {
-      // The timeout covers the body too: a server may send its headers and then stall.
-      bytes = await readCapped(response, options.maxBytes ?? MAX_DOCUMENT_BYTES);
-    } catch (error) {
-      return { ok: false, reason: transportFailure(error) };
-    }
-    if (bytes === undefined) return { ok: false, reason: "tooLarge" };
-    let document: unknown;
-    try {
-      document = JSON.parse(new TextDecoder().decode(bytes));
-    } catch {
-      return { ok: false, reason: "notJson" };
-    }
-    // Too deep to walk safely is as unreadable as not JSON at all.
-    if (!isObject(document) || !nestsWithin(document, MAX_JSON_DEPTH)) {
-      return { ok: false, reason: "notJson" };
-    }
-    if ((options.checkId ?? true) && document.id !== url)
-      return { ok: false, reason: "idMismatch" };
-    return { ok: true, document, url };
+  const asked = target.split("#")[0] ?? target;
+  let followed: Followed;
+  try {
+    followed = await fetchFollowing(asked, {
+      config: options,
+      maxRedirects: MAX_REDIRECTS,
+      send: (url) => get(url, { ...options, signal }),
+    });
+  } catch (error) {
+    return { ok: false, reason: transportFailure(error) };
   }
+  if (!followed.ok) {
+    if (followed.reason === "refused") return { ok: false, reason: "blocked" };
+    if (followed.reason === "tooManyRedirects") return { ok: false, reason: "tooManyRedirects" };
+    return { ok: false, reason: "httpError", status: followed.status };
+  }
+  const { response } = followed;
+  const url = followed.redirectedTo?.href ?? asked;
+  if (response.status === 404 || response.status === 410) {
+    await response.body?.cancel();
+    return { ok: false, reason: "gone", status: response.status };
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    return { ok: false, reason: "httpError", status: response.status };
+  }
+  let bytes: Uint8Array | undefined;
+  try {
+    // The timeout covers the body too: a server may send its headers and then stall.
+    bytes = await readCapped(response, options.maxBytes ?? MAX_DOCUMENT_BYTES);
+  } catch (error) {
+    return { ok: false, reason: transportFailure(error) };
+  }
+  if (bytes === undefined) return { ok: false, reason: "tooLarge" };
+  let document: unknown;
+  try {
+    document = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return { ok: false, reason: "notJson" };
+  }
+  // Too deep to walk safely is as unreadable as not JSON at all.
+  if (!isObject(document) || !nestsWithin(document, MAX_JSON_DEPTH)) {
+    return { ok: false, reason: "notJson" };
+  }
+  if ((options.checkId ?? true) && document.id !== url) return { ok: false, reason: "idMismatch" };
+  return { ok: true, document, url };
 }
 
 /** What went wrong on the wire: the timeout, or anything else (refused, reset, DNS...). */

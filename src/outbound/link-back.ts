@@ -8,7 +8,7 @@
 import type { AppContext } from "../context";
 import { readCapped } from "../lib/read-capped";
 import { FETCH_TIMEOUT_MS, MAX_DOCUMENT_BYTES, userAgent } from "./fetch-document";
-import { checkRemoteUrl } from "./remote-url";
+import { fetchFollowing } from "./redirects";
 
 export type LinkBackResult =
   /** The page was read: whether it links back. */
@@ -52,27 +52,24 @@ export async function checkLinkBack(
   options: LinkBackOptions = {},
 ): Promise<LinkBackResult> {
   const signal = AbortSignal.timeout(options.timeoutMs ?? FETCH_TIMEOUT_MS);
-  let target: string | URL = query.url;
   try {
-    for (let redirects = 0; ; redirects++) {
-      const allowed = checkRemoteUrl(target, ctx.config);
-      if (!allowed.ok) return { ok: false, reason: "refused" };
-      const response = await fetch(allowed.url, {
-        headers: { Accept: "text/html", "User-Agent": userAgent(ctx.config.origin) },
-        redirect: "manual",
-        signal,
-      });
-      const location = response.headers.get("location");
-      if (response.status >= 300 && response.status < 400 && location !== null) {
-        await response.body?.cancel();
-        if (redirects >= MAX_REDIRECTS) return { ok: false, reason: "tooManyRedirects" };
-        const next = URL.parse(location, allowed.url.href);
-        if (next === null) return { ok: false, reason: "httpError", status: response.status };
-        target = next;
-        continue;
+    const followed = await fetchFollowing(query.url, {
+      config: ctx.config,
+      maxRedirects: MAX_REDIRECTS,
+      send: (url) =>
+        fetch(url, {
+          headers: { Accept: "text/html", "User-Agent": userAgent(ctx.config.origin) },
+          redirect: "manual",
+          signal,
+        }),
+    });
+    if (!followed.ok) {
+      if (followed.reason === "badLocation") {
+        return { ok: false, reason: "httpError", status: followed.status };
       }
-      return await readPage(response, { ...query, maxBytes: options.maxBytes });
+      return { ok: false, reason: followed.reason };
     }
+    return await readPage(followed.response, { ...query, maxBytes: options.maxBytes });
   } catch {
     // The deadline, a refused or reset connection: nothing was said about the page.
     return { ok: false, reason: "unreachable" };

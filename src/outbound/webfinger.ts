@@ -5,7 +5,7 @@ import type { AppContext } from "../context";
 import { isLoopbackHostname } from "../env";
 import { readCapped } from "../lib/read-capped";
 import { FETCH_TIMEOUT_MS, userAgent } from "./fetch-document";
-import { checkRemoteUrl } from "./remote-url";
+import { fetchFollowing } from "./redirects";
 
 /** The largest WebFinger document read. */
 const MAX_JRD_BYTES = 256 * 1024;
@@ -42,8 +42,6 @@ export function schemeFor(ctx: Pick<AppContext, "config">, host: string): "http"
  */
 const MAX_REDIRECTS = 3;
 
-const isRedirect = (status: number) => status >= 300 && status < 400;
-
 /** The links of `acct:user@host` in the host's WebFinger (JRD), with the reason when none. */
 export async function webfingerLinks(
   ctx: Pick<AppContext, "config">,
@@ -51,37 +49,26 @@ export async function webfingerLinks(
   options: WebfingerOptions = {},
 ): Promise<WebfingerLookup> {
   const resource = encodeURIComponent(`acct:${handle.username}@${handle.host}`);
-  const allowed = checkRemoteUrl(
-    `${schemeFor(ctx, handle.host)}://${handle.host}/.well-known/webfinger?resource=${resource}`,
-    ctx.config,
-  );
-  if (!allowed.ok) return { ok: false, reason: "refused" };
+  const first = `${schemeFor(ctx, handle.host)}://${handle.host}/.well-known/webfinger?resource=${resource}`;
   // One deadline for the whole lookup, redirects included.
   const signal = AbortSignal.timeout(options.timeoutMs ?? FETCH_TIMEOUT_MS);
-  let url = allowed.url;
   try {
-    for (let redirects = 0; ; redirects++) {
-      const response = await fetch(url, {
-        headers: {
-          Accept: "application/jrd+json, application/json",
-          "User-Agent": userAgent(ctx.config.origin),
-        },
-        redirect: "manual",
-        signal,
-      });
-      const location = response.headers.get("location");
-      if (isRedirect(response.status) && location !== null) {
-        await response.body?.cancel();
-        if (redirects >= MAX_REDIRECTS) return { ok: false, reason: "invalid" };
-        const next = URL.parse(location, url.href);
-        if (next === null) return { ok: false, reason: "invalid" };
-        const checked = checkRemoteUrl(next, ctx.config);
-        if (!checked.ok) return { ok: false, reason: "refused" };
-        url = checked.url;
-        continue;
-      }
-      return await readJrd(response);
-    }
+    const followed = await fetchFollowing(first, {
+      config: ctx.config,
+      maxRedirects: MAX_REDIRECTS,
+      send: (url) =>
+        fetch(url, {
+          headers: {
+            Accept: "application/jrd+json, application/json",
+            "User-Agent": userAgent(ctx.config.origin),
+          },
+          redirect: "manual",
+          signal,
+        }),
+    });
+    if (!followed.ok)
+      return { ok: false, reason: followed.reason === "refused" ? "refused" : "invalid" };
+    return await readJrd(followed.response);
   } catch (error) {
     return { ok: false, reason: error instanceof SyntaxError ? "invalid" : "unreachable" };
   }
