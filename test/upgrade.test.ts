@@ -250,6 +250,31 @@ describe.each(startingPoints())(
       },
     );
 
+    // 0031 fills `host_contacts` from the delivery records kept before it (the hosts page's
+    // "last success"): only done batches, and not a host the activity did not reach.
+    it("knows when each host last took a delivery before the upgrade", async () => {
+      const batches = await all<{ n: number }>(db, "SELECT count(*) AS n FROM delivery_batches");
+      const expected = await all<{ host: string; last_success_at: number }>(
+        db,
+        `SELECT h.value AS host, max(b.done_at) AS last_success_at
+        FROM delivery_batches b, json_each(b.hosts) h
+        WHERE b.state = 'done' AND NOT EXISTS (SELECT 1 FROM delivery_failures f
+          WHERE f.activity_id = b.activity_id AND f.host = h.value)
+        GROUP BY h.value ORDER BY h.value`,
+      );
+      const read = await all(
+        db,
+        "SELECT host, last_success_at, gone_at FROM host_contacts ORDER BY host",
+      );
+      expect(read).toEqual(expected.map((row) => ({ ...row, gone_at: null })));
+      if (from.name === "0.1.0") {
+        expect(batches[0]?.n).toBeGreaterThan(1);
+        // bob.example was reached by the done batch; its failure is another activity's.
+        expect(read.map((row) => row.host)).toEqual(["alice.test", "bob.example", "social.test"]);
+        expect(read[0]?.last_success_at).toBe(1780272002000);
+      }
+    });
+
     it("finds every live note by its words (once the cron has indexed the old ones)", async () => {
       const app = createDb(db);
       for (let run = 0; run < 20 && (await indexOldNotes({ db: app })) > 0; run++);

@@ -7,7 +7,9 @@
  */
 import type { AppContext } from "../context";
 import {
+  contactOf,
   DELIVERY_TIMEOUT_MS,
+  type DeliveryOutcome,
   describeOutcome,
   FAST_PATH_TIMEOUT_MS,
   HELD_PER_RUN,
@@ -30,6 +32,7 @@ import {
   type FailureRecord,
   failureStatements,
 } from "../storage/deliveries";
+import { hostContactStatements } from "../storage/hosts";
 import { loadSigningKey, privateKeyQuery } from "../storage/local-actors";
 import { outboxActivitiesQuery } from "../storage/outbox";
 import type { Held, HeldRow } from "./parked";
@@ -63,6 +66,7 @@ export async function sendHeld(ctx: AppContext, run: HeldRun): Promise<RunResult
   let learned: SignatureFlavour | undefined;
   let slow: boolean | undefined;
   const steps: Step[] = [];
+  const answers: DeliveryOutcome[] = [];
   for (const row of rows) {
     const activity = activities.payloads.get(row.activity_id);
     if (activity === undefined) {
@@ -77,6 +81,7 @@ export async function sendHeld(ctx: AppContext, run: HeldRun): Promise<RunResult
       timeoutMs: DELIVERY_TIMEOUT_MS,
     });
     const { outcome } = sent;
+    answers.push(outcome);
     if (sent.worked !== undefined) learned = flavour = sent.worked;
     record = judgeAnswer(record, outcome, run.judging());
     if (outcome.kind === "delivered") {
@@ -98,7 +103,7 @@ export async function sendHeld(ctx: AppContext, run: HeldRun): Promise<RunResult
     );
     break;
   }
-  await report(ctx, { run, steps, record });
+  await report(ctx, { run, steps, record, contact: contactOf(answers) });
   return { record, slow, flavour: learned };
 }
 
@@ -143,9 +148,14 @@ function standingAfter(held: Held, id: string, steps: readonly Step[]) {
  */
 async function report(
   ctx: AppContext,
-  input: { run: HeldRun; steps: readonly Step[]; record: HostRecord },
+  input: {
+    run: HeldRun;
+    steps: readonly Step[];
+    record: HostRecord;
+    contact: "reached" | "gone" | undefined;
+  },
 ): Promise<void> {
-  const { run, steps, record } = input;
+  const { run, steps, record, contact } = input;
   const { held, host } = run;
   const now = ctx.now();
   // When the circuit opens or closes, every held activity's record says so, not only the tried.
@@ -168,8 +178,14 @@ async function report(
       reached.push(activityId);
     }
   }
+  const contacts = {
+    reached: contact === "reached" ? [host] : [],
+    gone: contact === "gone" ? [host] : [],
+    now,
+  };
   await runBatch(ctx.db, [
     ...failureStatements(ctx.db, { records, now }),
+    ...hostContactStatements(ctx.db, contacts),
     ...reached.map((activityId) => clearFailuresStatement(ctx.db, { activityId, hosts: [host] })),
   ]);
   for (const step of steps) {

@@ -1,7 +1,7 @@
 /**
  * What the owner's dashboard (`/admin`) reads from D1, and the queue backlog the Metrics
- * object samples: followers per host, the hosts the `host_states` mirror lists, when each host
- * was last reached, and the owner's recent posts with the activities about them.
+ * object samples: followers per host, the hosts the `host_states` mirror lists, and the
+ * owner's recent posts with the activities about them.
  */
 import { and, asc, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "./db";
@@ -93,54 +93,6 @@ export function listedHostsQuery(db: Db, page: { after: string; limit: number })
     .where(gt(hostStates.host, page.after))
     .orderBy(asc(hostStates.host))
     .limit(page.limit);
-}
-
-/** The owner's latest activities, whose deliveries say when each host was last reached. */
-function latestActivities(db: Db, query: { actor: string; limit: number }) {
-  return db
-    .select({ id: outbox.id })
-    .from(outbox)
-    .where(eq(outbox.actor, query.actor))
-    .orderBy(desc(outbox.seq))
-    .limit(query.limit);
-}
-
-/**
- * When each host was last reached by one of the owner's latest `limit` activities: the time
- * its delivery batch was done, for the hosts that have no failure record for it (delivered;
- * one delivered later by its host's object counts from when the batch was handed over, so
- * this is a lower bound). One round trip.
- */
-export async function lastReached(
-  db: Db,
-  query: { actor: string; limit: number },
-): Promise<Map<string, Date>> {
-  const latest = latestActivities(db, query);
-  const [batches, failures] = await db.batch([
-    db
-      .select({
-        activityId: deliveryBatches.activityId,
-        hosts: deliveryBatches.hosts,
-        doneAt: deliveryBatches.doneAt,
-      })
-      .from(deliveryBatches)
-      .where(and(inArray(deliveryBatches.activityId, latest), eq(deliveryBatches.state, "done"))),
-    db
-      .select({ activityId: deliveryFailures.activityId, host: deliveryFailures.host })
-      .from(deliveryFailures)
-      .where(inArray(deliveryFailures.activityId, latest)),
-  ]);
-  const failed = new Set(failures.map((f) => `${f.activityId} ${f.host}`));
-  const reached = new Map<string, Date>();
-  for (const batch of batches) {
-    if (batch.doneAt === null) continue;
-    for (const host of batch.hosts) {
-      const before = reached.get(host);
-      if (failed.has(`${batch.activityId} ${host}`)) continue;
-      if (before === undefined || before < batch.doneAt) reached.set(host, batch.doneAt);
-    }
-  }
-  return reached;
 }
 
 /** The owner's latest notes (deleted ones too: where their `Delete` went matters), newest first. */

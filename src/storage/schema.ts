@@ -444,6 +444,7 @@ export type HostStateRow = typeof hostStates.$inferSelect;
 export * from "./schema-conversations";
 export * from "./schema-counts";
 export * from "./schema-history";
+export * from "./schema-hosts";
 export * from "./schema-imports";
 export * from "./schema-lists";
 export * from "./schema-media";

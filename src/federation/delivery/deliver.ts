@@ -21,13 +21,14 @@ import {
   type FailureRecord,
   failureStatements,
 } from "../../storage/deliveries";
-import { listedHostsQuery } from "../../storage/hosts";
+import { hostContactStatements, listedHostsQuery } from "../../storage/hosts";
 import { loadSigningKey, privateKeyQuery } from "../../storage/local-actors";
 import { outboxActivityQuery } from "../../storage/outbox";
 import type { HostStateRow } from "../../storage/schema";
 import type { DeliverMessage } from "../queue/messages";
 import {
   CONNECTIONS,
+  contactOf,
   type DeliveryOutcome,
   describeOutcome,
   FAST_PATH_TIMEOUT_MS,
@@ -175,7 +176,13 @@ async function settle(
   const now = ctx.now();
   const records: FailureRecord[] = [];
   const reached: string[] = [];
+  const contacts = { reached: [] as string[], gone: [] as string[], now };
   for (const { host, answered, handedOver } of results) {
+    const contact = contactOf(answered);
+    // What is handed over is the host's object's to tell: only a success is said here.
+    if (contact === "reached" || (contact === "gone" && handedOver === undefined)) {
+      contacts[contact].push(host);
+    }
     const base = { activityId: message.activityId, host };
     const refused = answered.filter((o) => o.kind !== "delivered");
     if (handedOver === "recorded") continue;
@@ -190,6 +197,7 @@ async function settle(
   }
   await runBatch(db, [
     ...failureStatements(db, { records, now }),
+    ...hostContactStatements(db, contacts),
     ...(reached.length > 0
       ? [clearFailuresStatement(db, { activityId: message.activityId, hosts: reached })]
       : []),

@@ -259,3 +259,13 @@ export function judgeAnswer(
 /** Nothing more will be done for it: delivered, or refused for good. */
 export const isFinal = (outcome: DeliveryOutcome): boolean =>
   outcome.kind !== "retry" && outcome.kind !== "hostFailure";
+
+/**
+ * What a host's answers say of it for the hosts page: reached when one delivery went through,
+ * gone when every inbox tried there answered 404/410.
+ */
+export function contactOf(answers: readonly DeliveryOutcome[]): "reached" | "gone" | undefined {
+  if (answers.some((o) => o.kind === "delivered")) return "reached";
+  if (answers.length > 0 && answers.every((o) => o.kind === "gone")) return "gone";
+  return undefined;
+}

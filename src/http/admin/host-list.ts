@@ -1,6 +1,7 @@
 /**
- * Every remote host Outpost delivers to, with its state: the owner's followers' hosts and the
- * hosts the `host_states` mirror lists (read in batches, up to `MAX_LISTED`), in one view.
+ * Every remote host Outpost delivers to, with its state: the owner's followers' hosts, the
+ * hosts the `host_states` mirror lists and every host a delivery has reached or found gone
+ * (`host_contacts`; both read in batches, up to `MAX_LISTED` each), in one view.
  * The table is filtered, sorted and paged on what D1 says; then only the page's listed hosts'
  * objects are asked for their record (`status`, at most `HOSTS_PER_PAGE` calls), each on its
  * own: one that fails shows as unknown, the page still answers. A host the mirror does not
@@ -17,19 +18,19 @@ import type {
   HostSort,
   HostView,
 } from "../../pages/admin/host-types";
-import { followersByHostQuery, lastReached, listedHostsQuery } from "../../storage/dashboard";
-import type { HostStateRow } from "../../storage/schema";
+import { followersByHostQuery, listedHostsQuery } from "../../storage/dashboard";
+import { hostContactsQuery } from "../../storage/hosts";
+import type { HostContactRow, HostStateRow } from "../../storage/schema";
 
 /** Rows a page of the table shows, and so host objects asked per page at most. */
 export const HOSTS_PER_PAGE = 50;
 const LISTED_BATCH = 500;
 const MAX_LISTED_BATCHES = 20;
-/** The most mirror rows a page reads; beyond them the list is cut off (and says so). */
+/** The most rows a page reads of each table; beyond them the list is cut off (and says so). */
 const MAX_LISTED = LISTED_BATCH * MAX_LISTED_BATCHES;
-/** How many of the owner's latest activities say when each host was last reached. */
-const REACHED_FROM = 20;
 
 const SEVERITY: Readonly<Record<HostCondition, number>> = {
+  gone: 5,
   unavailable: 4,
   open: 3,
   "backing-off": 2,
@@ -43,6 +44,13 @@ const MIRRORED: Readonly<Record<HostStateRow["state"], HostCondition>> = {
   slow: "slow",
   healthy: "healthy",
 };
+
+/**
+ * A host that holds nothing and does not fail is gone when its latest answers said so (and
+ * none went through since): nothing is sent there any more.
+ */
+const unlessGone = (condition: HostCondition, contact: HostContactRow | undefined) =>
+  (condition === "healthy" || condition === "slow") && contact?.goneAt != null ? "gone" : condition;
 
 /** A host's condition, as its object tells it. */
 export function conditionOf(status: HostStatus): HostCondition {
@@ -59,20 +67,20 @@ export function conditionOf(status: HostStatus): HostCondition {
 const mayBe = (mirrored: HostCondition, wanted: HostCondition): boolean =>
   mirrored === wanted || (mirrored === "backing-off" && wanted === "open");
 
-/** The mirror's rows, a batch at a time, up to `MAX_LISTED`; and whether it holds more. */
-async function listedHosts(
-  ctx: Pick<AppContext, "db">,
-): Promise<{ rows: HostStateRow[]; truncated: boolean }> {
-  const rows: HostStateRow[] = [];
+/** A table's rows in host order, a batch at a time, up to `MAX_LISTED`; and whether it holds more. */
+async function readHosts<T extends { host: string }>(
+  read: (page: { after: string; limit: number }) => Promise<T[]>,
+): Promise<{ rows: T[]; truncated: boolean }> {
+  const rows: T[] = [];
   let after = "";
   for (let i = 0; i < MAX_LISTED_BATCHES; i++) {
-    const batch = await listedHostsQuery(ctx.db, { after, limit: LISTED_BATCH });
+    const batch = await read({ after, limit: LISTED_BATCH });
     rows.push(...batch);
     const last = batch.at(-1);
     if (batch.length < LISTED_BATCH || last === undefined) return { rows, truncated: false };
     after = last.host;
   }
-  const more = await listedHostsQuery(ctx.db, { after, limit: 1 });
+  const more = await read({ after, limit: 1 });
   return { rows, truncated: more.length > 0 };
 }
 
@@ -125,7 +133,7 @@ const SORTS: Readonly<Record<HostSort, (a: HostView, b: HostView) => number>> = 
     (x, y) => x - y,
   ),
   last: byNullable(
-    (h) => h.lastReached?.getTime() ?? null,
+    (h) => h.lastSuccess?.getTime() ?? null,
     (x, y) => y - x,
   ),
 };
@@ -133,34 +141,39 @@ const SORTS: Readonly<Record<HostSort, (a: HostView, b: HostView) => number>> = 
 interface HostFacts {
   readonly host: string;
   readonly row: HostStateRow | undefined;
+  readonly contact: HostContactRow | undefined;
   readonly followers: number;
-  readonly lastReached: Date | null;
 }
 
 /** A host as D1 tells it: the mirror's row, or none (healthy, holding nothing). */
 function mirrorView(facts: HostFacts): HostView {
-  const { row } = facts;
-  const condition = MIRRORED[row?.state ?? "healthy"];
+  const { row, contact } = facts;
+  const mirrored = MIRRORED[row?.state ?? "healthy"];
   // The mirror lists a host as healthy or slow only while it holds nothing and has not failed.
-  const known = condition === "healthy" || condition === "slow";
+  const known = mirrored === "healthy" || mirrored === "slow";
   return {
     host: facts.host,
     followers: facts.followers,
-    condition,
+    condition: unlessGone(mirrored, contact),
     failures: known ? 0 : null,
     parked: known ? 0 : null,
-    lastReached: facts.lastReached,
+    lastSuccess: contact?.lastSuccessAt ?? null,
     nextAttempt: row?.nextAttemptAt ?? null,
     flavour: row?.flavour ?? "cavage",
   };
 }
 
 /** A host as its object tells it. */
-function statusView(view: HostView, status: HostStatus, now: Date): HostView {
+function statusView(
+  view: HostView,
+  told: { status: HostStatus; contact: HostContactRow | undefined },
+  now: Date,
+): HostView {
+  const { status } = told;
   const next = status.nextAttemptAt ?? view.nextAttempt;
   return {
     ...view,
-    condition: conditionOf(status),
+    condition: unlessGone(conditionOf(status), told.contact),
     failures: status.failures,
     parked: status.parked,
     // A time passed with nothing held is no appointment.
@@ -172,17 +185,19 @@ function statusView(view: HostView, status: HostStatus, now: Date): HostView {
 /** One page of the hosts, filtered by condition (or host) and sorted (then by name). */
 export async function loadHosts(ctx: AppContext, query: HostQuery): Promise<HostList> {
   const owner = ctx.config.urls.owner.id;
-  const [followers, reached, listed] = await Promise.all([
+  const [followers, listed, contacted] = await Promise.all([
     followersByHostQuery(ctx.db, owner),
-    lastReached(ctx.db, { actor: owner, limit: REACHED_FROM }),
-    listedHosts(ctx),
+    readHosts((page) => listedHostsQuery(ctx.db, page)),
+    readHosts((page) => hostContactsQuery(ctx.db, page)),
   ]);
   const mirror = new Map(listed.rows.map((row) => [row.host, row]));
+  const contacts = new Map(contacted.rows.map((row) => [row.host, row]));
   const counts = new Map(followers.map((f) => [f.host, f.followers]));
+  const known = (host: string) => counts.has(host) || mirror.has(host) || contacts.has(host);
   const names =
     query.host === undefined
-      ? [...new Set([...counts.keys(), ...mirror.keys()])]
-      : [query.host].filter((host) => counts.has(host) || mirror.has(host));
+      ? [...new Set([...counts.keys(), ...mirror.keys(), ...contacts.keys()])]
+      : [query.host].filter(known);
   const order = (a: HostView, b: HostView) =>
     SORTS[query.sort](a, b) || a.host.localeCompare(b.host);
   const wanted = query.state;
@@ -191,11 +206,17 @@ export async function loadHosts(ctx: AppContext, query: HostQuery): Promise<Host
       mirrorView({
         host,
         row: mirror.get(host),
+        contact: contacts.get(host),
         followers: counts.get(host) ?? 0,
-        lastReached: reached.get(host) ?? null,
       }),
     )
-    .filter((h) => wanted === undefined || mayBe(h.condition, wanted))
+    .filter(
+      (h) =>
+        wanted === undefined ||
+        mayBe(h.condition, wanted) ||
+        // Failing as the mirror has it, its object may since say it holds nothing.
+        (wanted === "gone" && contacts.get(h.host)?.goneAt != null),
+    )
     .sort(order);
   const start = (query.page - 1) * HOSTS_PER_PAGE;
   const page = matching.slice(start, start + HOSTS_PER_PAGE);
@@ -206,7 +227,8 @@ export async function loadHosts(ctx: AppContext, query: HostQuery): Promise<Host
   const now = ctx.now();
   const told = page.map((view) => {
     const status = statuses.get(view.host);
-    return status === undefined ? view : statusView(view, status, now);
+    if (status === undefined) return view;
+    return statusView(view, { status, contact: contacts.get(view.host) }, now);
   });
   // Asked, a host may turn out to be in another state than the one filtered on.
   const shown = told.filter(
@@ -218,6 +240,6 @@ export async function loadHosts(ctx: AppContext, query: HostQuery): Promise<Host
     perPage: HOSTS_PER_PAGE,
     unanswered: [...statuses.values()].filter((s) => s === undefined).length,
     leftOut: told.length - shown.length,
-    cutOffAt: listed.truncated ? MAX_LISTED : undefined,
+    cutOffAt: listed.truncated || contacted.truncated ? MAX_LISTED : undefined,
   };
 }

@@ -1,7 +1,14 @@
 /** What the hosts page shows of a host, and how it may be asked to filter and sort. */
 import type { SignatureFlavour } from "../../signatures/verify";
 
-export const CONDITIONS = ["healthy", "slow", "backing-off", "open", "unavailable"] as const;
+export const CONDITIONS = [
+  "healthy",
+  "slow",
+  "backing-off",
+  "open",
+  "unavailable",
+  "gone",
+] as const;
 export type HostCondition = (typeof CONDITIONS)[number];
 
 export const HOST_SORTS = [
@@ -23,7 +30,8 @@ export interface HostView {
   readonly failures: number | null;
   /** Deliveries its object holds; null when, asked, it did not answer. */
   readonly parked: number | null;
-  readonly lastReached: Date | null;
+  /** When a delivery there last went through (to the minute). */
+  readonly lastSuccess: Date | null;
   readonly nextAttempt: Date | null;
   readonly flavour: SignatureFlavour;
 }
@@ -47,6 +55,6 @@ export interface HostList {
   readonly unanswered: number;
   /** Rows on this page left out once asked: not in the state filtered on after all. */
   readonly leftOut: number;
-  /** When the mirror lists more hosts than a page reads: how many it read (the list is cut off). */
+  /** When D1 lists more hosts than a page reads: how many it read (the list is cut off). */
   readonly cutOffAt?: number;
 }

@@ -29,6 +29,7 @@ const LABELS: Readonly<Record<HostCondition, string>> = {
   "backing-off": "backing off",
   open: "circuit open",
   unavailable: "unavailable",
+  gone: "gone",
 };
 
 const TONE: Readonly<Record<HostCondition, string | undefined>> = {
@@ -37,6 +38,7 @@ const TONE: Readonly<Record<HostCondition, string | undefined>> = {
   "backing-off": "warn",
   open: "bad",
   unavailable: "bad",
+  gone: undefined,
 };
 
 type LinkQuery = Partial<HostQuery>;
@@ -65,7 +67,8 @@ function Action(props: { csrf: string; host: string; action: string; label: stri
 function Row(props: { host: HostView; csrf: string; now: Date }) {
   const { host: h, csrf, now } = props;
   const unknown = <span class="muted">unknown</span>;
-  const troubled = h.condition !== "healthy" && h.condition !== "slow";
+  const troubled =
+    h.condition === "backing-off" || h.condition === "open" || h.condition === "unavailable";
   return (
     <tr id={`host-${h.host}`} data-state={h.condition}>
       <td>{h.host}</td>
@@ -73,7 +76,7 @@ function Row(props: { host: HostView; csrf: string; now: Date }) {
       <td class="n">{count(h.followers)}</td>
       <td class="n">{h.failures === null ? unknown : h.failures}</td>
       <td class="n parked">{h.parked === null ? unknown : h.parked}</td>
-      <td>{h.lastReached === null ? "—" : relative(h.lastReached, now)}</td>
+      <td>{h.lastSuccess === null ? "—" : relative(h.lastSuccess, now)}</td>
       <td>{h.nextAttempt === null ? "—" : relative(h.nextAttempt, now)}</td>
       <td>{h.flavour === "rfc9421" ? "RFC 9421" : "cavage"}</td>
       <td class="actions">
@@ -83,7 +86,7 @@ function Row(props: { host: HostView; csrf: string; now: Date }) {
         {troubled || h.failures !== 0 ? (
           <Action csrf={csrf} host={h.host} action="forget" label="Forget failures" />
         ) : null}
-        {troubled ? (
+        {troubled || h.condition === "gone" ? (
           <form class="inline" method="get" action="/admin/hosts/block">
             <input type="hidden" name="host" value={h.host} />
             <button type="submit">Block domain…</button>
@@ -101,7 +104,7 @@ const COLUMNS: readonly { readonly label: string; readonly sort?: HostSort; read
     { label: "Followers", sort: "followers", n: true },
     { label: "Failures", sort: "failures", n: true },
     { label: "Parked", sort: "parked", n: true },
-    { label: "Last reached", sort: "last" },
+    { label: "Last success", sort: "last" },
     { label: "Next attempt", sort: "next" },
     { label: "Signature" },
     { label: "Actions" },
@@ -165,8 +168,9 @@ export function HostsPage(props: HostsProps) {
       </nav>
       <p class="muted">
         {count(list.total)} hosts. Failures and parked deliveries come from each failing host's
-        object, asked for the rows shown; a healthy host has none. "Last reached": the latest of the
-        owner's 20 latest activities it took, from when it was sent out.
+        object, asked for the rows shown; a healthy host has none. "Last success": when a delivery
+        there last went through, to the minute. "Gone": its latest answers said that every account
+        delivered to there no longer exists (404 or 410), and none went through since.
       </p>
       <Caveats list={list} query={query} />
       <table id="hosts">
