@@ -4,6 +4,8 @@
  * carries, 400 for a name that cannot be one; an `OrderedCollection` for ActivityPub clients.
  */
 import { describe, expect, it } from "vitest";
+import { pinnedNotes } from "../src/storage/notes";
+import { pinnedIdsQuery, pinStatement } from "../src/storage/pins";
 import { readNotePage, readProfilePage, readTagPage } from "../src/storage/public-pages";
 import { AP, api, BROWSER, get, ORIGIN, OWNER, plansOf, seedNote, testConfig } from "./helpers";
 
@@ -138,9 +140,23 @@ describe("the public pages' reads", () => {
     ];
     const detail = plans.flat().join("\n");
     expect(detail).not.toMatch(/SCAN notes\b/);
-    // Only the pins are sorted (by pin time, as the featured collection reads them); the pages
-    // of posts come in the index's order.
-    expect(plans.filter((plan) => plan.some((step) => /TEMP B-TREE/.test(step)))).toHaveLength(1);
+    // Nothing is sorted: the pins come in their own index's order (by pin time, as the
+    // featured collection reads them), without reading the author's other notes; the pages of
+    // posts in the index's order.
+    expect(plans.filter((plan) => plan.some((step) => /TEMP B-TREE/.test(step)))).toEqual([]);
+    expect(detail).toMatch(/SEARCH notes USING INDEX notes_pinned_idx/);
+    // So do the featured collection and a pin's count of the pins there are.
+    const pinning = [
+      ...(await plansOf((db) => pinnedNotes(db, OWNER, 5))),
+      ...(await plansOf((db) => pinnedIdsQuery(db, OWNER))),
+      ...(await plansOf((db) =>
+        pinStatement(db, { id: `${OWNER}/statuses/none`, author: OWNER, at: new Date(), max: 5 }),
+      )),
+    ]
+      .flat()
+      .join("\n");
+    expect(pinning).not.toMatch(/SCAN notes\b|notes_author_published_idx|TEMP B-TREE/);
+    expect(pinning).toMatch(/USING (COVERING )?INDEX notes_pinned_idx/);
     expect(detail).toMatch(/SEARCH notes USING INDEX notes_author_published_idx/);
     expect(detail).toMatch(/SEARCH notes USING INDEX notes_in_reply_to_idx/);
   });

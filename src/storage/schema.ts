@@ -131,6 +131,11 @@ export const notes = sqliteTable(
       sql`${t.seq} desc`,
     ),
     index("notes_in_reply_to_idx").on(t.inReplyTo, t.published),
+    // An author's pins, newest pin first: the profile page and the featured collection read
+    // them, and a pin counts them, without reading every note of the author's.
+    index("notes_pinned_idx")
+      .on(t.attributedTo, sql`${t.pinnedAt} desc`, sql`${t.seq} desc`)
+      .where(sql`${t.pinnedAt} IS NOT NULL`),
     // Mastodon ids (see ids.ts): a status by id, and timelines in id order.
     index("notes_api_id_idx").on(sql`(${t.published} << 16) | ((${t.seq} & 32767) << 1)`),
   ],

@@ -1,0 +1,1 @@
+CREATE INDEX `notes_pinned_idx` ON `notes` (`attributed_to`,"pinned_at" desc,"seq" desc) WHERE "notes"."pinned_at" IS NOT NULL;
