@@ -28,7 +28,7 @@ import {
   testConfig,
   tick,
 } from "./helpers";
-import { eventually, RemoteActor } from "./support/remote";
+import { eventually, RemoteActor, serve } from "./support/remote";
 
 /** Changes a note's text in D1 without purging anything. */
 const rewrite = (id: string, content: string) =>
@@ -261,6 +261,26 @@ describe("purged on change", { timeout: 20_000 }, () => {
     expect(await (await get("/@owner", BROWSER)).text()).toContain(`${before + 1} followers`);
     expect((await fan.send(fan.activity("Undo", follow))).status).toBe(202);
     expect(await count()).toBe(before);
+  });
+
+  it("a reply from another server shows on the note's pages at once, sent whole or by URL", async () => {
+    const { id, slug } = await seedNote({ content: "<p>asking around</p>" });
+    const pages = [`/@owner/${slug}`, id];
+    const shown = async (text: string) =>
+      Promise.all(pages.map(async (path) => (await get(path, BROWSER)).text())).then((html) =>
+        html.map((h) => h.includes(text)),
+      );
+    expect(await shown("an answer")).toEqual([false, false]);
+    const other = await RemoteActor.create({ host: "cache-replier.test" });
+    const reply = other.note("<p>an answer</p>", { inReplyTo: id });
+    expect((await other.send(other.activity("Create", reply))).status).toBe(202);
+    expect(await shown("an answer")).toEqual([true, true]);
+    // A Create naming its note by URL only: the queue fetches it, stores it, purges.
+    const later = other.note("<p>a later answer</p>", { inReplyTo: id });
+    await serve({ url: later.id, body: later });
+    expect(await shown("a later answer")).toEqual([false, false]);
+    expect((await other.send(other.activity("Create", later.id))).status).toBe(202);
+    await eventually(async () => (await shown("a later answer")).every(Boolean), 15_000);
   });
 
   it("a like and its undoing show in the note's counts", async () => {

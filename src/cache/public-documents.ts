@@ -72,6 +72,8 @@ export type PublicChange =
    * counts that show it (the outbox, the pins, the profile page, NodeInfo's post count).
    */
   | { readonly kind: "note"; readonly id: string }
+  /** A reply to one of the owner's notes stored: the note's pages list it. */
+  | { readonly kind: "replies"; readonly note: string }
   /** A note's likes or boosts counted (of the owner's notes only; others are not ours). */
   | { readonly kind: "reactions"; readonly note: string }
   /** Who follows the owner or whom they follow: the collections and the profile's counts. */
@@ -134,6 +136,9 @@ function documentsOf(urls: LocalUrls, change: PublicChange): Document[] {
     case "reactions":
       // The counts are in the note's document and its two collections, not on its pages.
       return noteDocuments(urls, change.note).counts;
+    case "replies":
+      // Its pages show the replies; its document has no replies collection.
+      return noteDocuments(urls, change.note).rest.filter((doc) => doc.as === "html");
     case "follows":
       return [
         ...collection(urls.owner.followers),
@@ -168,3 +173,12 @@ export async function purgePublic(urls: LocalUrls, changes: readonly PublicChang
     console.warn(`public cache: not purged: ${error instanceof Error ? error.message : "error"}`);
   }
 }
+
+/** What a received note changes of ours: when it answers one of the owner's notes, its pages. */
+export const repliesChanged = (
+  urls: LocalUrls,
+  note: { readonly inReplyTo?: string | null },
+): PublicChange[] =>
+  note.inReplyTo?.startsWith(`${urls.owner.id}/statuses/`)
+    ? [{ kind: "replies", note: note.inReplyTo }]
+    : [];

@@ -5,6 +5,7 @@ import { parseActor } from "../../activitypub/remote-actor";
 import { type ParsedNote, parseNote, visibilityOf } from "../../activitypub/remote-note";
 import { toCachedActor } from "../../cache/actor-cache";
 import { toActorRow } from "../../cache/actors";
+import { repliesChanged } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
 import { findActor, forgetActorStatements, upsertActorStatement } from "../../storage/actors";
 import { keepVersionStatements } from "../../storage/note-versions";
@@ -87,6 +88,7 @@ export async function onCreate(ctx: AppContext, activity: Inbound): Promise<Outc
   return done([...insertNoteStatements(ctx.db, stored), ...mention], {
     messages,
     streams: noteStreams({ note, mentioned: mention.length > 0, at: receivedAt }),
+    publicChanges: repliesChanged(ctx.config.urls, note),
   });
 }
 

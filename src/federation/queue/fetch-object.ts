@@ -10,6 +10,7 @@ import { hostOf } from "../../activitypub/parse";
 import { parseNote, visibilityOf } from "../../activitypub/remote-note";
 import { fetchActor } from "../../cache/actors";
 import { rememberFetch } from "../../cache/context-fetches";
+import { purgePublic, repliesChanged } from "../../cache/public-documents";
 import type { AppContext } from "../../context";
 import { fetchRemote } from "../../outbound/fetch-document";
 import { findActor } from "../../storage/actors";
@@ -91,6 +92,7 @@ export async function fetchObject(ctx: AppContext, message: FetchObjectMessage):
   } else if (message.purpose === "boost") {
     await streamNow(ctx, [{ kind: "boosted", note: note.id }]);
   }
+  await purgePublic(ctx.config.urls, repliesChanged(ctx.config.urls, note));
   if (message.purpose === "context") await fetchAbove(ctx, { note, above: message.above ?? 0 });
   return "done";
 }
