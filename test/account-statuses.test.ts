@@ -322,4 +322,13 @@ describe("query plans", () => {
     expect(boosts?.[0]).toMatch(/USING INDEX reactions_actor_idx/);
     expect(plans.flat().join("\n")).not.toMatch(/SCAN (notes|reactions)/);
   });
+
+  it("reads the owner's pins by their own index, not every note of theirs", async () => {
+    const plans = await plansOf((db) =>
+      accountStatusesPage(db, { author: OWNER, owner: OWNER, pinned: true }, { limit: 20 }),
+    );
+    const detail = plans.flat().join("\n");
+    expect(detail).toMatch(/USING (COVERING )?INDEX notes_pinned_idx/);
+    expect(detail).not.toMatch(/notes_author_published_idx|SCAN notes/);
+  });
 });

@@ -11,7 +11,7 @@ import { CONTACT_GRAIN_MS, hostContactStatements } from "../src/storage/hosts";
 import { db } from "./helpers";
 import { type Browser, get, signedInBrowser } from "./support/admin";
 import { consume, deliver, hostState, runNow, storedActivity } from "./support/delivery";
-import { eventually, RemoteActor, serve } from "./support/remote";
+import { deliveriesAt, eventually, OWNER, RemoteActor, serve } from "./support/remote";
 
 interface Row {
   readonly state: string;
@@ -86,6 +86,20 @@ describe("a host whose inboxes are gone", () => {
     expect((await hostRows(browser, "?state=gone")).has(host)).toBe(false);
   });
 
+  it("is not gone while a follower is there: one deleted account says nothing of the others", async () => {
+    const host = "followed.contacts.admin.test";
+    const fan = await RemoteActor.create({ host, username: "fan" });
+    const left = await RemoteActor.create({ host, username: "left" });
+    expect((await fan.send(fan.activity("Follow", OWNER))).status).toBe(202);
+    await eventually(async () => (await deliveriesAt(fan.inbox)).length > 0, 15_000);
+    await serve({ url: left.inbox, status: 410, body: {} });
+    await consume("outpost-delivery", deliver(await storedActivity(), [left.inbox]));
+    expect((await contactOf(host))?.gone_at).not.toBeNull();
+    const row = (await hostRows(browser)).get(host);
+    expect(row?.state).toBe("healthy");
+    expect(row?.cells[2]).toBe("1");
+  });
+
   it("is not gone while another inbox there took the delivery", async () => {
     const host = "half.contacts.admin.test";
     const [left, stayed] = await Promise.all([
@@ -136,7 +150,8 @@ describe("the last success", () => {
     expect((await contactOf(host))?.last_success_at).toBe(t0);
     await write({ reached: [host], at: t0 + CONTACT_GRAIN_MS });
     expect((await contactOf(host))?.last_success_at).toBe(t0 + CONTACT_GRAIN_MS);
-    const t1 = t0 + 2 * CONTACT_GRAIN_MS;
+    // Gone, then reached within the minute of the last success: the success is written.
+    const t1 = t0 + CONTACT_GRAIN_MS + 1;
     await write({ gone: [host], at: t1 });
     expect(await contactOf(host)).toEqual({ last_success_at: t0 + CONTACT_GRAIN_MS, gone_at: t1 });
     await write({ reached: [host], at: t1 + 1 });

@@ -10,9 +10,21 @@ import type { AppContext } from "../src/context";
 import type { HostStatus } from "../src/hosts/host-state";
 import { loadHosts } from "../src/http/admin/host-list";
 import type { HostQuery } from "../src/pages/admin/host-types";
-import { hostStates } from "../src/storage/schema";
+import { hostContacts, hostStates } from "../src/storage/schema";
 import { appContext, db } from "./helpers";
 import { get, signedInBrowser } from "./support/admin";
+
+const HEALTHY_STATUS: HostStatus = {
+  host: null,
+  failures: 0,
+  failureDays: 0,
+  circuit: "closed",
+  unavailable: false,
+  slow: false,
+  nextAttemptAt: null,
+  parked: 0,
+  flavour: "rfc9421",
+};
 
 /** Host objects that answer from a script, recording who was asked; `broken` ones throw. */
 function fakeObjects(broken: readonly string[] = []) {
@@ -23,6 +35,8 @@ function fakeObjects(broken: readonly string[] = []) {
       status: async (): Promise<HostStatus> => {
         asked.push(name);
         if (broken.includes(name)) throw new Error("the object broke");
+        // A "g…" host's object has nothing against it (any more).
+        if (name.startsWith("g")) return { ...HEALTHY_STATUS, host: name };
         return {
           host: name,
           failures: name.startsWith("a") ? 7 : 2,
@@ -93,6 +107,34 @@ describe("the hosts table's objects", () => {
     expect(backingOff.leftOut).toBe(3);
     const one = await loadHosts(fakeObjects().ctx, query({ host: name("z", 5) }));
     expect(one.hosts.map((h) => h.host)).toEqual([name("z", 5)]);
+  });
+
+  it("tells gone a host its object clears that the mirror still lists as failing", async () => {
+    const gone = name("g", 1);
+    const [stale, kept] = [name("g", 2), name("g", 3)];
+    // The mirror is behind: backing off. Its latest answers were 410s, no follower is there.
+    await db()
+      .insert(hostStates)
+      .values([listed(gone, "backingOff"), listed(stale, "backingOff")]);
+    await db()
+      .insert(hostContacts)
+      .values([
+        { host: gone, lastSuccessAt: new Date(1_000), goneAt: new Date(2_000) },
+        { host: kept, lastSuccessAt: new Date(3_000), goneAt: null },
+      ]);
+    const { ctx, asked } = fakeObjects();
+    const list = await loadHosts(ctx, query({ state: "gone" }));
+    expect(list.hosts.map((h) => [h.host, h.condition])).toEqual([[gone, "gone"]]);
+    expect(asked).toEqual([gone]);
+    expect(list.hosts[0]).toMatchObject({ lastSuccess: new Date(1_000), flavour: "rfc9421" });
+    // The one that never answered 404/410 is healthy, asked; the one only reached, healthy.
+    const all = await loadHosts(fakeObjects().ctx, query());
+    const states = new Map(all.hosts.map((h) => [h.host, h.condition]));
+    expect([states.get(gone), states.get(stale), states.get(kept)]).toEqual([
+      "gone",
+      "healthy",
+      "healthy",
+    ]);
   });
 
   it("says when the mirror lists more hosts than a page reads", async () => {

@@ -263,7 +263,7 @@ describe("purged on change", { timeout: 20_000 }, () => {
     expect(await count()).toBe(before);
   });
 
-  it("a reply from another server shows on the note's pages at once, sent whole or by URL", async () => {
+  it("a reply from another server shows on the note's pages at once, sent whole or by URL, and edited", async () => {
     const { id, slug } = await seedNote({ content: "<p>asking around</p>" });
     const pages = [`/@owner/${slug}`, id];
     const shown = async (text: string) =>
@@ -281,6 +281,14 @@ describe("purged on change", { timeout: 20_000 }, () => {
     expect(await shown("a later answer")).toEqual([false, false]);
     expect((await other.send(other.activity("Create", later.id))).status).toBe(202);
     await eventually(async () => (await shown("a later answer")).every(Boolean), 15_000);
+    // Edited by its author: the pages show the new text.
+    const edited = {
+      ...reply,
+      content: "<p>an edited answer</p>",
+      updated: new Date().toISOString(),
+    };
+    expect((await other.send(other.activity("Update", edited))).status).toBe(202);
+    expect(await shown("an edited answer")).toEqual([true, true]);
   });
 
   it("a like and its undoing show in the note's counts", async () => {

@@ -65,10 +65,18 @@ const one = sql`1`;
 function noteFilters(db: Db, query: AccountStatusesQuery): (SQL | undefined)[] {
   const parent = alias(notes, "parent");
   const ownPins = query.author === query.owner;
+  const pinned = alias(notes, "pinned");
   return [
     query.pinned
       ? ownPins
-        ? isNotNull(notes.pinnedAt)
+        ? // The author's pins by their own partial index (five at most), not every note of theirs.
+          inArray(
+            notes.seq,
+            db
+              .select({ seq: pinned.seq })
+              .from(pinned)
+              .where(and(eq(pinned.attributedTo, query.author), isNotNull(pinned.pinnedAt))),
+          )
         : inArray(notes.id, [...(query.featured ?? [])].slice(0, MAX_FEATURED))
       : undefined,
     query.onlyMedia ? sql`coalesce(json_array_length(${notes.attachments}), 0) > 0` : undefined,
@@ -187,7 +195,10 @@ export async function accountStatusesPage(
     .from(notes)
     .where(
       and(
-        eq(notes.attributedTo, author),
+        // The owner's pins come by their seqs: `+` keeps SQLite off the author's index.
+        query.pinned && author === query.owner
+          ? sql`+${notes.attributedTo} = ${author}`
+          : eq(notes.attributedTo, author),
         // Of another's notes, those the owner may see (Mastodon's `filtered_scope`).
         author === query.owner ? isNull(notes.deletedAt) : visibleToOwner(db, query.owner),
         ...noteFilters(db, query),

@@ -431,21 +431,6 @@ export const deliveryFailures = sqliteTable(
 );
 export type DeliveryFailureRow = typeof deliveryFailures.$inferSelect;
 
-/**
- * Hosts that are not simply healthy, as their `HostState` objects last said: failing (with
- * the time of their next attempt), unavailable, or taking RFC 9421 signatures first. A host
- * with no row is healthy and takes draft-cavage: deliveries to it go without asking its
- * object, which is only consulted for the hosts listed here, and told about failures.
- */
-export const hostStates = sqliteTable("host_states", {
-  host: text("host").primaryKey(),
-  state: text("state", { enum: ["healthy", "slow", "backingOff", "unavailable"] }).notNull(),
-  flavour: text("flavour", { enum: ["cavage", "rfc9421"] }).notNull(),
-  nextAttemptAt: timestamp("next_attempt_at"),
-  updatedAt: timestamp("updated_at").notNull(),
-});
-export type HostStateRow = typeof hostStates.$inferSelect;
-
 export * from "./schema-conversations";
 export * from "./schema-counts";
 export * from "./schema-history";

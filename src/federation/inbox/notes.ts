@@ -123,6 +123,7 @@ export async function onUpdate(ctx: AppContext, activity: Inbound): Promise<Outc
   // The version it replaces is kept for the note's edit history, in the same batch.
   return done([...keepVersionStatements(ctx.db, edit.note), ...editNoteStatements(ctx.db, edit)], {
     streams: [{ kind: "edit", id: note.id }],
+    publicChanges: repliesChanged(ctx.config.urls, note),
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * Every remote host Outpost delivers to, with its state: the owner's followers' hosts, the
  * hosts the `host_states` mirror lists and every host a delivery has reached or found gone
- * (`host_contacts`; both read in batches, up to `MAX_LISTED` each), in one view.
+ * (`host_contacts`; each read in one query, up to `MAX_LISTED` rows), in one view.
  * The table is filtered, sorted and paged on what D1 says; then only the page's listed hosts'
  * objects are asked for their record (`status`, at most `HOSTS_PER_PAGE` calls), each on its
  * own: one that fails shows as unknown, the page still answers. A host the mirror does not
@@ -24,16 +24,15 @@ import type { HostContactRow, HostStateRow } from "../../storage/schema";
 
 /** Rows a page of the table shows, and so host objects asked per page at most. */
 export const HOSTS_PER_PAGE = 50;
-const LISTED_BATCH = 500;
-const MAX_LISTED_BATCHES = 20;
 /** The most rows a page reads of each table; beyond them the list is cut off (and says so). */
-const MAX_LISTED = LISTED_BATCH * MAX_LISTED_BATCHES;
+const MAX_LISTED = 10_000;
 
+/** Worst first: what needs the owner's eye, then what is over and done with. */
 const SEVERITY: Readonly<Record<HostCondition, number>> = {
-  gone: 5,
-  unavailable: 4,
-  open: 3,
-  "backing-off": 2,
+  unavailable: 5,
+  open: 4,
+  "backing-off": 3,
+  gone: 2,
   slow: 1,
   healthy: 0,
 };
@@ -46,11 +45,20 @@ const MIRRORED: Readonly<Record<HostStateRow["state"], HostCondition>> = {
 };
 
 /**
- * A host that holds nothing and does not fail is gone when its latest answers said so (and
- * none went through since): nothing is sent there any more.
+ * A host is gone when nothing is left there for Outpost: no follower of the owner's, nothing
+ * held, no failure, and its latest answers said that the accounts delivered to are no more
+ * (404/410 for every inbox tried, none taken since). With followers there, one deleted account
+ * says nothing of the others.
  */
-const unlessGone = (condition: HostCondition, contact: HostContactRow | undefined) =>
-  (condition === "healthy" || condition === "slow") && contact?.goneAt != null ? "gone" : condition;
+const unlessGone = (
+  condition: HostCondition,
+  facts: { contact: HostContactRow | undefined; followers: number },
+): HostCondition =>
+  (condition === "healthy" || condition === "slow") &&
+  facts.followers === 0 &&
+  facts.contact?.goneAt != null
+    ? "gone"
+    : condition;
 
 /** A host's condition, as its object tells it. */
 export function conditionOf(status: HostStatus): HostCondition {
@@ -67,21 +75,15 @@ export function conditionOf(status: HostStatus): HostCondition {
 const mayBe = (mirrored: HostCondition, wanted: HostCondition): boolean =>
   mirrored === wanted || (mirrored === "backing-off" && wanted === "open");
 
-/** A table's rows in host order, a batch at a time, up to `MAX_LISTED`; and whether it holds more. */
+/**
+ * A table's rows in host order, up to `MAX_LISTED`, in one query (D1 counts queries an
+ * invocation); and whether it holds more.
+ */
 async function readHosts<T extends { host: string }>(
   read: (page: { after: string; limit: number }) => Promise<T[]>,
 ): Promise<{ rows: T[]; truncated: boolean }> {
-  const rows: T[] = [];
-  let after = "";
-  for (let i = 0; i < MAX_LISTED_BATCHES; i++) {
-    const batch = await read({ after, limit: LISTED_BATCH });
-    rows.push(...batch);
-    const last = batch.at(-1);
-    if (batch.length < LISTED_BATCH || last === undefined) return { rows, truncated: false };
-    after = last.host;
-  }
-  const more = await read({ after, limit: 1 });
-  return { rows, truncated: more.length > 0 };
+  const rows = await read({ after: "", limit: MAX_LISTED + 1 });
+  return { rows: rows.slice(0, MAX_LISTED), truncated: rows.length > MAX_LISTED };
 }
 
 /** Each host's record from its object; undefined for one that did not answer. */
@@ -154,7 +156,7 @@ function mirrorView(facts: HostFacts): HostView {
   return {
     host: facts.host,
     followers: facts.followers,
-    condition: unlessGone(mirrored, contact),
+    condition: unlessGone(mirrored, facts),
     failures: known ? 0 : null,
     parked: known ? 0 : null,
     lastSuccess: contact?.lastSuccessAt ?? null,
@@ -173,7 +175,10 @@ function statusView(
   const next = status.nextAttemptAt ?? view.nextAttempt;
   return {
     ...view,
-    condition: unlessGone(conditionOf(status), told.contact),
+    condition: unlessGone(conditionOf(status), {
+      contact: told.contact,
+      followers: view.followers,
+    }),
     failures: status.failures,
     parked: status.parked,
     // A time passed with nothing held is no appointment.
@@ -215,7 +220,7 @@ export async function loadHosts(ctx: AppContext, query: HostQuery): Promise<Host
         wanted === undefined ||
         mayBe(h.condition, wanted) ||
         // Failing as the mirror has it, its object may since say it holds nothing.
-        (wanted === "gone" && contacts.get(h.host)?.goneAt != null),
+        (wanted === "gone" && h.followers === 0 && contacts.get(h.host)?.goneAt != null),
     )
     .sort(order);
   const start = (query.page - 1) * HOSTS_PER_PAGE;

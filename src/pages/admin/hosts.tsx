@@ -122,8 +122,9 @@ function Caveats(props: { list: HostList; query: HostQuery }) {
       )}
       {list.cutOffAt === undefined ? null : (
         <p role="alert">
-          The list is cut off: the mirror lists more than {count(list.cutOffAt)} failing hosts, and
-          only the first {count(list.cutOffAt)} by name are read.
+          The list is cut off: more than {count(list.cutOffAt)} hosts are recorded as failing, or as
+          reached, and only the first {count(list.cutOffAt)} of each by name are read. Hosts past
+          them may be missing here, or shown without their last success or state.
         </p>
       )}
       {list.unanswered > 0 ? (
@@ -169,8 +170,8 @@ export function HostsPage(props: HostsProps) {
       <p class="muted">
         {count(list.total)} hosts. Failures and parked deliveries come from each failing host's
         object, asked for the rows shown; a healthy host has none. "Last success": when a delivery
-        there last went through, to the minute. "Gone": its latest answers said that every account
-        delivered to there no longer exists (404 or 410), and none went through since.
+        there last went through, to the minute. "Gone": no follower there, and its latest answers
+        said that the accounts delivered to there no longer exist (404 or 410), none taken since.
       </p>
       <Caveats list={list} query={query} />
       <table id="hosts">
