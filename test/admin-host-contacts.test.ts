@@ -9,28 +9,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { runBatch } from "../src/storage/db";
 import { CONTACT_GRAIN_MS, hostContactStatements } from "../src/storage/hosts";
 import { db } from "./helpers";
-import { type Browser, get, signedInBrowser } from "./support/admin";
+import { type Browser, hostRows, signedInBrowser } from "./support/admin";
 import { consume, deliver, hostState, runNow, storedActivity } from "./support/delivery";
 import { deliveriesAt, eventually, OWNER, RemoteActor, serve } from "./support/remote";
-
-interface Row {
-  readonly state: string;
-  readonly cells: string[];
-}
-
-async function hostRows(browser: Browser, query = ""): Promise<Map<string, Row>> {
-  const res = await get(browser, `/admin/hosts${query}`);
-  expect(res.status).toBe(200);
-  const html = await res.text();
-  const rows = new Map<string, Row>();
-  for (const m of html.matchAll(/<tr id="host-([^"]+)" data-state="([^"]+)">(.*?)<\/tr>/g)) {
-    const cells = [...(m[3] ?? "").matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) =>
-      (c[1] ?? "").replace(/<[^>]+>/g, ""),
-    );
-    rows.set(m[1] ?? "", { state: m[2] ?? "", cells });
-  }
-  return rows;
-}
 
 /** The "Last success" column. */
 const LAST = 5;

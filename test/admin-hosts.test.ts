@@ -9,29 +9,9 @@ import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hostStates } from "../src/storage/schema";
 import { api, db } from "./helpers";
-import { type Browser, get, post, signedInBrowser } from "./support/admin";
+import { type Browser, get, hostRows, post, signedInBrowser } from "./support/admin";
 import { hostState, openCircuit, pause, storedActivity } from "./support/delivery";
 import { deliveriesAt, eventually, OWNER, RemoteActor, serve } from "./support/remote";
-
-interface Row {
-  readonly state: string;
-  readonly cells: string[];
-}
-
-/** The hosts table's rows, by host: their state and their cells' text. */
-async function hostRows(browser: Browser, query = ""): Promise<Map<string, Row>> {
-  const res = await get(browser, `/admin/hosts${query}`);
-  expect(res.status).toBe(200);
-  const html = await res.text();
-  const rows = new Map<string, Row>();
-  for (const m of html.matchAll(/<tr id="host-([^"]+)" data-state="([^"]+)">(.*?)<\/tr>/g)) {
-    const cells = [...(m[3] ?? "").matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) =>
-      (c[1] ?? "").replace(/<[^>]+>/g, ""),
-    );
-    rows.set(m[1] ?? "", { state: m[2] ?? "", cells });
-  }
-  return rows;
-}
 
 /** A post's delivery page: each host's state, for the activity of `type`. */
 async function postHosts(browser: Browser, path: string, type = "Create") {

@@ -72,3 +72,24 @@ export async function signedInBrowser(address: string): Promise<Browser> {
 export function csrfCookie(browser: Browser): string {
   return browser.jar.cookies.get("__Host-outpost_csrf") ?? "";
 }
+
+/** A row of the hosts table: its state, and its cells' text. */
+export interface HostRow {
+  readonly state: string;
+  readonly cells: string[];
+}
+
+/** The hosts table's rows (`/admin/hosts` with `query`), by host. */
+export async function hostRows(browser: Browser, query = ""): Promise<Map<string, HostRow>> {
+  const res = await get(browser, `/admin/hosts${query}`);
+  expect(res.status).toBe(200);
+  const html = await res.text();
+  const rows = new Map<string, HostRow>();
+  for (const m of html.matchAll(/<tr id="host-([^"]+)" data-state="([^"]+)">(.*?)<\/tr>/g)) {
+    const cells = [...(m[3] ?? "").matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) =>
+      (c[1] ?? "").replace(/<[^>]+>/g, ""),
+    );
+    rows.set(m[1] ?? "", { state: m[2] ?? "", cells });
+  }
+  return rows;
+}
