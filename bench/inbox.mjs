@@ -18,6 +18,10 @@
  * POST's latency with the events made and sent after each answer, and the frames the sockets
  * received. Compare `--sockets 0` with `--sockets 10`. `--streams public` subscribes the
  * sockets to streams a Like never reaches instead (no event is made): what holding them costs.
+ * A child process holds the sockets (apps are elsewhere): reading frames does not hold up the
+ * loop timing the POSTs. At concurrency 1 each frame is matched to its POST: how many came
+ * before the answer, the last one's delay after it. `--gap MS` waits between POSTs. Also the
+ * workerd processes' CPU per activity (all of it is local): steadier than latency here.
  *
  * With `--profile`, a V8 CPU profile of the Worker's isolate (wrangler dev's inspector) is taken
  * while the activities are measured: the isolate's CPU per accepted activity, and the frames
@@ -25,11 +29,13 @@
  *
  * The signer here is written independently of Outpost's own, on Node's Web Crypto.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { fork, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { newKey, signedPost } from "./cavage.mjs";
 import { migrate, scrapeMetrics, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
 import { cpuOf, startProfile } from "./profile.mjs";
@@ -55,16 +61,10 @@ const SOCKETS = args.sockets === undefined ? undefined : Number(args.sockets);
 /** What each socket subscribes to (`--streams a,b`): the owner's streams by default. */
 const STREAMS = (args.streams ?? "user,user:notification").split(",").filter(Boolean);
 const TOKEN = "bench";
-
-// Node's WebSocket is global from 22 on, behind a flag before: run again with it.
-if (SOCKETS !== undefined && typeof WebSocket === "undefined") {
-  const again = spawnSync(
-    process.execPath,
-    ["--experimental-websocket", ...process.execArgv, ...process.argv.slice(1)],
-    { stdio: "inherit" },
-  );
-  process.exit(again.status ?? 1);
-}
+const ACTOR_CACHE = "activitypub_actor_cache_total";
+const GAP_MS = Number(args.gap ?? 0);
+/** Now, in ms since the epoch (sub-millisecond, comparable with the socket client's). */
+const now = () => performance.timeOrigin + performance.now();
 
 /** Fake remote servers: one per host, each serving its actors' documents. */
 async function startRemotes() {
@@ -136,12 +136,17 @@ async function signedActivity(actor) {
   return signed;
 }
 
+/** When each measured POST went and was answered (`now()`), in order. */
+const posts = [];
+
 async function post(actor) {
   const { url, body, headers } = await signedActivity(actor);
-  const start = performance.now();
+  const start = now();
   const res = await fetch(url, { method: "POST", headers, body });
   await res.arrayBuffer();
-  return { status: res.status, ms: performance.now() - start };
+  const end = now();
+  posts.push({ start, end });
+  return { status: res.status, ms: end - start };
 }
 
 async function startOutpost(state) {
@@ -166,10 +171,7 @@ async function metrics() {
     rowsWritten: total("outpost_d1_rows_written_total"),
     kvWrites: total("activitypub_kv_writes_total"),
     cache: Object.fromEntries(
-      ["hit", "miss", "refresh", "memo"].map((r) => [
-        r,
-        total("activitypub_actor_cache_total", `result="${r}"`),
-      ]),
+      ["hit", "miss", "refresh", "memo"].map((r) => [r, total(ACTOR_CACHE, `result="${r}"`)]),
     ),
   };
 }
@@ -186,6 +188,7 @@ async function drive(count, request) {
         const { status, ms } = await request(next++);
         statuses[status] = (statuses[status] ?? 0) + 1;
         latencies.push(ms);
+        if (GAP_MS > 0) await new Promise((r) => setTimeout(r, GAP_MS));
       }
     }),
   );
@@ -211,29 +214,80 @@ async function postAsOwner(text) {
   return (await res.json()).uri;
 }
 
-/** Opens `n` streaming sockets, each subscribed to `STREAMS`; counts their frames. */
+/** `n` sockets in a child (`socketClient`); `stop` answers their frames' times and its CPU. */
 async function openSockets(n) {
-  const counts = { frames: 0 };
-  const sockets = await Promise.all(
-    Array.from({ length: n }, async () => {
+  const argv = ["--socket-client", "--sockets", n, "--port", PORT, "--streams", STREAMS];
+  // Node's WebSocket is global from 22 on, behind a flag before.
+  const flag = typeof WebSocket === "undefined" ? ["--experimental-websocket"] : [];
+  const execArgv = [...flag, ...process.execArgv];
+  const child = fork(fileURLToPath(import.meta.url), argv.map(String), { execArgv });
+  const [ready] = await once(child, "message");
+  if (ready !== "ready") throw new Error(`sockets: ${ready}`);
+  return {
+    stop() {
+      child.send("stop");
+      return once(child, "message").then(([report]) => report);
+    },
+  };
+}
+
+/** The child: opens the sockets, each subscribed to `STREAMS`, and notes when frames come. */
+async function socketClient() {
+  const arrivals = [];
+  const open = () =>
+    new Promise((resolve) => {
       const ws = new WebSocket(`${ORIGIN.replace(/^http/, "ws")}/api/v1/streaming`, TOKEN);
-      await new Promise((resolve, reject) => {
-        ws.addEventListener("open", resolve, { once: true });
-        ws.addEventListener("error", () => reject(new Error("socket refused")), { once: true });
-      });
-      ws.addEventListener("message", () => counts.frames++);
-      for (const stream of STREAMS) {
-        ws.send(JSON.stringify({ type: "subscribe", stream }));
-      }
-      return ws;
-    }),
-  );
+      ws.onerror = () => process.send("socket refused", () => process.exit(1));
+      ws.onmessage = () => arrivals.push(now());
+      ws.onopen = () => {
+        for (const stream of STREAMS) ws.send(JSON.stringify({ type: "subscribe", stream }));
+        resolve(ws);
+      };
+    });
+  const sockets = await Promise.all(Array.from({ length: SOCKETS }, open));
   // Subscriptions are handled in order: give them a moment before the run.
   await new Promise((r) => setTimeout(r, 500));
-  const close = () => {
+  const cpu = process.cpuUsage();
+  process.send("ready");
+  process.once("message", () => {
+    const { user, system } = process.cpuUsage(cpu);
     for (const ws of sockets) ws.close();
-  };
-  return { counts, close };
+    process.send({ arrivals, cpuMs: (user + system) / 1000 }, () => process.exit(0));
+  });
+}
+
+/**
+ * At concurrency 1, each POST's frames (up to the next POST): how many came before its answer,
+ * and the last one's delay after it (p50).
+ */
+function framesByAnswer(arrivals) {
+  if (CONCURRENCY !== 1 || arrivals.length === 0) return {};
+  const lastAfter = [];
+  let before = 0;
+  posts.forEach(({ start, end }, n) => {
+    const next = posts[n + 1]?.start ?? Number.POSITIVE_INFINITY;
+    const mine = arrivals.filter((t) => t >= start && t < next);
+    before += mine.filter((t) => t < end).length;
+    if (mine.length > 0) lastAfter.push(mine[mine.length - 1] - end);
+  });
+  lastAfter.sort((a, b) => a - b);
+  const p50 = Number(percentile(lastAfter, 50).toFixed(1));
+  return { framesBeforeAnswer: before, lastFrameAfterAnswerP50Ms: p50 };
+}
+
+/** The CPU time (user + system, ms) of the workerd processes in `wrangler dev`'s group. */
+function workerdCpuMs(group) {
+  const tick = 1000 / Number(spawnSync("getconf", ["CLK_TCK"]).stdout.toString().trim() || 100);
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (!stat.includes("(workerd") || Number(f[2]) !== group) continue;
+      total += (Number(f[11]) + Number(f[12])) * tick;
+    } catch {} // gone meanwhile
+  }
+  return total;
 }
 
 const percentile = (sorted, p) =>
@@ -254,16 +308,27 @@ async function main() {
 
     const before = await metrics();
     const profile = PROFILE ? await startProfile(INSPECTOR_PORT) : undefined;
+    posts.length = 0;
+    const cpuBefore = workerdCpuMs(dev.pid);
     const { statuses, latencies, wallMs } = await drive(ACTIVITIES, (i) =>
       post(actors[i % actors.length]),
     );
+    const workerdCpu = workerdCpuMs(dev.pid) - cpuBefore;
     const cpu = profile === undefined ? undefined : cpuOf(await profile.stop(), ["verify"]);
     await new Promise((r) => setTimeout(r, 2500)); // metrics are flushed after the answers
-    sockets?.close();
+    const received = await sockets?.stop();
     const after = await metrics();
     const gets = await drive(ACTIVITIES, () => trivialGet());
     const accepted = statuses[202] ?? 0;
-    const per = (key) => Number(((after[key] - before[key]) / Math.max(1, accepted)).toFixed(2));
+    const perActivity = (n, digits = 2) => Number((n / Math.max(1, accepted)).toFixed(digits));
+    const per = (key) => perActivity(after[key] - before[key]);
+    const streamed = received && {
+      sockets: SOCKETS,
+      streams: STREAMS,
+      framesReceived: received.arrivals.length,
+      socketClientCpuMsPerActivity: perActivity(received.cpuMs),
+      ...framesByAnswer(received.arrivals),
+    };
     const result = {
       activities: ACTIVITIES,
       concurrency: CONCURRENCY,
@@ -281,21 +346,15 @@ async function main() {
       d1RowsReadPerActivity: per("rowsRead"),
       d1RowsWrittenPerActivity: per("rowsWritten"),
       kvWritesPerActivity: per("kvWrites"),
-      ...(sockets === undefined
-        ? {}
-        : { sockets: SOCKETS, streams: STREAMS, framesReceived: sockets.counts.frames }),
-      ...(cpu === undefined
-        ? {}
-        : {
-            workerCpuMsPerActivity: Number((cpu.busyMs / Math.max(1, accepted)).toFixed(3)),
-            verifyMsPerActivity: Number((cpu.frames.verify / Math.max(1, accepted)).toFixed(3)),
-            isolateTop: cpu.top,
-          }),
+      workerdCpuMsPerActivity: perActivity(workerdCpu),
+      ...streamed,
+      ...(cpu && {
+        workerCpuMsPerActivity: perActivity(cpu.busyMs, 3),
+        verifyMsPerActivity: perActivity(cpu.frames.verify, 3),
+        isolateTop: cpu.top,
+      }),
       actorCachePerActivity: Object.fromEntries(
-        Object.keys(after.cache).map((r) => [
-          r,
-          Number(((after.cache[r] - before.cache[r]) / Math.max(1, accepted)).toFixed(2)),
-        ]),
+        Object.keys(after.cache).map((r) => [r, perActivity(after.cache[r] - before.cache[r])]),
       ),
     };
     const liked = ownerPosts.length === 0 ? "" : " of the owner's posts";
@@ -321,9 +380,16 @@ async function main() {
       "D1 rows read / written per activity": `${result.d1RowsReadPerActivity} / ${result.d1RowsWrittenPerActivity}`,
       "KV writes / activity": result.kvWritesPerActivity,
       "actor cache / activity": JSON.stringify(result.actorCachePerActivity),
-      ...(sockets === undefined
-        ? {}
-        : { "streaming sockets": SOCKETS, "frames received": sockets.counts.frames }),
+      "workerd CPU ms / activity": result.workerdCpuMsPerActivity,
+      ...(streamed && {
+        "streaming sockets": SOCKETS,
+        "frames received": streamed.framesReceived,
+        "socket client CPU ms / activity": streamed.socketClientCpuMsPerActivity,
+        ...(streamed.framesBeforeAnswer !== undefined && {
+          "frames before their POST's answer": streamed.framesBeforeAnswer,
+          "last frame after the answer, p50 ms": streamed.lastFrameAfterAnswerP50Ms,
+        }),
+      }),
     });
     if (cpu !== undefined) {
       console.log(
@@ -339,4 +405,5 @@ async function main() {
   }
 }
 
-await main();
+if (args["socket-client"] === "true") await socketClient();
+else await main();

@@ -5,27 +5,37 @@
  * the filters of the stream's context applied as the timelines apply them (`applyFilters`: a
  * `hide` match is not sent there, a `warn` one carries `filtered`); each notification as
  * `/api/v1/notifications` lists it, none by an account the owner keeps away.
+ *
+ * A call's changes are read together: what each reads first, and what they share (the
+ * owner's account, whether a filter is in force in each context), in one D1 batch. Only what
+ * that cannot tell goes to D1 again: a boost's place in the home, the lists of a note whose
+ * author is on some, the filters' rules where one is in force, a direct note's conversation.
+ * A new note, a notification, a delete: one round trip, however many sockets listen.
  */
 import { applyFilters, type StatusFilters } from "../mastodon/filters";
-import { boostId, idTime, noteId } from "../mastodon/ids";
-import type { MastodonAccount, MastodonStatus } from "../mastodon/serialize";
-import { readBatched } from "../storage/batched";
+import { boostId, noteId } from "../mastodon/ids";
+import { type MastodonNotification, serializeNotification } from "../mastodon/notifications";
+import { type MastodonAccount, type MastodonStatus, serializeActor } from "../mastodon/serialize";
+import { allOf, type Batched, batched, known, readBatched } from "../storage/batched";
 import { conversationOfStatus } from "../storage/conversations";
 import { filterInForceRead } from "../storage/filters";
-import { listNotificationsRead } from "../storage/notification-pages";
+import type { ListedNotification } from "../storage/notification-pages";
 import type { ReactionRow } from "../storage/schema";
 import type { FilterContext } from "../storage/schema-lists";
-import { toStatusData } from "../storage/statuses";
+import { type StatusData, toStatusData } from "../storage/statuses";
 import {
-  deletedNote,
+  type DeletedNote,
+  deletedNoteRead,
   findBoostQuery,
   latestBoostsQuery,
   type StreamedNote,
-  streamedNote,
+  streamedNoteRead,
+  writtenNotificationsRead,
+  writtenStatusesRead,
 } from "../storage/streamed";
 import { homeBoost } from "../storage/timeline";
 import { serializeConversations } from "../views/conversations";
-import { serializeListed } from "../views/notifications";
+import type { NotificationsView } from "../views/notifications";
 import {
   entryStatuses,
   ownerAccount,
@@ -47,55 +57,153 @@ import type { StreamEvent, StreamEventName, StreamKey } from "./types";
 /** The notifications of one change streamed, at most (an activity makes one). */
 export const MAX_NOTIFICATION_EVENTS = 5;
 
-/** What making events shares across one call's changes: the owner's account, read once. */
-interface Making {
+/** The filter contexts events are judged in. */
+type Judged = Extract<FilterContext, "home" | "public" | "notifications">;
+
+/**
+ * What a call's changes share, read beside their own first reads: the owner's account, and
+ * whether a filter is in force in each context (its rules are read only where one is).
+ */
+interface Shared {
   readonly ctx: ViewContext;
   readonly owner: () => Promise<MastodonAccount>;
+  readonly inForce: Readonly<Record<Judged, boolean>>;
 }
+
+/** A change's events, made once its first reads are in, with what the call shares. */
+type Finish = (shared: Shared) => Promise<StreamEvent[]>;
+
+/**
+ * The filter contexts a change's events are judged in: a change with some needs what is
+ * shared (it makes a status or a notification); the others need nothing of it.
+ */
+const JUDGED_IN: Readonly<Record<StreamChange["kind"], readonly Judged[]>> = {
+  note: ["home", "public"],
+  edit: ["home", "public"],
+  boost: ["home"],
+  boosted: ["home"],
+  notifications: ["notifications"],
+  delete: [],
+  unboost: [],
+  filters: [],
+};
 
 /** The events `changes` make, in their order; a change that shows nowhere makes none. */
 export async function streamEvents(
   ctx: ViewContext,
   changes: readonly StreamChange[],
 ): Promise<StreamEvent[]> {
-  let owner: Promise<MastodonAccount> | undefined;
-  const making: Making = { ctx, owner: () => (owner ??= ownerAccount(ctx)) };
-  const made = await Promise.all(changes.map((change) => eventsOf(making, change)));
+  const now = ctx.now();
+  const contexts = new Set(changes.flatMap((change) => JUDGED_IN[change.kind]));
+  const [shared, finishes] = await readBatched(ctx.db, [
+    contexts.size > 0 ? sharedRead(ctx, { now, contexts }) : known(unshared(ctx)),
+    allOf(
+      changes.map((change) => firstRead(ctx, { change, now })),
+      (all) => all,
+    ),
+  ]);
+  const made = await Promise.all(finishes.map((finish) => finish(shared)));
   return made.flat();
 }
 
-function eventsOf(making: Making, change: StreamChange): Promise<StreamEvent[]> {
+/**
+ * The owner's account and whether a filter is in force in each context the changes need, as
+ * a read to batch with theirs (one not needed is taken as in force: its rules would be read).
+ */
+function sharedRead(
+  ctx: ViewContext,
+  { now, contexts }: { now: Date; contexts: ReadonlySet<Judged> },
+): Batched<Shared> {
+  const inForce = (context: Judged) =>
+    contexts.has(context) ? filterInForceRead(ctx.db, context, now) : known(true);
+  return allOf(
+    [ownerRead(ctx), inForce("home"), inForce("public"), inForce("notifications")],
+    ([owner, home, shown, notifications]) => {
+      const account = owner.then((view) => view.account);
+      // Awaited by the events that need it; a failure with none left is not unhandled.
+      account.catch(() => undefined);
+      return { ctx, owner: () => account, inForce: { home, public: shown, notifications } };
+    },
+  );
+}
+
+/** For changes that need nothing shared: the owner read only if asked, filters as if in force. */
+function unshared(ctx: ViewContext): Shared {
+  const inForce = { home: true, public: true, notifications: true };
+  return { ctx, owner: () => ownerAccount(ctx), inForce };
+}
+
+/** A read, and the events made from what it read with what the call shares. */
+function then<T>(
+  read: Batched<T>,
+  make: (value: T, shared: Shared) => StreamEvent[] | Promise<StreamEvent[]>,
+): Batched<Finish> {
+  return allOf([read], ([value]): Finish => {
+    return async (shared) => make(value, shared);
+  });
+}
+
+/** What a change reads first, in the call's batch, and how its events are made from it. */
+function firstRead(
+  ctx: ViewContext,
+  { change, now }: { change: StreamChange; now: Date },
+): Batched<Finish> {
+  const { db } = ctx;
   switch (change.kind) {
     case "note":
-      return noteEvents(making, change.id, "update");
-    case "edit":
-      return noteEvents(making, change.id, "status.update");
+    case "edit": {
+      const event = change.kind === "note" ? "update" : "status.update";
+      const found = streamedNoteRead(db, viewerOf(ctx), change.id);
+      return then(found, async (note, shared) => noteEvents(shared, await note, event));
+    }
     case "delete":
-      return deleteEvents(making, change);
-    case "boost":
-      return boostEvents(making, change.activity);
-    case "boosted":
-      return boostedEvents(making, change.note);
+      return then(deletedNoteRead(db, change), (gone) => deleteEvents(ctx, gone));
+    case "boost": {
+      const found = batched(findBoostQuery(db, change.activity), ([boost]) => boost);
+      return then(found, (boost, shared) => (boost ? homeBoostEvents(shared, boost) : []));
+    }
+    case "boosted": {
+      const latest = batched(latestBoostsQuery(db, change.note), (boosts) => boosts.reverse());
+      return then(latest, async (boosts, shared) => {
+        const each = boosts.map((boost) => homeBoostEvents(shared, boost));
+        return (await Promise.all(each)).flat();
+      });
+    }
     case "unboost":
-      return Promise.resolve([{ streams: ["user"], event: "delete", payload: change.statusId }]);
-    case "notifications":
-      return notificationEvents(making, change);
+      return then(known(change.statusId), (statusId) => [
+        { streams: ["user"], event: "delete", payload: statusId },
+      ]);
+    case "notifications": {
+      const written = { account: change.account, at: change.at, limit: MAX_NOTIFICATION_EVENTS };
+      const owner = ctx.config.urls.owner.id;
+      const read = allOf(
+        [
+          writtenNotificationsRead(db, { ...written, now }),
+          writtenStatusesRead(db, { ...written, owner }),
+        ],
+        ([rows, data]) => ({ rows, data }),
+      );
+      return then(read, (notified, shared) => notificationEvents(shared, notified));
+    }
     case "filters":
-      return Promise.resolve([{ streams: ["user"], event: "filters_changed", payload: "" }]);
+      return then(known(undefined), () => [
+        { streams: ["user"], event: "filters_changed", payload: "" },
+      ]);
   }
 }
 
 /** Whose timelines, and when mutes are judged. */
 const viewerOf = (ctx: ViewContext) => ({ owner: ctx.config.urls.owner.id, now: ctx.now() });
 
-/** The filters in force in a context, for a status; none read when no stream needs them. */
+/** The filters of a context, for a status; none read when no stream needs them, or none is in force. */
 function filtersFor(
-  ctx: ViewContext,
-  wanted: { context: FilterContext; streams: readonly StreamKey[]; note: string },
+  shared: Shared,
+  wanted: { context: Judged; streams: readonly StreamKey[]; note: string },
 ): Promise<StatusFilters> | undefined {
   if (wanted.streams.length === 0) return undefined;
+  const { ctx, inForce } = shared;
   const { context, note } = wanted;
-  return pageFilters(ctx, { context, now: ctx.now(), inForce: true, notes: [note] });
+  return pageFilters(ctx, { context, now: ctx.now(), inForce: inForce[context], notes: [note] });
 }
 
 /** A status's event on `streams`, as the context's filters leave it; none when they hide it. */
@@ -129,34 +237,34 @@ function placesOf(found: StreamedNote, hashtags: readonly string[], owner: strin
  * `direct`.
  */
 async function noteEvents(
-  making: Making,
-  id: string,
+  shared: Shared,
+  found: StreamedNote | undefined,
   event: "update" | "status.update",
 ): Promise<StreamEvent[]> {
-  const { ctx } = making;
-  const viewer = viewerOf(ctx);
-  const found = await streamedNote(ctx.db, viewer, id);
   if (found === undefined) return [];
+  const { ctx } = shared;
+  const owner = ctx.config.urls.owner.id;
+  const { id } = found.row;
   const data = toStatusData([found.row]);
   const hashtags = (data.items[0]?.tags ?? []).flatMap((t) => (t.type === "Hashtag" ? t.name : []));
-  const places = placesOf(found, hashtags, viewer.owner);
+  const places = placesOf(found, hashtags, owner);
   const home = homeStreams(places);
-  const shared = publicStreams(places);
+  const shown = publicStreams(places);
   const direct = event === "update" && found.row.visibility === "direct";
-  if (home.length === 0 && shared.length === 0 && !direct) return [];
-  const [owner, homeFilters, publicFilters, conversation] = await Promise.all([
-    making.owner(),
-    filtersFor(ctx, { context: "home", streams: home, note: id }),
-    filtersFor(ctx, { context: "public", streams: shared, note: id }),
-    direct ? conversationOfStatus(ctx.db, viewer.owner, BigInt(noteId(found.row))) : undefined,
+  if (home.length === 0 && shown.length === 0 && !direct) return [];
+  const [account, homeFilters, publicFilters, conversation] = await Promise.all([
+    shared.owner(),
+    filtersFor(shared, { context: "home", streams: home, note: id }),
+    filtersFor(shared, { context: "public", streams: shown, note: id }),
+    direct ? conversationOfStatus(ctx.db, owner, BigInt(noteId(found.row))) : undefined,
   ]);
-  const [status] = await serializeStatuses(ctx, data, owner);
+  const [status] = await serializeStatuses(ctx, data, account);
   if (status === undefined) return [];
   const conversations =
-    conversation === undefined ? [] : await serializeConversations(ctx, [conversation], owner);
+    conversation === undefined ? [] : await serializeConversations(ctx, [conversation], account);
   return [
     ...statusEvent(status, { event, streams: home, filters: homeFilters }),
-    ...statusEvent(status, { event, streams: shared, filters: publicFilters }),
+    ...statusEvent(status, { event, streams: shown, filters: publicFilters }),
     ...conversations.map(
       (c): StreamEvent => ({
         streams: ["direct"],
@@ -168,12 +276,7 @@ async function noteEvents(
 }
 
 /** A note deleted: `delete` with its status id, wherever it may have been shown. */
-async function deleteEvents(
-  making: Making,
-  change: { readonly id: string; readonly at: Date },
-): Promise<StreamEvent[]> {
-  const { ctx } = making;
-  const gone = await deletedNote(ctx.db, change);
+function deleteEvents(ctx: ViewContext, gone: DeletedNote | undefined): StreamEvent[] {
   if (gone === undefined) return [];
   const { note } = gone;
   const streams = deletedStreams({
@@ -186,61 +289,66 @@ async function deleteEvents(
 }
 
 /** A boost stored: `update` on `user` when the home shows it (its rules and falloff). */
-async function boostEvents(making: Making, activity: string): Promise<StreamEvent[]> {
-  const [boost] = await findBoostQuery(making.ctx.db, activity);
-  return boost === undefined ? [] : homeBoostEvents(making, boost);
-}
-
-/** A boosted note stored late: its latest boosts, each as it comes into the home. */
-async function boostedEvents(making: Making, note: string): Promise<StreamEvent[]> {
-  const boosts = await latestBoostsQuery(making.ctx.db, note);
-  const made = await Promise.all(boosts.reverse().map((boost) => homeBoostEvents(making, boost)));
-  return made.flat();
-}
-
-async function homeBoostEvents(making: Making, boost: ReactionRow): Promise<StreamEvent[]> {
-  const { ctx } = making;
+async function homeBoostEvents(shared: Shared, boost: ReactionRow): Promise<StreamEvent[]> {
+  const { ctx } = shared;
   const entry = await homeBoost(ctx.db, viewerOf(ctx), BigInt(boostId(boost)));
   if (entry === undefined) return [];
   const streams = ["user"];
   const [owner, filters] = await Promise.all([
-    making.owner(),
-    filtersFor(ctx, { context: "home", streams, note: entry.row.id }),
+    shared.owner(),
+    filtersFor(shared, { context: "home", streams, note: entry.row.id }),
   ]);
   const [status] = await entryStatuses(ctx, [entry], owner);
   return status === undefined ? [] : statusEvent(status, { event: "update", streams, filters });
 }
 
 /**
- * The notifications an activity wrote (by `account`, at `at`: their ids' millisecond), as
- * `/api/v1/notifications` lists them: none by an account kept away, none about a status a
- * `hide` filter of `notifications` matches.
+ * The notifications an activity wrote (by `account`, at `at`: their ids' millisecond), read
+ * with the statuses they are about, as `/api/v1/notifications` lists them: none by an
+ * account kept away, none about a status a `hide` filter of `notifications` matches.
  */
 async function notificationEvents(
-  making: Making,
-  change: { readonly account: string; readonly at: Date },
+  shared: Shared,
+  written: { readonly rows: readonly ListedNotification[]; readonly data: StatusData },
 ): Promise<StreamEvent[]> {
-  const { ctx } = making;
-  const first = idTime(change.at.getTime()) << 16n;
-  const now = ctx.now();
-  // The notifications, the owner's account and whether a filter is in force: one round trip.
-  const [rows, owner, inForce] = await readBatched(ctx.db, [
-    listNotificationsRead(ctx.db, {
-      sinceId: first - 1n,
-      maxId: first + 65536n,
-      limit: MAX_NOTIFICATION_EVENTS,
-      now,
-    }),
-    ownerRead(ctx),
-    filterInForceRead(ctx.db, "notifications", now),
-  ]);
-  const written = rows.filter((r) => r.notification.account === change.account).reverse();
-  if (written.length === 0) return [];
-  const { account } = await owner;
-  const notifications = await serializeListed(ctx, written, { owner: account, inForce });
+  if (written.rows.length === 0) return [];
+  const { ctx } = shared;
+  const view = { owner: await shared.owner(), inForce: shared.inForce.notifications };
+  const rows = [...written.rows].reverse();
+  const notifications = await serializeWritten(ctx, { rows, data: written.data, view });
   return notifications.map((n) => ({
     streams: NOTIFICATION_STREAMS,
     event: "notification",
     payload: JSON.stringify(n),
   }));
+}
+
+/**
+ * Notifications and the status data of what they are about, read together, as
+ * `serializeListed` makes them (`views/notifications.ts`): the statuses with the
+ * `notifications` context's filters applied; one about a status gone, or hidden, left out.
+ */
+async function serializeWritten(
+  ctx: ViewContext,
+  written: {
+    readonly rows: readonly ListedNotification[];
+    readonly data: StatusData;
+    readonly view: NotificationsView;
+  },
+): Promise<MastodonNotification[]> {
+  const { rows, data, view } = written;
+  const targets = rows.flatMap(({ notification: n }) => (n.target === "" ? [] : [n.target]));
+  const context = "notifications";
+  const [statuses, filters] = await Promise.all([
+    serializeStatuses(ctx, data, view.owner),
+    pageFilters(ctx, { context, now: ctx.now(), inForce: view.inForce, notes: targets }),
+  ]);
+  const kept = new Map(applyFilters(filters, statuses).map((status) => [status.uri, status]));
+  return rows.flatMap(({ notification, account }) => {
+    const { target } = notification;
+    const status = target === "" ? undefined : kept.get(target);
+    // A note that went away meanwhile takes its notification with it.
+    if (target !== "" && status === undefined) return [];
+    return [serializeNotification(notification, serializeActor(ctx.config, account), status)];
+  });
 }

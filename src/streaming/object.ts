@@ -116,6 +116,39 @@ function tryClose(ws: WebSocket, code: number, reason: string): void {
   }
 }
 
+/** The streams open sockets subscribe to, and whether one allowed notifications listens. */
+function listeningOf(open: readonly { readonly state: SocketState }[]): Listening {
+  const streams = new Set<string>();
+  let notifications = false;
+  for (const { state } of open) {
+    for (const { key } of state.subscriptions) {
+      streams.add(key);
+      if (state.grants.notifications && NOTIFICATION_STREAMS.includes(key)) notifications = true;
+    }
+  }
+  return { streams, notifications };
+}
+
+/**
+ * An event's frames by label, each made once (however many sockets take it); undefined, and
+ * logged once, for one too large to send.
+ */
+function framesOf(event: StreamEvent): (label: readonly string[]) => string | undefined {
+  const tail = encodeEventTail(event);
+  const frames = new Map<string, string | undefined>();
+  return (label) => {
+    const key = JSON.stringify(label);
+    if (frames.has(key)) return frames.get(key);
+    let frame: string | undefined = encodeFrame(label, tail);
+    if (frame.length > MAX_FRAME_CHARS) {
+      console.warn(`streaming: ${event.event} frame too large (${frame.length} chars)`);
+      frame = undefined;
+    }
+    frames.set(key, frame);
+    return frame;
+  };
+}
+
 /**
  * Hands an upgrade request, its token already checked, to the object: the answer is the
  * 101 with the client's end of the socket. (A socket cannot travel over RPC, so this is the
@@ -193,29 +226,33 @@ export class Streaming extends DurableObject<Env> {
 
   /** `broadcast`'s work, within a call already counted. */
   private send(events: readonly StreamEvent[]): number {
-    const sockets = openSockets(this.ctx);
-    if (sockets.length === 0) return 0;
-    const states = sockets.map((ws) => ({ ws, state: stateOf(ws) }));
+    const open = this.sockets();
+    if (open.length === 0) return 0;
     let sent = 0;
     for (const event of events.slice(0, MAX_EVENTS)) {
       const keys = new Set(event.streams.slice(0, MAX_STREAMS_PER_EVENT));
-      const tail = encodeEventTail(event);
-      for (const { ws, state } of states) {
-        if (state === undefined) continue;
+      // Each frame is made once, for every socket whose subscription has its label.
+      const frameOf = framesOf(event);
+      for (const { ws, state } of open) {
         if (event.event === "notification" && !state.grants.notifications) continue;
         for (const subscription of state.subscriptions) {
           if (!keys.has(subscription.key)) continue;
-          const frame = encodeFrame(subscription.label, tail);
-          if (frame.length > MAX_FRAME_CHARS) {
-            console.warn(`streaming: ${event.event} frame too large (${frame.length} chars)`);
-            break;
-          }
+          const frame = frameOf(subscription.label);
+          if (frame === undefined) break;
           if (trySend(ws, frame)) sent += 1;
         }
       }
     }
     recorder().inc("outpost_streaming_frames_total", {}, sent);
     return sent;
+  }
+
+  /** The open sockets, each with its state (a socket without one is left out). */
+  private sockets(): { ws: WebSocket; state: SocketState }[] {
+    return openSockets(this.ctx).flatMap((ws) => {
+      const state = stateOf(ws);
+      return state === undefined ? [] : [{ ws, state }];
+    });
   }
 
   /**
@@ -227,7 +264,7 @@ export class Streaming extends DurableObject<Env> {
    */
   async changed(changes: readonly StreamChange[]): Promise<{ made: number; sent: number }> {
     return counted(this.env, this.ctx, async () => {
-      const listening = this.listening();
+      const listening = listeningOf(this.sockets());
       const wanted = changes.slice(0, MAX_EVENTS).filter((c) => mayReach(c, listening));
       if (wanted.length === 0) return { made: 0, sent: 0 };
       const config = this.config();
@@ -240,24 +277,9 @@ export class Streaming extends DurableObject<Env> {
         console.warn(`streaming: no events: ${error instanceof Error ? error.message : "error"}`);
         return { made: 0, sent: 0 };
       }
+      // To the sockets open now: one may have come or gone while the events were made.
       return { made: events.length, sent: this.send(events) };
     });
-  }
-
-  /** The streams the open sockets subscribe to. */
-  private listening(): Listening {
-    const streams = new Set<string>();
-    let notifications = false;
-    for (const ws of openSockets(this.ctx)) {
-      const state = stateOf(ws);
-      for (const { key } of state?.subscriptions ?? []) {
-        streams.add(key);
-        if (state?.grants.notifications && NOTIFICATION_STREAMS.includes(key)) {
-          notifications = true;
-        }
-      }
-    }
-    return { streams, notifications };
   }
 
   /** The configuration events are made with; undefined (logged) when the vars are wrong. */
