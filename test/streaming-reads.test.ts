@@ -7,7 +7,6 @@
  * the notifications read those of the activity, by its account, in its millisecond; and the
  * queries' plans walk indexes, never a table.
  */
-import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { readBatched } from "../src/storage/batched";
@@ -17,49 +16,9 @@ import { writtenNotificationsRead, writtenStatusesRead } from "../src/storage/st
 import type { StreamChange } from "../src/streaming/changes";
 import { streamEvents } from "../src/streaming/events";
 import { api, appContext, db, OWNER, plansOf, seedFollow } from "./helpers";
+import { countingD1 } from "./support/d1-calls";
 import { RemoteActor } from "./support/remote";
 import { json, seedActor, seedPost } from "./support/sorting";
-
-/** `env.DB`, counting the calls that reach D1 (a batch is one, a statement run alone one). */
-function countingD1(): { d1: D1Database; calls: () => number } {
-  let calls = 0;
-  const counted = <T extends object>(target: T, hook: (prop: PropertyKey) => unknown): T =>
-    new Proxy(target, {
-      get(t, prop) {
-        const hooked = hook(prop);
-        if (hooked !== undefined) return hooked;
-        const value = Reflect.get(t, prop, t);
-        return typeof value === "function" ? value.bind(t) : value;
-      },
-    });
-  const real = new WeakMap<object, D1PreparedStatement>();
-  const statement = (s: D1PreparedStatement): D1PreparedStatement => {
-    const proxy = counted(s, (prop) => {
-      if (prop === "bind") return (...params: unknown[]) => statement(s.bind(...params));
-      if (prop === "all" || prop === "raw" || prop === "first" || prop === "run") {
-        const run = Reflect.get(s, prop, s) as (...args: unknown[]) => unknown;
-        return (...args: unknown[]) => {
-          calls += 1;
-          return run.apply(s, args);
-        };
-      }
-      return undefined;
-    });
-    real.set(proxy, s);
-    return proxy;
-  };
-  const d1 = counted(env.DB, (prop) => {
-    if (prop === "prepare") return (sql: string) => statement(env.DB.prepare(sql));
-    if (prop === "batch") {
-      return (statements: D1PreparedStatement[]) => {
-        calls += 1;
-        return env.DB.batch(statements.map((s) => real.get(s) ?? s));
-      };
-    }
-    return undefined;
-  });
-  return { d1, calls: () => calls };
-}
 
 /** The events of `changes` as the streaming object makes them, and the D1 calls it took. */
 async function made(changes: StreamChange[]) {

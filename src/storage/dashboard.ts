@@ -6,6 +6,7 @@
 import { and, asc, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "./db";
 import type { HostDelivery, HostDeliveryState } from "./deliveries";
+import { type ActivitiesAbout, aboutObject } from "./outbox";
 import {
   actors,
   deliveryBatches,
@@ -140,20 +141,11 @@ export function latestActivitiesAboutNotesQuery(
 }
 
 /** The owner's latest `limit` activities of these types about one note, newest first. */
-export function noteActivitiesQuery(
-  db: Db,
-  about: { actor: string; objectId: string; types: readonly string[]; limit: number },
-) {
+export function noteActivitiesQuery(db: Db, about: ActivitiesAbout & { limit: number }) {
   return db
     .select({ id: outbox.id, type: outbox.type, published: outbox.published })
     .from(outbox)
-    .where(
-      and(
-        eq(outbox.actor, about.actor),
-        inArray(outbox.type, [...about.types]),
-        eq(outbox.objectId, about.objectId),
-      ),
-    )
+    .where(aboutObject(about))
     .orderBy(desc(outbox.seq))
     .limit(about.limit);
 }

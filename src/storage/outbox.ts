@@ -95,21 +95,27 @@ export function replacePayloadStatement(
   return db.update(outbox).set({ payload: activity.payload }).where(eq(outbox.id, activity.id));
 }
 
+/** An actor's activities about an object, of these types. */
+export interface ActivitiesAbout {
+  readonly actor: string;
+  readonly objectId: string;
+  readonly types: readonly string[];
+}
+
+/** The condition `activitiesAbout` and the dashboard's latest of them share. */
+export const aboutObject = (about: ActivitiesAbout) =>
+  and(
+    eq(outbox.actor, about.actor),
+    inArray(outbox.type, [...about.types]),
+    eq(outbox.objectId, about.objectId),
+  );
+
 /** The owner's activities about an object, of these types, in publication order. */
-export function activitiesAbout(
-  db: Db,
-  about: { actor: string; objectId: string; types: readonly string[] },
-) {
+export function activitiesAbout(db: Db, about: ActivitiesAbout) {
   return db
     .select({ id: outbox.id, type: outbox.type, published: outbox.published })
     .from(outbox)
-    .where(
-      and(
-        eq(outbox.actor, about.actor),
-        inArray(outbox.type, [...about.types]),
-        eq(outbox.objectId, about.objectId),
-      ),
-    )
+    .where(aboutObject(about))
     .orderBy(outbox.seq);
 }
 
