@@ -6,7 +6,6 @@
  * notifications will filter authors by.
  */
 import { and, eq, inArray } from "drizzle-orm";
-import parsePrometheus from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { accountId } from "../src/mastodon/ids";
 import { findActor } from "../src/storage/actors";
@@ -22,6 +21,7 @@ import {
   reactions,
 } from "../src/storage/schema";
 import { api, db, plansOf, request, seedNote } from "./helpers";
+import { counterSum } from "./support/metrics";
 import { AS_CONTEXT, eventually, OWNER, RemoteActor, received } from "./support/remote";
 
 /** A note that mentions the owner: stored, with a notification, if it got through. */
@@ -47,15 +47,8 @@ async function nothingStored(activity: { id: string; object?: unknown }, actor: 
 }
 
 /** The inbox's count of activities dropped for a reason, as `/metrics` shows it. */
-async function droppedCount(result: string): Promise<number> {
-  const res = await request("/metrics", { headers: { Authorization: "Bearer test-owner-token" } });
-  const family = parsePrometheus(await res.text()).find(
-    (f) => f.name === "activitypub_inbox_activities_total",
-  );
-  return (family?.metrics ?? [])
-    .filter((m) => m.labels?.result === result)
-    .reduce((sum, m) => sum + Number(m.value), 0);
-}
+const droppedCount = (result: string) =>
+  counterSum("activitypub_inbox_activities_total", { result });
 
 describe("the inbox, for a blocked domain", () => {
   it("accepts and drops its activities before any key is fetched, storing nothing", async () => {
