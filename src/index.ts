@@ -8,7 +8,7 @@ const app = createApp();
 
 export default {
   fetch: (request, env, ctx) => counted(env, ctx, async () => app.fetch(request, env, ctx)),
-  queue: (batch, env, ctx) => counted(env, ctx, () => handleQueueBatch(batch, env)),
+  queue: (batch, env, ctx) => counted(env, ctx, () => handleQueueBatch(batch, env, ctx)),
   scheduled: (_controller, env, ctx) => counted(env, ctx, () => handleScheduled(env)),
 } satisfies ExportedHandler<Env>;
 

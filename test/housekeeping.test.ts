@@ -6,7 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { count, eq, like } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { OBJECT_UNREACHABLE } from "../src/federation/delivery/policy";
+import { AWAITING_ANSWER, OBJECT_UNREACHABLE } from "../src/federation/delivery/policy";
 import { expireIdempotencyKeys, STALE_ACTOR_MS } from "../src/federation/housekeeping";
 import type { HostState } from "../src/hosts/host-state";
 import {
@@ -175,13 +175,15 @@ describe("unsent fan-outs", () => {
 });
 
 describe("overdue retries", () => {
-  it("go through the queue again only when their host's object never got them; an object holding its own is woken, so nothing goes twice", {
+  it("go through the queue again only when no host's object has them (never handed over, or let go of by the consumer with no end recorded); an object holding its own is woken, so nothing goes twice", {
     timeout: 20_000,
   }, async () => {
     const lostInbox = "https://lost.sweep.test/inbox";
+    const lateInbox = "https://late.sweep.test/inbox";
     const heldInbox = "https://held.sweep.test/inbox";
     await serve(
       { url: lostInbox, status: 202, body: {} },
+      { url: lateInbox, status: 202, body: {} },
       { url: heldInbox, status: 202, body: {} },
     );
     const activityId = await storedActivity();
@@ -211,13 +213,16 @@ describe("overdue retries", () => {
       .insert(deliveryFailures)
       .values([
         { ...record, host: "lost.sweep.test", inboxes: [lostInbox], lastError: OBJECT_UNREACHABLE },
+        { ...record, host: "late.sweep.test", inboxes: [lateInbox], lastError: AWAITING_ANSWER },
         { ...record, host: "held.sweep.test", inboxes: [heldInbox], lastError: "HTTP 500" },
       ]);
     await runCron();
     await eventually(async () => (await deliveriesAt(lostInbox)).length === 1);
+    await eventually(async () => (await deliveriesAt(lateInbox)).length === 1);
     await eventually(async () => (await hostState("held.sweep.test").status()).parked === 0);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await posts(heldInbox)).toHaveLength(1);
     expect(await deliveriesAt(lostInbox)).toHaveLength(1);
+    expect(await deliveriesAt(lateInbox)).toHaveLength(1);
   });
 });

@@ -16,7 +16,7 @@ import { forgetSweptMedia, sweepableMedia } from "../storage/media";
 import { pruneOAuth } from "../storage/oauth";
 import { expireMutes } from "../storage/safety";
 import { backfillSearchIndex } from "../storage/search";
-import { OBJECT_UNREACHABLE } from "./delivery/policy";
+import { AWAITING_ANSWER, OBJECT_UNREACHABLE } from "./delivery/policy";
 import { sweepUnsentFanouts } from "./outbox";
 import { recheckProfileLinks } from "./profile-links";
 import { sendFollowUps } from "./queue/follow-ups";
@@ -42,15 +42,18 @@ async function sweepFollowUps(ctx: Housekeeping): Promise<number> {
 /** Retries overdue by this much lost their message (queue delays are exact to seconds). */
 const OVERDUE_MS = 15 * 60_000;
 
+/** Overdue retries the consumer holds itself: no host's object has them. */
+const consumersOwn = new Set<string | null>([OBJECT_UNREACHABLE, AWAITING_ANSWER]);
+
 /**
- * Overdue retries. Those the consumer could not hand to their host's object go through the
- * queue again; the others are held by their object, which is only woken (sending them through
- * the queue as well could deliver them twice).
+ * Overdue retries. Those the consumer could not hand to their host's object, or let go of and
+ * never heard the end of, go through the queue again; the others are held by their object,
+ * which is only woken (sending them through the queue as well could deliver them twice).
  */
 async function sweepOverdueRetries(ctx: Housekeeping): Promise<number> {
   const overdue = await overdueRetries(ctx.db, { before: ago(ctx, OVERDUE_MS), limit: PER_RUN });
   if (overdue.length === 0) return 0;
-  const lost = overdue.filter((row) => row.lastError === OBJECT_UNREACHABLE);
+  const lost = overdue.filter((row) => consumersOwn.has(row.lastError));
   const held = [...new Set(overdue.filter((row) => !lost.includes(row)).map((row) => row.host))];
   await Promise.all(held.map((host) => ctx.hosts.get(ctx.hosts.idFromName(host)).wake()));
   await enqueue(

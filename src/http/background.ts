@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import type { AppContext } from "../context";
 import type { AppEnv } from "../env";
+import { inBackground } from "../metrics/recorder";
 import type { Background } from "../streaming/stream";
 
 /**
@@ -10,8 +11,7 @@ import type { Background } from "../streaming/stream";
  */
 export function waitUntilOf(c: Context): (p: Promise<unknown>) => void {
   try {
-    const { executionCtx } = c;
-    return (p) => executionCtx.waitUntil(p);
+    return inBackground(c.executionCtx);
   } catch {
     return () => undefined;
   }

@@ -1,7 +1,9 @@
 /**
  * Counting what an invocation does (deliveries, D1 rows, queue messages, Durable Object
  * calls) in memory, then handing it to the Metrics object once, at the end of the request or
- * the queue batch: isolates share no memory, and one call per invocation is cheap.
+ * the queue batch: isolates share no memory, and one call per invocation is cheap. What an
+ * invocation leaves running after its answer (`inBackground`) is counted too: the hand-over
+ * waits for it.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 
@@ -20,6 +22,21 @@ export function seriesKey(name: string, labels: Labels = {}): string {
 
 export class Recorder {
   readonly counts = new Map<string, number>();
+  readonly #background = new Set<Promise<unknown>>();
+
+  /** Work the invocation goes on with after its answer, whose counts are wanted too. */
+  track(work: Promise<unknown>): void {
+    this.#background.add(work);
+  }
+
+  /** Once every tracked work has ended (work tracked meanwhile included). */
+  async idle(): Promise<void> {
+    while (this.#background.size > 0) {
+      const now = [...this.#background];
+      await Promise.allSettled(now);
+      for (const work of now) this.#background.delete(work);
+    }
+  }
 
   inc(name: string, labels?: Labels, by = 1): void {
     if (by === 0) return;
@@ -46,6 +63,13 @@ export class Recorder {
   entries(): [string, number][] {
     return [...this.counts];
   }
+
+  /** What was counted so far, which is then forgotten (handed over). */
+  take(): [string, number][] {
+    const taken = this.entries();
+    this.counts.clear();
+    return taken;
+  }
 }
 
 const storage = new AsyncLocalStorage<Recorder>();
@@ -66,7 +90,8 @@ export function recorder(): Recorder {
 
 /**
  * Runs an invocation (a request, a queue batch, a cron run, a Durable Object call) with its
- * own metrics, handed to the Metrics object once it is done, without holding up the answer.
+ * own metrics, handed to the Metrics object once it is done, without holding up the answer;
+ * what its background work (`inBackground`) counts after that goes once that work has ended.
  */
 export async function counted<T>(
   env: Env,
@@ -74,15 +99,34 @@ export async function counted<T>(
   work: () => Promise<T>,
 ): Promise<T> {
   const { result, recorder } = await recording(work);
-  ctx.waitUntil(flush(env, recorder));
+  ctx.waitUntil(handOver(env, recorder));
   return result;
 }
 
+async function handOver(env: Env, counts: Recorder): Promise<void> {
+  await flush(env, counts.take());
+  await counts.idle();
+  await flush(env, counts.take());
+}
+
+/**
+ * The invocation's `waitUntil`, for work that goes on after the answer and is counted with
+ * the invocation (its metrics are handed over once it ends).
+ */
+export function inBackground(
+  ctx: Pick<ExecutionContext, "waitUntil">,
+): (work: Promise<unknown>) => void {
+  return (work) => {
+    recorder().track(work);
+    ctx.waitUntil(work);
+  };
+}
+
 /** Sends what the invocation counted to the Metrics object; never fails the invocation. */
-async function flush(env: Env, counted: Recorder): Promise<void> {
-  if (counted.empty) return;
+async function flush(env: Env, entries: [string, number][]): Promise<void> {
+  if (entries.length === 0) return;
   try {
-    await env.METRICS.get(env.METRICS.idFromName("global")).add(counted.entries());
+    await env.METRICS.get(env.METRICS.idFromName("global")).add(entries);
   } catch (error) {
     console.warn(`metrics: not flushed: ${error instanceof Error ? error.message : "error"}`);
   }

@@ -88,6 +88,37 @@ export function failureStatements(
   });
 }
 
+/**
+ * Hosts a delivery message let go of while they were still sending: recorded as retrying,
+ * due now, with `error` saying so, so that the housekeeping sends them again should their end
+ * never be recorded. A row already there (their object may have written it first) stays.
+ */
+export function awaitingStatements(
+  db: Db,
+  input: {
+    activityId: string;
+    hosts: readonly (readonly [string, readonly string[]])[];
+    error: string;
+    now: Date;
+  },
+): Statement[] {
+  return input.hosts.map(([host, inboxes]) =>
+    db
+      .insert(deliveryFailures)
+      .values({
+        activityId: input.activityId,
+        host,
+        state: "retrying",
+        inboxes: [...inboxes],
+        attempts: 1,
+        lastError: input.error,
+        nextAttemptAt: input.now,
+        updatedAt: input.now,
+      })
+      .onConflictDoNothing(),
+  );
+}
+
 export async function recordFailures(
   db: Db,
   input: { records: readonly FailureRecord[]; now: Date },

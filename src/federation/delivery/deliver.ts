@@ -6,15 +6,21 @@
  * does not answer in time stops the host's share, and what is left of it is handed to the
  * host's `HostState` object, which sends it from then on; so is the share of every host the
  * mirror lists as failing or slow, without a POST. Healthy hosts cost no object call.
+ *
+ * The message does not wait for its slowest host either (`LET_GO`): once the others are done
+ * and a straggler has had a few times as long as they took, the message is recorded and
+ * acknowledged, and the straggler goes on after it (the invocation's `waitUntil`), under a
+ * record the housekeeping would send again were that lost.
  */
 import { hostOf } from "../../activitypub/parse";
 import type { AppContext } from "../../context";
-import { pool } from "../../lib/pool";
+import { gather } from "../../lib/stragglers";
 import { recorder } from "../../metrics/recorder";
 import type { SigningKey } from "../../signatures/sign";
 import type { SignatureFlavour } from "../../signatures/verify";
 import { runBatch } from "../../storage/db";
 import {
+  awaitingStatements,
   batchDoneStatement,
   batchStateQuery,
   clearFailuresStatement,
@@ -25,14 +31,17 @@ import { hostContactStatements, listedHostsQuery } from "../../storage/hosts";
 import { loadSigningKey, privateKeyQuery } from "../../storage/local-actors";
 import { outboxActivityQuery } from "../../storage/outbox";
 import type { HostStateRow } from "../../storage/schema";
+import type { Background } from "../../streaming/stream";
 import type { DeliverMessage } from "../queue/messages";
 import {
+  AWAITING_ANSWER,
   CONNECTIONS,
   contactOf,
   type DeliveryOutcome,
   describeOutcome,
   FAST_PATH_TIMEOUT_MS,
   isFinal,
+  LET_GO,
   OBJECT_UNREACHABLE,
 } from "./policy";
 import { deliverKnocking, type PreparedActivity, prepareActivity } from "./send";
@@ -57,19 +66,48 @@ interface HostDelivery {
   readonly activitySeq: number;
   readonly activity: PreparedActivity;
   readonly key: SigningKey;
+  /** Passed before handing over: after the message let go, once what it recorded is written. */
+  readonly handOver: Gate;
+}
+
+/**
+ * Closed when the message lets go of its stragglers, open again once its record of them is
+ * written: a straggler's object, which records what it is handed, writes after that record.
+ */
+class Gate {
+  #closed = false;
+  #open: () => void = () => undefined;
+  readonly #opened = new Promise<void>((resolve) => {
+    this.#open = resolve;
+  });
+  close(): void {
+    this.#closed = true;
+  }
+  open(): void {
+    this.#open();
+  }
+  async pass(): Promise<void> {
+    if (this.#closed) await this.#opened;
+  }
 }
 
 /** How long a host's share waits, as a retry, when its object could not be reached. */
 const OBJECT_UNREACHABLE_RETRY_MS = 60_000;
 
-export async function deliver(ctx: AppContext, message: DeliverMessage): Promise<void> {
+export async function deliver(
+  ctx: AppContext & Background,
+  message: DeliverMessage,
+): Promise<void> {
   const { db, config } = ctx;
-  const byHost = Map.groupBy(message.inboxes, hostOf);
+  const hosts = [...Map.groupBy(message.inboxes, hostOf)];
   // Everything to read, in one round trip.
   const [batches, stored, listed, keys] = await db.batch([
     batchStateQuery(db, message.batchId),
     outboxActivityQuery(db, message.activityId),
-    listedHostsQuery(db, [...byHost.keys()]),
+    listedHostsQuery(
+      db,
+      hosts.map(([host]) => host),
+    ),
     privateKeyQuery(db, "owner"),
   ]);
   // A redelivered message whose batch is done has reached its inboxes already.
@@ -89,17 +127,51 @@ export async function deliver(ctx: AppContext, message: DeliverMessage): Promise
     }),
   ]);
   const mirror = new Map(listed.map((s) => [s.host, s]));
-  const results = await pool([...byHost], CONNECTIONS, ([host, inboxes]) =>
-    deliverToHost(ctx, message, {
-      host,
-      inboxes,
-      listed: mirror.get(host),
-      activitySeq: row.seq,
-      activity,
-      key,
-    }),
+  const handOver = new Gate();
+  const { done, late } = await gather(
+    hosts,
+    ([host, inboxes]) =>
+      deliverToHost(ctx, message, {
+        host,
+        inboxes,
+        listed: mirror.get(host),
+        activitySeq: row.seq,
+        activity,
+        key,
+        handOver,
+      }),
+    { ...LET_GO, limit: CONNECTIONS, onLetGo: () => handOver.close() },
   );
-  await settle(ctx, message, results);
+  const awaiting = [...late.keys()].map((i) => hosts[i] as [string, string[]]);
+  try {
+    await settle(ctx, message, { results: [...done.values()], awaiting, batchDone: true });
+  } finally {
+    handOver.open();
+  }
+  if (late.size > 0) ctx.waitUntil(settleLate(ctx, message, [...late.values()]));
+}
+
+/**
+ * The stragglers' ends, recorded together once all are known. One that failed unexpectedly
+ * keeps the record written when the message let go of it: the housekeeping sends it again.
+ */
+async function settleLate(
+  ctx: AppContext,
+  message: DeliverMessage,
+  late: readonly Promise<HostResult>[],
+): Promise<void> {
+  const ends = await Promise.allSettled(late);
+  const results: HostResult[] = [];
+  for (const end of ends) {
+    if (end.status === "fulfilled") results.push(end.value);
+    else
+      console.error(`deliver: a late host of ${message.activityId} failed: ${String(end.reason)}`);
+  }
+  try {
+    await settle(ctx, message, { results, awaiting: [], batchDone: false });
+  } catch (error) {
+    console.error(`deliver: late hosts of ${message.activityId} not recorded: ${String(error)}`);
+  }
 }
 
 /** Sends to one host's inboxes until one does not go through; hands the rest to its object. */
@@ -136,6 +208,7 @@ async function deliverToHost(
     }
     return { host, answered };
   }
+  await delivery.handOver.pass();
   r.inc("outpost_do_calls_total", { method: "hold" });
   try {
     const holding = await stub().hold({
@@ -166,11 +239,19 @@ async function deliverToHost(
   }
 }
 
-/** Records what happened: reached hosts, hosts that refused, and hosts handed over. */
+/** What a message records: its hosts' ends, the stragglers it let go of, and whether it is done. */
+interface Settlement {
+  readonly results: readonly HostResult[];
+  /** Hosts still sending (host, inboxes), recorded as under way until they end. */
+  readonly awaiting: readonly (readonly [string, readonly string[]])[];
+  readonly batchDone: boolean;
+}
+
+/** Records what happened: reached hosts, hosts that refused, hosts handed over or still sending. */
 async function settle(
   ctx: AppContext,
   message: DeliverMessage,
-  results: readonly HostResult[],
+  { results, awaiting, batchDone }: Settlement,
 ): Promise<void> {
   const { db } = ctx;
   const now = ctx.now();
@@ -195,14 +276,12 @@ async function settle(
       reached.push(host);
     }
   }
+  const { activityId, batchId } = message;
   await runBatch(db, [
+    ...awaitingStatements(db, { activityId, hosts: awaiting, error: AWAITING_ANSWER, now }),
     ...failureStatements(db, { records, now }),
     ...hostContactStatements(db, contacts),
-    ...(reached.length > 0
-      ? [clearFailuresStatement(db, { activityId: message.activityId, hosts: reached })]
-      : []),
-    ...(message.batchId === undefined
-      ? []
-      : [batchDoneStatement(db, { batchId: message.batchId, at: now })]),
+    ...(reached.length > 0 ? [clearFailuresStatement(db, { activityId, hosts: reached })] : []),
+    ...(batchDone && batchId !== undefined ? [batchDoneStatement(db, { batchId, at: now })] : []),
   ]);
 }

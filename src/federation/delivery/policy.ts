@@ -48,6 +48,16 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
  * deduplicate by the activity's id, and is then served by its object until it is fast again.
  */
 export const FAST_PATH_TIMEOUT_MS = 2_000;
+/**
+ * How long a delivery message waits for a host still sending once others are done: three
+ * times as long as the slowest of those took, at least a quarter of a second, at most
+ * `FAST_PATH_TIMEOUT_MS` (which bounds each POST anyway). A straggler is not stopped: its
+ * POST goes on after the message is acknowledged (the queue does not wait for `waitUntil`:
+ * wrangler.toml's `queue_consumer_no_wait_for_wait_until`), and its end is recorded then.
+ * Letting go costs one more D1 write, and the record that covers it (`AWAITING_ANSWER`);
+ * waiting would hold up the next message, and the healthy hosts in it, for the straggler.
+ */
+export const LET_GO = { floorMs: 250, factor: 3, capMs: FAST_PATH_TIMEOUT_MS } as const;
 /** POSTs in flight at once: what one Workers invocation may hold open. */
 export const CONNECTIONS = 6;
 /**
@@ -80,6 +90,12 @@ export const DEAD_LETTER_RETRIES = 3;
  * their object, which it only wakes).
  */
 export const OBJECT_UNREACHABLE = "host object unreachable";
+/**
+ * The record of a host a delivery message let go of while it was still sending (`LET_GO`):
+ * replaced by its end once known; the housekeeping sends it through the queue again if that
+ * never comes (the invocation ended first).
+ */
+export const AWAITING_ANSWER = "awaiting the answer";
 /** The longest delay Queues accept for a message (12 hours). */
 export const MAX_QUEUE_DELAY_SECONDS = 12 * 3600;
 

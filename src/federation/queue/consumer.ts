@@ -5,8 +5,10 @@
 import { hostOf } from "../../activitypub/parse";
 import { type AppContext, createContext } from "../../context";
 import { parseConfig } from "../../env";
+import { inBackground } from "../../metrics/recorder";
 import { type FailureRecord, recordFailures } from "../../storage/deliveries";
 import { markProcessed } from "../../storage/inbox";
+import type { Background } from "../../streaming/stream";
 import { deliver } from "../delivery/deliver";
 import { fanOut } from "../delivery/fanout";
 import { backoffSeconds } from "../delivery/policy";
@@ -20,14 +22,21 @@ export const DEAD_LETTER_QUEUE = "outpost-delivery-dlq";
 /** How long a misconfigured instance waits before it tries its messages again. */
 const MISCONFIGURED_DELAY_SECONDS = 300;
 
-export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+export async function handleQueueBatch(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  execution: Pick<ExecutionContext, "waitUntil">,
+): Promise<void> {
   const parsedConfig = parseConfig(env);
   if (!parsedConfig.ok) {
     console.error(`queue ${batch.queue}: configuration error, retrying later`);
     batch.retryAll({ delaySeconds: MISCONFIGURED_DELAY_SECONDS });
     return;
   }
-  const ctx = createContext(env, parsedConfig.config);
+  const ctx = {
+    ...createContext(env, parsedConfig.config),
+    waitUntil: inBackground(execution),
+  };
   const deadLetters = batch.queue === DEAD_LETTER_QUEUE;
   await Promise.all(
     batch.messages.map(async (message) => {
@@ -62,7 +71,10 @@ export async function handleQueueBatch(batch: MessageBatch<unknown>, env: Env): 
   );
 }
 
-async function handle(ctx: AppContext, message: QueueMessage): Promise<"done" | "retry"> {
+async function handle(
+  ctx: AppContext & Background,
+  message: QueueMessage,
+): Promise<"done" | "retry"> {
   switch (message.type) {
     case "fanout":
       await fanOut(ctx, message);

@@ -1,0 +1,110 @@
+/**
+ * A delivery message does not wait for its slowest host: once the others are done and the
+ * straggler has had a few times as long (`LET_GO`), the message is recorded and acknowledged,
+ * and the straggler's POST goes on after it, in the invocation's `waitUntil`, under a record
+ * that the housekeeping would send again were its end never recorded.
+ */
+import {
+  createExecutionContext,
+  createMessageBatch,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { AWAITING_ANSWER, FAST_PATH_TIMEOUT_MS } from "../src/federation/delivery/policy";
+import type { QueueMessage } from "../src/federation/queue/messages";
+import worker from "../src/index";
+import { deliveryFailures, hostStates } from "../src/storage/schema";
+import { db } from "./helpers";
+import {
+  deliver,
+  hostState,
+  pause,
+  posts,
+  recordingQueue,
+  storedActivity,
+} from "./support/delivery";
+import { counterSum } from "./support/metrics";
+import { deliveriesAt, eventually, serve } from "./support/remote";
+
+const recordsAt = (host: string) =>
+  db().select().from(deliveryFailures).where(eq(deliveryFailures.host, host));
+
+/**
+ * Runs the consumer on one message and looks (`atAck`) the moment its handler is done, when
+ * the queue would acknowledge it; then waits for what it left running.
+ */
+async function consumeLooking<T>(body: QueueMessage, atAck: () => Promise<T>) {
+  const batch = createMessageBatch<unknown>("outpost-delivery", [
+    { id: `straggler-${Math.random()}`, timestamp: new Date(), attempts: 1, body },
+  ]);
+  const ctx = createExecutionContext();
+  const { queue } = recordingQueue();
+  await worker.queue(batch, { ...env, DELIVERY_QUEUE: queue }, ctx);
+  const seen = await atAck();
+  const result = await getQueueResult(batch, ctx);
+  await waitOnExecutionContext(ctx);
+  return { seen, result };
+}
+
+describe("a straggler", () => {
+  it("is let go of: the message is acknowledged before a slow host answers, whose answer is recorded after, sent once", async () => {
+    const slow = "https://slow.stragglers.test/inbox";
+    const fast = ["a", "b"].map((h) => `https://${h}.stragglers.test/inbox`);
+    // Slow, but within the fast path's timeout: it is delivered by the consumer, not handed over.
+    await serve({ url: slow, status: 202, body: {}, delayMs: FAST_PATH_TIMEOUT_MS / 2 });
+    const activity = await storedActivity();
+    const delivered = () => counterSum("activitypub_deliveries_total", { result: "delivered" });
+    const before = await delivered();
+    const { seen, result } = await consumeLooking(deliver(activity, [slow, ...fast]), async () => ({
+      fast: await Promise.all(fast.map(async (inbox) => (await deliveriesAt(inbox)).length)),
+      slowPosts: (await posts(slow)).length,
+      slowRecords: await recordsAt("slow.stragglers.test"),
+    }));
+    // When the handler was done: the fast hosts had it; the slow one had the POST, unanswered,
+    // and a record covered it.
+    expect(seen.fast).toEqual([1, 1]);
+    expect(seen.slowPosts).toBe(1);
+    expect(seen.slowRecords).toMatchObject([
+      { activityId: activity, state: "retrying", inboxes: [slow], lastError: AWAITING_ANSWER },
+    ]);
+    expect(result.explicitAcks).toHaveLength(1);
+    // Its answer came after, and was recorded: delivered, once, by the consumer alone.
+    expect(await deliveriesAt(slow)).toHaveLength(1);
+    expect(await recordsAt("slow.stragglers.test")).toEqual([]);
+    expect(await hostState("slow.stragglers.test").status()).toMatchObject({
+      parked: 0,
+      failures: 0,
+    });
+    expect(
+      await db().select().from(hostStates).where(eq(hostStates.host, "slow.stragglers.test")),
+    ).toEqual([]);
+    // The invocation's metrics count it too: they are handed over once the straggler ends.
+    expect(await eventually(async () => (await delivered()) === before + 3 || undefined)).toBe(
+      true,
+    );
+  });
+
+  it("that does not answer in time is handed to its object after the message let go of it, which records it", {
+    timeout: 20_000,
+  }, async () => {
+    const hung = "https://hung.stragglers.test/inbox";
+    await serve({ url: hung, status: 202, body: {}, delayMs: 15_000 });
+    const activity = await storedActivity();
+    const stub = hostState("hung.stragglers.test");
+    const { seen } = await consumeLooking(
+      deliver(activity, [hung, "https://c.stragglers.test/inbox"]),
+      () => recordsAt("hung.stragglers.test"),
+    );
+    expect(seen).toMatchObject([{ state: "retrying", lastError: AWAITING_ANSWER }]);
+    // The consumer's POST timed out; the host's object has the delivery and its record.
+    await pause(stub);
+    expect(await stub.status()).toMatchObject({ parked: 1, failures: 1 });
+    expect(await recordsAt("hung.stragglers.test")).toMatchObject([
+      { activityId: activity, state: "retrying", inboxes: [hung], lastError: "timeout" },
+    ]);
+    expect(await posts(hung)).toHaveLength(1);
+  });
+});
