@@ -18,6 +18,7 @@ import {
   type DeliveryOutcome,
   HEALTHY,
   HELD_PER_RUN,
+  STEADY_TRIES,
 } from "../src/federation/delivery/policy";
 import { HostState } from "../src/hosts/host-state";
 import { Held } from "../src/hosts/parked";
@@ -91,7 +92,7 @@ describe("a hung host", () => {
 });
 
 describe("a failing host", () => {
-  it("is tried by its object one inbox at a time on the backoff, opens its breaker, holds what comes meanwhile, and sends it all in order when back", {
+  it("is tried by its object one inbox at a time on the steady beat then the backoff, opens its breaker, holds what comes meanwhile, and sends it all in order when back", {
     timeout: 30_000,
   }, async () => {
     const host = "down.delivery.test";
@@ -105,12 +106,15 @@ describe("a failing host", () => {
     expect(await posts(shared)).toHaveLength(0);
     expect(await stub.status()).toMatchObject({ failures: 1, parked: 2, circuit: "closed" });
     await pause(stub);
-    // Each run of the object sends one POST while the host fails, until the breaker opens.
-    for (let n = 2; n <= BREAKER_THRESHOLD; n++) {
+    // Each run of the object sends one POST while the host fails, until the breaker opens:
+    // the steady tries first, then as many again as the breaker's threshold.
+    const opensAt = STEADY_TRIES + BREAKER_THRESHOLD;
+    for (let n = 2; n <= opensAt; n++) {
+      expect((await stub.status()).circuit).toBe("closed");
       await runNow(stub);
       expect((await stub.status()).failures).toBe(n);
     }
-    expect(await posts(inbox)).toHaveLength(BREAKER_THRESHOLD);
+    expect(await posts(inbox)).toHaveLength(opensAt);
     expect(await posts(shared)).toHaveLength(0);
     const status = await stub.status();
     expect(status).toMatchObject({ circuit: "open", parked: 2 });
@@ -123,13 +127,13 @@ describe("a failing host", () => {
       ids.push(await storedActivity());
       await consume("outpost-delivery", deliver(ids.at(-1) as string, [inbox]));
     }
-    expect(await posts(inbox)).toHaveLength(BREAKER_THRESHOLD);
+    expect(await posts(inbox)).toHaveLength(opensAt);
     expect((await stub.status()).parked).toBe(4);
 
     // Back: the next run sends everything, in publication order.
     await serve({ url: inbox, status: 202, body: {} }, { url: shared, status: 202, body: {} });
     await runNow(stub);
-    const accepted = (await deliveriesAt(inbox)).slice(BREAKER_THRESHOLD);
+    const accepted = (await deliveriesAt(inbox)).slice(opensAt);
     expect(accepted.map((a) => a.id)).toEqual(ids);
     expect((await deliveriesAt(shared)).map((a) => a.id)).toEqual([ids[0]]);
     expect(await stub.status()).toMatchObject({ failures: 0, circuit: "closed", parked: 0 });
@@ -145,12 +149,13 @@ describe("a failing host", () => {
         { inbox: `https://${host}/inbox`, kind: "hostFailure", status: 500, error: "HTTP 500" },
       ] satisfies DeliveryOutcome[],
     });
+    const opensAt = STEADY_TRIES + BREAKER_THRESHOLD;
     /** Fails a host up to the breaker, through an object built over its storage with `vars`. */
     const failUntilOpen = (host: string, vars: Partial<Env>) =>
       runInDurableObject(hostState(host), async (_instance: HostState, state) => {
         const object = new HostState(state, { ...env, ...vars });
         const waits = [];
-        for (let i = 0; i < BREAKER_THRESHOLD; i++) {
+        for (let i = 0; i < opensAt; i++) {
           const { nextAttemptAt } = await object.hold(failure(host));
           waits.push(nextAttemptAt.getTime() - Date.now());
         }
@@ -159,15 +164,21 @@ describe("a failing host", () => {
 
     const deployed = await failUntilOpen("slow-backoff.delivery.test", {});
     const dev = await failUntilOpen("fast-backoff.delivery.test", devVars(1000));
-    // Failures 1 to 4 wait 8 s × 2^(n-1) (at least half of it), or 1 s × 2^(n-1).
-    deployed.waits.slice(0, -1).forEach((wait, i) => {
+    // The steady beat: 3–5 s, or 0.375–0.625 s on a 1 s base.
+    for (const wait of deployed.waits.slice(0, STEADY_TRIES)) {
+      expect(wait).toBeGreaterThanOrEqual(3_000 - 1_000);
+      expect(wait).toBeLessThanOrEqual(5_000);
+    }
+    for (const wait of dev.waits.slice(0, STEADY_TRIES)) expect(wait).toBeLessThanOrEqual(625);
+    // Then 8 s × 2^(n-1) (at least half of it), or 1 s × 2^(n-1).
+    deployed.waits.slice(STEADY_TRIES, -1).forEach((wait, i) => {
       expect(wait).toBeGreaterThanOrEqual(4_000 * 2 ** i - 1_000);
       expect(wait).toBeLessThanOrEqual(8_000 * 2 ** i);
     });
-    dev.waits.slice(0, -1).forEach((wait, i) => {
+    dev.waits.slice(STEADY_TRIES, -1).forEach((wait, i) => {
       expect(wait).toBeLessThanOrEqual(1_000 * 2 ** i);
     });
-    // The fifth opens the breaker: 8.5 minutes at least, or at most 128 s.
+    // The last opens the breaker: 8.5 minutes at least, or at most 128 s.
     expect(deployed.status.circuit).toBe("open");
     expect(dev.status.circuit).toBe("open");
     expect(deployed.waits.at(-1)).toBeGreaterThan(8 * 60_000);

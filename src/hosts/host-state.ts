@@ -85,6 +85,7 @@ interface StateRow extends Record<string, SqlStorageValue> {
   flavour: string;
   reported_health: string | null;
   slow: number;
+  steady: number;
 }
 
 const recordOf = (row: StateRow): HostRecord => ({
@@ -92,6 +93,7 @@ const recordOf = (row: StateRow): HostRecord => ({
   failureDays: JSON.parse(row.failure_days) as number[],
   retryAt: row.open_until === null ? null : new Date(row.open_until),
   unavailable: row.unavailable === 1,
+  steady: row.steady,
 });
 
 /** How long a run that failed (D1 unreachable, say) waits before the next. */
@@ -248,11 +250,12 @@ export class HostState extends DurableObject<Env> {
 
   private save(record: HostRecord, slow?: boolean): void {
     this.sql.exec(
-      "UPDATE state SET failures = ?, failure_days = ?, open_until = ?, unavailable = ?, slow = coalesce(?, slow) WHERE k = 1",
+      "UPDATE state SET failures = ?, failure_days = ?, open_until = ?, unavailable = ?, steady = ?, slow = coalesce(?, slow) WHERE k = 1",
       record.failures,
       JSON.stringify(record.failureDays),
       record.retryAt?.getTime() ?? null,
       record.unavailable ? 1 : 0,
+      record.steady,
       slow === undefined ? null : slow ? 1 : 0,
     );
   }

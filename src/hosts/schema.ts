@@ -40,4 +40,6 @@ export const HOST_STATE_MIGRATIONS: readonly Migration[] = [
     addColumnIfMissing(sql, "parked", "failed TEXT");
     addColumnIfMissing(sql, "state", "slow INTEGER NOT NULL DEFAULT 0");
   },
+  // 5. The streak's leading quick failures, retried on a steady beat (policy's STEADY_TRIES).
+  (sql) => addColumnIfMissing(sql, "state", "steady INTEGER NOT NULL DEFAULT 0"),
 ];

@@ -128,7 +128,7 @@ export const pause = (stub: ReturnType<typeof hostState>) =>
 export const openCircuit = (stub: ReturnType<typeof hostState>, host: string) =>
   runInDurableObject(stub, (_instance: HostState, state) => {
     state.storage.sql.exec(
-      "UPDATE state SET host = ?, failures = ?, open_until = ? WHERE k = 1",
+      "UPDATE state SET host = ?, failures = ?, steady = 0, open_until = ? WHERE k = 1",
       host,
       BREAKER_THRESHOLD,
       Date.now() + 3600_000,

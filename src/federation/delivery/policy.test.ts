@@ -14,6 +14,9 @@ import {
   MAX_BACKOFF_MS,
   OPEN_CIRCUIT_SKIP,
   parseRetryAfter,
+  STEADY_TRIES,
+  steadyMs,
+  TIMEOUT_SKIP,
   UNAVAILABLE_AFTER_DAYS,
 } from "./policy";
 
@@ -26,6 +29,7 @@ const failed: DeliveryOutcome = {
   status: 500,
   error: "HTTP 500",
 };
+const timedOut: DeliveryOutcome = { kind: "hostFailure", inbox: INBOX, error: "timeout" };
 
 describe("classification", () => {
   it.each([
@@ -89,11 +93,22 @@ describe("backoff", () => {
 describe("a host's record", () => {
   const at = (ms: number) => new Date(now.getTime() + ms);
 
-  it("counts failures, backs off doubling from 4–8 s, and opens the circuit at the threshold", () => {
+  it("retries quick failures on a steady beat first, then backs off doubling from 4–8 s, and opens the circuit at the threshold", () => {
     let record = HEALTHY;
+    // A 5xx or a refused connection: every 3–5 s for the first tries, not counted to the circuit.
+    for (let n = 1; n <= STEADY_TRIES; n++) {
+      record = judgeAnswer(record, n % 2 ? failed : { ...timedOut, error: "network error" }, {
+        now,
+        random: () => 0,
+      });
+      expect(record).toMatchObject({ failures: n, steady: n });
+      expect(record.retryAt).toEqual(at(3_000));
+      expect(isOpen(record)).toBe(false);
+    }
+    expect(steadyMs({ random: () => 0.999999 })).toBeLessThanOrEqual(5_000);
     for (let n = 1; n < BREAKER_THRESHOLD; n++) {
       record = judgeAnswer(record, failed, pinned);
-      expect(record.failures).toBe(n);
+      expect(record).toMatchObject({ failures: STEADY_TRIES + n, steady: STEADY_TRIES });
       expect(record.retryAt).toEqual(at(4_000 * 2 ** (n - 1)));
       expect(isOpen(record)).toBe(false);
     }
@@ -105,8 +120,22 @@ describe("a host's record", () => {
     expect(skipped).toBeGreaterThanOrEqual(8 * 60_000);
   });
 
+  it("backs a timeout off further from the first, with no steady beat; the beat is a streak's start only", () => {
+    let record = judgeAnswer(HEALTHY, timedOut, pinned);
+    expect(record).toMatchObject({ failures: 1, steady: 0 });
+    // 16–32 s: two doublings ahead.
+    expect(record.retryAt).toEqual(at(4_000 * 2 ** TIMEOUT_SKIP));
+    // A quick failure after a timeout doubles on: the beat is for a host just gone down.
+    record = judgeAnswer(record, failed, pinned);
+    expect(record).toMatchObject({ failures: 2, steady: 0 });
+    expect(record.retryAt).toEqual(at(8_000));
+    for (let n = 3; n <= BREAKER_THRESHOLD; n++) record = judgeAnswer(record, timedOut, pinned);
+    expect(isOpen(record)).toBe(true);
+    expect(record.retryAt).toEqual(at(4_000 * 2 ** (BREAKER_THRESHOLD - 1 + OPEN_CIRCUIT_SKIP)));
+  });
+
   it("is reset by any answer of the host's own, even a refusal", () => {
-    const down = { failures: 9, failureDays: [1, 2], retryAt: now, unavailable: true };
+    const down = { failures: 9, failureDays: [1, 2], retryAt: now, unavailable: true, steady: 3 };
     for (const answer of [
       { kind: "gone", inbox: INBOX, status: 410 },
       { kind: "rejected", inbox: INBOX, status: 403 },

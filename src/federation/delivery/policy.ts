@@ -155,14 +155,26 @@ export function describeOutcome(outcome: DeliveryOutcome): string {
 // ---------------------------------------------------------------- backoff
 
 /**
- * The first retry's ceiling (so the first wait is 4–8 s with the jitter); later ones double.
- * GoToSocial's schedule (8 s, doubling): a 5xx or a refused connection is most often a
- * restart or a deploy, over in seconds, and Fedify's 1 s start retries a struggling host
- * before it can recover, while Mastodon's ~20 s start leaves the post unseen for longer than
- * that. Five failures take about 1 to 2 minutes; then the circuit opens (below).
- * `DEV_RETRY_BASE_MS` shortens it on a development instance.
+ * The backoff's base: its first wait is 4–8 s with the jitter, and later ones double. A
+ * failure that came quickly, though (a refused or reset connection, an HTTP 5xx), is first
+ * retried on a steady beat (`STEADY_TRIES`, every 3–5 s: half the base); a timeout skips ahead
+ * (`TIMEOUT_SKIP`). The anchors: Fedify starts at 1 s and doubles, GoToSocial at 8 s, Mastodon
+ * near 20 s. A quick failure is most often a restart or a deploy, over in seconds to a minute,
+ * and a try costs the host next to nothing (no connection, or an error page at once): a steady
+ * beat finds the host back within seconds, where doubling would find a 20 s outage at 20 to
+ * 40 s. A timeout is the dear kind: the host holds each try's connection for the whole 10 s,
+ * overloaded or hung, and trying it again soon adds to what sinks it.
+ * `DEV_RETRY_BASE_MS` shortens all of it on a development instance.
  */
 export const BASE_BACKOFF_MS = 8_000;
+/**
+ * Quick failures retried on the steady beat at the start of a host's streak (about 40 s of
+ * a host that is down); after them the wait doubles as for any failure. They do not count
+ * towards the circuit (`isOpen`).
+ */
+export const STEADY_TRIES = 10;
+/** Doublings a timeout skips: its first wait is 16–32 s (Mastodon's first retry, about 20 s). */
+export const TIMEOUT_SKIP = 2;
 /** Backoff ceiling: a day. */
 export const MAX_BACKOFF_MS = 24 * 3600_000;
 
@@ -181,6 +193,12 @@ export function backoffMs(failures: number, options: BackoffOptions = {}): numbe
   const { baseMs = BASE_BACKOFF_MS, random = Math.random } = options;
   const ceiling = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, failures - 1));
   return Math.round(ceiling * (0.5 + random() / 2));
+}
+
+/** The steady beat's wait: half the base, give or take a quarter (3–5 s). */
+export function steadyMs(options: BackoffOptions = {}): number {
+  const { baseMs = BASE_BACKOFF_MS, random = Math.random } = options;
+  return Math.round((baseMs / 2) * (0.75 + random() / 2));
 }
 
 /** A wait as a queue delay: whole seconds, rounded up, at least one, at most what Queues take. */
@@ -218,6 +236,8 @@ export interface HostRecord {
   /** While set, nothing is sent to the host before then (a backoff, or a `Retry-After`). */
   readonly retryAt: Date | null;
   readonly unavailable: boolean;
+  /** The streak's leading quick failures, retried on the steady beat (`STEADY_TRIES`). */
+  readonly steady: number;
 }
 
 export const HEALTHY: HostRecord = {
@@ -225,11 +245,18 @@ export const HEALTHY: HostRecord = {
   failureDays: [],
   retryAt: null,
   unavailable: false,
+  steady: 0,
 };
 
-/** The circuit is open: the host has failed too often to be tried more than rarely. */
+/**
+ * The circuit is open: the host has failed too often to be tried more than rarely (the
+ * failures on the steady beat aside).
+ */
 export const isOpen = (record: HostRecord): boolean =>
-  record.unavailable || record.failures >= BREAKER_THRESHOLD;
+  record.unavailable || record.failures - record.steady >= BREAKER_THRESHOLD;
+
+/** A failure that came at once: a refused or reset connection, an HTTP 5xx; not a timeout. */
+const isQuick = (outcome: { readonly error: string }): boolean => outcome.error !== "timeout";
 
 export interface JudgeOptions extends BackoffOptions {
   readonly now: Date;
@@ -239,8 +266,9 @@ export interface JudgeOptions extends BackoffOptions {
  * A host's record after one of its answers (or its silence). Any answer of the host's own (a
  * delivery, or a 404, 410 or other refusal) resets it, and only that does: unlike Mastodon,
  * inbound traffic never does. "Try later" answers wait (as long as the host asked, at least
- * the first backoff) without counting against it; failures count, back off, and open the
- * circuit at the threshold or once the host has failed on enough separate days.
+ * the first backoff) without counting against it; failures count, back off (a quick one at
+ * the start of a streak on the steady beat), and open the circuit at the threshold or once
+ * the host has failed on enough separate days.
  */
 export function judgeAnswer(
   record: HostRecord,
@@ -265,8 +293,18 @@ export function judgeAnswer(
       const failures = record.failures + 1;
       const failureDays = [...new Set([...record.failureDays, dayOf(options.now)])];
       const unavailable = record.unavailable || failureDays.length >= UNAVAILABLE_AFTER_DAYS;
-      const next = { failures, failureDays, retryAt: null, unavailable };
-      const doublings = isOpen(next) ? failures + OPEN_CIRCUIT_SKIP : failures;
+      const onTheBeat =
+        isQuick(outcome) &&
+        !unavailable &&
+        record.steady === record.failures &&
+        record.steady < STEADY_TRIES;
+      const steady = record.steady + (onTheBeat ? 1 : 0);
+      const next = { failures, failureDays, retryAt: null, unavailable, steady };
+      if (onTheBeat) return { ...next, retryAt: new Date(now + steadyMs(options)) };
+      const counted = failures - steady;
+      const doublings = isOpen(next)
+        ? counted + OPEN_CIRCUIT_SKIP
+        : counted + (isQuick(outcome) ? 0 : TIMEOUT_SKIP);
       return { ...next, retryAt: new Date(now + backoffMs(doublings, options)) };
     }
   }
