@@ -4,26 +4,17 @@
  * and the straggler's POST goes on after it, in the invocation's `waitUntil`, under a record
  * that the housekeeping would send again were its end never recorded.
  */
-import {
-  createExecutionContext,
-  createMessageBatch,
-  getQueueResult,
-  waitOnExecutionContext,
-} from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { AWAITING_ANSWER, FAST_PATH_TIMEOUT_MS } from "../src/federation/delivery/policy";
-import type { QueueMessage } from "../src/federation/queue/messages";
-import worker from "../src/index";
 import { deliveryFailures, hostStates } from "../src/storage/schema";
 import { db } from "./helpers";
 import {
+  consumeLooking,
   deliver,
   hostState,
   pause,
   posts,
-  recordingQueue,
   storedActivity,
 } from "./support/delivery";
 import { counterSum } from "./support/metrics";
@@ -31,23 +22,6 @@ import { deliveriesAt, eventually, serve } from "./support/remote";
 
 const recordsAt = (host: string) =>
   db().select().from(deliveryFailures).where(eq(deliveryFailures.host, host));
-
-/**
- * Runs the consumer on one message and looks (`atAck`) the moment its handler is done, when
- * the queue would acknowledge it; then waits for what it left running.
- */
-async function consumeLooking<T>(body: QueueMessage, atAck: () => Promise<T>) {
-  const batch = createMessageBatch<unknown>("outpost-delivery", [
-    { id: `straggler-${Math.random()}`, timestamp: new Date(), attempts: 1, body },
-  ]);
-  const ctx = createExecutionContext();
-  const { queue } = recordingQueue();
-  await worker.queue(batch, { ...env, DELIVERY_QUEUE: queue }, ctx);
-  const seen = await atAck();
-  const result = await getQueueResult(batch, ctx);
-  await waitOnExecutionContext(ctx);
-  return { seen, result };
-}
 
 describe("a straggler", () => {
   it("is let go of: the message is acknowledged before a slow host answers, whose answer is recorded after, sent once", async () => {
@@ -88,7 +62,7 @@ describe("a straggler", () => {
   });
 
   it("that does not answer in time is handed to its object after the message let go of it, which records it", {
-    timeout: 20_000,
+    timeout: 30_000,
   }, async () => {
     const hung = "https://hung.stragglers.test/inbox";
     await serve({ url: hung, status: 202, body: {}, delayMs: 15_000 });
@@ -99,12 +73,61 @@ describe("a straggler", () => {
       () => recordsAt("hung.stragglers.test"),
     );
     expect(seen).toMatchObject([{ state: "retrying", lastError: AWAITING_ANSWER }]);
-    // The consumer's POST timed out; the host's object has the delivery and its record.
+    // The consumer's POST timed out (after the message); the host's object has the delivery.
     await pause(stub);
     expect(await stub.status()).toMatchObject({ parked: 1, failures: 1 });
     expect(await recordsAt("hung.stragglers.test")).toMatchObject([
       { activityId: activity, state: "retrying", inboxes: [hung], lastError: "timeout" },
     ]);
     expect(await posts(hung)).toHaveLength(1);
+  });
+
+  it("that answers, but slower than the fast path allows, is delivered, and the rest of its inboxes handed to its object", {
+    timeout: 20_000,
+  }, async () => {
+    const host = "sluggish.stragglers.test";
+    const [first, second] = [`https://${host}/a/inbox`, `https://${host}/b/inbox`];
+    await serve(
+      { url: first, status: 202, body: {}, delayMs: FAST_PATH_TIMEOUT_MS + 500 },
+      { url: second, status: 202, body: {} },
+    );
+    const activity = await storedActivity();
+    const holds = () => counterSum("outpost_do_calls_total", { method: "hold" });
+    const before = await holds();
+    await consumeLooking(deliver(activity, [first, second]), async () => undefined);
+    // The consumer's POST was answered and counts; the second inbox was handed to the host's
+    // object (which sent it at once: the host is not failing), each delivered once.
+    expect(await deliveriesAt(first)).toHaveLength(1);
+    expect(await eventually(async () => (await holds()) === before + 1 || undefined)).toBe(true);
+    expect(
+      await eventually(async () => (await deliveriesAt(second)).length === 1 || undefined),
+    ).toBe(true);
+    expect(await posts(second)).toHaveLength(1);
+    expect(await hostState(host).status()).toMatchObject({ parked: 0, failures: 0 });
+  });
+
+  it("leaves a record already there (its object's, say) as it is, and clears it once delivered", async () => {
+    const slow = "https://kept.stragglers.test/inbox";
+    await serve({ url: slow, status: 202, body: {}, delayMs: FAST_PATH_TIMEOUT_MS / 2 });
+    const activity = await storedActivity();
+    const at = new Date();
+    await db()
+      .insert(deliveryFailures)
+      .values({
+        activityId: activity,
+        host: "kept.stragglers.test",
+        state: "retrying",
+        inboxes: [slow],
+        attempts: 3,
+        lastError: "HTTP 500",
+        nextAttemptAt: at,
+        updatedAt: at,
+      });
+    const { seen } = await consumeLooking(
+      deliver(activity, [slow, "https://d.stragglers.test/inbox"]),
+      () => recordsAt("kept.stragglers.test"),
+    );
+    expect(seen).toMatchObject([{ lastError: "HTTP 500", attempts: 3 }]);
+    expect(await recordsAt("kept.stragglers.test")).toEqual([]);
   });
 });

@@ -57,10 +57,12 @@ export interface HoldRequest {
   readonly activitySeq?: number;
   /** The inboxes not delivered yet, the one that was just tried (if any) first. */
   readonly inboxes: readonly string[];
-  /** What the consumer's tries at this host came to, in order; the last one failed. */
+  /** What the consumer's tries at this host came to, in order; the last one failed (or was slow). */
   readonly outcomes?: readonly DeliveryOutcome[];
   /** The flavour the host accepted, when the consumer learned it by knocking. */
   readonly flavour?: SignatureFlavour;
+  /** The host answered the consumer slower than `FAST_PATH_TIMEOUT_MS`: the rest is handed over. */
+  readonly slow?: boolean;
 }
 
 /** How the delivery record should show what was handed over. */
@@ -269,9 +271,9 @@ export class HostState extends DurableObject<Env> {
     let record = recordOf(this.row());
     const outcomes = request.outcomes ?? [];
     for (const outcome of outcomes) record = judgeAnswer(record, outcome, this.judging());
-    // A timeout at the consumer's patience says the host is slow, or down: the object finds out.
+    // A timeout, or an answer slower than the consumer's patience: the object serves the host.
     const timedOut = outcomes.some((o) => o.kind === "hostFailure" && o.error === "timeout");
-    this.save(record, timedOut ? true : undefined);
+    this.save(record, timedOut || request.slow === true ? true : undefined);
     const last = outcomes.at(-1);
     const tried = last !== undefined && !isFinal(last) ? last.inbox : undefined;
     this.held.add(request, request.inboxes, { now, tried });

@@ -126,10 +126,13 @@ export async function recordFailures(
   await runBatch(db, failureStatements(db, input));
 }
 
-/** Hosts reached after all: their failure rows go (a done batch without one is delivered). */
+/**
+ * Hosts reached after all: their failure rows go (a done batch without one is delivered);
+ * with `onlyIf`, only rows whose last error is that.
+ */
 export function clearFailuresStatement(
   db: Db,
-  reached: { activityId: string; hosts: readonly string[] },
+  reached: { activityId: string; hosts: readonly string[]; onlyIf?: string },
 ): Statement {
   return db
     .delete(deliveryFailures)
@@ -137,6 +140,7 @@ export function clearFailuresStatement(
       and(
         eq(deliveryFailures.activityId, reached.activityId),
         inArray(deliveryFailures.host, [...reached.hosts]),
+        reached.onlyIf === undefined ? undefined : eq(deliveryFailures.lastError, reached.onlyIf),
       ),
     );
 }

@@ -21,13 +21,17 @@ export interface Background {
 export type StreamingContext = Pick<AppContext, "streaming">;
 
 /**
- * A turn of the event loop, so that the answer is on its way before the object is called: on
- * one thread (a local workerd runs the Worker, the object and the simulated D1 together) the
- * object's work would otherwise run first, and the answer wait for it (bench:inbox --sockets).
+ * A timer tick: called last in a handler, the object is called once its answer is on its way.
+ * On one thread (a local workerd runs the Worker, the object and the simulated D1 together)
+ * the object's work would otherwise run first, and the answer wait for it (bench:inbox
+ * --sockets).
  */
 const afterTheAnswer = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-/** Streams `changes` after the answer: nothing is read or awaited before it goes. */
+/**
+ * Streams `changes` after the answer: nothing is read or awaited before it goes. Call it
+ * last, once the handler has nothing left to await.
+ */
 export function streamAfter(
   ctx: StreamingContext & Background,
   changes: readonly StreamChange[],

@@ -7,6 +7,7 @@ import {
   createMessageBatch,
   getQueueResult,
   runInDurableObject,
+  waitOnExecutionContext,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
@@ -99,6 +100,23 @@ export async function consumeWith(
   await worker.queue(batch, { ...env, ...vars, DELIVERY_QUEUE: recorder }, ctx);
   const retryDelays = retries.flatMap((spy) => spy.mock.calls.map(([o]) => o?.delaySeconds));
   return { ...(await getQueueResult(batch, ctx)), enqueued, retryDelays };
+}
+
+/**
+ * Runs the consumer on one message and looks (`atAck`) the moment its handler is done, when
+ * the queue would acknowledge it; then waits for what it left running.
+ */
+export async function consumeLooking<T>(body: QueueMessage, atAck: () => Promise<T>) {
+  const batch = createMessageBatch<unknown>("outpost-delivery", [
+    { id: `straggler-${Math.random()}`, timestamp: new Date(), attempts: 1, body },
+  ]);
+  const ctx = createExecutionContext();
+  const { queue, enqueued } = recordingQueue();
+  await worker.queue(batch, { ...env, DELIVERY_QUEUE: queue }, ctx);
+  const seen = await atAck();
+  const result = await getQueueResult(batch, ctx);
+  await waitOnExecutionContext(ctx);
+  return { seen, result, enqueued };
 }
 
 export const hostState = (host: string) => env.HOST_STATE.get(env.HOST_STATE.idFromName(host));

@@ -2,10 +2,10 @@
  * One delivery message: a stored activity POSTed to its inboxes, host by host, and what
  * became of each host recorded. This is the fast path, for hosts that answer: a host the
  * `host_states` mirror does not list (or lists as healthy) is sent to at once, its inboxes one
- * after the other, each given `FAST_PATH_TIMEOUT_MS`. The first that fails, asks to wait or
- * does not answer in time stops the host's share, and what is left of it is handed to the
- * host's `HostState` object, which sends it from then on; so is the share of every host the
- * mirror lists as failing or slow, without a POST. Healthy hosts cost no object call.
+ * after the other. The first that fails, asks to wait, does not answer in time or answers
+ * slower than `FAST_PATH_TIMEOUT_MS` stops the host's share, and what is left of it is handed
+ * to the host's `HostState` object, which sends it from then on; so is the share of every
+ * host the mirror lists as failing or slow, without a POST. Healthy hosts cost no object call.
  *
  * The message does not wait for its slowest host either (`LET_GO`): once the others are done
  * and a straggler has had a few times as long as they took, the message is recorded and
@@ -37,6 +37,7 @@ import {
   AWAITING_ANSWER,
   CONNECTIONS,
   contactOf,
+  DELIVERY_TIMEOUT_MS,
   type DeliveryOutcome,
   describeOutcome,
   FAST_PATH_TIMEOUT_MS,
@@ -143,12 +144,18 @@ export async function deliver(
     { ...LET_GO, limit: CONNECTIONS, onLetGo: () => handOver.close() },
   );
   const awaiting = [...late.keys()].map((i) => hosts[i] as [string, string[]]);
+  let settled = false;
   try {
     await settle(ctx, message, { results: [...done.values()], awaiting, batchDone: true });
+    settled = true;
   } finally {
     handOver.open();
+    if (late.size > 0) {
+      // Unrecorded (the message is retried whole), the stragglers are still watched to the end.
+      const ends = [...late.values()];
+      ctx.waitUntil(settled ? settleLate(ctx, message, ends) : Promise.allSettled(ends));
+    }
   }
-  if (late.size > 0) ctx.waitUntil(settleLate(ctx, message, [...late.values()]));
 }
 
 /**
@@ -167,8 +174,12 @@ async function settleLate(
     else
       console.error(`deliver: a late host of ${message.activityId} failed: ${String(end.reason)}`);
   }
+  // A host handed to its object after the message let go: the object may have recorded and
+  // even delivered it before the message's record was written; what that record says then
+  // is stale, and goes (a record the object wrote since says something else, and stays).
+  const handedOver = results.filter((r) => r.handedOver === "recorded").map((r) => r.host);
   try {
-    await settle(ctx, message, { results, awaiting: [], batchDone: false });
+    await settle(ctx, message, { results, awaiting: [], batchDone: false, stale: handedOver });
   } catch (error) {
     console.error(`deliver: late hosts of ${message.activityId} not recorded: ${String(error)}`);
   }
@@ -183,18 +194,23 @@ async function deliverToHost(
   const { host, inboxes, listed } = delivery;
   const outcomes: DeliveryOutcome[] = [];
   let worked: SignatureFlavour | undefined;
+  let slow = false;
   // A listed host that is not healthy is its object's to send to.
   if (listed === undefined || listed.state === "healthy") {
     for (const inbox of inboxes) {
+      const started = ctx.now().getTime();
       const sent = await deliverKnocking(ctx, inbox, {
         activity: delivery.activity,
         key: delivery.key,
         flavour: worked ?? listed?.flavour ?? "cavage",
-        timeoutMs: FAST_PATH_TIMEOUT_MS,
+        timeoutMs: DELIVERY_TIMEOUT_MS,
       });
       worked ??= sent.worked;
       outcomes.push(sent.outcome);
       if (!isFinal(sent.outcome)) break;
+      // Answered, but slowly: the rest goes to the host's object, which serves slow hosts.
+      slow = ctx.now().getTime() - started > FAST_PATH_TIMEOUT_MS;
+      if (slow) break;
     }
   }
   const answered = outcomes.filter(isFinal);
@@ -204,7 +220,10 @@ async function deliverToHost(
   if (left.length === 0) {
     if (worked !== undefined) {
       r.inc("outpost_do_calls_total", { method: "remember" });
-      await stub().remember({ host, flavour: worked });
+      // Only the flavour is lost if this fails (the next 401 finds it again), not the delivery.
+      await stub()
+        .remember({ host, flavour: worked })
+        .catch((error: unknown) => console.warn(`deliver: flavour of ${host} not kept: ${error}`));
     }
     return { host, answered };
   }
@@ -218,6 +237,7 @@ async function deliverToHost(
       inboxes: left,
       outcomes,
       flavour: worked,
+      slow,
     });
     if (holding.state === "parked") {
       r.inc("activitypub_deliveries_total", { result: "parked" }, left.length);
@@ -245,13 +265,15 @@ interface Settlement {
   /** Hosts still sending (host, inboxes), recorded as under way until they end. */
   readonly awaiting: readonly (readonly [string, readonly string[]])[];
   readonly batchDone: boolean;
+  /** Hosts whose record, if it still says they were awaited, is out of date. */
+  readonly stale?: readonly string[];
 }
 
 /** Records what happened: reached hosts, hosts that refused, hosts handed over or still sending. */
 async function settle(
   ctx: AppContext,
   message: DeliverMessage,
-  { results, awaiting, batchDone }: Settlement,
+  { results, awaiting, batchDone, stale = [] }: Settlement,
 ): Promise<void> {
   const { db } = ctx;
   const now = ctx.now();
@@ -279,6 +301,9 @@ async function settle(
   const { activityId, batchId } = message;
   await runBatch(db, [
     ...awaitingStatements(db, { activityId, hosts: awaiting, error: AWAITING_ANSWER, now }),
+    ...(stale.length > 0
+      ? [clearFailuresStatement(db, { activityId, hosts: stale, onlyIf: AWAITING_ANSWER })]
+      : []),
     ...failureStatements(db, { records, now }),
     ...hostContactStatements(db, contacts),
     ...(reached.length > 0 ? [clearFailuresStatement(db, { activityId, hosts: reached })] : []),

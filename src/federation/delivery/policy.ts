@@ -37,25 +37,27 @@ export type OutcomeKind = DeliveryOutcome["kind"];
 
 // ---------------------------------------------------------------- limits
 
-/** How long a remote inbox has to answer a POST (Mastodon: 10 s read timeout). */
+/**
+ * How long a remote inbox has to answer a POST (Mastodon: 10 s read timeout), from the queue
+ * consumer (which does not wait that long: `LET_GO`) as from the host's object.
+ */
 export const DELIVERY_TIMEOUT_MS = 10_000;
 /**
- * How long the queue consumer waits for an inbox's answer. A delivery message holds many
- * hosts, and the next message waits for it: a host that has not answered by then is handed,
- * with what is left of its inboxes, to its `HostState` object, which sends them itself with
- * the full `DELIVERY_TIMEOUT_MS`. A healthy inbox answers in well under a second (Mastodon
- * queues what it receives); a host that is merely slow loses one POST, which receivers
- * deduplicate by the activity's id, and is then served by its object until it is fast again.
+ * The answer a healthy inbox gives well within (Mastodon queues what it receives): the most a
+ * delivery message waits for a host before it lets go of it (`LET_GO`), and the time past
+ * which a host is slow. A host that answers the consumer slower than this has the rest of its
+ * inboxes handed to its `HostState` object, which serves it until it is fast again.
  */
 export const FAST_PATH_TIMEOUT_MS = 2_000;
 /**
  * How long a delivery message waits for a host still sending once others are done: three
  * times as long as the slowest of those took, at least a quarter of a second, at most
- * `FAST_PATH_TIMEOUT_MS` (which bounds each POST anyway). A straggler is not stopped: its
- * POST goes on after the message is acknowledged (the queue does not wait for `waitUntil`:
- * wrangler.toml's `queue_consumer_no_wait_for_wait_until`), and its end is recorded then.
- * Letting go costs one more D1 write, and the record that covers it (`AWAITING_ANSWER`);
- * waiting would hold up the next message, and the healthy hosts in it, for the straggler.
+ * `FAST_PATH_TIMEOUT_MS`. A straggler is not stopped: its POST goes on after the message is
+ * acknowledged, to its answer or `DELIVERY_TIMEOUT_MS` (the queue does not wait for
+ * `waitUntil`: wrangler.toml's `queue_consumer_no_wait_for_wait_until`), and its end is
+ * recorded then. Letting go costs one more D1 write and one more metrics flush, and the record
+ * that covers it (`AWAITING_ANSWER`); waiting would hold up the next message, and the healthy
+ * hosts in it, for the straggler.
  */
 export const LET_GO = { floorMs: 250, factor: 3, capMs: FAST_PATH_TIMEOUT_MS } as const;
 /** POSTs in flight at once: what one Workers invocation may hold open. */
@@ -173,7 +175,10 @@ export const BASE_BACKOFF_MS = 8_000;
  * towards the circuit (`isOpen`).
  */
 export const STEADY_TRIES = 10;
-/** Doublings a timeout skips: its first wait is 16–32 s (Mastodon's first retry, about 20 s). */
+/**
+ * Doublings a timeout (`DELIVERY_TIMEOUT_MS`, the consumer's and the host object's) skips:
+ * its first wait is 16–32 s (Mastodon's first retry, about 20 s).
+ */
 export const TIMEOUT_SKIP = 2;
 /** Backoff ceiling: a day. */
 export const MAX_BACKOFF_MS = 24 * 3600_000;
@@ -212,11 +217,11 @@ export function backoffSeconds(failures: number, options: BackoffOptions = {}): 
 
 // ---------------------------------------------------------------- hosts
 
-/** Consecutive host failures that open the circuit (Fedify: 5). */
+/** Consecutive host failures past the steady beat that open the circuit (Fedify: 5). */
 export const BREAKER_THRESHOLD = 5;
 /**
  * Doublings the backoff skips once the circuit is open: the next try of a host that failed
- * five times in a row comes 8.5 to 17 minutes later (Fedify holds an open circuit 30 minutes),
+ * five times in a row past the steady beat comes 8.5 to 17 minutes later (Fedify holds an open circuit 30 minutes),
  * not one more doubling later, so that a dead host costs a handful of POSTs, not dozens.
  */
 export const OPEN_CIRCUIT_SKIP = 3;
@@ -301,6 +306,7 @@ export function judgeAnswer(
       const steady = record.steady + (onTheBeat ? 1 : 0);
       const next = { failures, failureDays, retryAt: null, unavailable, steady };
       if (onTheBeat) return { ...next, retryAt: new Date(now + steadyMs(options)) };
+      // The wait follows what the host did last: a 5xx after a timeout answered, at least.
       const counted = failures - steady;
       const doublings = isOpen(next)
         ? counted + OPEN_CIRCUIT_SKIP

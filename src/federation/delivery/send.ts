@@ -33,7 +33,7 @@ export interface SendOptions {
   readonly activity: PreparedActivity;
   readonly key: SigningKey;
   readonly flavour: SignatureFlavour;
-  /** How long the inbox has to answer: `FAST_PATH_TIMEOUT_MS` in the queue consumer. */
+  /** How long the inbox has to answer (`DELIVERY_TIMEOUT_MS`). */
   readonly timeoutMs: number;
 }
 

@@ -71,13 +71,13 @@ export async function react(
     ],
     [id],
   );
-  // A boost comes into the home (a like shows nowhere).
-  if (type === "Announce") streamAfter(ctx, [{ kind: "boost", activity: id }]);
   // The note's counts (when it is the owner's), and a boost is in the outbox.
   await purgePublic(urls, [
     { kind: "reactions", note: note.id },
     ...(type === "Announce" ? [{ kind: "outbox" } as const] : []),
   ]);
+  // A boost comes into the home (a like shows nowhere).
+  if (type === "Announce") streamAfter(ctx, [{ kind: "boost", activity: id }]);
   return { ok: true, value: note };
 }
 

@@ -130,11 +130,11 @@ export async function publishStatus(
     if (raced !== undefined) return { ok: true, value: raced };
     throw error;
   }
-  streamAfter(ctx, [{ kind: "note", id: draft.note.id }]);
   await purgePublic(config.urls, [{ kind: "note", id: draft.note.id }]);
   await startFanouts(ctx, [activity.id]);
   const stored = await findNote(db, draft.note.id);
   if (stored === undefined) throw new Error("status not stored");
+  streamAfter(ctx, [{ kind: "note", id: draft.note.id }]);
   return { ok: true, value: stored };
 }
 
@@ -216,9 +216,9 @@ export async function editStatus(
     ],
     [update.id],
   );
-  streamAfter(ctx, [{ kind: "edit", id: current.id }]);
   await purgePublic(urls, [{ kind: "note", id: current.id }]);
   const stored = await findNote(db, current.id);
+  streamAfter(ctx, [{ kind: "edit", id: current.id }]);
   return stored === undefined ? fail(404, "no such status") : { ok: true, value: stored };
 }
 
@@ -260,7 +260,7 @@ export async function deleteStatus(
     ],
     [activity.id],
   );
-  streamAfter(ctx, [{ kind: "delete", id: note.id, at: now }]);
   await purgePublic(urls, [{ kind: "note", id: note.id }]);
+  streamAfter(ctx, [{ kind: "delete", id: note.id, at: now }]);
   return { ok: true, value: note };
 }

@@ -40,7 +40,6 @@ export const applyActivity: Handler<InboxEnv> = async (c) => {
     c.set("duplicate", true);
     return c.body(null, 202);
   }
-  streamAfter({ ...ctx, waitUntil: waitUntilOf(c) }, outcome.streams ?? []);
   if (outcome.actorCache !== undefined) {
     await applyActorChange(ctx.cache, outcome.actorCache, receivedAt);
   }
@@ -51,5 +50,7 @@ export const applyActivity: Handler<InboxEnv> = async (c) => {
     await sendFollowUps(ctx, { id: activity.id, followUps: outcome.messages });
   }
   await startFanouts(ctx, outcome.fanouts);
+  // Last: the object is called a tick after this, when the answer is on its way.
+  streamAfter({ ...ctx, waitUntil: waitUntilOf(c) }, outcome.streams ?? []);
   return c.body(null, 202);
 };
