@@ -130,4 +130,18 @@ describe("a straggler", () => {
     expect(seen).toMatchObject([{ lastError: "HTTP 500", attempts: 3 }]);
     expect(await recordsAt("kept.stragglers.test")).toEqual([]);
   });
+
+  it("that fails as slowly as a timeout (a proxy's 504) is not retried on the steady beat", {
+    timeout: 20_000,
+  }, async () => {
+    const host = "gateway.stragglers.test";
+    const inbox = `https://${host}/inbox`;
+    await serve({ url: inbox, status: 504, body: {}, delayMs: FAST_PATH_TIMEOUT_MS + 500 });
+    const activity = await storedActivity();
+    await consumeLooking(deliver(activity, [inbox]), async () => undefined);
+    const status = await hostState(host).status();
+    expect(status).toMatchObject({ failures: 1, parked: 1 });
+    // A timeout's first wait (16–32 s), not the beat's 3–5 s.
+    expect((status.nextAttemptAt?.getTime() ?? 0) - Date.now()).toBeGreaterThan(10_000);
+  });
 });

@@ -3,7 +3,9 @@
  * them (at most `limit` at once) and returns once every one is done, or once those still
  * running have had `factor` times as long as the slowest that finished (at least `floorMs`,
  * at most `capMs`; `capMs` while none has finished). What was still running then is handed
- * back as promises, for the caller to await elsewhere (the invocation's `waitUntil`).
+ * back as promises, for the caller to await elsewhere (the invocation's `waitUntil`). Times
+ * count from the call: with more items than `limit`, those that wait their turn wait within
+ * that time, and may be let go of before they start.
  */
 import { limited } from "./pool";
 

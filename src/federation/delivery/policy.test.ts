@@ -135,6 +135,13 @@ describe("a host's record", () => {
     expect(record.retryAt).toEqual(at(4_000 * 2 ** (BREAKER_THRESHOLD - 1 + OPEN_CIRCUIT_SKIP)));
   });
 
+  it("judges an error page that took as long as a timeout (a proxy's 504) as a timeout", () => {
+    const late: DeliveryOutcome = { ...failed, status: 504, error: "HTTP 504", slow: true };
+    const record = judgeAnswer(HEALTHY, late, pinned);
+    expect(record).toMatchObject({ failures: 1, steady: 0 });
+    expect(record.retryAt).toEqual(at(4_000 * 2 ** TIMEOUT_SKIP));
+  });
+
   it("is reset by any answer of the host's own, even a refusal", () => {
     const down = { failures: 9, failureDays: [1, 2], retryAt: now, unavailable: true, steady: 3 };
     for (const answer of [

@@ -29,6 +29,8 @@ export type DeliveryOutcome =
       readonly inbox: string;
       readonly status?: number;
       readonly error: string;
+      /** The failure took longer than `FAST_PATH_TIMEOUT_MS` to come (a proxy's 504, say). */
+      readonly slow?: boolean;
     }
   /** The URL is not one we may send to; nothing was sent. */
   | { readonly kind: "blocked"; readonly inbox: string };
@@ -260,8 +262,12 @@ export const HEALTHY: HostRecord = {
 export const isOpen = (record: HostRecord): boolean =>
   record.unavailable || record.failures - record.steady >= BREAKER_THRESHOLD;
 
-/** A failure that came at once: a refused or reset connection, an HTTP 5xx; not a timeout. */
-const isQuick = (outcome: { readonly error: string }): boolean => outcome.error !== "timeout";
+/**
+ * A failure that came at once: a refused or reset connection, an HTTP 5xx; not a timeout, nor
+ * an error page that took as long to come (a proxy giving up on a hung upstream).
+ */
+const isQuick = (outcome: { readonly error: string; readonly slow?: boolean }): boolean =>
+  outcome.error !== "timeout" && outcome.slow !== true;
 
 export interface JudgeOptions extends BackoffOptions {
   readonly now: Date;

@@ -14,6 +14,7 @@ import {
   classifyError,
   classifyResponse,
   type DeliveryOutcome,
+  FAST_PATH_TIMEOUT_MS,
   mayWantOtherFlavour,
 } from "./policy";
 
@@ -74,7 +75,12 @@ async function deliverTo(
   } catch (error) {
     outcome = classifyError(inbox, error);
   }
-  countDelivery(outcome, (ctx.now().getTime() - started.getTime()) / 1000);
+  const elapsedMs = ctx.now().getTime() - started.getTime();
+  countDelivery(outcome, elapsedMs / 1000);
+  // A failure that took this long is not the quick kind the policy retries on a beat.
+  if (outcome.kind === "hostFailure" && elapsedMs > FAST_PATH_TIMEOUT_MS) {
+    return { ...outcome, slow: true };
+  }
   return outcome;
 }
 
