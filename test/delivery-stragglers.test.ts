@@ -144,4 +144,44 @@ describe("a straggler", () => {
     // A timeout's first wait (16–32 s), not the beat's 3–5 s.
     expect((status.nextAttemptAt?.getTime() ?? 0) - Date.now()).toBeGreaterThan(10_000);
   });
+
+  it("once let go of, finishes the POST under way and hands the rest of its inboxes to its object", {
+    timeout: 20_000,
+  }, async () => {
+    const host = "longer.stragglers.test";
+    const [first, second] = [`https://${host}/a/inbox`, `https://${host}/b/inbox`];
+    // Under the fast path's patience, but well past the message's wait for it.
+    await serve(
+      { url: first, status: 202, body: {}, delayMs: FAST_PATH_TIMEOUT_MS / 2 },
+      { url: second, status: 202, body: {} },
+    );
+    const activity = await storedActivity();
+    const holds = () => counterSum("outpost_do_calls_total", { method: "hold" });
+    const before = await holds();
+    await consumeLooking(
+      deliver(activity, [first, second, "https://e.stragglers.test/inbox"]),
+      async () => undefined,
+    );
+    expect(await deliveriesAt(first)).toHaveLength(1);
+    // The second went by the host's object (a hold), not by the consumer after the message.
+    expect(await eventually(async () => (await holds()) === before + 1 || undefined)).toBe(true);
+    expect(
+      await eventually(async () => (await deliveriesAt(second)).length === 1 || undefined),
+    ).toBe(true);
+    expect(await recordsAt(host)).toEqual([]);
+  });
+
+  it("with one inbox, answering slower than the fast path allows, is remembered as slow: its object serves it next", {
+    timeout: 20_000,
+  }, async () => {
+    const host = "single.stragglers.test";
+    const inbox = `https://${host}/inbox`;
+    await serve({ url: inbox, status: 202, body: {}, delayMs: FAST_PATH_TIMEOUT_MS + 500 });
+    const activity = await storedActivity();
+    await consumeLooking(deliver(activity, [inbox]), async () => undefined);
+    expect(await deliveriesAt(inbox)).toHaveLength(1);
+    expect(await hostState(host).status()).toMatchObject({ slow: true, parked: 0 });
+    const [listed] = await db().select().from(hostStates).where(eq(hostStates.host, host));
+    expect(listed?.state).toBe("slow");
+  });
 });

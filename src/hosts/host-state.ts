@@ -151,12 +151,20 @@ export class HostState extends DurableObject<Env> {
     await this.scheduleAlarm(retryAt !== null && retryAt > now ? retryAt : now);
   }
 
-  /** The flavour the host accepted, learned by the consumer (which needs nothing else here). */
-  async remember(learned: { host: string; flavour: SignatureFlavour }): Promise<void> {
+  /**
+   * What the consumer learned of a host it is done with: the flavour it accepted, or that it
+   * answered slower than the consumer's patience (this object serves it from then on).
+   */
+  async remember(learned: {
+    host: string;
+    flavour?: SignatureFlavour;
+    slow?: boolean;
+  }): Promise<void> {
     this.sql.exec(
-      "UPDATE state SET host = coalesce(host, ?), flavour = ? WHERE k = 1",
+      "UPDATE state SET host = coalesce(host, ?), flavour = coalesce(?, flavour), slow = coalesce(?, slow) WHERE k = 1",
       learned.host,
-      learned.flavour,
+      learned.flavour ?? null,
+      learned.slow === true ? 1 : null,
     );
     await this.mirror();
   }

@@ -84,8 +84,9 @@ export async function sendHeld(ctx: AppContext, run: HeldRun): Promise<RunResult
     answers.push(outcome);
     if (sent.worked !== undefined) learned = flavour = sent.worked;
     record = judgeAnswer(record, outcome, run.judging());
+    // Any answer of the host's own says how fast it is (a refusal too).
+    if (isFinal(outcome)) slow = ctx.now().getTime() - started > FAST_PATH_TIMEOUT_MS;
     if (outcome.kind === "delivered") {
-      slow = ctx.now().getTime() - started > FAST_PATH_TIMEOUT_MS;
       steps.push({ row, done: "delivered" });
       continue;
     }

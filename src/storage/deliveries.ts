@@ -126,13 +126,10 @@ export async function recordFailures(
   await runBatch(db, failureStatements(db, input));
 }
 
-/**
- * Hosts reached after all: their failure rows go (a done batch without one is delivered);
- * with `onlyIf`, only rows whose last error is that.
- */
+/** Hosts reached after all: their failure rows go (a done batch without one is delivered). */
 export function clearFailuresStatement(
   db: Db,
-  reached: { activityId: string; hosts: readonly string[]; onlyIf?: string },
+  reached: { activityId: string; hosts: readonly string[] },
 ): Statement {
   return db
     .delete(deliveryFailures)
@@ -140,7 +137,26 @@ export function clearFailuresStatement(
       and(
         eq(deliveryFailures.activityId, reached.activityId),
         inArray(deliveryFailures.host, [...reached.hosts]),
-        reached.onlyIf === undefined ? undefined : eq(deliveryFailures.lastError, reached.onlyIf),
+      ),
+    );
+}
+
+/**
+ * A host's record written by `awaitingStatements`, if it is still that one (the same inboxes,
+ * still saying `error`): a record written since by anyone else stays.
+ */
+export function clearAwaitingStatement(
+  db: Db,
+  awaited: { activityId: string; host: string; inboxes: readonly string[]; error: string },
+): Statement {
+  return db
+    .delete(deliveryFailures)
+    .where(
+      and(
+        eq(deliveryFailures.activityId, awaited.activityId),
+        eq(deliveryFailures.host, awaited.host),
+        eq(deliveryFailures.lastError, awaited.error),
+        eq(deliveryFailures.inboxes, [...awaited.inboxes]),
       ),
     );
 }

@@ -21,7 +21,8 @@ export interface Background {
 export type StreamingContext = Pick<AppContext, "streaming">;
 
 /**
- * A timer tick: called last in a handler, the object is called once its answer is on its way.
+ * A timer tick: with `streamAfter` called at the end of the work (the inbox's, an action's),
+ * the object is called once the answer is on its way, or nearly (a route may still read).
  * On one thread (a local workerd runs the Worker, the object and the simulated D1 together)
  * the object's work would otherwise run first, and the answer wait for it (bench:inbox
  * --sockets).
@@ -29,8 +30,8 @@ export type StreamingContext = Pick<AppContext, "streaming">;
 const afterTheAnswer = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
- * Streams `changes` after the answer: nothing is read or awaited before it goes. Call it
- * last, once the handler has nothing left to await.
+ * Streams `changes` after the answer: nothing is read or awaited before it goes. Call it at
+ * the end of the work, once nothing is left to await there.
  */
 export function streamAfter(
   ctx: StreamingContext & Background,

@@ -23,6 +23,7 @@ import {
   awaitingStatements,
   batchDoneStatement,
   batchStateQuery,
+  clearAwaitingStatement,
   clearFailuresStatement,
   type FailureRecord,
   failureStatements,
@@ -83,6 +84,10 @@ class Gate {
   });
   close(): void {
     this.#closed = true;
+  }
+  /** Whether the message has let go of its stragglers. */
+  get letGo(): boolean {
+    return this.#closed;
   }
   open(): void {
     this.#open();
@@ -153,7 +158,9 @@ export async function deliver(
     if (late.size > 0) {
       // Unrecorded (the message is retried whole), the stragglers are still watched to the end.
       const ends = [...late.values()];
-      ctx.waitUntil(settled ? settleLate(ctx, message, ends) : Promise.allSettled(ends));
+      ctx.waitUntil(
+        settled ? settleLate(ctx, message, { ends, awaiting }) : Promise.allSettled(ends),
+      );
     }
   }
 }
@@ -165,9 +172,9 @@ export async function deliver(
 async function settleLate(
   ctx: AppContext,
   message: DeliverMessage,
-  late: readonly Promise<HostResult>[],
+  late: { ends: readonly Promise<HostResult>[]; awaiting: Settlement["awaiting"] },
 ): Promise<void> {
-  const ends = await Promise.allSettled(late);
+  const ends = await Promise.allSettled(late.ends);
   const results: HostResult[] = [];
   for (const end of ends) {
     if (end.status === "fulfilled") results.push(end.value);
@@ -175,11 +182,12 @@ async function settleLate(
       console.error(`deliver: a late host of ${message.activityId} failed: ${String(end.reason)}`);
   }
   // A host handed to its object after the message let go: the object may have recorded and
-  // even delivered it before the message's record was written; what that record says then
-  // is stale, and goes (a record the object wrote since says something else, and stays).
-  const handedOver = results.filter((r) => r.handedOver === "recorded").map((r) => r.host);
+  // even delivered it before the message's record was written; that record is then stale, and
+  // goes (one the object wrote since, or another message's, says something else, and stays).
+  const handedOver = new Set(results.filter((r) => r.handedOver === "recorded").map((r) => r.host));
+  const stale = late.awaiting.filter(([host]) => handedOver.has(host));
   try {
-    await settle(ctx, message, { results, awaiting: [], batchDone: false, stale: handedOver });
+    await settle(ctx, message, { results, awaiting: [], batchDone: false, stale });
   } catch (error) {
     console.error(`deliver: late hosts of ${message.activityId} not recorded: ${String(error)}`);
   }
@@ -198,6 +206,8 @@ async function deliverToHost(
   // A listed host that is not healthy is its object's to send to.
   if (listed === undefined || listed.state === "healthy") {
     for (const inbox of inboxes) {
+      // Let go of: one POST at a time after the message, the rest is the host's object's.
+      if (outcomes.length > 0 && delivery.handOver.letGo) break;
       const started = ctx.now().getTime();
       const sent = await deliverKnocking(ctx, inbox, {
         activity: delivery.activity,
@@ -218,12 +228,13 @@ async function deliverToHost(
   const r = recorder();
   const stub = () => ctx.hosts.get(ctx.hosts.idFromName(host));
   if (left.length === 0) {
-    if (worked !== undefined) {
+    // A flavour learned, or a host slower than the consumer's patience (its object serves it).
+    if (worked !== undefined || slow) {
       r.inc("outpost_do_calls_total", { method: "remember" });
-      // Only the flavour is lost if this fails (the next 401 finds it again), not the delivery.
+      // Only that is lost if this fails (the next answer says it again), not the delivery.
       await stub()
-        .remember({ host, flavour: worked })
-        .catch((error: unknown) => console.warn(`deliver: flavour of ${host} not kept: ${error}`));
+        .remember({ host, flavour: worked, slow: slow || undefined })
+        .catch((error: unknown) => console.warn(`deliver: ${host} not remembered: ${error}`));
     }
     return { host, answered };
   }
@@ -265,8 +276,8 @@ interface Settlement {
   /** Hosts still sending (host, inboxes), recorded as under way until they end. */
   readonly awaiting: readonly (readonly [string, readonly string[]])[];
   readonly batchDone: boolean;
-  /** Hosts whose record, if it still says they were awaited, is out of date. */
-  readonly stale?: readonly string[];
+  /** Hosts (host, inboxes) whose record, if still the awaiting one, is out of date. */
+  readonly stale?: Settlement["awaiting"];
 }
 
 /** Records what happened: reached hosts, hosts that refused, hosts handed over or still sending. */
@@ -301,9 +312,9 @@ async function settle(
   const { activityId, batchId } = message;
   await runBatch(db, [
     ...awaitingStatements(db, { activityId, hosts: awaiting, error: AWAITING_ANSWER, now }),
-    ...(stale.length > 0
-      ? [clearFailuresStatement(db, { activityId, hosts: stale, onlyIf: AWAITING_ANSWER })]
-      : []),
+    ...stale.map(([host, inboxes]) =>
+      clearAwaitingStatement(db, { activityId, host, inboxes, error: AWAITING_ANSWER }),
+    ),
     ...failureStatements(db, { records, now }),
     ...hostContactStatements(db, contacts),
     ...(reached.length > 0 ? [clearFailuresStatement(db, { activityId, hosts: reached })] : []),

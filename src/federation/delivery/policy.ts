@@ -54,10 +54,10 @@ export const FAST_PATH_TIMEOUT_MS = 2_000;
 /**
  * How long a delivery message waits for a host still sending once others are done: three
  * times as long as the slowest of those took, at least a quarter of a second, at most
- * `FAST_PATH_TIMEOUT_MS`. A straggler is not stopped: its POST goes on after the message is
- * acknowledged, to its answer or `DELIVERY_TIMEOUT_MS` (the queue does not wait for
- * `waitUntil`: wrangler.toml's `queue_consumer_no_wait_for_wait_until`), and its end is
- * recorded then. Letting go costs one more D1 write and one more metrics flush, and the record
+ * `FAST_PATH_TIMEOUT_MS`. A straggler is not stopped: its POST under way goes on after the
+ * message is acknowledged, to its answer or `DELIVERY_TIMEOUT_MS` (the queue does not wait for
+ * `waitUntil`: wrangler.toml's `queue_consumer_no_wait_for_wait_until`), the rest of its
+ * inboxes go to its object, and its end is recorded then. Letting go costs one more D1 write and one more metrics flush, and the record
  * that covers it (`AWAITING_ANSWER`); waiting would hold up the next message, and the healthy
  * hosts in it, for the straggler.
  */
@@ -66,9 +66,10 @@ export const LET_GO = { floorMs: 250, factor: 3, capMs: FAST_PATH_TIMEOUT_MS } a
 export const CONNECTIONS = 6;
 /**
  * Inboxes per delivery message, so that one consumer invocation fits the Workers Free plan's
- * 10 ms of CPU: a delivery costs the Worker about 1.1 ms (an RSA-2048 signature is half of it;
- * `bench:fanout` reads it from a V8 profile of the isolate), so a message of 32 took 35–45 ms.
- * Six take about 7 ms, with room for the message's two D1 round trips and a second knock.
+ * 10 ms of CPU: a delivery costs the Worker about 1.1 to 1.7 ms under the profiler (an
+ * RSA-2048 signature 0.6 to 0.75 ms of it; `bench:fanout` reads it from a V8 profile of the
+ * isolate, the publishing request and fan-out spread over the deliveries), so a message of 32
+ * took 35–45 ms. Six take about 7 to 10 ms: at the limit, not under it.
  * The price is queue operations: a post to 600 inboxes is about 100 messages (300 operations of
  * the free plan's 10,000 a day) rather than 22. Subrequests stay far under the free plan's 50.
  */

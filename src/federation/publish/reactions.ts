@@ -117,10 +117,10 @@ export async function unreact(
     ],
     [undo.id],
   );
-  if (type === "Announce") streamAfter(ctx, [{ kind: "unboost", statusId: boostId(existing) }]);
   await purgePublic(config.urls, [
     { kind: "reactions", note: note.id },
     ...(type === "Announce" ? [{ kind: "outbox", activity: existing.id } as const] : []),
   ]);
+  if (type === "Announce") streamAfter(ctx, [{ kind: "unboost", statusId: boostId(existing) }]);
   return { ok: true, value: note };
 }

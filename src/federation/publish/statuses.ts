@@ -130,11 +130,15 @@ export async function publishStatus(
     if (raced !== undefined) return { ok: true, value: raced };
     throw error;
   }
-  await purgePublic(config.urls, [{ kind: "note", id: draft.note.id }]);
-  await startFanouts(ctx, [activity.id]);
+  try {
+    await purgePublic(config.urls, [{ kind: "note", id: draft.note.id }]);
+    await startFanouts(ctx, [activity.id]);
+  } finally {
+    // After the rest, and whatever came of it: what is stored is streamed.
+    streamAfter(ctx, [{ kind: "note", id: draft.note.id }]);
+  }
   const stored = await findNote(db, draft.note.id);
   if (stored === undefined) throw new Error("status not stored");
-  streamAfter(ctx, [{ kind: "note", id: draft.note.id }]);
   return { ok: true, value: stored };
 }
 

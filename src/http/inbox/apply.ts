@@ -40,17 +40,21 @@ export const applyActivity: Handler<InboxEnv> = async (c) => {
     c.set("duplicate", true);
     return c.body(null, 202);
   }
-  if (outcome.actorCache !== undefined) {
-    await applyActorChange(ctx.cache, outcome.actorCache, receivedAt);
+  try {
+    if (outcome.actorCache !== undefined) {
+      await applyActorChange(ctx.cache, outcome.actorCache, receivedAt);
+    }
+    if (outcome.publicChanges !== undefined) {
+      await purgePublic(ctx.config.urls, outcome.publicChanges);
+    }
+    if (outcome.messages.length > 0) {
+      await sendFollowUps(ctx, { id: activity.id, followUps: outcome.messages });
+    }
+    await startFanouts(ctx, outcome.fanouts);
+  } finally {
+    // Last (the object is called a tick after this, when the answer is on its way), and
+    // whatever came before: what is stored is streamed.
+    streamAfter({ ...ctx, waitUntil: waitUntilOf(c) }, outcome.streams ?? []);
   }
-  if (outcome.publicChanges !== undefined) {
-    await purgePublic(ctx.config.urls, outcome.publicChanges);
-  }
-  if (outcome.messages.length > 0) {
-    await sendFollowUps(ctx, { id: activity.id, followUps: outcome.messages });
-  }
-  await startFanouts(ctx, outcome.fanouts);
-  // Last: the object is called a tick after this, when the answer is on its way.
-  streamAfter({ ...ctx, waitUntil: waitUntilOf(c) }, outcome.streams ?? []);
   return c.body(null, 202);
 };
