@@ -11,7 +11,6 @@ import {
   DELIVERY_TIMEOUT_MS,
   type DeliveryOutcome,
   describeOutcome,
-  FAST_PATH_TIMEOUT_MS,
   HELD_PER_RUN,
   type HostRecord,
   isFinal,
@@ -73,7 +72,6 @@ export async function sendHeld(ctx: AppContext, run: HeldRun): Promise<RunResult
       steps.push({ row, done: "failed", error: "the activity is no longer stored" });
       continue;
     }
-    const started = ctx.now().getTime();
     const sent = await deliverKnocking(ctx, row.inbox, {
       activity,
       key: activities.key,
@@ -85,7 +83,7 @@ export async function sendHeld(ctx: AppContext, run: HeldRun): Promise<RunResult
     if (sent.worked !== undefined) learned = flavour = sent.worked;
     record = judgeAnswer(record, outcome, run.judging());
     // Any answer of the host's own says how fast it is (a refusal too).
-    if (isFinal(outcome)) slow = ctx.now().getTime() - started > FAST_PATH_TIMEOUT_MS;
+    if (isFinal(outcome)) slow = sent.slow;
     if (outcome.kind === "delivered") {
       steps.push({ row, done: "delivered" });
       continue;

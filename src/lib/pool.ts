@@ -3,22 +3,12 @@
  * the items' order. Workers allow six simultaneous outbound connections per invocation: more
  * would only queue inside the runtime.
  */
-export async function pool<T, R>(
+export function pool<T, R>(
   items: readonly T[],
   limit: number,
   task: (item: T) => Promise<R>,
 ): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await task(items[i] as T);
-      }
-    }),
-  );
-  return results;
+  return Promise.all(items.map(limited(limit, task)));
 }
 
 /**

@@ -41,7 +41,6 @@ import {
   DELIVERY_TIMEOUT_MS,
   type DeliveryOutcome,
   describeOutcome,
-  FAST_PATH_TIMEOUT_MS,
   isFinal,
   LET_GO,
   OBJECT_UNREACHABLE,
@@ -208,7 +207,6 @@ async function deliverToHost(
     for (const inbox of inboxes) {
       // Let go of: one POST at a time after the message, the rest is the host's object's.
       if (outcomes.length > 0 && delivery.handOver.letGo) break;
-      const started = ctx.now().getTime();
       const sent = await deliverKnocking(ctx, inbox, {
         activity: delivery.activity,
         key: delivery.key,
@@ -219,7 +217,7 @@ async function deliverToHost(
       outcomes.push(sent.outcome);
       if (!isFinal(sent.outcome)) break;
       // Answered, but slowly: the rest goes to the host's object, which serves slow hosts.
-      slow = ctx.now().getTime() - started > FAST_PATH_TIMEOUT_MS;
+      slow = sent.slow;
       if (slow) break;
     }
   }

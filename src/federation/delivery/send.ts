@@ -115,10 +115,24 @@ export async function deliverKnocking(
   ctx: Pick<AppContext, "config" | "now">,
   inbox: string,
   options: SendOptions,
-): Promise<{ outcome: DeliveryOutcome; worked?: SignatureFlavour }> {
+): Promise<Knocked> {
+  const started = ctx.now().getTime();
+  const answered = (outcome: DeliveryOutcome, worked?: SignatureFlavour): Knocked => ({
+    outcome,
+    worked,
+    slow: ctx.now().getTime() - started > FAST_PATH_TIMEOUT_MS,
+  });
   const first = await deliverTo(ctx, inbox, options);
-  if (!mayWantOtherFlavour(first)) return { outcome: first };
+  if (!mayWantOtherFlavour(first)) return answered(first);
   const flavour = otherFlavour(options.flavour);
   const second = await deliverTo(ctx, inbox, { ...options, flavour });
-  return second.kind === "delivered" ? { outcome: second, worked: flavour } : { outcome: first };
+  return second.kind === "delivered" ? answered(second, flavour) : answered(first);
+}
+
+/** What one inbox came to, the flavour that worked if knocking found it, and whether it was slow. */
+export interface Knocked {
+  readonly outcome: DeliveryOutcome;
+  readonly worked?: SignatureFlavour;
+  /** All of it took longer than `FAST_PATH_TIMEOUT_MS`: the host is slow. */
+  readonly slow: boolean;
 }
