@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run bench:read [-- --posts 100000 --notifications 50000 --requests 200 --port 8797
- *   --json FILE --keep --live]`
+ *   --json FILE --keep --live --profile --only home,outbox]`
  *
  * The read path of the owner's API over a big database: a fresh local Outpost (wrangler dev,
  * run from a copy of src/ taken at the start, as bench/soak.mjs does, so that edits in the
@@ -27,6 +27,11 @@
  * bills) read before and 2.5 s after the batch (they are flushed after each response), less
  * what the `/metrics` read itself costs (measured first, over an empty interval).
  *
+ * With `--profile`, each endpoint's requests are also sampled by a V8 CPU profile of the
+ * Worker's isolate (wrangler dev's inspector, as `bench:fanout` does): the Worker's own CPU a
+ * request (`workerCpuMsPerRequest`) and the frames with the most of it, apart from what the
+ * local simulator (D1, the network) costs the process. `--only` measures the endpoints named.
+ *
  * `--json FILE` writes `{ posts, notifications, requests, endpoints: { home, notificationsV1,
  * notificationsV2, outbox, searchCommon, searchRare, searchAccounts } }`, each `{ p50Ms,
  * p99Ms, rowsReadPerRequest }`. `--keep` keeps the seeded state folder (to run `EXPLAIN QUERY
@@ -45,6 +50,7 @@ import {
   stopOnExit,
   wranglerEnv,
 } from "./instance.mjs";
+import { cpuOf, startProfile } from "./profile.mjs";
 import { seedSql } from "./read-seed.mjs";
 
 const argv = process.argv.slice(2);
@@ -55,6 +61,9 @@ const PORT = Number(cliArg("port", 8797));
 const JSON_FILE = cliArg("json") && resolve(cliArg("json"));
 const KEEP = argv.includes("--keep");
 const LIVE = argv.includes("--live");
+const PROFILE = argv.includes("--profile");
+const ONLY = cliArg("only")?.split(",");
+const INSPECTOR_PORT = PORT + 1000;
 const WARMUP = 5;
 /** What `searchRare` looks for: a post's number (in its text), a word no other post holds. */
 const RARE = Math.ceil(POSTS / 2);
@@ -191,8 +200,16 @@ async function measure(endpoint, cost) {
   for (let i = 1; i < WARMUP; i++) await request(endpoint);
   await sleep(FLUSH_MS);
   const before = await metrics();
+  const profile = PROFILE ? await startProfile(INSPECTOR_PORT) : undefined;
   const latencies = [];
   for (let i = 0; i < REQUESTS; i++) latencies.push((await request(endpoint)).ms);
+  const sampled = await profile?.stop();
+  // The raw profile, for a closer look (e.g. in Chrome's DevTools), when asked for.
+  if (sampled !== undefined && process.env.OUTPOST_PROFILE_DIR) {
+    const file = join(process.env.OUTPOST_PROFILE_DIR, `${endpoint.name}.cpuprofile`);
+    fs.writeFileSync(file, JSON.stringify(sampled));
+  }
+  const cpu = sampled === undefined ? undefined : cpuOf(sampled);
   await sleep(FLUSH_MS);
   const after = await metrics();
   latencies.sort((a, b) => a - b);
@@ -201,6 +218,9 @@ async function measure(endpoint, cost) {
     p99Ms: round(percentile(latencies, 99)),
     rowsReadPerRequest: round((after.rows - before.rows - cost.rows) / REQUESTS),
     queriesPerRequest: round((after.queries - before.queries - cost.queries) / REQUESTS),
+    ...(cpu === undefined
+      ? {}
+      : { workerCpuMsPerRequest: round(cpu.busyMs / REQUESTS), topFrames: cpu.top }),
   };
 }
 
@@ -218,14 +238,21 @@ async function main() {
     const seedMs = Math.round(performance.now() - seedStart);
     console.log(`seeded in ${(seedMs / 1000).toFixed(1)} s: ${JSON.stringify(counts)}`);
     console.log(`notifications: ${JSON.stringify(p)}`);
-    dev = await startInstance({ port: PORT, state, env, log: Boolean(process.env.BENCH_LOG) });
+    dev = await startInstance({
+      port: PORT,
+      state,
+      env,
+      log: Boolean(process.env.BENCH_LOG),
+      inspectorPort: PROFILE ? INSPECTOR_PORT : undefined,
+    });
     stopOnExit(dev);
     await request(ENDPOINTS.home); // creates the owner's keys
     const cost = await metricsCost();
     console.log(`one /metrics read: ${cost.rows} D1 rows, ${cost.queries} queries (subtracted)`);
     const endpoints = {};
     for (const [name, endpoint] of Object.entries(ENDPOINTS)) {
-      endpoints[name] = await measure(endpoint, cost);
+      if (ONLY === undefined || ONLY.includes(name))
+        endpoints[name] = await measure({ ...endpoint, name }, cost);
     }
     const totalMs = Math.round(performance.now() - started);
     console.log(
@@ -240,15 +267,26 @@ async function main() {
             "p99 ms": r.p99Ms,
             "rows/req": r.rowsReadPerRequest,
             "queries/req": r.queriesPerRequest,
+            ...(r.workerCpuMsPerRequest === undefined
+              ? {}
+              : { "cpu ms/req": r.workerCpuMsPerRequest }),
           },
         ]),
       ),
     );
+    for (const [name, r] of Object.entries(endpoints)) {
+      if (r.topFrames !== undefined) console.log(name, JSON.stringify(r.topFrames));
+    }
     if (JSON_FILE) {
       const out = Object.fromEntries(
-        Object.entries(endpoints).map(([name, { p50Ms, p99Ms, rowsReadPerRequest }]) => [
+        Object.entries(endpoints).map(([name, r]) => [
           name,
-          { p50Ms, p99Ms, rowsReadPerRequest },
+          {
+            p50Ms: r.p50Ms,
+            p99Ms: r.p99Ms,
+            rowsReadPerRequest: r.rowsReadPerRequest,
+            workerCpuMsPerRequest: r.workerCpuMsPerRequest,
+          },
         ]),
       );
       const result = { posts: POSTS, notifications: NOTIFICATIONS, requests: REQUESTS };

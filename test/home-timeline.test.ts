@@ -209,15 +209,25 @@ describe("what the owner keeps away", () => {
     expect(after).toContain(shown[3]?.statusId);
   });
 
-  it("shows a muted account again once its mute has ended", async () => {
-    const ivy = await account("ivy");
-    await seedFollow(ivy, OWNER);
-    const note = await post(ivy);
-    const ended = new Date(Date.now() - 1000);
+  it("shows a muted account again once its mute has ended, not while it lasts", async () => {
+    const [ivy, ike] = [await account("ivy"), await account("ike")];
+    for (const followed of [ivy, ike]) await seedFollow(followed, OWNER);
+    const [note, lasting] = [await post(ivy), await post(ike)];
+    // Boosts of a note by an account never kept away (`dan`).
+    const [boosted, boostedWhileMuted] = [
+      await boost(ivy, (await post(dan)).id),
+      await boost(ike, (await post(dan)).id),
+    ];
+    const [ended, ends] = [new Date(Date.now() - 1000), new Date(Date.now() + 60_000)];
     await runBatch(db(), [
       muteStatement(db(), { actor: ivy, notifications: true, expiresAt: ended, at: tick() }),
+      muteStatement(db(), { actor: ike, notifications: true, expiresAt: ends, at: tick() }),
     ]);
-    expect((await home()).map((s) => s.id)).toContain(note.statusId);
+    const shown = (await home()).map((s) => s.id);
+    expect(shown).toContain(note.statusId);
+    expect(shown).toContain(boosted);
+    expect(shown).not.toContain(lasting.statusId);
+    expect(shown).not.toContain(boostedWhileMuted);
   });
 
   it("leaves out the members of an exclusive list, not those of another list", async () => {

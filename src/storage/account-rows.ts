@@ -7,6 +7,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "./db";
+import { frozenBy } from "./frozen";
 import { type ActorRow, actors } from "./schema";
 import { readWanted, wanted, wantedKey } from "./wanted";
 
@@ -44,13 +45,14 @@ type Times = "published" | "fetchedAt" | "createdAt";
 
 /**
  * The account of `actors` (or an alias of it) as a JSON object, or null when the row is
- * missing (a left join that found none: the owner, or an actor not stored).
+ * missing (a left join that found none: the owner, or an actor not stored). Rendered once a
+ * table (`frozen`): it is most of a status row's columns.
  */
-export function accountJson(a: AccountColumns): SQL<string | null> {
+export const accountJson: (a: AccountColumns) => SQL<string | null> = frozenBy((a) => {
   // The keys are ours, written into the statement: bound, they would take up parameters.
   const fields = ACCOUNT_FIELDS.map((key) => sql`${sql.raw(`'${key}'`)}, ${a[key]}`);
   return sql<string | null>`iif(${a.seq} is null, null, json_object(${sql.join(fields, sql`, `)}))`;
-}
+});
 
 /** An account from what `accountJson` made (a JSON text, or already parsed inside another). */
 export function readAccount(json: string | AccountJson): AccountRow {

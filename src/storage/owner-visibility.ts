@@ -4,7 +4,7 @@
  * signed-in account). Kept apart from `visibility.ts`, which `schema.ts` imports: this
  * module reads the tables, and the schema must not wait on it.
  */
-import { and, eq, exists, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, exists, inArray, isNull, or, type Placeholder, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { follows, noteRecipients, notes, noteTags } from "./schema";
 
@@ -14,7 +14,7 @@ import { follows, noteRecipients, notes, noteTags } from "./schema";
  * addressed to (in `to` or `cc`) or mentions; the owner every note of theirs. Deleted notes
  * no one. Each is looked up by key for the note at hand (the outer query's row of `notes`).
  */
-export function visibleToOwner(db: Db, owner: string): SQL {
+export function visibleToOwner(db: Db, owner: string | Placeholder): SQL {
   const followed = exists(
     db
       .select({ one: sql`1` })

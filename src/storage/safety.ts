@@ -9,7 +9,18 @@
  * notifications'. No index holds these expressions: the tables are small (a single owner's
  * lists), so a page sorts them.
  */
-import { and, eq, gt, inArray, isNull, lte, or, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  eq,
+  gt,
+  inArray,
+  isNull,
+  lte,
+  or,
+  type Placeholder,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db, Statement } from "./db";
 import { idText } from "./ids";
@@ -33,8 +44,11 @@ const domainBlockIdSql = (): SQL =>
  * The condition that a row of `mutes` is still in force at `now`: without an end, or ending
  * later. The one test of it, for every query that reads mutes (one bound parameter).
  */
-export const muteInForce = (now: Date): SQL =>
+export const muteInForce = (now: Date | Placeholder): SQL =>
   sql`(${isNull(mutes.expiresAt)} or ${gt(mutes.expiresAt, now)})`;
+
+/** `now` as `muteInForce` binds it, for a rendered fragment's hole (`prerendered`). */
+export const muteTime = (now: Date): number => Number(mutes.expiresAt.mapToDriverValue(now));
 
 /**
  * The author's stored actor, under a name of its own, so that a query reading `actors`

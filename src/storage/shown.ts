@@ -6,7 +6,7 @@
  * find nothing read no row; the actor found would be read twice, a row per row of the page,
  * which the home timeline and the notifications cannot afford within their 200 rows.
  */
-import { type SQL, sql } from "drizzle-orm";
+import { type Placeholder, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { muteInForce, type ShownIn } from "./safety";
 import { blocks, domainBlocks, mutes } from "./schema";
@@ -20,7 +20,7 @@ export interface JoinedAuthor {
 /** `authorShown(author.id, filter)`, its domain test on the joined actor's `domain`. */
 export function joinedAuthorShown(
   author: JoinedAuthor,
-  filter: { readonly now: Date; readonly in: ShownIn },
+  filter: { readonly now: Date | Placeholder; readonly in: ShownIn },
 ): SQL {
   const muted = filter.in === "notifications" ? sql`${mutes.notifications} = 1 and ` : sql``;
   return sql`(not exists (select 1 from ${blocks} where ${blocks.actor} = ${author.id})

@@ -11,6 +11,7 @@ import { alias } from "drizzle-orm/sqlite-core";
 import { isBoostId } from "../mastodon/ids";
 import { type AccountJson, type AccountRow, accountJson, readAccount } from "./account-rows";
 import type { Db } from "./db";
+import { frozen } from "./frozen";
 import { liveNoteByApiId, type NoteWithTags } from "./notes";
 import { boostByApiId } from "./reactions";
 import {
@@ -54,6 +55,30 @@ interface TagJson extends Omit<NoteTagRow, "noteSeq"> {
   readonly account: AccountJson | null;
 }
 
+/** A tag as the status row holds it, with the account a mention names (`mentioned`). */
+const TAG_JSON = frozen(
+  sql`json_object('type', ${noteTags.type}, 'name', ${noteTags.name}, 'href', ${noteTags.href}, 'account', json(${accountJson(mentioned)}))`,
+);
+
+/** The columns of a status row that bind nothing, rendered once (`frozen`). */
+const FIXED = {
+  parentSeq: frozen(sql<number | null>`${parent.seq}`),
+  parentPublished: frozen(sql<number | null>`${parent.published}`),
+  parentAttributedTo: frozen(sql<string | null>`${parent.attributedTo}`),
+  tagsJson: frozen(
+    sql<string>`(select json_group_array(${TAG_JSON}) from ${noteTags} left join ${actors} as ${sql.identifier("mentioned")} on ${noteTags.type} = 'Mention' and ${mentioned.id} = ${noteTags.href} where ${noteTags.noteSeq} = ${notes.seq})`,
+  ),
+  // Through `bookmarks_note_unique`.
+  bookmarked: frozen(
+    sql<number>`exists (select 1 from ${bookmarks} where ${bookmarks.note} = ${notes.id})`,
+  ),
+  replies: frozen(
+    sql<
+      number | null
+    >`(select ${counts.n} from ${counts} where ${counts.subject} = ${notes.id} and ${counts.what} = 'replies')`,
+  ),
+};
+
 /**
  * The columns of a status row, beside the note's own. Each is read by key for the row's note
  * only: the tags through their primary key (in its order: type, then name), the owner's
@@ -62,30 +87,18 @@ interface TagJson extends Omit<NoteTagRow, "noteSeq"> {
 export function statusFields(owner: string) {
   const byOwner = (type: "Like" | "Announce") =>
     sql<number>`exists (select 1 from ${reactions} where ${reactions.object} = ${notes.id} and ${reactions.type} = ${sql.raw(`'${type}'`)} and ${reactions.actor} = ${owner})`;
-  const tag = sql`json_object('type', ${noteTags.type}, 'name', ${noteTags.name}, 'href', ${noteTags.href}, 'account', json(${accountJson(mentioned)}))`;
   return {
     ...getTableColumns(notes),
     authorJson: accountJson(author).as("author_json"),
-    parentSeq: sql<number | null>`${parent.seq}`.as("parent_seq"),
-    parentPublished: sql<number | null>`${parent.published}`.as("parent_published"),
-    parentAttributedTo: sql<string | null>`${parent.attributedTo}`.as("parent_attributed_to"),
+    parentSeq: FIXED.parentSeq.as("parent_seq"),
+    parentPublished: FIXED.parentPublished.as("parent_published"),
+    parentAttributedTo: FIXED.parentAttributedTo.as("parent_attributed_to"),
     parentAuthorJson: accountJson(parentAuthor).as("parent_author_json"),
-    tagsJson:
-      sql<string>`(select json_group_array(${tag}) from ${noteTags} left join ${actors} as ${sql.identifier("mentioned")} on ${noteTags.type} = 'Mention' and ${mentioned.id} = ${noteTags.href} where ${noteTags.noteSeq} = ${notes.seq})`.as(
-        "tags_json",
-      ),
+    tagsJson: FIXED.tagsJson.as("tags_json"),
     liked: byOwner("Like").as("liked"),
     boosted: byOwner("Announce").as("boosted"),
-    // Through `bookmarks_note_unique`.
-    bookmarked:
-      sql<number>`exists (select 1 from ${bookmarks} where ${bookmarks.note} = ${notes.id})`.as(
-        "bookmarked",
-      ),
-    replies: sql<
-      number | null
-    >`(select ${counts.n} from ${counts} where ${counts.subject} = ${notes.id} and ${counts.what} = 'replies')`.as(
-      "replies",
-    ),
+    bookmarked: FIXED.bookmarked.as("bookmarked"),
+    replies: FIXED.replies.as("replies"),
   };
 }
 

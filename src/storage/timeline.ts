@@ -4,15 +4,17 @@
  * feed), newest first, in pages by status id, each entry with what its status shows
  * (`statuses.ts`). Two queries a page: the notes, then the boosts among them.
  */
-import { and, eq, exists, isNull, ne, not, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, exists, isNull, ne, not, or, type Placeholder, type SQL, sql } from "drizzle-orm";
 import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { boostId, noteId } from "../mastodon/ids";
 import { type Batched, batched, readBatched } from "./batched";
 import type { Db } from "./db";
+import { type Holes, prerenderedOnce } from "./frozen";
 import { boostIdSql, noteIdSql } from "./ids";
 import { onExclusiveList } from "./lists";
 import { visibleToOwner } from "./owner-visibility";
 import { type ApiPageRequest, idBetween, type Page } from "./pages";
+import { muteTime } from "./safety";
 import { follows, noteRecipients, notes, noteTags, reactions } from "./schema";
 import { joinedAuthorShown } from "./shown";
 import {
@@ -46,11 +48,21 @@ export type HomeEntry =
 
 const one = sql`1`;
 
+/** The owner's id, or the hole it fills. */
+type Owner = string | Placeholder;
+
+/** The viewer as a rendered fragment's holes (`prerendered`): bound when it is used. */
+type ViewerHoles = Holes<"owner" | "now">;
+const VIEWER_HOLES = ["owner", "now"] as const;
+
+/** What fills `ViewerHoles`. */
+const viewerValues = (viewer: HomeViewer) => ({ owner: viewer.owner, now: muteTime(viewer.now) });
+
 /** Where the home judges what the owner keeps away: the timelines, at the viewer's time. */
-const shownIn = (viewer: HomeViewer) => ({ now: viewer.now, in: "timelines" as const });
+const shownIn = (viewer: ViewerHoles) => ({ now: viewer.now, in: "timelines" as const });
 
 /** Whether the owner follows an actor (an accepted follow), by the follow's unique key. */
-function followed(db: Db, owner: string, actor: SQLiteColumn): SQL {
+function followed(db: Db, owner: Owner, actor: SQLiteColumn): SQL {
   return exists(
     db
       .select({ one })
@@ -67,7 +79,7 @@ function followed(db: Db, owner: string, actor: SQLiteColumn): SQL {
  * the owner follows (an accepted follow), with their direct notes only when they are addressed
  * to the owner (in `to`/`cc`, or mentioned). Deleted notes never.
  */
-function inHomeOf(db: Db, owner: string): SQL | undefined {
+function inHomeOf(db: Db, owner: Owner): SQL | undefined {
   const addressedToOwner = or(
     exists(
       db
@@ -108,12 +120,22 @@ function inHomeOf(db: Db, owner: string): SQL | undefined {
  * expression index) from the cursor, so a page costs about `limit` rows when most stored notes
  * belong to the timeline (as on a single-user instance, which keeps notes that concern the owner).
  */
-export function homeNotes(db: Db, viewer: HomeViewer): SQL | undefined {
-  return and(
+function homeNotesOf(db: Db, viewer: ViewerHoles): SQL {
+  return sql`${and(
     inHomeOf(db, viewer.owner),
     joinedAuthorShown({ id: notes.attributedTo, domain: author.domain }, shownIn(viewer)),
     not(onExclusiveList(db, notes.attributedTo)),
-  );
+  )}`;
+}
+
+const homeNotesRendered = prerenderedOnce(VIEWER_HOLES, homeNotesOf);
+
+/**
+ * `homeNotesOf` for the viewer: rendered once (`prerenderedOnce`), as it is the same text for
+ * every page and building it again was much of a page's CPU (`frozen.ts`).
+ */
+export function homeNotes(db: Db, viewer: HomeViewer): SQL {
+  return homeNotesRendered(db, viewerValues(viewer));
 }
 
 /** A note's status id over an alias of `notes` (the expression its index holds). */
@@ -127,7 +149,7 @@ const noteIdOf = (t: { readonly published: SQLiteColumn; readonly seq: SQLiteCol
  * home showed fewer than `REBLOG_FALLOFF` notes before (the note itself, or its latest
  * earlier boost there), as Mastodon aggregates boosts.
  */
-function homeBoosts(db: Db, viewer: HomeViewer): SQL | undefined {
+function homeBoostsOf(db: Db, viewer: ViewerHoles): SQL {
   const { owner } = viewer;
   const earlier = alias(reactions, "earlier");
   const between = alias(notes, "between_notes");
@@ -136,7 +158,7 @@ function homeBoosts(db: Db, viewer: HomeViewer): SQL | undefined {
   // The latest entry of the note before this boost, or -1 for none.
   const anchor = sql`max(coalesce(case when ${inHomeOf(db, owner)} then ${noteIdSql()} end, -1), coalesce(${latestEarlierBoost}, -1))`;
   const notesBetween = sql`(select count(*) from (select 1 from ${notes} as ${sql.identifier("between_notes")} where ${noteIdOf(between)} > ${anchor} and ${noteIdOf(between)} < ${boostIdSql()} limit ${sql.raw(String(REBLOG_FALLOFF))}))`;
-  return and(
+  return sql`${and(
     // Literal, so that the partial index of boosts (`reactions_boosts_idx`) is used.
     sql`${reactions.type} = 'Announce'`,
     or(eq(reactions.actor, owner), followed(db, owner, reactions.actor)),
@@ -145,7 +167,14 @@ function homeBoosts(db: Db, viewer: HomeViewer): SQL | undefined {
     visibleToOwner(db, owner),
     joinedAuthorShown({ id: notes.attributedTo, domain: author.domain }, shownIn(viewer)),
     sql`(${anchor} < 0 or ${notesBetween} >= ${sql.raw(String(REBLOG_FALLOFF))})`,
-  );
+  )}`;
+}
+
+const homeBoostsRendered = prerenderedOnce(VIEWER_HOLES, homeBoostsOf);
+
+/** `homeBoostsOf` for the viewer, rendered once as `homeNotes` is. */
+function homeBoosts(db: Db, viewer: HomeViewer): SQL {
+  return homeBoostsRendered(db, viewerValues(viewer));
 }
 
 /** Bounds and direction of a page (Mastodon's cursors: `pages.ts`). */

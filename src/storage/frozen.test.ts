@@ -1,0 +1,81 @@
+import { env } from "cloudflare:test";
+import { and, eq, sql } from "drizzle-orm";
+import { type AnySQLiteColumn, alias } from "drizzle-orm/sqlite-core";
+import { describe, expect, it } from "vitest";
+import { createDb } from "./db";
+import { frozen, frozenBy, prerendered } from "./frozen";
+import { muteInForce, muteTime } from "./safety";
+import { actors, follows, notes } from "./schema";
+
+const writer = alias(actors, "writer");
+
+/** Columns of an alias and literals of ours, as the status rows' accounts are made. */
+type Named = {
+  readonly seq: AnySQLiteColumn;
+  readonly id: AnySQLiteColumn;
+  readonly name: AnySQLiteColumn;
+};
+const accountOf = (a: Named) =>
+  sql`iif(${a.seq} is null, null, json_object('id', ${a.id}, ${sql.raw("'name'")}, ${a.name}))`;
+
+/** The same query around a fragment: a parameter before it and one after. */
+const queryWith = (fragment: ReturnType<typeof accountOf>) =>
+  createDb(env.DB)
+    .select({ id: notes.id, account: fragment.as("account") })
+    .from(notes)
+    .leftJoin(writer, eq(writer.id, notes.attributedTo))
+    .where(and(eq(notes.visibility, "public"), sql`${notes.content} <> ${"before"}`))
+    .orderBy(notes.seq)
+    .limit(3);
+
+describe("fragments rendered once", () => {
+  it("render as drizzle renders them in the query, the query's parameters bound in order", () => {
+    const walked = queryWith(accountOf(writer)).toSQL();
+    const rendered = queryWith(frozen(accountOf(writer))).toSQL();
+    expect(rendered).toEqual(walked);
+    expect(rendered.sql).toContain(`json_object('id', "writer"."id", 'name', "writer"."name")`);
+    expect(rendered.params).toEqual(["public", "before", 3]);
+  });
+
+  it("refuse a fragment that binds a parameter, which the text would lose", () => {
+    expect(() => frozen(sql`${notes.id} = ${"x"}`)).toThrow(/binds nothing/);
+  });
+
+  it("are rendered once a table, each alias with its own name", () => {
+    const other = alias(actors, "other");
+    const account = frozenBy(accountOf);
+    expect(account(writer)).toBe(account(writer));
+    const [mine, theirs] = [writer, other].map(
+      (a) =>
+        createDb(env.DB)
+          .select({ x: account(a) })
+          .from(a)
+          .toSQL().sql,
+    );
+    expect(mine).toContain(`"writer"."id"`);
+    expect(theirs).toContain(`"other"."id"`);
+    expect(theirs).not.toContain(`"writer"`);
+  });
+
+  it("with holes, bind each use's values where drizzle binds them, beside the fragment's own", () => {
+    const condition = (
+      owner: string | ReturnType<typeof sql.placeholder>,
+      now: Date | ReturnType<typeof sql.placeholder>,
+    ) =>
+      sql`${and(eq(follows.follower, owner), eq(follows.state, "accepted"), muteInForce(now), sql`${notes.attributedTo} <> ${owner}`)}`;
+    const render = prerendered(["owner", "now"], (h) => condition(h.owner, h.now));
+    const now = new Date("2026-12-03T10:00:00Z");
+    const select = (where: ReturnType<typeof condition>) =>
+      createDb(env.DB).select({ id: notes.id }).from(notes).where(where).limit(2).toSQL();
+    for (const owner of ["https://a.example/users/one", "https://b.example/users/two"]) {
+      const built = select(condition(owner, now));
+      expect(select(render({ owner, now: muteTime(now) }))).toEqual(built);
+      expect(built.params).toEqual([owner, "accepted", now.getTime(), owner, 2]);
+    }
+  });
+
+  it("with holes, refuse a use that leaves one empty", () => {
+    const render = prerendered(["owner"], (h) => sql`${notes.attributedTo} = ${h.owner}`);
+    expect(() => render({} as { owner: string })).toThrow(/no value for the hole owner/);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * SQL fragments rendered once. Drizzle renders a query by walking every chunk of every
+ * fragment in it, testing each chunk's kind with `is()` (a walk up its class chain), each
+ * time the query is built: a status row's columns (four accounts of fourteen keys each, its
+ * tags, its counts) are about a thousand chunks, and the home's condition on boosts (the
+ * home's own condition twice over, in subqueries built by the query builder) more; building
+ * a home page's two queries took 3.7 ms of CPU (Node, the same V8), half the Worker's CPU for
+ * the page. A fragment renders to the same text every time: it is rendered here once, and
+ * stands in a query as that text, with its parameters bound in their places.
+ */
+import { Param, Placeholder, SQL, type SQLChunk, StringChunk, sql } from "drizzle-orm";
+import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+
+/**
+ * Renders a parameter as a mark (its index between two private-use characters, which no
+ * statement of ours holds), to be found again in the text.
+ */
+class MarkingDialect extends SQLiteAsyncDialect {
+  override escapeParam(num: number): string {
+    return `\uE000${num}\uE001`;
+  }
+}
+
+const marking = new MarkingDialect();
+
+/** Where a use's value goes in a rendered fragment. */
+class Hole<K extends string> {
+  constructor(readonly name: K) {}
+}
+const MARK = /\uE000(\d+)\uE001/;
+
+/**
+ * The fragment as its rendered text, its values read as the driver gives them (a `mapWith`
+ * decoder is not kept). It must bind nothing: a parameter would be lost from the text, so one
+ * is refused (a mistake in the code, found by the first query that uses it).
+ */
+export function frozen<T>(fragment: SQL<T>): SQL<T> {
+  const { sql: text, params } = marking.sqlToQuery(fragment);
+  if (params.length > 0) throw new Error(`a frozen fragment binds nothing: ${text}`);
+  return sql.raw(text) as SQL<T>;
+}
+
+/** `frozen`, once per key (a table or an alias of it): rendered on first use, then kept. */
+export function frozenBy<K extends object, T>(make: (key: K) => SQL<T>): (key: K) => SQL<T> {
+  const made = new WeakMap<K, SQL<T>>();
+  return (key) => {
+    let fragment = made.get(key);
+    if (fragment === undefined) {
+      fragment = frozen(make(key));
+      made.set(key, fragment);
+    }
+    return fragment;
+  };
+}
+
+/** A named hole in a fragment (`prerendered`), filled when the fragment is used. */
+export type Holes<K extends string> = { readonly [N in K]: Placeholder<N> };
+
+/** What fills a hole: a value as the driver takes it (a time as its column stores it). */
+export type HoleValue = string | number | null;
+
+/**
+ * A fragment with holes (drizzle placeholders) where its uses differ, rendered once: each use
+ * fills them and is a fragment of a few chunks, its text the rendered one and its parameters
+ * bound in the same order as drizzle would bind them. The fragment's own values (literals
+ * compared to columns) are bound as rendered, encoded by their columns; a hole's value is
+ * bound as given, so a time goes in as its column stores it.
+ */
+export function prerendered<K extends string, T>(
+  names: readonly K[],
+  make: (holes: Holes<K>) => SQL<T>,
+): (values: Readonly<Record<K, HoleValue>>) => SQL<T> {
+  const holes = Object.fromEntries(names.map((n) => [n, sql.placeholder(n)])) as Holes<K>;
+  const { sql: text, params } = marking.sqlToQuery(make(holes));
+  // Split on the marks: text, index, text, index, ..., text.
+  const pieces = text.split(MARK);
+  const parts: (SQLChunk | Hole<K>)[] = pieces.map((piece, i) => {
+    if (i % 2 === 0) return new StringChunk(piece);
+    const value = params[Number(piece)];
+    return value instanceof Placeholder ? new Hole(value.name as K) : new Param(value);
+  });
+  return (values) =>
+    new SQL<T>(
+      parts.map((part) => {
+        if (!(part instanceof Hole)) return part;
+        const value = values[part.name];
+        if (value === undefined) throw new Error(`no value for the hole ${part.name}`);
+        return new Param(value);
+      }),
+    );
+}
+
+/**
+ * `prerendered`, rendered on first use from what that use passes to build it (a query
+ * builder: any builds the same text).
+ */
+export function prerenderedOnce<A, K extends string, T>(
+  names: readonly K[],
+  make: (arg: A, holes: Holes<K>) => SQL<T>,
+): (arg: A, values: Readonly<Record<K, HoleValue>>) => SQL<T> {
+  let render: ((values: Readonly<Record<K, HoleValue>>) => SQL<T>) | undefined;
+  return (arg, values) => {
+    render ??= prerendered(names, (holes) => make(arg, holes));
+    return render(values);
+  };
+}
