@@ -3,9 +3,9 @@ import { and, eq, sql } from "drizzle-orm";
 import { type AnySQLiteColumn, alias } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
 import { createDb } from "./db";
-import { frozen, frozenBy, prerendered } from "./frozen";
-import { muteInForce, muteTime } from "./safety";
-import { actors, follows, notes } from "./schema";
+import { frozen, frozenBy, prerendered, prerenderedOnce } from "./frozen";
+import { muteInForce, nowForMutes } from "./safety";
+import { actors, follows, mutes, notes } from "./schema";
 
 const writer = alias(actors, "writer");
 
@@ -69,7 +69,7 @@ describe("fragments rendered once", () => {
       createDb(env.DB).select({ id: notes.id }).from(notes).where(where).limit(2).toSQL();
     for (const owner of ["https://a.example/users/one", "https://b.example/users/two"]) {
       const built = select(condition(owner, now));
-      expect(select(render({ owner, now: muteTime(now) }))).toEqual(built);
+      expect(select(render({ owner, now: nowForMutes(now) }))).toEqual(built);
       expect(built.params).toEqual([owner, "accepted", now.getTime(), owner, 2]);
     }
   });
@@ -77,5 +77,40 @@ describe("fragments rendered once", () => {
   it("with holes, refuse a use that leaves one empty", () => {
     const render = prerendered(["owner"], (h) => sql`${notes.attributedTo} = ${h.owner}`);
     expect(() => render({} as { owner: string })).toThrow(/no value for the hole owner/);
+  });
+
+  it("with holes, refuse what would bind wrongly: a stray mark, a hole in an encoder's Param, a hole left out", () => {
+    expect(() =>
+      prerendered(
+        ["owner"],
+        (h) =>
+          sql`${notes.content} <> ${sql.raw("'\uE0000\uE001'")} and ${notes.attributedTo} = ${h.owner}`,
+      ),
+    ).toThrow(/stray mark/);
+    expect(() =>
+      prerendered(["now"], (h) => sql`${mutes.expiresAt} > ${sql.param(h.now, mutes.expiresAt)}`),
+    ).toThrow(/not a value/);
+    expect(() =>
+      prerendered(["owner", "now"], (h) => sql`${notes.attributedTo} = ${h.owner}`),
+    ).toThrow(/leaves out: now/);
+  });
+
+  it("rendered on first use, bind each later use's own values", () => {
+    const render = prerenderedOnce(
+      ["owner"],
+      (db: ReturnType<typeof createDb>, h) =>
+        sql`${notes.attributedTo} = ${h.owner} and exists (${db.select({ one: sql`1` }).from(follows).where(eq(follows.actor, h.owner))})`,
+    );
+    const db = createDb(env.DB);
+    const params = (owner: string) =>
+      db.select({ id: notes.id }).from(notes).where(render(db, { owner })).toSQL().params;
+    expect(params("https://a.example/users/one")).toEqual([
+      "https://a.example/users/one",
+      "https://a.example/users/one",
+    ]);
+    expect(params("https://b.example/users/two")).toEqual([
+      "https://b.example/users/two",
+      "https://b.example/users/two",
+    ]);
   });
 });

@@ -1,12 +1,16 @@
 /**
  * SQL fragments rendered once. Drizzle renders a query by walking every chunk of every
  * fragment in it, testing each chunk's kind with `is()` (a walk up its class chain), each
- * time the query is built: a status row's columns (four accounts of fourteen keys each, its
- * tags, its counts) are about a thousand chunks, and the home's condition on boosts (the
- * home's own condition twice over, in subqueries built by the query builder) more; building
- * a home page's two queries took 3.7 ms of CPU (Node, the same V8), half the Worker's CPU for
- * the page. A fragment renders to the same text every time: it is rendered here once, and
- * stands in a query as that text, with its parameters bound in their places.
+ * time the query is built: a home page's notes query is about 1,100 chunks and its boosts
+ * query about 2,100 (the home's own condition twice over, in subqueries built by the query
+ * builder), and building the two took about 3 ms of CPU (Node, the same V8), a third of the
+ * Worker's CPU for the page. A fragment renders to the same text every time: it is rendered
+ * here once, and stands in a query as that text, with its parameters bound in their places.
+ *
+ * For the fields and conditions of a query that joins tables: a column renders qualified by
+ * its table (`"actors"."id"`), as drizzle renders it there (not as in a `returning` list or
+ * an index's expression, where it leaves the table out). The dialect is drizzle's default,
+ * as `createDb`'s is (no `casing`): were one set there, it would be set here too.
  */
 import { Param, Placeholder, SQL, type SQLChunk, StringChunk, sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
@@ -76,9 +80,18 @@ export function prerendered<K extends string, T>(
   const pieces = text.split(MARK);
   const parts: (SQLChunk | Hole<K>)[] = pieces.map((piece, i) => {
     if (i % 2 === 0) return new StringChunk(piece);
+    // Every parameter once, in order: a mark the text held of itself would break that.
+    if (Number(piece) !== (i - 1) / 2) throw new Error(`a stray mark in ${text}`);
     const value = params[Number(piece)];
-    return value instanceof Placeholder ? new Hole(value.name as K) : new Param(value);
+    if (value instanceof Placeholder) return new Hole(value.name as K);
+    // What drizzle bound as rendered: a hole inside a `Param` (an encoder's) would be lost.
+    if (value !== null && typeof value === "object") throw new Error(`not a value: ${text}`);
+    return new Param(value);
   });
+  if (pieces.length !== 2 * params.length + 1) throw new Error(`a stray mark in ${text}`);
+  const used = new Set(parts.flatMap((part) => (part instanceof Hole ? [part.name] : [])));
+  const unused = names.filter((name) => !used.has(name));
+  if (unused.length > 0) throw new Error(`holes the fragment leaves out: ${unused.join(", ")}`);
   return (values) =>
     new SQL<T>(
       parts.map((part) => {

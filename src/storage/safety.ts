@@ -47,8 +47,8 @@ const domainBlockIdSql = (): SQL =>
 export const muteInForce = (now: Date | Placeholder): SQL =>
   sql`(${isNull(mutes.expiresAt)} or ${gt(mutes.expiresAt, now)})`;
 
-/** `now` as `muteInForce` binds it, for a rendered fragment's hole (`prerendered`). */
-export const muteTime = (now: Date): number => Number(mutes.expiresAt.mapToDriverValue(now));
+/** `now` as `muteInForce` binds it (as `mutes.expires_at` stores a time), for a hole (`prerendered`). */
+export const nowForMutes = (now: Date): number => Number(mutes.expiresAt.mapToDriverValue(now));
 
 /**
  * The author's stored actor, under a name of its own, so that a query reading `actors`

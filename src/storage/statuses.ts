@@ -60,11 +60,8 @@ const TAG_JSON = frozen(
   sql`json_object('type', ${noteTags.type}, 'name', ${noteTags.name}, 'href', ${noteTags.href}, 'account', json(${accountJson(mentioned)}))`,
 );
 
-/** The columns of a status row that bind nothing, rendered once (`frozen`). */
+/** The big columns of a status row that bind nothing, rendered once (`frozen`). */
 const FIXED = {
-  parentSeq: frozen(sql<number | null>`${parent.seq}`),
-  parentPublished: frozen(sql<number | null>`${parent.published}`),
-  parentAttributedTo: frozen(sql<string | null>`${parent.attributedTo}`),
   tagsJson: frozen(
     sql<string>`(select json_group_array(${TAG_JSON}) from ${noteTags} left join ${actors} as ${sql.identifier("mentioned")} on ${noteTags.type} = 'Mention' and ${mentioned.id} = ${noteTags.href} where ${noteTags.noteSeq} = ${notes.seq})`,
   ),
@@ -90,9 +87,9 @@ export function statusFields(owner: string) {
   return {
     ...getTableColumns(notes),
     authorJson: accountJson(author).as("author_json"),
-    parentSeq: FIXED.parentSeq.as("parent_seq"),
-    parentPublished: FIXED.parentPublished.as("parent_published"),
-    parentAttributedTo: FIXED.parentAttributedTo.as("parent_attributed_to"),
+    parentSeq: sql<number | null>`${parent.seq}`.as("parent_seq"),
+    parentPublished: sql<number | null>`${parent.published}`.as("parent_published"),
+    parentAttributedTo: sql<string | null>`${parent.attributedTo}`.as("parent_attributed_to"),
     parentAuthorJson: accountJson(parentAuthor).as("parent_author_json"),
     tagsJson: FIXED.tagsJson.as("tags_json"),
     liked: byOwner("Like").as("liked"),

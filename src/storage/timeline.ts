@@ -9,12 +9,12 @@ import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { boostId, noteId } from "../mastodon/ids";
 import { type Batched, batched, readBatched } from "./batched";
 import type { Db } from "./db";
-import { type Holes, prerenderedOnce } from "./frozen";
+import { prerenderedOnce } from "./frozen";
 import { boostIdSql, noteIdSql } from "./ids";
 import { onExclusiveList } from "./lists";
 import { visibleToOwner } from "./owner-visibility";
 import { type ApiPageRequest, idBetween, type Page } from "./pages";
-import { muteTime } from "./safety";
+import { nowForMutes } from "./safety";
 import { follows, noteRecipients, notes, noteTags, reactions } from "./schema";
 import { joinedAuthorShown } from "./shown";
 import {
@@ -51,15 +51,21 @@ const one = sql`1`;
 /** The owner's id, or the hole it fills. */
 type Owner = string | Placeholder;
 
-/** The viewer as a rendered fragment's holes (`prerendered`): bound when it is used. */
-type ViewerHoles = Holes<"owner" | "now">;
+/** The viewer as it is, or as a rendered fragment's holes (`prerendered`). */
+export interface ViewerOrHoles {
+  readonly owner: Owner;
+  readonly now: Date | Placeholder;
+}
 const VIEWER_HOLES = ["owner", "now"] as const;
 
-/** What fills `ViewerHoles`. */
-const viewerValues = (viewer: HomeViewer) => ({ owner: viewer.owner, now: muteTime(viewer.now) });
+/** What fills the holes of `ViewerOrHoles`. */
+const viewerValues = (viewer: HomeViewer) => ({
+  owner: viewer.owner,
+  now: nowForMutes(viewer.now),
+});
 
 /** Where the home judges what the owner keeps away: the timelines, at the viewer's time. */
-const shownIn = (viewer: ViewerHoles) => ({ now: viewer.now, in: "timelines" as const });
+const shownIn = (viewer: ViewerOrHoles) => ({ now: viewer.now, in: "timelines" as const });
 
 /** Whether the owner follows an actor (an accepted follow), by the follow's unique key. */
 function followed(db: Db, owner: Owner, actor: SQLiteColumn): SQL {
@@ -120,7 +126,7 @@ function inHomeOf(db: Db, owner: Owner): SQL | undefined {
  * expression index) from the cursor, so a page costs about `limit` rows when most stored notes
  * belong to the timeline (as on a single-user instance, which keeps notes that concern the owner).
  */
-function homeNotesOf(db: Db, viewer: ViewerHoles): SQL {
+export function homeNotesOf(db: Db, viewer: ViewerOrHoles): SQL {
   return sql`${and(
     inHomeOf(db, viewer.owner),
     joinedAuthorShown({ id: notes.attributedTo, domain: author.domain }, shownIn(viewer)),
@@ -149,7 +155,7 @@ const noteIdOf = (t: { readonly published: SQLiteColumn; readonly seq: SQLiteCol
  * home showed fewer than `REBLOG_FALLOFF` notes before (the note itself, or its latest
  * earlier boost there), as Mastodon aggregates boosts.
  */
-function homeBoostsOf(db: Db, viewer: ViewerHoles): SQL {
+export function homeBoostsOf(db: Db, viewer: ViewerOrHoles): SQL {
   const { owner } = viewer;
   const earlier = alias(reactions, "earlier");
   const between = alias(notes, "between_notes");
@@ -173,7 +179,7 @@ function homeBoostsOf(db: Db, viewer: ViewerHoles): SQL {
 const homeBoostsRendered = prerenderedOnce(VIEWER_HOLES, homeBoostsOf);
 
 /** `homeBoostsOf` for the viewer, rendered once as `homeNotes` is. */
-function homeBoosts(db: Db, viewer: HomeViewer): SQL {
+export function homeBoosts(db: Db, viewer: HomeViewer): SQL {
   return homeBoostsRendered(db, viewerValues(viewer));
 }
 
