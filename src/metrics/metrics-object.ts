@@ -76,7 +76,7 @@ export class Metrics extends DurableObject<Env> {
 
   /**
    * Adds counts to the totals (`/metrics`): one statement for a flush's series, its rows read
-   * from the JSON of them (a statement a series was most of this object's CPU a flush).
+   * from the JSON of them (one statement a series cost a quarter more).
    */
   private total(entries: readonly (readonly [string, number])[]): void {
     if (entries.length === 0) return;
