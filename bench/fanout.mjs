@@ -129,6 +129,7 @@ async function metrics() {
   return {
     queueMessages: total("outpost_queue_messages_sent_total"),
     doCalls: total("outpost_do_calls_total"),
+    flushes: total("outpost_metrics_flushes_total"),
     d1Read: total("outpost_d1_rows_read_total"),
     d1Written: total("outpost_d1_rows_written_total"),
     kvWrites: total("activitypub_kv_writes_total"),
@@ -194,6 +195,8 @@ async function outpostClean(farm, followers, devPid) {
     processCpuMsPerDelivery: Number((cpu / Math.max(1, score.posts)).toFixed(3)),
     ...isolateCpu(isolate, score.posts),
     doCalls: after.doCalls - before.doCalls,
+    // Each a request to the Metrics object (and two rows it writes): one an invocation or so.
+    metricsFlushes: after.flushes - before.flushes,
     d1RowsRead: after.d1Read - before.d1Read,
     d1RowsWritten: after.d1Written - before.d1Written,
     kvWrites: after.kvWrites - before.kvWrites,

@@ -9,8 +9,10 @@
  * of each daily allowance, and how many such posts a day fit.
  *
  * Queue operations: a message costs three (written, read, acknowledged), as Cloudflare bills
- * them per 64 KB; a retry costs more, and a clean run has none. Every queue invocation and
- * Durable Object call is also a request. The limits are the free plan's, as of this writing:
+ * them per 64 KB; a retry costs more, and a clean run has none. Every queue invocation is also
+ * a Worker request; Durable Object requests are the calls made and the invocations' flushes to
+ * the Metrics object (`outpost_metrics_flushes_total`), each of which writes two rows of its
+ * storage (Durable Objects' rows written have their own daily allowance). The limits are the free plan's, as of this writing:
  * https://developers.cloudflare.com/workers/platform/limits/ and each product's pricing page.
  */
 import { spawnSync } from "node:child_process";
@@ -27,9 +29,12 @@ const FREE = {
   d1RowsRead: 5_000_000,
   d1RowsWritten: 100_000,
   durableObjectRequests: 100_000,
+  durableObjectRowsWritten: 100_000,
   kvWrites: 1_000,
   workerRequests: 100_000,
 };
+/** Rows a flush writes to the Metrics object's storage (`ROWS_PER_FLUSH`, metrics/free-plan.ts). */
+const ROWS_PER_FLUSH = 2;
 /** Operations Queues bills per message: write, read, delete. */
 const OPS_PER_MESSAGE = 3;
 
@@ -63,7 +68,9 @@ function freePlan(run) {
     queueOperations: run.queueMessages * OPS_PER_MESSAGE,
     d1RowsRead: run.d1RowsRead,
     d1RowsWritten: run.d1RowsWritten,
-    durableObjectRequests: run.doCalls,
+    durableObjectRequests: run.doCalls + run.metricsFlushes,
+    // The Metrics object's two a flush (a clean run hands no host to its object).
+    durableObjectRowsWritten: ROWS_PER_FLUSH * run.metricsFlushes,
     kvWrites: run.kvWrites ?? 0,
     // The publishing request, then one invocation per queue message.
     workerRequests: 1 + run.queueMessages,
@@ -91,6 +98,7 @@ const result = runs.map((run) => ({
   d1RowsRead: run.d1RowsRead,
   d1RowsWritten: run.d1RowsWritten,
   doCalls: run.doCalls,
+  metricsFlushes: run.metricsFlushes,
   kvWrites: run.kvWrites ?? 0,
   workerCpuMsPerDelivery: run.workerCpuMsPerDelivery,
   workerCpuMsPerPost: Number((run.workerCpuMsPerDelivery * run.posts).toFixed(0)),
@@ -111,6 +119,7 @@ console.table(
         "D1 read": r.d1RowsRead,
         "D1 written": r.d1RowsWritten,
         "DO calls": r.doCalls,
+        "metrics flushes": r.metricsFlushes,
         "KV writes": r.kvWrites,
         "CPU ms/post": r.workerCpuMsPerPost,
         "max invocation ms": r.maxInvocationCpuMs,

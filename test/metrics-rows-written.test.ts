@@ -5,6 +5,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { FLUSHES } from "../src/metrics/buckets";
+import { FREE_PLAN, ROWS_PER_FLUSH } from "../src/metrics/free-plan";
 import { Metrics } from "../src/metrics/metrics-object";
 
 /**
@@ -63,7 +65,13 @@ describe("a flush to the Metrics object", () => {
       }
       writes.restore();
       expect(requestCounts(0).length).toBeGreaterThan(15);
+      // What the dashboard's free-plan table counts for them is what they wrote.
+      expect(ROWS_PER_FLUSH).toBe(2);
       expect(counts).toEqual([2, 2, 2, 2, 2]);
+      const allowance = FREE_PLAN.find((a) => a.id === "do-rows-written");
+      const { today } = await object.series({ window: "day", at: at + 5000 });
+      expect(today[FLUSHES]).toBe(6);
+      expect(allowance?.used({ [FLUSHES]: counts.length })).toBe(counts.reduce((a, b) => a + b));
       const { counters } = await object.snapshot();
       expect(counters).toContainEqual({
         key: "outpost_request_duration_seconds_count",

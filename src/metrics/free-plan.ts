@@ -5,6 +5,9 @@
  */
 import { type Bucket, FLUSHES } from "./buckets";
 
+/** Rows a flush writes to the Metrics object's storage: its totals and its minute's bucket. */
+export const ROWS_PER_FLUSH = 2;
+
 /** Operations Queues bills per message: written, read, deleted. */
 export const OPS_PER_MESSAGE = 3;
 
@@ -56,5 +59,12 @@ export const FREE_PLAN: readonly Allowance[] = [
     limit: 100_000,
     used: (t) => n(t, "outpost_do_calls_total") + n(t, FLUSHES),
     note: "calls made, and each flush to the Metrics object",
+  },
+  {
+    id: "do-rows-written",
+    label: "Durable Object rows written",
+    limit: 100_000,
+    used: (t) => ROWS_PER_FLUSH * n(t, FLUSHES),
+    note: "the Metrics object's, two a flush; host objects' not counted",
   },
 ];

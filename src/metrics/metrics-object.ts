@@ -67,7 +67,8 @@ export class Metrics extends DurableObject<Env> {
 
   async add(entries: readonly [string, number][], options: AddOptions = {}): Promise<void> {
     const at = options.at ?? Date.now();
-    this.total(entries);
+    // The flush itself, counted: a Durable Object request, and two rows written here.
+    this.total([...entries, [FLUSHES, 1]]);
     this.buckets.add([...bucketEntries(entries), [FLUSHES, 1]], at);
     this.buckets.prune(at);
     if (this.sampledAt === undefined || Math.abs(at - this.sampledAt) >= SAMPLE_EVERY_MS) {
