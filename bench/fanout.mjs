@@ -130,6 +130,7 @@ async function metrics() {
     queueMessages: total("outpost_queue_messages_sent_total"),
     doCalls: total("outpost_do_calls_total"),
     flushes: total("outpost_metrics_flushes_total"),
+    objectRows: total("outpost_metrics_rows_written_total"),
     d1Read: total("outpost_d1_rows_read_total"),
     d1Written: total("outpost_d1_rows_written_total"),
     kvWrites: total("activitypub_kv_writes_total"),
@@ -195,8 +196,10 @@ async function outpostClean(farm, followers, devPid) {
     processCpuMsPerDelivery: Number((cpu / Math.max(1, score.posts)).toFixed(3)),
     ...isolateCpu(isolate, score.posts),
     doCalls: after.doCalls - before.doCalls,
-    // Each a request to the Metrics object (and two rows it writes): one an invocation or so.
+    // Each a request to the Metrics object: one an invocation, and the scrapes' own.
     metricsFlushes: after.flushes - before.flushes,
+    // What that object wrote to its storage (told a flush late).
+    metricsRowsWritten: after.objectRows - before.objectRows,
     d1RowsRead: after.d1Read - before.d1Read,
     d1RowsWritten: after.d1Written - before.d1Written,
     kvWrites: after.kvWrites - before.kvWrites,
@@ -251,6 +254,7 @@ async function outpostFaults(farm, followers) {
     parked: byState.parked,
     failed: byState.failed,
     doCalls: after.doCalls - before.doCalls,
+    metricsFlushes: after.flushes - before.flushes,
     // What kept the deliverable inboxes that were not reached (the first few), for diagnosis.
     stragglers: score.undelivered.slice(0, 10).map((inbox) => {
       const host = new URL(inbox).host;

@@ -11,8 +11,9 @@
  * Queue operations: a message costs three (written, read, acknowledged), as Cloudflare bills
  * them per 64 KB; a retry costs more, and a clean run has none. Every queue invocation is also
  * a Worker request; Durable Object requests are the calls made and the invocations' flushes to
- * the Metrics object (`outpost_metrics_flushes_total`), each of which writes two rows of its
- * storage (Durable Objects' rows written have their own daily allowance). The limits are the free plan's, as of this writing:
+ * the Metrics object (`outpost_metrics_flushes_total`), which counts the rows it writes to its
+ * storage (`outpost_metrics_rows_written_total`: Durable Objects' rows written have their own
+ * daily allowance). The limits are the free plan's, as of this writing:
  * https://developers.cloudflare.com/workers/platform/limits/ and each product's pricing page.
  */
 import { spawnSync } from "node:child_process";
@@ -33,8 +34,6 @@ const FREE = {
   kvWrites: 1_000,
   workerRequests: 100_000,
 };
-/** Rows a flush writes to the Metrics object's storage (`ROWS_PER_FLUSH`, metrics/free-plan.ts). */
-const ROWS_PER_FLUSH = 2;
 /** Operations Queues bills per message: write, read, delete. */
 const OPS_PER_MESSAGE = 3;
 
@@ -69,8 +68,8 @@ function freePlan(run) {
     d1RowsRead: run.d1RowsRead,
     d1RowsWritten: run.d1RowsWritten,
     durableObjectRequests: run.doCalls + run.metricsFlushes,
-    // The Metrics object's two a flush (a clean run hands no host to its object).
-    durableObjectRowsWritten: ROWS_PER_FLUSH * run.metricsFlushes,
+    // The Metrics object's, as it counts them (a clean run hands no host to its object).
+    durableObjectRowsWritten: run.metricsRowsWritten,
     kvWrites: run.kvWrites ?? 0,
     // The publishing request, then one invocation per queue message.
     workerRequests: 1 + run.queueMessages,

@@ -39,11 +39,17 @@ interface Row extends Record<string, SqlStorageValue> {
 
 const parse = (row: Row): TimedBucket => ({ at: row.at, bucket: JSON.parse(row.data) as Bucket });
 
+/** What the store needs of the object's storage (the object counts the rows it writes). */
+export interface BucketStorage {
+  readonly sql: Pick<SqlStorage, "exec">;
+  transactionSync<T>(closure: () => T): T;
+}
+
 export class BucketStore {
   /** When the buckets were last pruned (this instance's memory: after a restart, once more). */
   private prunedAt: number | undefined;
 
-  constructor(private readonly storage: DurableObjectStorage) {}
+  constructor(private readonly storage: BucketStorage) {}
 
   /** Adds what a flush counted (or a gauge's sample) into the bucket of its minute. */
   add(entries: Iterable<readonly [string, number]>, at: number): void {

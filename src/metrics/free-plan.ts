@@ -3,10 +3,7 @@
  * Workers Free plan" table; `bench/scale.mjs` holds the same numbers), and today's use of each
  * from the counters kept in the Metrics object's buckets. The allowances reset at 00:00 UTC.
  */
-import { type Bucket, FLUSHES } from "./buckets";
-
-/** Rows a flush writes to the Metrics object's storage: its totals and its minute's bucket. */
-export const ROWS_PER_FLUSH = 2;
+import { type Bucket, FLUSHES, ROWS_WRITTEN } from "./buckets";
 
 /** Operations Queues bills per message: written, read, deleted. */
 export const OPS_PER_MESSAGE = 3;
@@ -64,7 +61,7 @@ export const FREE_PLAN: readonly Allowance[] = [
     id: "do-rows-written",
     label: "Durable Object rows written",
     limit: 100_000,
-    used: (t) => ROWS_PER_FLUSH * n(t, FLUSHES),
-    note: "the Metrics object's, two a flush; host objects' not counted",
+    used: (t) => n(t, ROWS_WRITTEN),
+    note: "the Metrics object's (two a flush, and its pruning); host objects' not counted",
   },
 ];

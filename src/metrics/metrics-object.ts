@@ -8,11 +8,12 @@ import { DurableObject } from "cloudflare:workers";
 import { type Migration, migrate } from "../lib/do-migrations";
 import { readBacklog } from "../storage/dashboard";
 import { createDb } from "../storage/db";
-import { BUCKET_TABLES, BucketStore } from "./bucket-store";
+import { BUCKET_TABLES, type BucketStorage, BucketStore } from "./bucket-store";
 import {
   bucketEntries,
   FLUSHES,
   QUEUE_SIZE,
+  ROWS_WRITTEN,
   SAMPLE_EVERY_MS,
   type Series,
   type Window,
@@ -26,16 +27,14 @@ const METRICS_MIGRATIONS: readonly Migration[] = [
     sql.exec("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value REAL NOT NULL)"),
   // 2. The dashboard's time buckets: a row per minute, a row per hour.
   BUCKET_TABLES,
-  // 3. The totals as one row, from the counters' rows. A flush then writes one row of totals,
-  //    not one a series: the Workers Free plan allows Durable Objects 100,000 rows written a
-  //    day, and a request's flush touches tens of series (a histogram's buckets). `counters`
-  //    stays, unread, for a release rolled back to (steps never take away).
+  // 3. The totals as one row. A flush writes one row of totals, not one a series: the Workers
+  //    Free plan allows Durable Objects 100,000 rows written a day, and each flush adds tens
+  //    of series (a latency observation alone is nine). `counters` stays: what it holds (this
+  //    object's totals until now, or a release rolled back to counting there) is folded into
+  //    the row each time the object starts (`foldCounters`).
   (sql) => {
     sql.exec(
       "CREATE TABLE IF NOT EXISTS totals (k INTEGER PRIMARY KEY CHECK (k = 1), data TEXT NOT NULL)",
-    );
-    sql.exec(
-      "INSERT INTO totals (k, data) SELECT 1, json_group_object(key, value) FROM counters WHERE true ON CONFLICT (k) DO NOTHING",
     );
   },
 ];
@@ -50,31 +49,68 @@ export interface AddOptions {
   readonly at?: number;
 }
 
+/** A backlog sample: what its read counted, and the gauge for the minute's bucket. */
+interface Sample {
+  readonly used: readonly [string, number][];
+  readonly gauge: readonly [string, number][];
+}
+
 export class Metrics extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
+  /** The object's storage, its statements' rows written counted (`rowsWritten`). */
+  private readonly storage: BucketStorage;
   private readonly buckets: BucketStore;
   /** When the backlog was last sampled (memory: after a restart, sampled at the next flush). */
   private sampledAt: number | undefined;
   /** The totals as `totals` holds them, read once (this object alone writes them). */
   private totals: ReadonlyMap<string, number> | undefined;
+  /** Rows written since the last flush was recorded: told with the next flush. */
+  private written = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
     migrate(ctx.storage, METRICS_MIGRATIONS);
-    this.buckets = new BucketStore(ctx.storage);
+    const { sql } = ctx.storage;
+    this.storage = {
+      sql: {
+        exec: <T extends Record<string, SqlStorageValue>>(
+          query: string,
+          ...bindings: unknown[]
+        ) => {
+          const cursor = sql.exec<T>(query, ...bindings);
+          // A write without `returning` is done when `exec` returns.
+          this.written += cursor.rowsWritten;
+          return cursor;
+        },
+      },
+      transactionSync: (closure) => ctx.storage.transactionSync(closure),
+    };
+    this.buckets = new BucketStore(this.storage);
+    this.foldCounters();
   }
 
+  /**
+   * Adds what an invocation counted: to the totals (`/metrics`, one row) and to its minute's
+   * bucket (the dashboard, one row), with the flush itself (a Durable Object request) and the
+   * rows this object wrote since the last one. At most every 5 minutes, the queue backlog is
+   * sampled first (a read of D1), and what that read cost goes in with the flush.
+   */
   async add(entries: readonly [string, number][], options: AddOptions = {}): Promise<void> {
     const at = options.at ?? Date.now();
-    // The flush itself, counted: a Durable Object request, and two rows written here.
-    this.total([...entries, [FLUSHES, 1]]);
-    this.buckets.add([...bucketEntries(entries), [FLUSHES, 1]], at);
-    this.buckets.prune(at);
+    let sample: Sample = { used: [], gauge: [] };
     if (this.sampledAt === undefined || Math.abs(at - this.sampledAt) >= SAMPLE_EVERY_MS) {
       this.sampledAt = at;
-      await this.sampleBacklog(at);
+      sample = await this.sampleBacklog();
     }
+    // A count that is not a number would not survive the JSON, nor read back as one.
+    const counted = [...entries, ...sample.used].filter(([, value]) => Number.isFinite(value));
+    const itself: [string, number][] = [
+      [FLUSHES, 1],
+      [ROWS_WRITTEN, this.written],
+    ];
+    this.written = 0;
+    this.addToTotals([...counted, ...itself]);
+    this.buckets.add([...bucketEntries(counted), ...itself, ...sample.gauge], at);
+    this.buckets.prune(at);
   }
 
   async snapshot(): Promise<MetricsSnapshot> {
@@ -91,7 +127,7 @@ export class Metrics extends DurableObject<Env> {
 
   private readTotals(): ReadonlyMap<string, number> {
     if (this.totals === undefined) {
-      const [row] = this.sql
+      const [row] = this.storage.sql
         .exec<{ data: string }>("SELECT data FROM totals WHERE k = 1")
         .toArray();
       const stored: Record<string, number> = row === undefined ? {} : JSON.parse(row.data);
@@ -101,15 +137,13 @@ export class Metrics extends DurableObject<Env> {
   }
 
   /**
-   * Adds counts to the totals (`/metrics`), written as one row: one row written a flush,
-   * whatever the number of series. Kept in memory once written, so a failed write leaves
-   * the totals as stored.
+   * Adds counts to the totals, written as one row whatever the number of series; kept in
+   * memory once written, so a failed write leaves the totals as stored.
    */
-  private total(entries: readonly (readonly [string, number])[]): void {
-    if (entries.length === 0) return;
+  private addToTotals(entries: readonly (readonly [string, number])[]): void {
     const next = new Map(this.readTotals());
     for (const [key, value] of entries) next.set(key, (next.get(key) ?? 0) + value);
-    this.sql.exec(
+    this.storage.sql.exec(
       "INSERT INTO totals (k, data) VALUES (1, ?) ON CONFLICT (k) DO UPDATE SET data = excluded.data",
       JSON.stringify(Object.fromEntries(next)),
     );
@@ -117,19 +151,34 @@ export class Metrics extends DurableObject<Env> {
   }
 
   /**
-   * The queue backlog, read from D1 (a capped count), as a sample in the minute's bucket; the
-   * rows the read cost are counted here (this object cannot flush to itself).
+   * Folds what `counters` holds into the totals and empties it: this object's totals before
+   * they were one row, or what a release rolled back to counted there (the totals it showed
+   * started again from zero, as a restarted counter does; brought back, nothing is lost).
    */
-  private async sampleBacklog(at: number): Promise<void> {
+  private foldCounters(): void {
+    const rows = this.storage.sql
+      .exec<{ key: string; value: number }>("SELECT key, value FROM counters")
+      .toArray();
+    if (rows.length === 0) return;
+    this.storage.transactionSync(() => {
+      this.addToTotals(rows.map((r) => [r.key, r.value]));
+      this.storage.sql.exec("DELETE FROM counters");
+    });
+  }
+
+  /**
+   * The queue backlog, read from D1 (a capped count), as a gauge, with the rows the read cost
+   * (this object cannot flush to itself); nothing when the read fails.
+   */
+  private async sampleBacklog(): Promise<Sample> {
     try {
       const { result, recorder } = await recording(() => readBacklog(createDb(this.env.DB)));
-      const used = recorder.entries();
-      this.total(used);
-      this.buckets.add([...bucketEntries(used), [QUEUE_SIZE, result]], at);
+      return { used: recorder.entries(), gauge: [[QUEUE_SIZE, result]] };
     } catch (error) {
       console.warn(
         `metrics: backlog not sampled: ${error instanceof Error ? error.message : error}`,
       );
+      return { used: [], gauge: [] };
     }
   }
 }
