@@ -86,6 +86,21 @@ export class BucketStore {
     return true;
   }
 
+  /**
+   * The minute, since `since`, of the latest bucket holding `key` (a gauge's last sample), if
+   * any: at most the few minutes since then are read.
+   */
+  lastSampled(key: string, since: number): number | undefined {
+    const [row] = this.storage.sql
+      .exec<{ at: number | null }>(
+        "SELECT max(at) AS at FROM minute_buckets WHERE at >= ? AND data ->> ? IS NOT NULL",
+        Math.floor(since / MINUTE_MS) * MINUTE_MS,
+        `$.${key}`,
+      )
+      .toArray();
+    return row?.at ?? undefined;
+  }
+
   /** A window's points ending at `at`, with today's totals. */
   series(window: Window, at: number): Series {
     const { spanMs } = WINDOWS[window];

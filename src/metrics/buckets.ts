@@ -22,7 +22,7 @@ export const SAMPLE_EVERY_MS = 5 * MINUTE_MS;
 export const QUEUE_SIZE = "activitypub_queue_size";
 /** Flushes to the Metrics object: each is a Durable Object request. */
 export const FLUSHES = "outpost_metrics_flushes_total";
-/** Rows the Metrics object wrote to its storage, as SQLite counts them (told a flush later). */
+/** Rows the Metrics object wrote to its storage, as SQLite counts them. */
 export const ROWS_WRITTEN = "outpost_metrics_rows_written_total";
 /** Keys whose buckets keep a sample (the latest in a minute, the highest when folded). */
 const GAUGES: ReadonlySet<string> = new Set([QUEUE_SIZE]);

@@ -59,11 +59,11 @@ export class Metrics extends DurableObject<Env> {
   /** The object's storage, its statements' rows written counted (`rowsWritten`). */
   private readonly storage: BucketStorage;
   private readonly buckets: BucketStore;
-  /** When the backlog was last sampled (memory: after a restart, sampled at the next flush). */
+  /** When the backlog was last sampled (read from the buckets when the object starts). */
   private sampledAt: number | undefined;
   /** The totals as `totals` holds them, read once (this object alone writes them). */
   private totals: ReadonlyMap<string, number> | undefined;
-  /** Rows written since the last flush was recorded: told with the next flush. */
+  /** Rows written and not yet told (`record` tells them, its own two among them). */
   private written = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -77,7 +77,9 @@ export class Metrics extends DurableObject<Env> {
           ...bindings: unknown[]
         ) => {
           const cursor = sql.exec<T>(query, ...bindings);
-          // A write without `returning` is done when `exec` returns.
+          // A write is done when `exec` returns (its `rowsWritten` final; of a string of
+          // several statements, the last one's: none here). The schema's steps run on the
+          // storage itself, uncounted: a few rows once.
           this.written += cursor.rowsWritten;
           return cursor;
         },
@@ -85,32 +87,44 @@ export class Metrics extends DurableObject<Env> {
       transactionSync: (closure) => ctx.storage.transactionSync(closure),
     };
     this.buckets = new BucketStore(this.storage);
+    this.sampledAt = this.buckets.lastSampled(QUEUE_SIZE, Date.now() - SAMPLE_EVERY_MS);
     this.foldCounters();
   }
 
   /**
    * Adds what an invocation counted: to the totals (`/metrics`, one row) and to its minute's
    * bucket (the dashboard, one row), with the flush itself (a Durable Object request) and the
-   * rows this object wrote since the last one. At most every 5 minutes, the queue backlog is
-   * sampled first (a read of D1), and what that read cost goes in with the flush.
+   * rows this object wrote for it. At most every 5 minutes, the queue backlog is then sampled
+   * (a read of D1), and recorded as well: two rows more.
    */
   async add(entries: readonly [string, number][], options: AddOptions = {}): Promise<void> {
     const at = options.at ?? Date.now();
-    let sample: Sample = { used: [], gauge: [] };
+    this.buckets.prune(at);
+    this.record(entries, [[FLUSHES, 1]], at);
     if (this.sampledAt === undefined || Math.abs(at - this.sampledAt) >= SAMPLE_EVERY_MS) {
       this.sampledAt = at;
-      sample = await this.sampleBacklog();
+      const sample = await this.sampleBacklog();
+      if (sample !== undefined) this.record(sample.used, [], at, sample.gauge);
     }
-    // A count that is not a number would not survive the JSON, nor read back as one.
-    const counted = [...entries, ...sample.used].filter(([, value]) => Number.isFinite(value));
-    const itself: [string, number][] = [
-      [FLUSHES, 1],
-      [ROWS_WRITTEN, this.written],
-    ];
-    this.written = 0;
-    this.addToTotals([...counted, ...itself]);
-    this.buckets.add([...bucketEntries(counted), ...itself, ...sample.gauge], at);
-    this.buckets.prune(at);
+  }
+
+  /**
+   * Writes counts to the totals and to the minute's bucket (two rows), with the rows written
+   * so far, these two among them: told in the same rows, so none goes untold when the object
+   * leaves memory. Were the two writes ever more, the rest is told the next time.
+   */
+  private record(
+    entries: readonly (readonly [string, number])[],
+    own: readonly [string, number][],
+    at: number,
+    gauges: readonly [string, number][] = [],
+  ): void {
+    const rows = this.written + 2;
+    // The object's own counts (the flush, the rows) go in both as they are.
+    const itself: [string, number][] = [...own, [ROWS_WRITTEN, rows]];
+    this.addToTotals([...entries, ...itself]);
+    this.buckets.add([...bucketEntries(entries), ...itself, ...gauges], at);
+    this.written -= rows;
   }
 
   async snapshot(): Promise<MetricsSnapshot> {
@@ -138,39 +152,57 @@ export class Metrics extends DurableObject<Env> {
 
   /**
    * Adds counts to the totals, written as one row whatever the number of series; kept in
-   * memory once written, so a failed write leaves the totals as stored.
+   * memory once written, so a failed write leaves the totals as stored. A count that is not a
+   * finite number is left out: the JSON would not keep it, nor read it back as one.
    */
   private addToTotals(entries: readonly (readonly [string, number])[]): void {
+    this.totals = this.writeTotals(entries);
+  }
+
+  /** The totals with `entries` added, written; the memory is the caller's to set. */
+  private writeTotals(entries: readonly (readonly [string, number])[]): Map<string, number> {
     const next = new Map(this.readTotals());
-    for (const [key, value] of entries) next.set(key, (next.get(key) ?? 0) + value);
+    for (const [key, value] of entries) {
+      if (Number.isFinite(value)) next.set(key, (next.get(key) ?? 0) + value);
+    }
     this.storage.sql.exec(
       "INSERT INTO totals (k, data) VALUES (1, ?) ON CONFLICT (k) DO UPDATE SET data = excluded.data",
       JSON.stringify(Object.fromEntries(next)),
     );
-    this.totals = next;
+    return next;
   }
 
   /**
-   * Folds what `counters` holds into the totals and empties it: this object's totals before
-   * they were one row, or what a release rolled back to counted there (the totals it showed
-   * started again from zero, as a restarted counter does; brought back, nothing is lost).
+   * Folds what `counters` holds into the totals and empties it, in one transaction: this
+   * object's totals before they were one row, or what a release rolled back to counted there
+   * (the totals it showed started again from zero, as a restarted counter does; brought back,
+   * nothing is lost). Failing, it leaves both as they were, and the object starts all the same.
    */
   private foldCounters(): void {
-    const rows = this.storage.sql
-      .exec<{ key: string; value: number }>("SELECT key, value FROM counters")
-      .toArray();
-    if (rows.length === 0) return;
-    this.storage.transactionSync(() => {
-      this.addToTotals(rows.map((r) => [r.key, r.value]));
-      this.storage.sql.exec("DELETE FROM counters");
-    });
+    try {
+      const rows = this.storage.sql
+        .exec<{ key: string; value: number }>("SELECT key, value FROM counters")
+        .toArray();
+      if (rows.length === 0) return;
+      const next = this.storage.transactionSync(() => {
+        const folded = this.writeTotals(rows.map((r) => [r.key, r.value]));
+        this.storage.sql.exec("DELETE FROM counters");
+        return folded;
+      });
+      this.totals = next;
+    } catch (error) {
+      this.totals = undefined;
+      console.warn(
+        `metrics: old counters not folded: ${error instanceof Error ? error.message : error}`,
+      );
+    }
   }
 
   /**
    * The queue backlog, read from D1 (a capped count), as a gauge, with the rows the read cost
    * (this object cannot flush to itself); nothing when the read fails.
    */
-  private async sampleBacklog(): Promise<Sample> {
+  private async sampleBacklog(): Promise<Sample | undefined> {
     try {
       const { result, recorder } = await recording(() => readBacklog(createDb(this.env.DB)));
       return { used: recorder.entries(), gauge: [[QUEUE_SIZE, result]] };
@@ -178,7 +210,7 @@ export class Metrics extends DurableObject<Env> {
       console.warn(
         `metrics: backlog not sampled: ${error instanceof Error ? error.message : error}`,
       );
-      return { used: [], gauge: [] };
+      return undefined;
     }
   }
 }

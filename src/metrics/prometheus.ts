@@ -19,7 +19,7 @@ const HELP: Record<string, string> = {
   outpost_do_calls_total: "Durable Object calls made, by method.",
   outpost_metrics_flushes_total: "Flushes to the Metrics object: a Durable Object request each.",
   outpost_metrics_rows_written_total:
-    "Rows the Metrics object wrote to its storage (what Durable Objects bill), a flush late.",
+    "Rows the Metrics object wrote to its storage (what Durable Objects bill).",
   outpost_streaming_connections_total: "Streaming API sockets accepted.",
   outpost_streaming_frames_total: "Streaming API frames sent to sockets.",
   outpost_streaming_send_errors_total: "Event batches that did not reach the streaming object.",
