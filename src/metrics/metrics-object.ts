@@ -49,6 +49,13 @@ export interface AddOptions {
   readonly at?: number;
 }
 
+/** What `record` writes: counts, the object's own counts, and gauges for the minute's bucket. */
+interface Recorded {
+  readonly counted: readonly (readonly [string, number])[];
+  readonly own?: readonly [string, number][];
+  readonly gauges?: readonly [string, number][];
+}
+
 /** A backlog sample: what its read counted, and the gauge for the minute's bucket. */
 interface Sample {
   readonly used: readonly [string, number][];
@@ -100,11 +107,11 @@ export class Metrics extends DurableObject<Env> {
   async add(entries: readonly [string, number][], options: AddOptions = {}): Promise<void> {
     const at = options.at ?? Date.now();
     this.buckets.prune(at);
-    this.record(entries, [[FLUSHES, 1]], at);
+    this.record(at, { counted: entries, own: [[FLUSHES, 1]] });
     if (this.sampledAt === undefined || Math.abs(at - this.sampledAt) >= SAMPLE_EVERY_MS) {
       this.sampledAt = at;
       const sample = await this.sampleBacklog();
-      if (sample !== undefined) this.record(sample.used, [], at, sample.gauge);
+      if (sample !== undefined) this.record(at, { counted: sample.used, gauges: sample.gauge });
     }
   }
 
@@ -113,17 +120,13 @@ export class Metrics extends DurableObject<Env> {
    * so far, these two among them: told in the same rows, so none goes untold when the object
    * leaves memory. Were the two writes ever more, the rest is told the next time.
    */
-  private record(
-    entries: readonly (readonly [string, number])[],
-    own: readonly [string, number][],
-    at: number,
-    gauges: readonly [string, number][] = [],
-  ): void {
+  private record(at: number, what: Recorded): void {
+    const { counted, own = [], gauges = [] } = what;
     const rows = this.written + 2;
     // The object's own counts (the flush, the rows) go in both as they are.
     const itself: [string, number][] = [...own, [ROWS_WRITTEN, rows]];
-    this.addToTotals([...entries, ...itself]);
-    this.buckets.add([...bucketEntries(entries), ...itself, ...gauges], at);
+    this.addToTotals([...counted, ...itself]);
+    this.buckets.add([...bucketEntries(counted), ...itself, ...gauges], at);
     this.written -= rows;
   }
 
