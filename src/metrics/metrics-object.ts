@@ -56,12 +56,6 @@ interface Recorded {
   readonly gauges?: readonly [string, number][];
 }
 
-/** A backlog sample: what its read counted, and the gauge for the minute's bucket. */
-interface Sample {
-  readonly used: readonly [string, number][];
-  readonly gauge: readonly [string, number][];
-}
-
 export class Metrics extends DurableObject<Env> {
   /** The object's storage, its statements' rows written counted (`rowsWritten`). */
   private readonly storage: BucketStorage;
@@ -111,7 +105,7 @@ export class Metrics extends DurableObject<Env> {
     if (this.sampledAt === undefined || Math.abs(at - this.sampledAt) >= SAMPLE_EVERY_MS) {
       this.sampledAt = at;
       const sample = await this.sampleBacklog();
-      if (sample !== undefined) this.record(at, { counted: sample.used, gauges: sample.gauge });
+      if (sample !== undefined) this.record(at, sample);
     }
   }
 
@@ -205,10 +199,10 @@ export class Metrics extends DurableObject<Env> {
    * The queue backlog, read from D1 (a capped count), as a gauge, with the rows the read cost
    * (this object cannot flush to itself); nothing when the read fails.
    */
-  private async sampleBacklog(): Promise<Sample | undefined> {
+  private async sampleBacklog(): Promise<Recorded | undefined> {
     try {
       const { result, recorder } = await recording(() => readBacklog(createDb(this.env.DB)));
-      return { used: recorder.entries(), gauge: [[QUEUE_SIZE, result]] };
+      return { counted: recorder.entries(), gauges: [[QUEUE_SIZE, result]] };
     } catch (error) {
       console.warn(
         `metrics: backlog not sampled: ${error instanceof Error ? error.message : error}`,

@@ -125,6 +125,8 @@ function inHomeOf(db: Db, owner: Owner): SQL | undefined {
  * by key for the note at hand, and the notes are walked in status id order (the id's
  * expression index) from the cursor, so a page costs about `limit` rows when most stored notes
  * belong to the timeline (as on a single-user instance, which keeps notes that concern the owner).
+ * Built each time it is called: `homeNotes` renders it once (exported for timeline.test.ts,
+ * which compares the two).
  */
 export function homeNotesOf(db: Db, viewer: ViewerOrHoles): SQL {
   return sql`${and(
@@ -153,7 +155,8 @@ const noteIdOf = (t: { readonly published: SQLiteColumn; readonly seq: SQLiteCol
  * and the followed accounts' boosts (none by an account kept away or read in an exclusive
  * list) of notes the owner may see, by authors not kept away; and not a boost of a note the
  * home showed fewer than `REBLOG_FALLOFF` notes before (the note itself, or its latest
- * earlier boost there), as Mastodon aggregates boosts.
+ * earlier boost there), as Mastodon aggregates boosts. Built each time, as `homeNotesOf` is
+ * (exported for timeline.test.ts).
  */
 export function homeBoostsOf(db: Db, viewer: ViewerOrHoles): SQL {
   const { owner } = viewer;
