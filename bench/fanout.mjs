@@ -133,6 +133,7 @@ async function metrics() {
     objectRows: total("outpost_metrics_rows_written_total"),
     d1Read: total("outpost_d1_rows_read_total"),
     d1Written: total("outpost_d1_rows_written_total"),
+    kvReads: total("activitypub_kv_reads_total"),
     kvWrites: total("activitypub_kv_writes_total"),
   };
 }
@@ -202,6 +203,7 @@ async function outpostClean(farm, followers, devPid) {
     metricsRowsWritten: after.objectRows - before.objectRows,
     d1RowsRead: after.d1Read - before.d1Read,
     d1RowsWritten: after.d1Written - before.d1Written,
+    kvReads: after.kvReads - before.kvReads,
     kvWrites: after.kvWrites - before.kvWrites,
   };
 }

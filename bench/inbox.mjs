@@ -169,6 +169,7 @@ async function metrics() {
     queries: total("outpost_d1_queries_total"),
     rowsRead: total("outpost_d1_rows_read_total"),
     rowsWritten: total("outpost_d1_rows_written_total"),
+    kvReads: total("activitypub_kv_reads_total"),
     kvWrites: total("activitypub_kv_writes_total"),
     cache: Object.fromEntries(
       ["hit", "miss", "refresh", "memo"].map((r) => [r, total(ACTOR_CACHE, `result="${r}"`)]),
@@ -345,6 +346,7 @@ async function main() {
       d1QueriesPerActivity: per("queries"),
       d1RowsReadPerActivity: per("rowsRead"),
       d1RowsWrittenPerActivity: per("rowsWritten"),
+      kvReadsPerActivity: per("kvReads"),
       kvWritesPerActivity: per("kvWrites"),
       workerdCpuMsPerActivity: perActivity(workerdCpu),
       ...streamed,
@@ -378,6 +380,7 @@ async function main() {
       "D1 round trips / activity": result.d1RoundTripsPerActivity,
       "D1 queries / activity": result.d1QueriesPerActivity,
       "D1 rows read / written per activity": `${result.d1RowsReadPerActivity} / ${result.d1RowsWrittenPerActivity}`,
+      "KV reads / activity": result.kvReadsPerActivity,
       "KV writes / activity": result.kvWritesPerActivity,
       "actor cache / activity": JSON.stringify(result.actorCachePerActivity),
       "workerd CPU ms / activity": result.workerdCpuMsPerActivity,

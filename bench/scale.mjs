@@ -31,6 +31,7 @@ const FREE = {
   d1RowsWritten: 100_000,
   durableObjectRequests: 100_000,
   durableObjectRowsWritten: 100_000,
+  kvReads: 100_000,
   kvWrites: 1_000,
   workerRequests: 100_000,
 };
@@ -70,6 +71,7 @@ function freePlan(run) {
     durableObjectRequests: run.doCalls + run.metricsFlushes,
     // The Metrics object's, as it counts them (a clean run hands no host to its object).
     durableObjectRowsWritten: run.metricsRowsWritten,
+    kvReads: run.kvReads ?? 0,
     kvWrites: run.kvWrites ?? 0,
     // The publishing request, then one invocation per queue message.
     workerRequests: 1 + run.queueMessages,
@@ -98,6 +100,7 @@ const result = runs.map((run) => ({
   d1RowsWritten: run.d1RowsWritten,
   doCalls: run.doCalls,
   metricsFlushes: run.metricsFlushes,
+  kvReads: run.kvReads ?? 0,
   kvWrites: run.kvWrites ?? 0,
   workerCpuMsPerDelivery: run.workerCpuMsPerDelivery,
   workerCpuMsPerPost: Number((run.workerCpuMsPerDelivery * run.posts).toFixed(0)),
@@ -119,6 +122,7 @@ console.table(
         "D1 written": r.d1RowsWritten,
         "DO calls": r.doCalls,
         "metrics flushes": r.metricsFlushes,
+        "KV reads": r.kvReads,
         "KV writes": r.kvWrites,
         "CPU ms/post": r.workerCpuMsPerPost,
         "max invocation ms": r.maxInvocationCpuMs,

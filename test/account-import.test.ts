@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { actorEntryKey } from "../src/cache/actor-cache";
+import { actorEntryKey, forgetHeldEntries } from "../src/cache/actor-cache";
 import { IMPORT_BATCH_SIZE, IMPORT_PACE_SECONDS } from "../src/federation/import-follows";
 import { actors, follows } from "../src/storage/schema";
 import { api, db, OWNER, seedFollow } from "./helpers";
@@ -29,6 +29,7 @@ async function forget(actor: RemoteActor): Promise<void> {
   await db().delete(follows).where(eq(follows.actor, actor.id));
   await db().delete(actors).where(eq(actors.id, actor.id));
   await env.ACTOR_CACHE.delete(await actorEntryKey(actor.id));
+  forgetHeldEntries();
 }
 
 const view = async (id: string) =>

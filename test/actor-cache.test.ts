@@ -8,9 +8,12 @@ import { describe, expect, it } from "vitest";
 import {
   ACTOR_TTL_SECONDS,
   actorEntryKey,
+  forgetHeldEntries,
   GONE_TTL_SECONDS,
+  MEMO_TTL_MS,
   readActor,
   readKeyOwner,
+  writeGone,
 } from "../src/cache/actor-cache";
 import { fetchActor } from "../src/cache/actors";
 import { type Recorder, recording } from "../src/metrics/recorder";
@@ -35,6 +38,7 @@ async function counted<T>(work: () => Promise<T>): Promise<{ result: T; counts: 
 const cacheResult = (counts: Recorder, result: string) =>
   counts.counts.get(`activitypub_actor_cache_total{result="${result}"}`) ?? 0;
 const kvWrites = (counts: Recorder) => counts.counts.get("activitypub_kv_writes_total") ?? 0;
+const kvReads = (counts: Recorder) => counts.counts.get("activitypub_kv_reads_total") ?? 0;
 
 async function newKey() {
   const pair = await generateRsaKeyPair();
@@ -140,10 +144,46 @@ describe("signature keys", () => {
   it("come from D1 while KV has not caught up: a fresh row costs no fetch", async () => {
     const fia = await RemoteActor.create({ host: "lag.cache.test", username: "fia" });
     expect((await fia.send(fia.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
-    // KV is eventually consistent: another location may not see the entry yet.
+    // KV is eventually consistent: another location (another isolate) may not see it yet.
     await env.ACTOR_CACHE.delete(await actorEntryKey(fia.id));
+    forgetHeldEntries();
     expect((await fia.send(fia.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
     expect(await gets("lag.cache.test")).toBe(1);
+  });
+
+  it("are held by the isolate for a minute: a known sender's next check reads no KV", async () => {
+    const ida = await RemoteActor.create({ host: "held.cache.test", username: "ida" });
+    expect((await ida.send(ida.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
+    const at = Date.now();
+    const lookUp = (after: number) =>
+      counted(() => readKeyOwner(env.ACTOR_CACHE, ida.keyId, new Date(at + after)));
+    const warm = await lookUp(0);
+    expect(warm.result.kind === "actor" && warm.result.actor.publicKeyPem).toBe(ida.publicKeyPem);
+    expect(kvReads(warm.counts)).toBe(0);
+
+    // Another isolate learns that Ida is gone and writes it to KV: this isolate serves its
+    // copy for what is left of the minute, as KV in another location would, then reads KV.
+    const gone = { v: 1, cachedAt: at, gone: true };
+    await env.ACTOR_CACHE.put(await actorEntryKey(ida.id), JSON.stringify(gone));
+    const within = await lookUp(MEMO_TTL_MS - 1_000);
+    expect(within.result.kind).toBe("actor");
+    expect(kvReads(within.counts)).toBe(0);
+    const after = await lookUp(MEMO_TTL_MS + 1_000);
+    expect(after.result.kind).toBe("gone");
+    expect(kvReads(after.counts)).toBe(1);
+  });
+
+  it("that this isolate writes replace its copy at once", async () => {
+    const jo = await RemoteActor.create({ host: "rewrite.cache.test", username: "jo" });
+    expect((await jo.send(jo.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
+    expect((await cached(jo.id)).kind).toBe("actor");
+    await writeGone(env.ACTOR_CACHE, jo.id, new Date());
+    const read = await counted(() => cached(jo.id));
+    expect(read.result.kind).toBe("gone");
+    expect(kvReads(read.counts)).toBe(0);
+    // What KV holds is the same.
+    forgetHeldEntries();
+    expect((await cached(jo.id)).kind).toBe("gone");
   });
 
   it("are found through a pointer for GoToSocial's <actor>/main-key ids", async () => {

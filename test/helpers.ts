@@ -8,7 +8,7 @@ import {
 import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { expect } from "vitest";
-import { actorEntryKey } from "../src/cache/actor-cache";
+import { actorEntryKey, forgetHeldEntries } from "../src/cache/actor-cache";
 import { purgePublic } from "../src/cache/public-documents";
 import { type AppContext, createContext } from "../src/context";
 import { type Config, parseConfig } from "../src/env";
@@ -95,6 +95,7 @@ export async function ageActor(id: string): Promise<void> {
   const fetchedAt = new Date(Date.now() - 3600_000);
   await db().update(actors).set({ fetchedAt }).where(eq(actors.id, id));
   await env.ACTOR_CACHE.delete(await actorEntryKey(id));
+  forgetHeldEntries();
 }
 
 let clock = Date.parse("2026-01-01T00:00:00Z");

@@ -7,8 +7,8 @@
  * only when the last was asked `ACCOUNT_REFRESH_SECONDS` ago or more. Two writes a refresh
  * (asked, done), counted with the actor cache's (`activitypub_kv_writes_total`).
  */
-import { sha256Hex } from "../lib/hash";
 import { recorder } from "../metrics/recorder";
+import { kvKey, readJson } from "./kv";
 
 /** How often looking at an account refreshes it, at most. */
 export const ACCOUNT_REFRESH_SECONDS = 15 * 60;
@@ -52,19 +52,13 @@ export const emptyExtras = (requestedAt: number): AccountExtras => ({
   featured: [],
 });
 
-async function keyOf(id: string): Promise<string> {
-  // KV keys are at most 512 bytes: a longer URL is keyed by its SHA-256.
-  if (new TextEncoder().encode(id).byteLength <= 400) return `account:${id}`;
-  return `account:sha256:${await sha256Hex(id)}`;
-}
-
 /** The entry of an account; undefined when there is none (or it is not one we wrote). */
 export async function readAccountExtras(
   kv: KVNamespace,
   id: string,
 ): Promise<AccountExtras | undefined> {
   try {
-    const entry = await kv.get<AccountExtras>(await keyOf(id), "json");
+    const entry = await readJson<AccountExtras>(kv, await kvKey("account", id));
     return entry?.v === 1 && typeof entry.requestedAt === "number" ? entry : undefined;
   } catch {
     // A failing KV read leaves the account as D1 has it.
@@ -87,7 +81,7 @@ export async function writeAccountExtras(
   entry: AccountExtras,
 ): Promise<void> {
   try {
-    await kv.put(await keyOf(id), JSON.stringify(entry), {
+    await kv.put(await kvKey("account", id), JSON.stringify(entry), {
       expirationTtl: ACCOUNT_EXTRAS_TTL_SECONDS,
     });
     recorder().inc("activitypub_kv_writes_total");

@@ -10,11 +10,15 @@
  * Keys: `actor:<id>`. A key id that is not `<actor id>#fragment` (GoToSocial's
  * `<actor>/main-key`) also gets a `key:<key id>` entry naming its actor, so that a signature
  * check finds the actor in at most two reads.
+ *
+ * The isolate keeps what it read or wrote for a minute (`MEMO_TTL_MS`), so that a known
+ * sender's next activity reads no KV at all: KV reads are counted against a daily allowance
+ * too (100,000 on the free plan), and each is a round trip.
  */
 import type { ParsedActor } from "../activitypub/remote-actor";
-import { sha256Hex } from "../lib/hash";
 import { recorder } from "../metrics/recorder";
 import type { NewActorRow } from "../storage/schema";
+import { kvKey, readJson } from "./kv";
 
 /** How long an actor is served from the cache before it is fetched again. */
 export const ACTOR_TTL_SECONDS = 3600;
@@ -42,10 +46,46 @@ export type CacheRead =
   | { readonly kind: "gone"; readonly fresh: boolean }
   | { readonly kind: "miss" };
 
-/** KV keys are at most 512 bytes (of UTF-8): a longer URL is keyed by its SHA-256. */
-async function kvKey(prefix: "actor" | "key", url: string): Promise<string> {
-  if (new TextEncoder().encode(url).byteLength <= 400) return `${prefix}:${url}`;
-  return `${prefix}:sha256:${await sha256Hex(url)}`;
+/**
+ * How long the isolate serves an entry it read or wrote without asking KV again: a minute,
+ * as long as KV itself may go on serving an old value in another location after a write
+ * (its reads are cached at the edge for 60 s). This isolate's own writes replace its copy at
+ * once; another isolate's (an `Update` it received) reach this one within the minute, as they
+ * reach this location's KV. Only entries found are kept: a miss is asked of KV again, since
+ * the entry may have been written meanwhile.
+ */
+export const MEMO_TTL_MS = 60_000;
+/** Entries the isolate keeps (a few kilobytes each); the oldest goes first. */
+const MEMO_MAX_ENTRIES = 512;
+
+const memo = new Map<string, { readonly until: number; readonly value: Entry | KeyPointer }>();
+
+function remember(key: string, value: Entry | KeyPointer, now: number): void {
+  memo.delete(key);
+  memo.set(key, { until: now + MEMO_TTL_MS, value });
+  if (memo.size > MEMO_MAX_ENTRIES) memo.delete(memo.keys().next().value as string);
+}
+
+/** An entry, from the isolate's copy while it lasts, else from KV (counted). */
+async function readEntry<T extends Entry | KeyPointer>(
+  kv: KVNamespace,
+  key: string,
+  now: number,
+): Promise<T | null> {
+  const held = memo.get(key);
+  if (held !== undefined && held.until > now) return held.value as T;
+  memo.delete(key);
+  const value = await readJson<T>(kv, key);
+  if (value?.v === 1) remember(key, value, now);
+  return value;
+}
+
+/**
+ * Forgets every entry the isolate holds, as a fresh isolate starts: for tests that change KV
+ * behind the cache's back, standing for another isolate or location.
+ */
+export function forgetHeldEntries(): void {
+  memo.clear();
 }
 
 /** The KV key of an actor's entry. */
@@ -57,7 +97,7 @@ const actorPartOf = (keyId: string): string => keyId.split("#")[0] ?? keyId;
 /** What the cache holds for an actor id, and whether it is still within its TTL. */
 export async function readActor(kv: KVNamespace, id: string, at: Date): Promise<CacheRead> {
   const now = at.getTime();
-  const entry = await kv.get<Entry>(await kvKey("actor", id), "json");
+  const entry = await readEntry<Entry>(kv, await kvKey("actor", id), now);
   if (entry?.v !== 1) return { kind: "miss" };
   if ("gone" in entry) {
     return { kind: "gone", fresh: now - entry.cachedAt < GONE_TTL_SECONDS * 1000 };
@@ -73,7 +113,7 @@ export async function readActor(kv: KVNamespace, id: string, at: Date): Promise<
 export async function readKeyOwner(kv: KVNamespace, keyId: string, at: Date): Promise<CacheRead> {
   let owner = actorPartOf(keyId);
   if (owner === keyId) {
-    const pointer = await kv.get<KeyPointer>(await kvKey("key", keyId), "json");
+    const pointer = await readEntry<KeyPointer>(kv, await kvKey("key", keyId), at.getTime());
     // Without a pointer, the key's own URL may be remembered as gone.
     if (pointer?.v === 1) owner = pointer.owner;
   }
@@ -92,31 +132,38 @@ export async function writeActor(kv: KVNamespace, actor: CachedActor, at: Date):
   const ttl = ACTOR_TTL_SECONDS - Math.floor((now - cachedAt) / 1000);
   if (ttl <= 0) return;
   const entry: Entry = { v: 1, cachedAt, actor };
-  const puts: [string, string][] = [[await kvKey("actor", actor.id), JSON.stringify(entry)]];
+  const puts: [string, Entry | KeyPointer][] = [[await kvKey("actor", actor.id), entry]];
   const keyId = actor.publicKeyId;
   if (keyId != null && actorPartOf(keyId) === keyId) {
-    const pointer: KeyPointer = { v: 1, owner: actor.id };
-    puts.push([await kvKey("key", keyId), JSON.stringify(pointer)]);
+    puts.push([await kvKey("key", keyId), { v: 1, owner: actor.id }]);
   }
-  await put(kv, puts, ttl);
+  await put(kv, puts, { ttlSeconds: ttl, now });
 }
 
 /** Remembers that an actor is gone (its server said so, or it deleted itself). */
 export async function writeGone(kv: KVNamespace, id: string, at: Date): Promise<void> {
   const entry: Entry = { v: 1, cachedAt: at.getTime(), gone: true };
-  await put(kv, [[await kvKey("actor", id), JSON.stringify(entry)]], GONE_TTL_SECONDS);
+  await put(kv, [[await kvKey("actor", id), entry]], {
+    ttlSeconds: GONE_TTL_SECONDS,
+    now: at.getTime(),
+  });
 }
 
 /**
- * Writes entries, counted. A failed write (the day's quota spent, or one write a second to a
- * key exceeded) is logged and counted, never thrown: the cache is an optimisation, and what
- * it would have held is fetched again.
+ * Writes entries, counted, and keeps them in the isolate. A failed write (the day's quota
+ * spent, or one write a second to a key exceeded) is logged and counted, never thrown: the
+ * cache is an optimisation, and what it would have held is fetched again.
  */
-async function put(kv: KVNamespace, puts: [string, string][], ttlSeconds: number): Promise<void> {
+async function put(
+  kv: KVNamespace,
+  puts: [string, Entry | KeyPointer][],
+  when: { readonly ttlSeconds: number; readonly now: number },
+): Promise<void> {
   // KV's shortest expiration is 60 seconds.
-  const expirationTtl = Math.max(60, ttlSeconds);
+  const expirationTtl = Math.max(60, when.ttlSeconds);
+  for (const [key, value] of puts) remember(key, value, when.now);
   const results = await Promise.allSettled(
-    puts.map(([key, value]) => kv.put(key, value, { expirationTtl })),
+    puts.map(([key, value]) => kv.put(key, JSON.stringify(value), { expirationTtl })),
   );
   const failed = results.filter((r) => r.status === "rejected").length;
   recorder().inc("activitypub_kv_writes_total", {}, puts.length - failed);

@@ -10,8 +10,8 @@
  * requests. A write at most per missing note and hour, counted with the actor cache's
  * (`activitypub_kv_writes_total`).
  */
-import { sha256Hex } from "../lib/hash";
 import { recorder } from "../metrics/recorder";
+import { kvKey, readText } from "./kv";
 
 /** How long a context fetch asked for is not asked again. */
 export const CONTEXT_ASKED_SECONDS = 60 * 60;
@@ -20,16 +20,10 @@ export const CONTEXT_FAILED_SECONDS = 24 * 60 * 60;
 
 export type ContextFetch = "asked" | "failed";
 
-async function keyOf(id: string): Promise<string> {
-  // KV keys are at most 512 bytes: a longer URL is keyed by its SHA-256.
-  if (new TextEncoder().encode(id).byteLength <= 400) return `context:${id}`;
-  return `context:sha256:${await sha256Hex(id)}`;
-}
-
 /** Whether the fetch of a thread's note was asked for, or failed, lately. */
 export async function fetchedLately(kv: KVNamespace, id: string): Promise<boolean> {
   try {
-    return (await kv.get(await keyOf(id))) !== null;
+    return (await readText(kv, await kvKey("context", id))) !== null;
   } catch {
     // A failing KV read asks again: at worst one more message.
     return false;
@@ -44,7 +38,7 @@ export async function rememberFetch(
 ): Promise<void> {
   const seconds = outcome === "asked" ? CONTEXT_ASKED_SECONDS : CONTEXT_FAILED_SECONDS;
   try {
-    await kv.put(await keyOf(id), outcome, { expirationTtl: seconds });
+    await kv.put(await kvKey("context", id), outcome, { expirationTtl: seconds });
     recorder().inc("activitypub_kv_writes_total");
   } catch (error) {
     recorder().inc("activitypub_kv_write_errors_total");

@@ -45,6 +45,7 @@ export function bucketKey(key: string): string | undefined {
     case "outpost_d1_rows_read_total":
     case "outpost_d1_rows_written_total":
     case "activitypub_kv_writes_total":
+    case "activitypub_kv_reads_total":
       return key;
     case "activitypub_inbox_activities_total":
       return seriesKey(name, { result: labelOf(key, "result") });

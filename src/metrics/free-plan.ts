@@ -44,6 +44,13 @@ export const FREE_PLAN: readonly Allowance[] = [
     note: "as D1 reports them",
   },
   {
+    id: "kv-reads",
+    label: "KV reads",
+    limit: 100_000,
+    used: (t) => n(t, "activitypub_kv_reads_total"),
+    note: "actor cache and its neighbours; the isolate's copies not read",
+  },
+  {
     id: "kv-writes",
     label: "KV writes",
     limit: 1_000,

@@ -11,6 +11,8 @@ const HELP: Record<string, string> = {
   activitypub_actor_cache_total: "Remote actor lookups, by cache result.",
   activitypub_inbound_ignored_items_total:
     "Entries of remote lists (addressing, tags, attachments) beyond their cap, ignored.",
+  activitypub_kv_reads_total:
+    "Reads of KV (the actor cache, account extras, thread fetches); not the isolate's copies.",
   activitypub_kv_writes_total: "Writes to the KV actor cache.",
   activitypub_kv_write_errors_total: "Writes to the KV actor cache that failed (quota, rate).",
   outpost_public_cache_total:
