@@ -23,9 +23,12 @@
  * before the answer, the last one's delay after it. `--gap MS` waits between POSTs. Also the
  * workerd processes' CPU per activity (all of it is local): steadier than latency here.
  *
- * With `--profile`, a V8 CPU profile of the Worker's isolate (wrangler dev's inspector) is taken
- * while the activities are measured: the isolate's CPU per accepted activity, and the frames
- * it goes to. The rest of an activity's time is the local simulator's (D1's SQLite, KV).
+ * With `--profile`, V8 CPU profiles are taken while the activities are measured, then the
+ * trivial GETs: the Worker's isolate's CPU per accepted activity and the frames it goes to,
+ * and (through the local runtime's own inspector, found on Linux) the runtime's isolates at
+ * once: per activity and per trivial GET, the Worker's CPU and each simulator's (D1, KV, the
+ * rate limiters, miniflare's routing, wrangler's local traces). What is left of the process's
+ * CPU is its C++ (HTTP, the calls between isolates).
  *
  * The signer here is written independently of Outpost's own, on Node's Web Crypto.
  */
@@ -38,7 +41,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { newKey, signedPost } from "./cavage.mjs";
 import { migrate, scrapeMetrics, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
-import { cpuOf, startProfile } from "./profile.mjs";
+import { cpuOf, partOf, runtimeInspector, startProfile, startRuntimeProfiles } from "./profile.mjs";
 
 const args = Object.fromEntries(
   process.argv
@@ -294,6 +297,34 @@ function workerdCpuMs(group) {
 const percentile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
+/**
+ * Runs `work` while the runtime's isolates are profiled (with `runtime`, the runtime's
+ * inspector; else as it is): each isolate's profile.
+ */
+async function profiled(runtime, work) {
+  if (runtime === undefined) return { done: await work(), profiles: undefined };
+  const profiles = await startRuntimeProfiles(runtime.port);
+  const done = await work();
+  return { done, profiles: await profiles.stop() };
+}
+
+/**
+ * Where the runtime's isolates spent their CPU, per unit of work (`count` of them), in ms:
+ * the Worker's (`worker` ms, its own profile), each simulator's, and their sum. The rest of
+ * the process's time is its C++ (HTTP, the calls between isolates), not read here: the
+ * samplers add to it.
+ */
+function whereTimeGoes(profiles, { worker, count }) {
+  const parts = { "the Worker": worker };
+  for (const [isolate, profile] of profiles) {
+    const part = partOf(isolate);
+    parts[part] = (parts[part] ?? 0) + cpuOf(profile).busyMs;
+  }
+  parts["all isolates"] = Object.values(parts).reduce((a, b) => a + b, 0);
+  const per = (ms) => Number((ms / Math.max(1, count)).toFixed(2));
+  return Object.fromEntries(Object.entries(parts).map(([part, ms]) => [part, per(ms)]));
+}
+
 async function main() {
   const state = mkdtempSync(join(tmpdir(), "outpost-bench-"));
   const { servers, actors } = await startRemotes();
@@ -308,18 +339,25 @@ async function main() {
     const sockets = SOCKETS === undefined ? undefined : await openSockets(SOCKETS);
 
     const before = await metrics();
+    // The Worker's isolate through wrangler's inspector; the simulators' through the runtime's.
+    const runtime = PROFILE ? await runtimeInspector(dev.pid) : undefined;
     const profile = PROFILE ? await startProfile(INSPECTOR_PORT) : undefined;
     posts.length = 0;
     const cpuBefore = workerdCpuMs(dev.pid);
-    const { statuses, latencies, wallMs } = await drive(ACTIVITIES, (i) =>
-      post(actors[i % actors.length]),
+    const activities = await profiled(runtime, () =>
+      drive(ACTIVITIES, (i) => post(actors[i % actors.length])),
     );
+    const { statuses, latencies, wallMs } = activities.done;
     const workerdCpu = workerdCpuMs(dev.pid) - cpuBefore;
-    const cpu = profile === undefined ? undefined : cpuOf(await profile.stop(), ["verify"]);
+    const workerProfile = await profile?.stop();
+    const cpu = workerProfile === undefined ? undefined : cpuOf(workerProfile, ["verify"]);
     await new Promise((r) => setTimeout(r, 2500)); // metrics are flushed after the answers
     const received = await sockets?.stop();
     const after = await metrics();
-    const gets = await drive(ACTIVITIES, () => trivialGet());
+    const getProfile = PROFILE ? await startProfile(INSPECTOR_PORT) : undefined;
+    const trivial = await profiled(runtime, () => drive(ACTIVITIES, () => trivialGet()));
+    const gets = trivial.done;
+    const getCpu = getProfile === undefined ? undefined : cpuOf(await getProfile.stop());
     const accepted = statuses[202] ?? 0;
     const perActivity = (n, digits = 2) => Number((n / Math.max(1, accepted)).toFixed(digits));
     const per = (key) => perActivity(after[key] - before[key]);
@@ -354,6 +392,16 @@ async function main() {
         workerCpuMsPerActivity: perActivity(cpu.busyMs, 3),
         verifyMsPerActivity: perActivity(cpu.frames.verify, 3),
         isolateTop: cpu.top,
+      }),
+      ...(activities.profiles && {
+        isolatesMsPerActivity: whereTimeGoes(activities.profiles, {
+          worker: cpu.busyMs,
+          count: accepted,
+        }),
+        isolatesMsPerTrivialGet: whereTimeGoes(trivial.profiles, {
+          worker: getCpu.busyMs,
+          count: gets.statuses[200] ?? 0,
+        }),
       }),
       actorCachePerActivity: Object.fromEntries(
         Object.keys(after.cache).map((r) => [r, perActivity(after.cache[r] - before.cache[r])]),
@@ -399,6 +447,21 @@ async function main() {
         `Worker isolate CPU: ${result.workerCpuMsPerActivity} ms per activity (verify ${result.verifyMsPerActivity} ms); top frames:`,
       );
       console.table(result.isolateTop);
+    }
+    if (result.isolatesMsPerActivity !== undefined) {
+      console.log("The local runtime's isolates' CPU (a V8 profile of each), ms:");
+      const rows = Object.keys(result.isolatesMsPerActivity);
+      console.table(
+        Object.fromEntries(
+          rows.map((part) => [
+            part,
+            {
+              "per activity": result.isolatesMsPerActivity[part],
+              "per trivial GET": result.isolatesMsPerTrivialGet[part] ?? 0,
+            },
+          ]),
+        ),
+      );
     }
     if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
   } finally {

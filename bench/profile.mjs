@@ -3,18 +3,24 @@
  * inspector (`--inspector-port`), rather than from the workerd process (which is mostly the
  * local simulator: queues, D1, the network). Every sample that is not idle is the isolate's
  * work: the Worker's handlers, its Durable Objects (same script, same isolate), and what it
- * calls natively on that thread (Web Crypto's signatures among them).
+ * calls natively on that thread (Web Crypto's signatures among them). Through the runtime's
+ * own inspector (`runtimeInspector`), every isolate of the local runtime is profiled at once:
+ * where the process's time goes, the Worker's and each simulator's.
  */
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** Connects to the isolate's inspector and starts sampling every `intervalUs` µs. */
 export async function startProfile(inspectorPort, intervalUs = 1000) {
   const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
   const target = targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0];
   if (target?.webSocketDebuggerUrl === undefined) throw new Error("no inspector target");
+  return profileTarget(target.webSocketDebuggerUrl, { port: inspectorPort, intervalUs });
+}
+
+/** Starts sampling one inspector target (a websocket URL); `stop` gives its profile. */
+async function profileTarget(url, { port, intervalUs }) {
   // The inspector proxy takes local origins only (Node's WebSocket takes headers as undici's).
-  const ws = new WebSocket(target.webSocketDebuggerUrl, {
-    headers: { Origin: `http://127.0.0.1:${inspectorPort}` },
-  });
+  const ws = new WebSocket(url, { headers: { Origin: `http://127.0.0.1:${port}` } });
   await new Promise((resolve, reject) => {
     ws.addEventListener("open", resolve, { once: true });
     ws.addEventListener("error", reject, { once: true });
@@ -43,6 +49,102 @@ export async function startProfile(inspectorPort, intervalUs = 1000) {
       return answer.result.profile;
     },
   };
+}
+
+/**
+ * The local runtime's own inspector: the workerd process of `wrangler dev`'s group (`group`,
+ * its process group) started with `--inspector-addr`, which lists every isolate it runs (the
+ * Worker, and miniflare's simulators of D1, KV, the rate limiters...), where `wrangler dev`'s
+ * inspector shows the Worker's alone. Found from `/proc` (Linux): its listening sockets in
+ * the order it opened them, the first answering `/json/list`. Undefined when none is found.
+ */
+export async function runtimeInspector(group) {
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (!stat.includes("(workerd") || Number(fields[2]) !== group) continue;
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--inspector-addr")) continue;
+      for (const port of listeningPorts(pid)) {
+        const answer = await fetch(`http://127.0.0.1:${port}/json/list`, {
+          signal: AbortSignal.timeout(1000),
+        }).catch(() => undefined);
+        const targets = answer?.ok ? await answer.json().catch(() => undefined) : undefined;
+        if (Array.isArray(targets) && targets.some((t) => String(t.id).startsWith("core:user:"))) {
+          return { pid: Number(pid), port };
+        }
+      }
+    } catch {} // gone meanwhile, or not ours to read
+  }
+  return undefined;
+}
+
+/** A process's listening TCP ports, in the order of its file descriptors. */
+function listeningPorts(pid) {
+  const byInode = new Map();
+  for (const line of readFileSync(`/proc/${pid}/net/tcp`, "utf8").split("\n").slice(1)) {
+    const [, local, , state, , , , , , inode] = line.trim().split(/\s+/);
+    if (state === "0A") byInode.set(inode, Number.parseInt(local.split(":")[1], 16));
+  }
+  return readdirSync(`/proc/${pid}/fd`)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return undefined; // closed meanwhile
+      }
+    })
+    .map((link) => byInode.get(link?.match(/^socket:\[(\d+)\]$/)?.[1]))
+    .filter((port) => port !== undefined);
+}
+
+/**
+ * Samples the simulators' isolates that do a request's work (those `partOf` names; not the
+ * idle rest, whose samplers would only add load); `stop` gives each one's profile. The
+ * Worker's own is `startProfile`'s: `wrangler dev`'s inspector holds its one connection. An
+ * isolate whose inspector does not answer within 5 s is left out.
+ */
+export async function startRuntimeProfiles(port, intervalUs = 1000) {
+  const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+  const running = [];
+  // One at a time: the runtime's inspector answers one connection's handshake after another.
+  const simulators = targets.filter((t) => !["other", "the Worker"].includes(partOf(t.id)));
+  for (const t of simulators) {
+    const profile = await within(5000, profileTarget(t.webSocketDebuggerUrl, { port, intervalUs }));
+    if (profile !== undefined) running.push({ id: t.id, profile });
+  }
+  return {
+    async stop() {
+      const done = [];
+      for (const r of running) done.push([r.id, await within(5000, r.profile.stop())]);
+      return new Map(done.filter(([, profile]) => profile !== undefined));
+    },
+  };
+}
+
+/** What `promise` gives within `ms`, else undefined. */
+const within = (ms, promise) =>
+  Promise.race([
+    promise.catch(() => undefined),
+    new Promise((resolve) => setTimeout(resolve, ms).unref()),
+  ]);
+
+/** Which part of the local runtime an isolate is (the simulators' entry workers with them). */
+export function partOf(isolate) {
+  if (isolate.startsWith("core:user:miniflare-observability")) return "wrangler's local traces";
+  if (isolate === "core:user:dev-registry-proxy") return "other";
+  if (isolate.startsWith("core:user:")) return "the Worker";
+  const kind = isolate.split(":")[0];
+  const parts = {
+    d1: "D1 (simulated)",
+    kv: "KV (simulated)",
+    ratelimit: "rate limiters (simulated)",
+    queues: "Queues (simulated)",
+  };
+  if (isolate === "core:entry") return "miniflare's routing";
+  return parts[kind] ?? "other";
 }
 
 const IDLE = new Set(["(idle)"]);
