@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   ACTOR_TTL_SECONDS,
   actorEntryKey,
@@ -26,7 +26,16 @@ import { OWNER, RemoteActor, received, serve } from "./support/remote";
 const remote = appContext;
 
 const gets = async (host: string) => (await received(host, "GET")).length;
-const cached = (id: string) => readActor(env.ACTOR_CACHE, id, new Date());
+/** What KV holds for an actor (not the isolate's copy). */
+const cached = (id: string) => {
+  forgetHeldEntries();
+  return readActor(env.ACTOR_CACHE, id, new Date());
+};
+/** What KV holds for a key's owner (not the isolate's copy). */
+const cachedKeyOwner = (keyId: string) => {
+  forgetHeldEntries();
+  return readKeyOwner(env.ACTOR_CACHE, keyId, new Date());
+};
 const storedRow = async (id: string) =>
   (await db().select().from(actors).where(eq(actors.id, id)))[0];
 
@@ -133,10 +142,11 @@ describe("signature keys", () => {
     const eli = await RemoteActor.create({ host: "keys.cache.test", username: "eli" });
     expect((await eli.send(eli.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
     expect(await gets("keys.cache.test")).toBe(1);
-    const key = await readKeyOwner(env.ACTOR_CACHE, eli.keyId, new Date());
+    const key = await cachedKeyOwner(eli.keyId);
     expect(key.kind === "actor" && key.actor.publicKeyPem).toBe(eli.publicKeyPem);
 
     await db().delete(actors).where(eq(actors.id, eli.id));
+    forgetHeldEntries(); // KV's, not the isolate's copy
     expect((await eli.send(eli.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
     expect(await gets("keys.cache.test")).toBe(1);
   });
@@ -154,36 +164,54 @@ describe("signature keys", () => {
   it("are held by the isolate for a minute: a known sender's next check reads no KV", async () => {
     const ida = await RemoteActor.create({ host: "held.cache.test", username: "ida" });
     expect((await ida.send(ida.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
-    const at = Date.now();
-    const lookUp = (after: number) =>
-      counted(() => readKeyOwner(env.ACTOR_CACHE, ida.keyId, new Date(at + after)));
-    const warm = await lookUp(0);
+    const lookUp = () => counted(() => readKeyOwner(env.ACTOR_CACHE, ida.keyId, new Date()));
+    const warm = await lookUp();
     expect(warm.result.kind === "actor" && warm.result.actor.publicKeyPem).toBe(ida.publicKeyPem);
     expect(kvReads(warm.counts)).toBe(0);
 
     // Another isolate learns that Ida is gone and writes it to KV: this isolate serves its
     // copy for what is left of the minute, as KV in another location would, then reads KV.
-    const gone = { v: 1, cachedAt: at, gone: true };
+    const gone = { v: 1, cachedAt: Date.now(), gone: true };
     await env.ACTOR_CACHE.put(await actorEntryKey(ida.id), JSON.stringify(gone));
-    const within = await lookUp(MEMO_TTL_MS - 1_000);
-    expect(within.result.kind).toBe("actor");
-    expect(kvReads(within.counts)).toBe(0);
-    const after = await lookUp(MEMO_TTL_MS + 1_000);
-    expect(after.result.kind).toBe("gone");
-    expect(kvReads(after.counts)).toBe(1);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + MEMO_TTL_MS - 1_000);
+      const within = await lookUp();
+      expect(within.result.kind).toBe("actor");
+      expect(kvReads(within.counts)).toBe(0);
+      vi.setSystemTime(Date.now() + 2_000);
+      const after = await lookUp();
+      expect(after.result.kind).toBe("gone");
+      expect(kvReads(after.counts)).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
-  it("that this isolate writes replace its copy at once", async () => {
+  it("that this isolate writes replace its copy at once; a failed write drops it", async () => {
     const jo = await RemoteActor.create({ host: "rewrite.cache.test", username: "jo" });
     expect((await jo.send(jo.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
-    expect((await cached(jo.id)).kind).toBe("actor");
+    const held = () => counted(() => readActor(env.ACTOR_CACHE, jo.id, new Date()));
+    expect((await held()).result.kind).toBe("actor");
     await writeGone(env.ACTOR_CACHE, jo.id, new Date());
-    const read = await counted(() => cached(jo.id));
+    const read = await held();
     expect(read.result.kind).toBe("gone");
     expect(kvReads(read.counts)).toBe(0);
-    // What KV holds is the same.
-    forgetHeldEntries();
     expect((await cached(jo.id)).kind).toBe("gone");
+
+    // KV refuses the next write (the day's quota spent): the isolate does not hold what KV
+    // did not take, and the next look reads KV.
+    const refusing = new Proxy(env.ACTOR_CACHE, {
+      get: (target, prop) =>
+        prop === "put"
+          ? () => Promise.reject(new Error("KV put() limit exceeded for the day."))
+          : Reflect.get(target, prop).bind(target),
+    });
+    const stored = await cached(jo.id);
+    await writeGone(refusing, jo.id, new Date(Date.now() + 1000));
+    const after = await held();
+    expect(kvReads(after.counts)).toBe(1);
+    expect(after.result).toEqual(stored);
   });
 
   it("are found through a pointer for GoToSocial's <actor>/main-key ids", async () => {
@@ -195,6 +223,7 @@ describe("signature keys", () => {
     expect((await fay.send(fay.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
     const before = await gets("gts.cache.test");
     await db().delete(actors).where(eq(actors.id, fay.id));
+    forgetHeldEntries(); // KV's pointer and entry, not the isolate's copies
     expect((await fay.send(fay.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
     expect(await gets("gts.cache.test")).toBe(before);
   });
@@ -206,7 +235,7 @@ describe("signature keys", () => {
     await gus.rotateKey();
     expect((await gus.send(gus.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
     expect(await gets("rotate.cache.test")).toBe(2);
-    const key = await readKeyOwner(env.ACTOR_CACHE, gus.keyId, new Date());
+    const key = await cachedKeyOwner(gus.keyId);
     expect(key.kind === "actor" && key.actor.publicKeyPem).toBe(gus.publicKeyPem);
     // From now on, the new key is a hit.
     expect((await gus.send(gus.activity("Like", `${OWNER}/statuses/3`))).status).toBe(202);
@@ -222,12 +251,12 @@ describe("what is not verified", () => {
       signWith: { ...mal.signingKey, keyId: kim.keyId },
     });
     expect(forged.status).toBe(401);
-    expect((await readKeyOwner(env.ACTOR_CACHE, kim.keyId, new Date())).kind).toBe("miss");
+    expect((await cachedKeyOwner(kim.keyId)).kind).toBe("miss");
     // Kim's own signature verifies with the key fetched moments ago (the key memo), and
     // only then is it stored and cached.
     expect((await kim.send(kim.activity("Like", `${OWNER}/statuses/2`))).status).toBe(202);
     expect(await gets("junk.cache.test")).toBe(1);
-    const key = await readKeyOwner(env.ACTOR_CACHE, kim.keyId, new Date());
+    const key = await cachedKeyOwner(kim.keyId);
     expect(key.kind === "actor" && key.actor.publicKeyPem).toBe(kim.publicKeyPem);
   });
 

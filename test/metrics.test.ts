@@ -78,7 +78,7 @@ describe("/metrics", () => {
     expect(value(after, "activitypub_hosts", { state: "healthy" })).toBeGreaterThanOrEqual(1);
   });
 
-  it("counts actor cache lookups by result, and the KV writes they cost", async () => {
+  it("counts actor cache lookups by result, and the KV reads and writes they cost", async () => {
     const cache = (families: Map<string, Family>, result: string) =>
       value(families, "activitypub_actor_cache_total", { result });
     const before = await scrape();
@@ -92,6 +92,9 @@ describe("/metrics", () => {
     expect(value(afterMiss, "activitypub_kv_writes_total")).toBe(
       value(before, "activitypub_kv_writes_total") + 1,
     );
+    expect(value(afterMiss, "activitypub_kv_reads_total")).toBe(
+      value(before, "activitypub_kv_reads_total") + 1,
+    );
     expect((await newcomer.send(newcomer.activity("Like", `${OWNER}/statuses/2`))).status).toBe(
       202,
     );
@@ -100,6 +103,10 @@ describe("/metrics", () => {
     expect(cache(afterHit, "miss")).toBe(cache(afterMiss, "miss"));
     expect(value(afterHit, "activitypub_kv_writes_total")).toBe(
       value(afterMiss, "activitypub_kv_writes_total"),
+    );
+    // The hit is served from what the isolate holds: no KV read.
+    expect(value(afterHit, "activitypub_kv_reads_total")).toBe(
+      value(afterMiss, "activitypub_kv_reads_total"),
     );
   });
 });

@@ -18,7 +18,7 @@
 import type { ParsedActor } from "../activitypub/remote-actor";
 import { recorder } from "../metrics/recorder";
 import type { NewActorRow } from "../storage/schema";
-import { kvKey, readJson } from "./kv";
+import { kvKey, readText } from "./kv";
 
 /** How long an actor is served from the cache before it is fetched again. */
 export const ACTOR_TTL_SECONDS = 3600;
@@ -50,19 +50,37 @@ export type CacheRead =
  * How long the isolate serves an entry it read or wrote without asking KV again: a minute,
  * as long as KV itself may go on serving an old value in another location after a write
  * (its reads are cached at the edge for 60 s). This isolate's own writes replace its copy at
- * once; another isolate's (an `Update` it received) reach this one within the minute, as they
- * reach this location's KV. Only entries found are kept: a miss is asked of KV again, since
- * the entry may have been written meanwhile.
+ * once (a write that fails drops it, so the next look asks KV); another isolate's (an
+ * `Update` it received) reach this one within the minute, as they reach this location's KV.
+ * Only entries found are kept: a miss is asked of KV again, since the entry may have been
+ * written meanwhile. Timed by the clock, not by the caller's `at`.
  */
 export const MEMO_TTL_MS = 60_000;
-/** Entries the isolate keeps (a few kilobytes each); the oldest goes first. */
+/** Entries the isolate keeps; the oldest goes first. */
 const MEMO_MAX_ENTRIES = 512;
+/**
+ * The largest entry kept (characters of JSON): a real actor's is a few thousand; one whose
+ * fields run to their caps is read from KV each time rather than held, so that the memo
+ * holds at most 512 × 16 K characters.
+ */
+const MEMO_MAX_ENTRY_BYTES = 16 * 1024;
 
-const memo = new Map<string, { readonly until: number; readonly value: Entry | KeyPointer }>();
+interface Held {
+  readonly until: number;
+  readonly value: Entry | KeyPointer;
+  /** When it was set, in the order of `stamps`: a read begun before a write does not undo it. */
+  readonly stamp: number;
+}
 
-function remember(key: string, value: Entry | KeyPointer, now: number): void {
+const memo = new Map<string, Held>();
+let stamps = 0;
+
+function remember(key: string, value: Entry | KeyPointer, bytes: number): void {
   memo.delete(key);
-  memo.set(key, { until: now + MEMO_TTL_MS, value });
+  if (bytes > MEMO_MAX_ENTRY_BYTES) return;
+  // Frozen: every caller is handed the same object.
+  if ("actor" in value) Object.freeze(value.actor);
+  memo.set(key, { until: Date.now() + MEMO_TTL_MS, value: Object.freeze(value), stamp: ++stamps });
   if (memo.size > MEMO_MAX_ENTRIES) memo.delete(memo.keys().next().value as string);
 }
 
@@ -70,13 +88,19 @@ function remember(key: string, value: Entry | KeyPointer, now: number): void {
 async function readEntry<T extends Entry | KeyPointer>(
   kv: KVNamespace,
   key: string,
-  now: number,
 ): Promise<T | null> {
   const held = memo.get(key);
-  if (held !== undefined && held.until > now) return held.value as T;
-  memo.delete(key);
-  const value = await readJson<T>(kv, key);
-  if (value?.v === 1) remember(key, value, now);
+  if (held !== undefined && held.until > Date.now()) return held.value as T;
+  if (held !== undefined) memo.delete(key);
+  const begun = stamps;
+  const text = await readText(kv, key);
+  if (text === null) return null;
+  const value = JSON.parse(text) as T;
+  // Kept unless this isolate wrote the key while KV was being read.
+  const written = memo.get(key);
+  if (value?.v === 1 && (written === undefined || written.stamp <= begun)) {
+    remember(key, value, text.length);
+  }
   return value;
 }
 
@@ -97,7 +121,7 @@ const actorPartOf = (keyId: string): string => keyId.split("#")[0] ?? keyId;
 /** What the cache holds for an actor id, and whether it is still within its TTL. */
 export async function readActor(kv: KVNamespace, id: string, at: Date): Promise<CacheRead> {
   const now = at.getTime();
-  const entry = await readEntry<Entry>(kv, await kvKey("actor", id), now);
+  const entry = await readEntry<Entry>(kv, await kvKey("actor", id));
   if (entry?.v !== 1) return { kind: "miss" };
   if ("gone" in entry) {
     return { kind: "gone", fresh: now - entry.cachedAt < GONE_TTL_SECONDS * 1000 };
@@ -113,7 +137,7 @@ export async function readActor(kv: KVNamespace, id: string, at: Date): Promise<
 export async function readKeyOwner(kv: KVNamespace, keyId: string, at: Date): Promise<CacheRead> {
   let owner = actorPartOf(keyId);
   if (owner === keyId) {
-    const pointer = await readEntry<KeyPointer>(kv, await kvKey("key", keyId), at.getTime());
+    const pointer = await readEntry<KeyPointer>(kv, await kvKey("key", keyId));
     // Without a pointer, the key's own URL may be remembered as gone.
     if (pointer?.v === 1) owner = pointer.owner;
   }
@@ -137,16 +161,13 @@ export async function writeActor(kv: KVNamespace, actor: CachedActor, at: Date):
   if (keyId != null && actorPartOf(keyId) === keyId) {
     puts.push([await kvKey("key", keyId), { v: 1, owner: actor.id }]);
   }
-  await put(kv, puts, { ttlSeconds: ttl, now });
+  await put(kv, puts, ttl);
 }
 
 /** Remembers that an actor is gone (its server said so, or it deleted itself). */
 export async function writeGone(kv: KVNamespace, id: string, at: Date): Promise<void> {
   const entry: Entry = { v: 1, cachedAt: at.getTime(), gone: true };
-  await put(kv, [[await kvKey("actor", id), entry]], {
-    ttlSeconds: GONE_TTL_SECONDS,
-    now: at.getTime(),
-  });
+  await put(kv, [[await kvKey("actor", id), entry]], GONE_TTL_SECONDS);
 }
 
 /**
@@ -157,14 +178,22 @@ export async function writeGone(kv: KVNamespace, id: string, at: Date): Promise<
 async function put(
   kv: KVNamespace,
   puts: [string, Entry | KeyPointer][],
-  when: { readonly ttlSeconds: number; readonly now: number },
+  ttlSeconds: number,
 ): Promise<void> {
   // KV's shortest expiration is 60 seconds.
-  const expirationTtl = Math.max(60, when.ttlSeconds);
-  for (const [key, value] of puts) remember(key, value, when.now);
-  const results = await Promise.allSettled(
-    puts.map(([key, value]) => kv.put(key, JSON.stringify(value), { expirationTtl })),
-  );
+  const expirationTtl = Math.max(60, ttlSeconds);
+  const written = puts.map(([key, value]) => {
+    const text = JSON.stringify(value);
+    // A copy of its own: the caller's object stays the caller's.
+    remember(key, JSON.parse(text), text.length);
+    return { key, stamp: stamps, write: kv.put(key, text, { expirationTtl }) };
+  });
+  const results = await Promise.allSettled(written.map((w) => w.write));
+  // What KV did not take is not held either (unless written again meanwhile).
+  results.forEach((result, n) => {
+    const { key, stamp } = written[n] as (typeof written)[number];
+    if (result.status === "rejected" && memo.get(key)?.stamp === stamp) memo.delete(key);
+  });
   const failed = results.filter((r) => r.status === "rejected").length;
   recorder().inc("activitypub_kv_writes_total", {}, puts.length - failed);
   if (failed > 0) {

@@ -13,8 +13,8 @@ const HELP: Record<string, string> = {
     "Entries of remote lists (addressing, tags, attachments) beyond their cap, ignored.",
   activitypub_kv_reads_total:
     "Reads of KV (the actor cache, account extras, thread fetches); not the isolate's copies.",
-  activitypub_kv_writes_total: "Writes to the KV actor cache.",
-  activitypub_kv_write_errors_total: "Writes to the KV actor cache that failed (quota, rate).",
+  activitypub_kv_writes_total: "Writes to KV (the actor cache, account extras, thread fetches).",
+  activitypub_kv_write_errors_total: "Writes to KV that failed (quota, rate).",
   outpost_public_cache_total:
     "Public GETs (actor, collections, notes, pages) by Cache API result: hit, miss, bypass.",
   outpost_queue_messages_sent_total: "Queue messages sent, by type.",
