@@ -32,16 +32,24 @@
  *
  * The signer here is written independently of Outpost's own, on Node's Web Crypto.
  */
-import { fork, spawnSync } from "node:child_process";
+import { fork } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { newKey, signedPost } from "./cavage.mjs";
 import { migrate, scrapeMetrics, startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
-import { cpuOf, partOf, runtimeInspector, startProfile, startRuntimeProfiles } from "./profile.mjs";
+import {
+  cpuOf,
+  printWhereTimeGoes,
+  profiled,
+  runtimeInspector,
+  startProfile,
+  whereTimeGoes,
+  workerdCpuMs,
+} from "./profile.mjs";
 
 const args = Object.fromEntries(
   process.argv
@@ -279,51 +287,8 @@ function framesByAnswer(arrivals) {
   return { framesBeforeAnswer: before, lastFrameAfterAnswerP50Ms: p50 };
 }
 
-/** The CPU time (user + system, ms) of the workerd processes in `wrangler dev`'s group. */
-function workerdCpuMs(group) {
-  const tick = 1000 / Number(spawnSync("getconf", ["CLK_TCK"]).stdout.toString().trim() || 100);
-  let total = 0;
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (!stat.includes("(workerd") || Number(f[2]) !== group) continue;
-      total += (Number(f[11]) + Number(f[12])) * tick;
-    } catch {} // gone meanwhile
-  }
-  return total;
-}
-
 const percentile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
-/**
- * Runs `work` while the runtime's isolates are profiled (with `runtime`, the runtime's
- * inspector; else as it is): each isolate's profile.
- */
-async function profiled(runtime, work) {
-  if (runtime === undefined) return { done: await work(), profiles: undefined };
-  const profiles = await startRuntimeProfiles(runtime.port);
-  const done = await work();
-  return { done, profiles: await profiles.stop() };
-}
-
-/**
- * Where the runtime's isolates spent their CPU, per unit of work (`count` of them), in ms:
- * the Worker's (`worker` ms, its own profile), each simulator's, and their sum. The rest of
- * the process's time is its C++ (HTTP, the calls between isolates), not read here: the
- * samplers add to it.
- */
-function whereTimeGoes(profiles, { worker, count }) {
-  const parts = { "the Worker": worker };
-  for (const [isolate, profile] of profiles) {
-    const part = partOf(isolate);
-    parts[part] = (parts[part] ?? 0) + cpuOf(profile).busyMs;
-  }
-  parts["all isolates"] = Object.values(parts).reduce((a, b) => a + b, 0);
-  const per = (ms) => Number((ms / Math.max(1, count)).toFixed(2));
-  return Object.fromEntries(Object.entries(parts).map(([part, ms]) => [part, per(ms)]));
-}
 
 async function main() {
   const state = mkdtempSync(join(tmpdir(), "outpost-bench-"));
@@ -449,19 +414,10 @@ async function main() {
       console.table(result.isolateTop);
     }
     if (result.isolatesMsPerActivity !== undefined) {
-      console.log("The local runtime's isolates' CPU (a V8 profile of each), ms:");
-      const rows = Object.keys(result.isolatesMsPerActivity);
-      console.table(
-        Object.fromEntries(
-          rows.map((part) => [
-            part,
-            {
-              "per activity": result.isolatesMsPerActivity[part],
-              "per trivial GET": result.isolatesMsPerTrivialGet[part] ?? 0,
-            },
-          ]),
-        ),
-      );
+      printWhereTimeGoes({
+        "per activity": result.isolatesMsPerActivity,
+        "per trivial GET": result.isolatesMsPerTrivialGet,
+      });
     }
     if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
   } finally {

@@ -7,6 +7,7 @@
  * own inspector (`runtimeInspector`), every isolate of the local runtime is profiled at once:
  * where the process's time goes, the Worker's and each simulator's.
  */
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** Connects to the isolate's inspector and starts sampling every `intervalUs` µs. */
@@ -197,4 +198,56 @@ function topFrames(profile, nodes, intervalUs) {
     .sort((a, b) => b[1] - a[1])
     .slice(0, 10)
     .map(([frame, us]) => ({ frame, ms: Number((us / 1000).toFixed(1)) }));
+}
+
+/**
+ * Runs `work` while the runtime's isolates are profiled (with `runtime`, the runtime's
+ * inspector; else as it is): each isolate's profile.
+ */
+export async function profiled(runtime, work) {
+  if (runtime === undefined) return { done: await work(), profiles: undefined };
+  const profiles = await startRuntimeProfiles(runtime.port);
+  const done = await work();
+  return { done, profiles: await profiles.stop() };
+}
+
+/**
+ * Where the runtime's isolates spent their CPU, per unit of work (`count` of them), in ms:
+ * the Worker's (`worker` ms, its own profile), each simulator's, and their sum. The rest of
+ * the process's time is its C++ (HTTP, the calls between isolates), not read here: the
+ * samplers add to it.
+ */
+export function whereTimeGoes(profiles, { worker, count }) {
+  const parts = { "the Worker": worker };
+  for (const [isolate, profile] of profiles) {
+    const part = partOf(isolate);
+    parts[part] = (parts[part] ?? 0) + cpuOf(profile).busyMs;
+  }
+  parts["all isolates"] = Object.values(parts).reduce((a, b) => a + b, 0);
+  const per = (ms) => Number((ms / Math.max(1, count)).toFixed(2));
+  return Object.fromEntries(Object.entries(parts).map(([part, ms]) => [part, per(ms)]));
+}
+
+/** Prints `whereTimeGoes`' parts, a column per kind of work (e.g. `{ "per activity": ... }`). */
+export function printWhereTimeGoes(columns) {
+  console.log("The local runtime's isolates' CPU (a V8 profile of each), ms:");
+  const parts = Object.keys(Object.values(columns)[0] ?? {});
+  const row = (part) =>
+    Object.fromEntries(Object.entries(columns).map(([name, ms]) => [name, ms[part] ?? 0]));
+  console.table(Object.fromEntries(parts.map((part) => [part, row(part)])));
+}
+
+/** The CPU time (user + system, ms) of the workerd processes in `wrangler dev`'s group. */
+export function workerdCpuMs(group) {
+  const tick = 1000 / Number(spawnSync("getconf", ["CLK_TCK"]).stdout.toString().trim() || 100);
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (!stat.includes("(workerd") || Number(f[2]) !== group) continue;
+      total += (Number(f[11]) + Number(f[12])) * tick;
+    } catch {} // gone meanwhile
+  }
+  return total;
 }

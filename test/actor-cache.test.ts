@@ -13,6 +13,7 @@ import {
   MEMO_TTL_MS,
   readActor,
   readKeyOwner,
+  writeActor,
   writeGone,
 } from "../src/cache/actor-cache";
 import { fetchActor } from "../src/cache/actors";
@@ -185,6 +186,33 @@ describe("signature keys", () => {
       expect(kvReads(after.counts)).toBe(1);
     } finally {
       vi.useRealTimers();
+      forgetHeldEntries();
+    }
+  });
+
+  it("that a read begun before this isolate's write does not undo it", async () => {
+    const kit = await RemoteActor.create({ host: "race.cache.test", username: "kit" });
+    expect((await kit.send(kit.activity("Like", `${OWNER}/statuses/1`))).status).toBe(202);
+    forgetHeldEntries();
+    // The read is waiting on KV (the old copy) when the write replaces the isolate's copy.
+    const reading = readActor(env.ACTOR_CACHE, kit.id, new Date());
+    await writeGone(env.ACTOR_CACHE, kit.id, new Date());
+    expect((await reading).kind).toBe("actor");
+    const next = await counted(() => readActor(env.ACTOR_CACHE, kit.id, new Date()));
+    expect(next.result.kind).toBe("gone");
+    expect(kvReads(next.counts)).toBe(0);
+  });
+
+  it("too large to hold are read from KV each time", async () => {
+    const lou = await RemoteActor.create({ host: "large.cache.test", username: "lou" });
+    await fetchActor(remote(), lou.id);
+    const entry = await cached(lou.id);
+    if (entry.kind !== "actor") throw new Error(`not cached: ${entry.kind}`);
+    await writeActor(env.ACTOR_CACHE, { ...entry.actor, name: "x".repeat(20_000) }, new Date());
+    for (let i = 0; i < 2; i++) {
+      const read = await counted(() => readActor(env.ACTOR_CACHE, lou.id, new Date()));
+      expect(read.result.kind === "actor" && read.result.actor.name?.length).toBe(20_000);
+      expect(kvReads(read.counts)).toBe(1);
     }
   });
 

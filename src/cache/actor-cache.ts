@@ -51,7 +51,8 @@ export type CacheRead =
  * as long as KV itself may go on serving an old value in another location after a write
  * (its reads are cached at the edge for 60 s). This isolate's own writes replace its copy at
  * once (a write that fails drops it, so the next look asks KV); another isolate's (an
- * `Update` it received) reach this one within the minute, as they reach this location's KV.
+ * `Update` it received) reach this one within two minutes at most: KV's own edge copy may be
+ * a minute old when it is read, and the copy read is then kept a minute.
  * Only entries found are kept: a miss is asked of KV again, since the entry may have been
  * written meanwhile. Timed by the clock, not by the caller's `at`.
  */
@@ -63,11 +64,12 @@ const MEMO_MAX_ENTRIES = 512;
  * fields run to their caps is read from KV each time rather than held, so that the memo
  * holds at most 512 × 16 K characters.
  */
-const MEMO_MAX_ENTRY_BYTES = 16 * 1024;
+const MEMO_MAX_ENTRY_CHARS = 16 * 1024;
 
 interface Held {
   readonly until: number;
-  readonly value: Entry | KeyPointer;
+  /** Undefined for an entry too large to hold: its stamp alone is kept, and KV is read. */
+  readonly value: Entry | KeyPointer | undefined;
   /** When it was set, in the order of `stamps`: a read begun before a write does not undo it. */
   readonly stamp: number;
 }
@@ -75,13 +77,20 @@ interface Held {
 const memo = new Map<string, Held>();
 let stamps = 0;
 
-function remember(key: string, value: Entry | KeyPointer, bytes: number): void {
+/** Frozen, since every caller is handed the same object (the fields are plain values). */
+function frozen<T>(value: T): T {
+  if (typeof value === "object" && value !== null && "actor" in value) Object.freeze(value.actor);
+  return Object.freeze(value);
+}
+
+/** Keeps an entry (one too large, by its stamp alone); gives the stamp it was set with. */
+function remember(key: string, value: Entry | KeyPointer, chars: number): number {
   memo.delete(key);
-  if (bytes > MEMO_MAX_ENTRY_BYTES) return;
-  // Frozen: every caller is handed the same object.
-  if ("actor" in value) Object.freeze(value.actor);
-  memo.set(key, { until: Date.now() + MEMO_TTL_MS, value: Object.freeze(value), stamp: ++stamps });
+  const stamp = ++stamps;
+  const kept = chars > MEMO_MAX_ENTRY_CHARS ? undefined : value;
+  memo.set(key, { until: Date.now() + MEMO_TTL_MS, value: kept, stamp });
   if (memo.size > MEMO_MAX_ENTRIES) memo.delete(memo.keys().next().value as string);
+  return stamp;
 }
 
 /** An entry, from the isolate's copy while it lasts, else from KV (counted). */
@@ -90,12 +99,11 @@ async function readEntry<T extends Entry | KeyPointer>(
   key: string,
 ): Promise<T | null> {
   const held = memo.get(key);
-  if (held !== undefined && held.until > Date.now()) return held.value as T;
-  if (held !== undefined) memo.delete(key);
+  if (held?.value !== undefined && held.until > Date.now()) return held.value as T;
   const begun = stamps;
   const text = await readText(kv, key);
   if (text === null) return null;
-  const value = JSON.parse(text) as T;
+  const value = frozen(JSON.parse(text) as T);
   // Kept unless this isolate wrote the key while KV was being read.
   const written = memo.get(key);
   if (value?.v === 1 && (written === undefined || written.stamp <= begun)) {
@@ -185,8 +193,10 @@ async function put(
   const written = puts.map(([key, value]) => {
     const text = JSON.stringify(value);
     // A copy of its own: the caller's object stays the caller's.
-    remember(key, JSON.parse(text), text.length);
-    return { key, stamp: stamps, write: kv.put(key, text, { expirationTtl }) };
+    const stamp = remember(key, frozen(JSON.parse(text)), text.length);
+    // A write that throws at once fails as one that rejects: counted, never thrown.
+    const write = Promise.resolve().then(() => kv.put(key, text, { expirationTtl }));
+    return { key, stamp, write };
   });
   const results = await Promise.allSettled(written.map((w) => w.write));
   // What KV did not take is not held either (unless written again meanwhile).
