@@ -60,11 +60,8 @@ async function profileTarget(url, { port, intervalUs }) {
  * the order it opened them, the first answering `/json/list`. Undefined when none is found.
  */
 export async function runtimeInspector(group) {
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+  for (const { pid } of workerdProcesses(group)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (!stat.includes("(workerd") || Number(fields[2]) !== group) continue;
       if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--inspector-addr")) continue;
       for (const port of listeningPorts(pid)) {
         const answer = await fetch(`http://127.0.0.1:${port}/json/list`, {
@@ -137,16 +134,17 @@ export function partOf(isolate) {
   if (isolate.startsWith("core:user:miniflare-observability")) return "wrangler's local traces";
   if (isolate === "core:user:dev-registry-proxy") return "other";
   if (isolate.startsWith("core:user:")) return "the Worker";
-  const kind = isolate.split(":")[0];
-  const parts = {
-    d1: "D1 (simulated)",
-    kv: "KV (simulated)",
-    ratelimit: "rate limiters (simulated)",
-    queues: "Queues (simulated)",
-  };
   if (isolate === "core:entry") return "miniflare's routing";
-  return parts[kind] ?? "other";
+  return SIMULATORS[isolate.split(":")[0]] ?? "other";
 }
+
+/** The simulators' isolates by the first part of their names (`d1:db`, `d1:db:entry`...). */
+const SIMULATORS = {
+  d1: "D1 (simulated)",
+  kv: "KV (simulated)",
+  ratelimit: "rate limiters (simulated)",
+  queues: "Queues (simulated)",
+};
 
 const IDLE = new Set(["(idle)"]);
 
@@ -237,17 +235,22 @@ export function printWhereTimeGoes(columns) {
   console.table(Object.fromEntries(parts.map((part) => [part, row(part)])));
 }
 
-/** The CPU time (user + system, ms) of the workerd processes in `wrangler dev`'s group. */
-export function workerdCpuMs(group) {
+/** The workerd processes of `wrangler dev`'s process group, each with its CPU time (ms). */
+function workerdProcesses(group) {
   const tick = 1000 / Number(spawnSync("getconf", ["CLK_TCK"]).stdout.toString().trim() || 100);
-  let total = 0;
+  const found = [];
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       if (!stat.includes("(workerd") || Number(f[2]) !== group) continue;
-      total += (Number(f[11]) + Number(f[12])) * tick;
+      found.push({ pid: Number(pid), cpuMs: (Number(f[11]) + Number(f[12])) * tick });
     } catch {} // gone meanwhile
   }
-  return total;
+  return found;
+}
+
+/** The CPU time (user + system, ms) of the workerd processes in `wrangler dev`'s group. */
+export function workerdCpuMs(group) {
+  return workerdProcesses(group).reduce((total, p) => total + p.cpuMs, 0);
 }

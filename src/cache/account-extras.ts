@@ -7,8 +7,7 @@
  * only when the last was asked `ACCOUNT_REFRESH_SECONDS` ago or more. Two writes a refresh
  * (asked, done), counted with the actor cache's (`activitypub_kv_writes_total`).
  */
-import { recorder } from "../metrics/recorder";
-import { kvKey, readJson } from "./kv";
+import { kvKey, readJson, writeText } from "./kv";
 
 /** How often looking at an account refreshes it, at most. */
 export const ACCOUNT_REFRESH_SECONDS = 15 * 60;
@@ -80,15 +79,9 @@ export async function writeAccountExtras(
   id: string,
   entry: AccountExtras,
 ): Promise<void> {
-  try {
-    await kv.put(await kvKey("account", id), JSON.stringify(entry), {
-      expirationTtl: ACCOUNT_EXTRAS_TTL_SECONDS,
-    });
-    recorder().inc("activitypub_kv_writes_total");
-  } catch (error) {
-    recorder().inc("activitypub_kv_write_errors_total");
-    console.warn(
-      `account extras: not written: ${error instanceof Error ? error.message : "error"}`,
-    );
-  }
+  await writeText(kv, await kvKey("account", id), {
+    text: JSON.stringify(entry),
+    expirationTtl: ACCOUNT_EXTRAS_TTL_SECONDS,
+    what: "account extras",
+  });
 }

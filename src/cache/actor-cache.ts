@@ -18,7 +18,7 @@
 import type { ParsedActor } from "../activitypub/remote-actor";
 import { recorder } from "../metrics/recorder";
 import type { NewActorRow } from "../storage/schema";
-import { kvKey, readText } from "./kv";
+import { kvKey, readText, writeText } from "./kv";
 
 /** How long an actor is served from the cache before it is fetched again. */
 export const ACTOR_TTL_SECONDS = 3600;
@@ -179,9 +179,8 @@ export async function writeGone(kv: KVNamespace, id: string, at: Date): Promise<
 }
 
 /**
- * Writes entries, counted, and keeps them in the isolate. A failed write (the day's quota
- * spent, or one write a second to a key exceeded) is logged and counted, never thrown: the
- * cache is an optimisation, and what it would have held is fetched again.
+ * Writes entries (`writeText`: counted, a refused write logged, never thrown) and keeps them
+ * in the isolate; what KV refused is not kept either, so the next look asks KV.
  */
 async function put(
   kv: KVNamespace,
@@ -190,29 +189,16 @@ async function put(
 ): Promise<void> {
   // KV's shortest expiration is 60 seconds.
   const expirationTtl = Math.max(60, ttlSeconds);
-  const written = puts.map(([key, value]) => {
-    const text = JSON.stringify(value);
-    // A copy of its own: the caller's object stays the caller's.
-    const stamp = remember(key, frozen(JSON.parse(text)), text.length);
-    // A write that throws at once fails as one that rejects: counted, never thrown.
-    const write = Promise.resolve().then(() => kv.put(key, text, { expirationTtl }));
-    return { key, stamp, write };
-  });
-  const results = await Promise.allSettled(written.map((w) => w.write));
-  // What KV did not take is not held either (unless written again meanwhile).
-  results.forEach((result, n) => {
-    const { key, stamp } = written[n] as (typeof written)[number];
-    if (result.status === "rejected" && memo.get(key)?.stamp === stamp) memo.delete(key);
-  });
-  const failed = results.filter((r) => r.status === "rejected").length;
-  recorder().inc("activitypub_kv_writes_total", {}, puts.length - failed);
-  if (failed > 0) {
-    recorder().inc("activitypub_kv_write_errors_total", {}, failed);
-    const reason = results.find((r) => r.status === "rejected")?.reason;
-    console.warn(
-      `actor cache: ${failed} write(s) failed: ${reason instanceof Error ? reason.message : "error"}`,
-    );
-  }
+  await Promise.all(
+    puts.map(async ([key, value]) => {
+      const text = JSON.stringify(value);
+      // A copy of its own: the caller's object stays the caller's.
+      const stamp = remember(key, frozen(JSON.parse(text)), text.length);
+      const taken = await writeText(kv, key, { text, expirationTtl, what: "actor cache" });
+      // Unless written again meanwhile.
+      if (!taken && memo.get(key)?.stamp === stamp) memo.delete(key);
+    }),
+  );
 }
 
 /**

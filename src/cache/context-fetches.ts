@@ -10,8 +10,7 @@
  * requests. A write at most per missing note and hour, counted with the actor cache's
  * (`activitypub_kv_writes_total`).
  */
-import { recorder } from "../metrics/recorder";
-import { kvKey, readText } from "./kv";
+import { kvKey, readText, writeText } from "./kv";
 
 /** How long a context fetch asked for is not asked again. */
 export const CONTEXT_ASKED_SECONDS = 60 * 60;
@@ -37,13 +36,9 @@ export async function rememberFetch(
   outcome: ContextFetch,
 ): Promise<void> {
   const seconds = outcome === "asked" ? CONTEXT_ASKED_SECONDS : CONTEXT_FAILED_SECONDS;
-  try {
-    await kv.put(await kvKey("context", id), outcome, { expirationTtl: seconds });
-    recorder().inc("activitypub_kv_writes_total");
-  } catch (error) {
-    recorder().inc("activitypub_kv_write_errors_total");
-    console.warn(
-      `context fetch: not remembered: ${error instanceof Error ? error.message : "error"}`,
-    );
-  }
+  await writeText(kv, await kvKey("context", id), {
+    text: outcome,
+    expirationTtl: seconds,
+    what: "context fetch",
+  });
 }
