@@ -4,6 +4,7 @@
  */
 import { faultModes, scoreRun, sleep } from "./farm.mjs";
 import { FEDIFY_PEERS, startFedify } from "./senders.mjs";
+import { startFedifyWorkerd } from "./senders-workerd.mjs";
 
 /**
  * The fields a scenario and each of its peers report, from the farm's records. "Delivered by
@@ -40,15 +41,19 @@ export const REFUSE_MS = 20_000;
 async function runPeers(farm, followers, options) {
   const { names, modeOf, refusing, waitMs, tag, fullWindow = false } = options;
   farm.reset(modeOf);
-  if (refusing.length > 0) farm.refuseFor(refusing, REFUSE_MS);
-  const runs = await Promise.all(
-    names.map((name) =>
-      startFedify(followers, {
-        workers: FEDIFY_PEERS[name],
-        activityId: `http://127.0.0.1:1/activities/${tag}-${name}`,
-      }),
-    ),
-  );
+  const refuse = () => {
+    if (refusing.length > 0) farm.refuseFor(refusing, REFUSE_MS);
+  };
+  // The Worker peer runs alone, and the hosts begin refusing once it has started (as it
+  // sends), so that they refuse it for as long as the others.
+  const start = (name) => {
+    const activityId = `http://127.0.0.1:1/activities/${tag}-${name}`;
+    return FEDIFY_PEERS[name] === "workerd"
+      ? startFedifyWorkerd(followers, { activityId, profile: tag === "clean", beforeSend: refuse })
+      : startFedify(followers, { workers: FEDIFY_PEERS[name], activityId });
+  };
+  if (!names.some((name) => FEDIFY_PEERS[name] === "workerd")) refuse();
+  const runs = await Promise.all(names.map(start));
   const done = new Map();
   while (done.size < runs.length) {
     for (const [k, run] of runs.entries()) {
@@ -60,8 +65,9 @@ async function runPeers(farm, followers, options) {
       });
       const reached = score.undelivered.length === 0 && !fullWindow;
       if (reached || Date.now() - run.started > waitMs) {
-        run.stop();
-        done.set(k, { score, waitedMs: Date.now() - run.started });
+        const waitedMs = Date.now() - run.started;
+        await run.stop();
+        done.set(k, { score, waitedMs });
       }
     }
     await sleep(100);
@@ -70,7 +76,10 @@ async function runPeers(farm, followers, options) {
   for (const [k, run] of runs.entries()) {
     const { score, waitedMs } = done.get(k);
     const lost = score.undelivered.filter((inbox) => !run.waiting(inbox)).length;
-    result[names[k]] = common(score, { lost, queueMessages: run.queueMessages(), waitedMs });
+    result[names[k]] = {
+      ...common(score, { lost, queueMessages: run.queueMessages(), waitedMs }),
+      ...run.cpu(score.posts),
+    };
   }
   return result;
 }
@@ -92,13 +101,19 @@ export async function peersClean(farm, followers) {
   return peers;
 }
 
+/**
+ * The peers' faults runs: those on Node side by side (or one after another, `apart`), then
+ * the Worker alone (its runtime is a process of its own, which would share the two cores).
+ */
 export async function peersFaults(farm, followers, { waitMs, apart, fullWindow }) {
   const { modeOf, refusing } = faultsOf(farm);
-  const names = Object.keys(FEDIFY_PEERS);
-  const options = { names, modeOf, refusing, waitMs, tag: "faults", fullWindow };
-  if (!apart) return runPeers(farm, followers, options);
+  const all = Object.keys(FEDIFY_PEERS);
+  const node = all.filter((name) => FEDIFY_PEERS[name] !== "workerd");
+  const groups = apart ? all.map((name) => [name]) : [node, all.filter((n) => !node.includes(n))];
   const peers = {};
-  for (const name of names)
-    Object.assign(peers, await runPeers(farm, followers, { ...options, names: [name] }));
+  for (const names of groups.filter((g) => g.length > 0)) {
+    const options = { names, modeOf, refusing, waitMs, tag: "faults", fullWindow };
+    Object.assign(peers, await runPeers(farm, followers, options));
+  }
   return peers;
 }

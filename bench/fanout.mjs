@@ -10,14 +10,18 @@
  * answer 410; the same hosts for every sender, bench/farm.mjs's `faultModes`). Then the same
  * audience, clean and with the same faults, sent by Fedify peers (@fedify/fedify on Node with
  * its production defaults: `ParallelMessageQueue` at 6 and at 10, and its default in-process
- * queue; bench/senders.mjs), and clean by a naive loop (each follower in turn).
+ * queue; bench/senders.mjs; and Fedify as a Worker on a Cloudflare Queue under wrangler dev,
+ * 6 deliveries an invocation side by side, `fedifyWorkerd`: bench/senders-workerd.mjs), and
+ * clean by a naive loop (each follower in turn).
  *
  * Each sender is scored from what the fake servers recorded (bench/farm.mjs's `scoreRun`):
  * POSTs, inboxes reached, duplicates, time until every deliverable inbox and every inbox on a
  * healthy host had it, delivered by 60/150/300/600 s, POSTs to hung hosts, POSTs to a 410
  * inbox after its first 410. A faults run ends when every deliverable inbox has it or at
- * `--fault-wait` seconds (600). The Fedify peers' faults runs go side by side (each its own
- * activity; `--peers-apart` runs them one after another); their clean runs one at a time.
+ * `--fault-wait` seconds (600). The Fedify peers' faults runs on Node go side by side (each
+ * its own activity; `--peers-apart` runs them one after another), then the Worker's alone;
+ * their clean runs one at a time. The Worker peer's own CPU is read as Outpost's is, from a
+ * V8 profile of its isolate in its clean run.
  * `--json FILE` writes `{ audience, scenarios: [clean, faults] }`, each scenario with `peers`.
  *
  * Outside the Worker it reads: what the fake servers received, the workerd process's CPU

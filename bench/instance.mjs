@@ -36,8 +36,9 @@ export function migrate(state, env) {
 }
 
 /**
- * Starts `wrangler dev` (migrations already applied to `state`); resolves once it answers.
- * It runs in its own process group, so that `stopInstance` also ends the workerd it starts.
+ * Starts `wrangler dev` (migrations already applied to `state`); resolves once it answers
+ * `ready`. It runs in its own process group, so that `stopInstance` also ends the workerd it
+ * starts. `config` is another Worker's wrangler.toml (the benchmarks' Fedify peer).
  */
 export async function startInstance({
   port,
@@ -47,6 +48,8 @@ export async function startInstance({
   vars = {},
   log = false,
   inspectorPort,
+  config,
+  ready = "/.well-known/nodeinfo",
 }) {
   const origin = `http://${hostname}:${port}`;
   const settings = { PUBLIC_ORIGIN: origin, DEV_FEDERATION: "true", ...vars };
@@ -54,6 +57,7 @@ export async function startInstance({
     "wrangler",
     [
       "dev",
+      ...(config === undefined ? [] : ["--config", config]),
       ...(hostname === "localhost" ? [] : ["--ip", hostname]),
       "--port",
       String(port),
@@ -72,7 +76,7 @@ export async function startInstance({
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && dev.exitCode === null && failed === undefined) {
     try {
-      if ((await fetch(`${origin}/.well-known/nodeinfo`)).ok) return dev;
+      if ((await fetch(`${origin}${ready}`)).ok) return dev;
     } catch {}
     await new Promise((r) => setTimeout(r, 300));
   }

@@ -50,9 +50,15 @@ class CountingQueue {
  * The Fedify peers: `workers` null is Fedify's default `InProcessMessageQueue` (one message
  * at a time); a number wraps it in `ParallelMessageQueue(…, workers)`, Fedify's documented
  * answer for concurrency (6 is one Worker invocation's connections, 10 the seed's worker
- * concurrency).
+ * concurrency); `"workerd"` is Fedify as a Worker on a Cloudflare Queue, in the same local
+ * runtime as Outpost (bench/senders-workerd.mjs).
  */
-export const FEDIFY_PEERS = { fedifyPar6: 6, fedifyPar10: 10, fedifyDefault: null };
+export const FEDIFY_PEERS = {
+  fedifyPar6: 6,
+  fedifyPar10: 10,
+  fedifyDefault: null,
+  fedifyWorkerd: "workerd",
+};
 
 /**
  * Starts one Fedify sender (@fedify/fedify 2.3.6 on Node) sending one `Create` to the
@@ -133,6 +139,7 @@ export async function startFedify(followers, { workers, activityId }) {
     /** Whether Fedify still holds a message for the inbox (it has not given up on it). */
     waiting: (inbox) => (queue.waiting.get(inbox) ?? 0) > 0,
     stop: () => stopper.abort(),
+    cpu: () => ({}),
   };
 }
 

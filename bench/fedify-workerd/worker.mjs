@@ -1,0 +1,211 @@
+/**
+ * The `fedifyWorkerd` peer of the fan-out benchmark (bench/fanout.mjs): @fedify/fedify 2.3.6 as
+ * a Worker, in the same local runtime (wrangler dev, miniflare) as Outpost, its queue a
+ * Cloudflare Queue and its store Workers KV, through the adapters below, written to Fedify's
+ * `MessageQueue` and `KvStore` interfaces (Fedify's own for Workers, `@fedify/cfworkers`, is
+ * published on JSR only).
+ *
+ * `POST /send` `{ activityId, followers: [{ id, inbox, sharedInbox }] }` sends one `Create` to
+ * the followers, as the Node peers do (bench/senders.mjs), with the same production options.
+ * `GET /stats` says how many messages were enqueued and which inboxes still have an outbox
+ * message waiting (this isolate's count: locally one isolate serves both handlers); `POST
+ * /warm` makes the key pair (once an isolate) before anything is measured.
+ *
+ * The consumer takes a batch of 6 (wrangler.toml) and processes its messages side by side: 6
+ * outbound connections an invocation, as Outpost's (Fedify's example processes a batch one
+ * message after another, which would be its default queue's footing).
+ */
+import { createExponentialBackoffPolicy, createFederation } from "@fedify/fedify";
+import { Create, Endpoints, Note, Person } from "@fedify/vocab";
+
+const ORIGIN = "http://127.0.0.1:1";
+const KV_MIN_TTL_S = 60;
+const QUEUE_MAX_DELAY_S = 43_200;
+const SEND_BATCH = 100;
+const BATCH_BYTES = 200_000;
+
+/** Fedify's `KvStore` on Workers KV; a key's parts are kept as JSON, so a prefix lists. */
+class WorkersKv {
+  constructor(kv) {
+    this.kv = kv;
+  }
+  async get(key) {
+    const value = await this.kv.get(JSON.stringify(key), "json");
+    return value ?? undefined;
+  }
+  async set(key, value, options) {
+    const ttl = options?.ttl?.total("seconds");
+    await this.kv.put(
+      JSON.stringify(key),
+      JSON.stringify(value),
+      ttl === undefined ? {} : { expirationTtl: Math.max(KV_MIN_TTL_S, Math.ceil(ttl)) },
+    );
+  }
+  async delete(key) {
+    await this.kv.delete(JSON.stringify(key));
+  }
+  async *list(prefix = []) {
+    const start = prefix.length === 0 ? "[" : JSON.stringify(prefix).slice(0, -1);
+    let cursor;
+    do {
+      const page = await this.kv.list({ prefix: start, cursor });
+      for (const { name } of page.keys) {
+        const value = await this.kv.get(name, "json");
+        if (value !== null) yield { key: JSON.parse(name), value };
+      }
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor !== undefined);
+  }
+}
+
+/** What was enqueued, and the inboxes with an outbox message still waiting (see `/stats`). */
+const counts = { enqueued: 0, waiting: new Map() };
+function count(message, k) {
+  if (message?.type !== "outbox") return;
+  const inbox = String(message.inbox);
+  counts.waiting.set(inbox, (counts.waiting.get(inbox) ?? 0) + k);
+}
+
+/** Fedify's `MessageQueue` on a Cloudflare Queue: a delay is the message's `delaySeconds`. */
+class WorkersQueue {
+  nativeRetrial = false;
+  constructor(queue) {
+    this.queue = queue;
+  }
+  static delayOf(options) {
+    const s = options?.delay?.total("seconds") ?? 0;
+    return Math.min(QUEUE_MAX_DELAY_S, Math.max(0, Math.ceil(s)));
+  }
+  async enqueue(message, options) {
+    counts.enqueued++;
+    count(message, 1);
+    await this.queue.send(message, {
+      contentType: "json",
+      delaySeconds: WorkersQueue.delayOf(options),
+    });
+  }
+  async enqueueMany(messages, options) {
+    const delaySeconds = WorkersQueue.delayOf(options);
+    counts.enqueued += messages.length;
+    for (const m of messages) count(m, 1);
+    // A batch holds at most 100 messages and 256 KB.
+    let part = [];
+    let size = 0;
+    for (const body of messages) {
+      const bytes = JSON.stringify(body).length + 100;
+      if (part.length === SEND_BATCH || size + bytes > BATCH_BYTES) {
+        await this.queue.sendBatch(part);
+        part = [];
+        size = 0;
+      }
+      part.push({ body, contentType: "json", delaySeconds });
+      size += bytes;
+    }
+    if (part.length > 0) await this.queue.sendBatch(part);
+  }
+  listen() {
+    throw new TypeError("a Cloudflare Queue is consumed by the Worker's queue() handler");
+  }
+}
+
+/**
+ * The key pair, made once an isolate: RSA-2048, as Outpost's (Fedify's `generateCryptoKeyPair`
+ * makes 4096-bit keys, whose signatures cost several times as much), so that the CPU
+ * compared is the rest of the work.
+ */
+let keys;
+async function keyPair() {
+  keys ??= await crypto.subtle.generateKey(
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    true,
+    ["sign", "verify"],
+  );
+  return keys;
+}
+
+/** The federation: built per invocation (the bindings come with it), with the Node peers' options. */
+function federationOf(env) {
+  const federation = createFederation({
+    kv: new WorkersKv(env.KV),
+    queue: new WorkersQueue(env.QUEUE),
+    manuallyStartQueue: true,
+    outboxRetryPolicy: createExponentialBackoffPolicy(),
+    permanentFailureStatusCodes: [404, 410],
+    allowPrivateAddress: true,
+  });
+  federation
+    .setActorDispatcher(
+      "/users/{identifier}",
+      (ctx, identifier) =>
+        new Person({
+          id: ctx.getActorUri(identifier),
+          preferredUsername: identifier,
+          inbox: new URL(`${ORIGIN}/inbox`),
+        }),
+    )
+    .setKeyPairsDispatcher(async () => [await keyPair()]);
+  return federation;
+}
+
+async function send(env, { activityId, followers }) {
+  const federation = federationOf(env);
+  const ctx = federation.createContext(new URL(ORIGIN), env);
+  const recipients = followers.map(
+    (f) =>
+      new Person({
+        id: new URL(f.id),
+        inbox: new URL(f.inbox),
+        endpoints:
+          f.sharedInbox === null ? null : new Endpoints({ sharedInbox: new URL(f.sharedInbox) }),
+      }),
+  );
+  const activity = new Create({
+    id: new URL(activityId),
+    actor: ctx.getActorUri("bench"),
+    object: new Note({ id: new URL(`${activityId}/note`), content: "Hello from Fedify" }),
+  });
+  await ctx.sendActivity({ identifier: "bench" }, recipients, activity, {
+    preferSharedInbox: true,
+  });
+}
+
+export default {
+  async fetch(request, env) {
+    const { pathname } = new URL(request.url);
+    if (request.method === "POST" && pathname === "/send") {
+      await send(env, await request.json());
+      return Response.json({ ok: true });
+    }
+    if (pathname === "/stats") {
+      const waiting = [...counts.waiting].filter(([, n]) => n > 0).map(([inbox]) => inbox);
+      return Response.json({ enqueued: counts.enqueued, waiting });
+    }
+    if (request.method === "POST" && pathname === "/warm") {
+      await keyPair();
+      return Response.json({ ok: true });
+    }
+    return new Response("ok");
+  },
+
+  async queue(batch, env) {
+    const federation = federationOf(env);
+    await Promise.all(
+      batch.messages.map(async (message) => {
+        try {
+          await federation.processQueuedTask(env, message.body);
+        } catch {
+          // Fedify retries a delivery itself (a new message); this is anything else failing.
+          message.retry();
+          return;
+        }
+        message.ack();
+        count(message.body, -1);
+      }),
+    );
+  },
+};
