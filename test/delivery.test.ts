@@ -189,6 +189,34 @@ describe("fan-out", () => {
     }
   });
 
+  it("packs hosts with as many inboxes together, so that no message waits on one host's second inbox alone", () => {
+    // In inbox order, hosts with two inboxes (no shared inbox) fall between hosts with one.
+    const hosts = Array.from({ length: 18 }, (_, i) => `h${String(i).padStart(2, "0")}.test`);
+    const inboxes = hosts
+      .flatMap((host, i) =>
+        i % 3 === 0
+          ? [`https://${host}/users/a/inbox`, `https://${host}/users/b/inbox`]
+          : [`https://${host}/inbox`],
+      )
+      .sort();
+    const messages = packInboxes(inboxes);
+    expect(messages.flat().sort()).toEqual(inboxes);
+    // 24 inboxes, 6 a message: none is left with room.
+    expect(messages.map((m) => m.length)).toEqual([6, 6, 6, 6]);
+    // The six hosts with two inboxes share two messages; the twelve with one, the other two.
+    const twoInboxes = (message: string[]) =>
+      Object.values(Object.groupBy(message, (i) => new URL(i).host)).some((g) => g?.length === 2);
+    expect(messages.filter(twoInboxes)).toHaveLength(2);
+    // A host's inboxes stay in one message, and the same inboxes pack the same way.
+    for (const message of messages) {
+      const inMessage = new Set(message.map((i) => new URL(i).host));
+      for (const other of messages.filter((m) => m !== message)) {
+        expect(other.some((i) => inMessage.has(new URL(i).host))).toBe(false);
+      }
+    }
+    expect(packInboxes([...inboxes])).toEqual(messages);
+  });
+
   it("pages followers and addressed actors together, each inbox once, in order, whatever the page size", async () => {
     const owner = "https://pager.test/users/owner";
     const actor = (name: string, shared: boolean) => ({

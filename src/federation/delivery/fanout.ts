@@ -26,29 +26,43 @@ export function audienceOf(activity: JsonObject): string[] {
   return [...new Set(keys.flatMap((k) => idsOf(activity[k])))];
 }
 
-/** Packs inboxes (sorted, so one host's are together) into messages of whole hosts. */
+/**
+ * Packs inboxes into messages of whole hosts (a host with more inboxes than a message holds
+ * is split over messages of its own). A message sends one host's inboxes one after another
+ * and its hosts side by side, so it takes as long as its host with the most inboxes: hosts
+ * are packed most inboxes first, each into the first message with room (first-fit
+ * decreasing), so that hosts with as many inboxes share messages (a host with two inboxes
+ * no longer holds up five hosts with one) and no message is left with room another could
+ * fill. The same inboxes always pack the same way (a repeated fan-out's batch ids).
+ */
 export function packInboxes(inboxes: readonly string[]): string[][] {
-  const byHost = Map.groupBy(inboxes, hostOf);
-  const messages: string[][] = [];
-  let current: string[] = [];
-  let hosts = 0;
-  for (const group of byHost.values()) {
-    // A host with more inboxes than a message holds is split over messages of its own.
+  const chunks: string[][] = [];
+  for (const group of Map.groupBy(inboxes, hostOf).values()) {
     for (let i = 0; i < group.length; i += MAX_INBOXES_PER_MESSAGE) {
-      const chunk = group.slice(i, i + MAX_INBOXES_PER_MESSAGE);
-      if (
-        current.length > 0 &&
-        (hosts >= MAX_HOSTS_PER_MESSAGE || current.length + chunk.length > MAX_INBOXES_PER_MESSAGE)
-      ) {
-        messages.push(current);
-        current = [];
-        hosts = 0;
-      }
-      current.push(...chunk);
-      hosts++;
+      chunks.push(group.slice(i, i + MAX_INBOXES_PER_MESSAGE));
     }
   }
-  if (current.length > 0) messages.push(current);
+  // Stable: hosts with as many inboxes keep their order.
+  chunks.sort((a, b) => b.length - a.length);
+  const messages: string[][] = [];
+  // The messages with room left, in the order they were made, with how many hosts each holds.
+  let open: { inboxes: string[]; hosts: number }[] = [];
+  for (const chunk of chunks) {
+    let message = open.find((m) => m.inboxes.length + chunk.length <= MAX_INBOXES_PER_MESSAGE);
+    if (message === undefined) {
+      message = { inboxes: [], hosts: 0 };
+      messages.push(message.inboxes);
+      open.push(message);
+    }
+    message.inboxes.push(...chunk);
+    message.hosts++;
+    if (
+      message.inboxes.length === MAX_INBOXES_PER_MESSAGE ||
+      message.hosts === MAX_HOSTS_PER_MESSAGE
+    ) {
+      open = open.filter((m) => m !== message);
+    }
+  }
   return messages;
 }
 
