@@ -3,22 +3,14 @@
  * way Mastodon signs, on Node's Web Crypto (written independently of Outpost's own signer).
  */
 import { createHash, webcrypto } from "node:crypto";
+import { rsa2048 } from "./rsa.mjs";
 
 const { subtle } = webcrypto;
 const b64 = (bytes) => Buffer.from(bytes).toString("base64");
 
 /** A fresh RSA-2048 key pair: the private key to sign with, the public one as PEM. */
 export async function newKey() {
-  const pair = await subtle.generateKey(
-    {
-      name: "RSASSA-PKCS1-v1_5",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: "SHA-256",
-    },
-    true,
-    ["sign", "verify"],
-  );
+  const pair = await rsa2048();
   const spki = b64(await subtle.exportKey("spki", pair.publicKey));
   const pem = `-----BEGIN PUBLIC KEY-----\n${spki.match(/.{1,64}/g).join("\n")}\n-----END PUBLIC KEY-----\n`;
   return { privateKey: pair.privateKey, pem };

@@ -42,7 +42,7 @@ import {
   stopInstance,
   wranglerEnv,
 } from "./instance.mjs";
-import { cpuOf, startProfile } from "./profile.mjs";
+import { cpuOf, isolateCpu, startProfile } from "./profile.mjs";
 import { naiveLoop } from "./senders.mjs";
 
 const argv = process.argv.slice(2);
@@ -199,7 +199,7 @@ async function outpostClean(farm, followers, devPid) {
     failed,
     // The whole workerd process (the simulator included), not the Worker's isolate.
     processCpuMsPerDelivery: Number((cpu / Math.max(1, score.posts)).toFixed(3)),
-    ...isolateCpu(isolate, score.posts),
+    ...isolateCpu(isolate, { posts: score.posts, perInvocation: INBOXES_PER_MESSAGE }),
     doCalls: after.doCalls - before.doCalls,
     // Each a request to the Metrics object: one an invocation, and the scrapes' own.
     metricsFlushes: after.flushes - before.flushes,
@@ -209,22 +209,6 @@ async function outpostClean(farm, followers, devPid) {
     d1RowsWritten: after.d1Written - before.d1Written,
     kvReads: after.kvReads - before.kvReads,
     kvWrites: after.kvWrites - before.kvWrites,
-  };
-}
-
-/**
- * The isolate's CPU per delivery (the publishing request and the fan-out included, spread
- * over the deliveries), one signature's (Web Crypto's `sign`, one per POST in a clean run),
- * and the largest delivery message's, estimated as a full message's deliveries at that cost.
- */
-function isolateCpu(isolate, posts) {
-  const perDelivery = isolate.busyMs / Math.max(1, posts);
-  return {
-    workerCpuMsPerDelivery: Number(perDelivery.toFixed(3)),
-    maxInvocationCpuMs: Number((perDelivery * INBOXES_PER_MESSAGE).toFixed(1)),
-    signFloorMs: Number((isolate.frames.sign / Math.max(1, posts)).toFixed(3)),
-    signShare: Number((isolate.frames.sign / Math.max(1e-9, isolate.busyMs)).toFixed(2)),
-    isolateTop: isolate.top,
   };
 }
 

@@ -254,3 +254,20 @@ function workerdProcesses(group) {
 export function workerdCpuMs(group) {
   return workerdProcesses(group).reduce((total, p) => total + p.cpuMs, 0);
 }
+
+/**
+ * A sender's CPU per delivery, from its isolate's profile (`cpuOf(profile, ["sign"])`) over
+ * a run of `posts` POSTs (the publishing and the fan-out included, spread over them): per
+ * delivery, one signature's (Web Crypto's `sign`, one a POST in a clean run), and the largest
+ * invocation's, estimated as a full one's deliveries (`perInvocation`) at that cost.
+ */
+export function isolateCpu(isolate, { posts, perInvocation }) {
+  const perDelivery = isolate.busyMs / Math.max(1, posts);
+  return {
+    workerCpuMsPerDelivery: Number(perDelivery.toFixed(3)),
+    maxInvocationCpuMs: Number((perDelivery * perInvocation).toFixed(1)),
+    signFloorMs: Number((isolate.frames.sign / Math.max(1, posts)).toFixed(3)),
+    signShare: Number((isolate.frames.sign / Math.max(1e-9, isolate.busyMs)).toFixed(2)),
+    isolateTop: isolate.top,
+  };
+}

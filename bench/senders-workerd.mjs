@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sleep } from "./farm.mjs";
 import { startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
-import { cpuOf, startProfile } from "./profile.mjs";
+import { cpuOf, isolateCpu, startProfile } from "./profile.mjs";
 
 const CONFIG = new URL("./fedify-workerd/wrangler.toml", import.meta.url).pathname;
 export const WORKERD_PORT = 8897;
@@ -55,7 +55,8 @@ export async function startFedifyWorkerd(
     queueMessages: () => stats.enqueued,
     waiting: (inbox) => stats.waiting.includes(inbox),
     /** The isolate's CPU for `posts` POSTs (after `stop`, with `profile`). */
-    cpu: (posts) => (sampled === null ? {} : isolateCpu(cpuOf(sampled, ["sign"]), posts)),
+    cpu: (posts) =>
+      sampled === null ? {} : isolateCpu(cpuOf(sampled, ["sign"]), { posts, perInvocation: BATCH }),
     async stop() {
       if (sampling !== null) sampled = await sampling.stop();
       // The last invocation's counts land as it ends.
@@ -64,14 +65,5 @@ export async function startFedifyWorkerd(
       await stopInstance(dev);
       rmSync(state, { recursive: true, force: true });
     },
-  };
-}
-
-function isolateCpu(isolate, posts) {
-  const perDelivery = isolate.busyMs / Math.max(1, posts);
-  return {
-    workerCpuMsPerDelivery: Number(perDelivery.toFixed(3)),
-    maxInvocationCpuMs: Number((perDelivery * BATCH).toFixed(1)),
-    signFloorMs: Number((isolate.frames.sign / Math.max(1, posts)).toFixed(3)),
   };
 }

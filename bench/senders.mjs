@@ -5,6 +5,9 @@
  * (each follower in turn).
  */
 import { createHash, webcrypto } from "node:crypto";
+import { InProcessMessageQueue, MemoryKvStore, ParallelMessageQueue } from "@fedify/fedify";
+import { benchFederation, ORIGIN, sendCreate } from "./fedify-send.mjs";
+import { rsa2048 } from "./rsa.mjs";
 
 /**
  * Fedify's queue behind a counter: how many messages were enqueued (the peers'
@@ -61,77 +64,23 @@ export const FEDIFY_PEERS = {
 };
 
 /**
- * Starts one Fedify sender (@fedify/fedify 2.3.6 on Node) sending one `Create` to the
- * followers, and returns at once; the caller watches the farm and calls `stop()`. It does
- * not reset the farm, so several can run side by side, each with its own activity id.
- *
- * Fedify's production options, as documented and as its source does them, written out:
- * - retries: `createExponentialBackoffPolicy()`, the default `outboxRetryPolicy`: 1 s ×
- *   2^attempt, jitter ×(1..2), at most 10 attempts, at most 12 h apart;
- * - circuit breaker: on by default whenever there is a queue (`circuitBreaker` left out):
- *   opens after 5 failures within 10 minutes, probes after 30 minutes, holds activities up to
- *   7 days; 5xx and transport errors count, 4xx count as "reachable";
- * - `permanentFailureStatusCodes`: the default [404, 410], not retried;
- * - `preferSharedInbox: true`, as Fedify's docs advise for followers;
- * - no timeout of its own on a POST (a hung host holds a worker until the socket drops);
- * - double-knocking: an answer of 400 or above 401 to an unknown host is tried again at once
- *   with the other signature spec (RFC 9421 first, then draft-cavage).
+ * Starts one Fedify sender (@fedify/fedify 2.3.6 on Node, with its production options as
+ * bench/fedify-send.mjs sets them) sending one `Create` to the followers, and returns at
+ * once; the caller watches the farm and calls `stop()`. It does not reset the farm, so several
+ * can run side by side, each with its own activity id.
  */
 export async function startFedify(followers, { workers, activityId }) {
-  const {
-    createExponentialBackoffPolicy,
-    createFederation,
-    generateCryptoKeyPair,
-    InProcessMessageQueue,
-    MemoryKvStore,
-    ParallelMessageQueue,
-  } = await import("@fedify/fedify");
-  const { Create, Endpoints, Note, Person } = await import("@fedify/vocab");
   const inner = new InProcessMessageQueue();
   const queue = new CountingQueue(
     workers === null ? inner : new ParallelMessageQueue(inner, workers),
   );
-  const federation = createFederation({
-    kv: new MemoryKvStore(),
-    queue,
-    outboxRetryPolicy: createExponentialBackoffPolicy(),
-    permanentFailureStatusCodes: [404, 410],
-    allowPrivateAddress: true,
-  });
-  const keys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
-  const origin = "http://127.0.0.1:1";
-  federation
-    .setActorDispatcher(
-      "/users/{identifier}",
-      (ctx, identifier) =>
-        new Person({
-          id: ctx.getActorUri(identifier),
-          preferredUsername: identifier,
-          inbox: new URL(`${origin}/inbox`),
-        }),
-    )
-    .setKeyPairsDispatcher(() => [keys]);
+  const keys = await rsa2048();
+  const federation = benchFederation({ kv: new MemoryKvStore(), queue, keyPair: () => keys });
   const stopper = new AbortController();
   federation.startQueue(undefined, { signal: stopper.signal }).catch(() => {});
-  const ctx = federation.createContext(new URL(origin), undefined);
-  const recipients = followers.map(
-    (f) =>
-      new Person({
-        id: new URL(f.id),
-        inbox: new URL(f.inbox),
-        endpoints:
-          f.sharedInbox === null ? null : new Endpoints({ sharedInbox: new URL(f.sharedInbox) }),
-      }),
-  );
-  const activity = new Create({
-    id: new URL(activityId),
-    actor: ctx.getActorUri("bench"),
-    object: new Note({ id: new URL(`${activityId}/note`), content: "Hello from Fedify" }),
-  });
+  const ctx = federation.createContext(new URL(ORIGIN), undefined);
   const started = Date.now();
-  await ctx.sendActivity({ identifier: "bench" }, recipients, activity, {
-    preferSharedInbox: true,
-  });
+  await sendCreate(ctx, { followers, activityId });
   return {
     activityId,
     started,
@@ -146,16 +95,7 @@ export async function startFedify(followers, { workers, activityId }) {
 /** What a naive sender does: each follower in turn, its own inbox, signed, awaited. */
 export async function naiveLoop(farm, followers) {
   farm.reset();
-  const keys = await webcrypto.subtle.generateKey(
-    {
-      name: "RSASSA-PKCS1-v1_5",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: "SHA-256",
-    },
-    false,
-    ["sign"],
-  );
+  const keys = await rsa2048(false);
   const activityId = "http://127.0.0.1:1/activities/naive";
   const body = JSON.stringify({
     "@context": "https://www.w3.org/ns/activitystreams",

@@ -15,10 +15,9 @@
  * outbound connections an invocation, as Outpost's (Fedify's example processes a batch one
  * message after another, which would be its default queue's footing).
  */
-import { createExponentialBackoffPolicy, createFederation } from "@fedify/fedify";
-import { Create, Endpoints, Note, Person } from "@fedify/vocab";
+import { benchFederation, ORIGIN, sendCreate } from "../fedify-send.mjs";
+import { rsa2048 } from "../rsa.mjs";
 
-const ORIGIN = "http://127.0.0.1:1";
 const KV_MIN_TTL_S = 60;
 const QUEUE_MAX_DELAY_S = 43_200;
 const SEND_BATCH = 100;
@@ -115,63 +114,22 @@ class WorkersQueue {
  */
 let keys;
 async function keyPair() {
-  keys ??= await crypto.subtle.generateKey(
-    {
-      name: "RSASSA-PKCS1-v1_5",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: "SHA-256",
-    },
-    true,
-    ["sign", "verify"],
-  );
+  keys ??= await rsa2048();
   return keys;
 }
 
-/** The federation: built per invocation (the bindings come with it), with the Node peers' options. */
-function federationOf(env) {
-  const federation = createFederation({
+/** The federation: built per invocation (the bindings come with it), as the Node peers'. */
+const federationOf = (env) =>
+  benchFederation({
     kv: new WorkersKv(env.KV),
     queue: new WorkersQueue(env.QUEUE),
+    keyPair,
     manuallyStartQueue: true,
-    outboxRetryPolicy: createExponentialBackoffPolicy(),
-    permanentFailureStatusCodes: [404, 410],
-    allowPrivateAddress: true,
   });
-  federation
-    .setActorDispatcher(
-      "/users/{identifier}",
-      (ctx, identifier) =>
-        new Person({
-          id: ctx.getActorUri(identifier),
-          preferredUsername: identifier,
-          inbox: new URL(`${ORIGIN}/inbox`),
-        }),
-    )
-    .setKeyPairsDispatcher(async () => [await keyPair()]);
-  return federation;
-}
 
-async function send(env, { activityId, followers }) {
+async function send(env, message) {
   const federation = federationOf(env);
-  const ctx = federation.createContext(new URL(ORIGIN), env);
-  const recipients = followers.map(
-    (f) =>
-      new Person({
-        id: new URL(f.id),
-        inbox: new URL(f.inbox),
-        endpoints:
-          f.sharedInbox === null ? null : new Endpoints({ sharedInbox: new URL(f.sharedInbox) }),
-      }),
-  );
-  const activity = new Create({
-    id: new URL(activityId),
-    actor: ctx.getActorUri("bench"),
-    object: new Note({ id: new URL(`${activityId}/note`), content: "Hello from Fedify" }),
-  });
-  await ctx.sendActivity({ identifier: "bench" }, recipients, activity, {
-    preferSharedInbox: true,
-  });
+  await sendCreate(federation.createContext(new URL(ORIGIN), env), message);
 }
 
 export default {
