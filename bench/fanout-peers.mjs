@@ -78,7 +78,7 @@ async function runPeers(farm, followers, options) {
     const lost = score.undelivered.filter((inbox) => !run.waiting(inbox)).length;
     result[names[k]] = {
       ...common(score, { lost, queueMessages: run.queueMessages(), waitedMs }),
-      ...run.cpu(score.posts),
+      ...run.extra(score.posts),
     };
   }
   return result;

@@ -19,7 +19,7 @@ const BATCH = 6;
 /**
  * Starts the Worker, then has it send one `Create` to `followers`; returns at once, as
  * `startFedify` does; `beforeSend` is called just before it sends. With `profile`, the
- * Worker's isolate is sampled from the send to `stop` (`cpu(posts)` then gives its CPU per
+ * Worker's isolate is sampled from the send to `stop` (`extra(posts)` then gives its CPU per
  * delivery, one signature's, and a full invocation's at that rate).
  */
 export async function startFedifyWorkerd(
@@ -47,18 +47,29 @@ export async function startFedifyWorkerd(
     body: JSON.stringify({ activityId, followers }),
   });
   if (!sent.ok) throw new Error(`fedifyWorkerd send: ${sent.status} ${await sent.text()}`);
-  let stats = { enqueued: 0, waiting: [] };
+  let stats = { enqueued: 0, waiting: [], mostRunning: 0 };
   let sampled = null;
   return {
     activityId,
     started,
     queueMessages: () => stats.enqueued,
     waiting: (inbox) => stats.waiting.includes(inbox),
-    /** The isolate's CPU for `posts` POSTs (after `stop`, with `profile`). */
-    cpu: (posts) =>
-      sampled === null ? {} : isolateCpu(cpuOf(sampled, ["sign"]), { posts, perInvocation: BATCH }),
+    /**
+     * After `stop`: the most queue invocations that ran at once (1: one batch of 6 at a time,
+     * as Outpost's messages go), and with `profile`, the isolate's CPU for `posts` POSTs.
+     */
+    extra: (posts) => ({
+      queueInvocationsAtOnce: stats.mostRunning,
+      ...(sampled === null
+        ? {}
+        : isolateCpu(cpuOf(sampled, ["sign"]), { posts, perInvocation: BATCH })),
+    }),
     async stop() {
-      if (sampling !== null) sampled = await sampling.stop();
+      // As Outpost's profile does, it takes in what runs just after the last delivery.
+      if (sampling !== null) {
+        await sleep(2500);
+        sampled = await sampling.stop();
+      }
       // The last invocation's counts land as it ends.
       await sleep(200);
       stats = await (await fetch(`${origin}/stats`)).json();

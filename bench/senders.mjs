@@ -88,7 +88,7 @@ export async function startFedify(followers, { workers, activityId }) {
     /** Whether Fedify still holds a message for the inbox (it has not given up on it). */
     waiting: (inbox) => (queue.waiting.get(inbox) ?? 0) > 0,
     stop: () => stopper.abort(),
-    cpu: () => ({}),
+    extra: () => ({}),
   };
 }
 

@@ -3,13 +3,15 @@
  * a Worker, in the same local runtime (wrangler dev, miniflare) as Outpost, its queue a
  * Cloudflare Queue and its store Workers KV, through the adapters below, written to Fedify's
  * `MessageQueue` and `KvStore` interfaces (Fedify's own for Workers, `@fedify/cfworkers`, is
- * published on JSR only).
+ * not on the npm registry this machine reaches). Workers KV has no compare-and-swap, so the
+ * store has no `cas`: Fedify's circuit breaker counts without it, as it would on Workers.
  *
  * `POST /send` `{ activityId, followers: [{ id, inbox, sharedInbox }] }` sends one `Create` to
  * the followers, as the Node peers do (bench/senders.mjs), with the same production options.
  * `GET /stats` says how many messages were enqueued and which inboxes still have an outbox
- * message waiting (this isolate's count: locally one isolate serves both handlers); `POST
- * /warm` makes the key pair (once an isolate) before anything is measured.
+ * message waiting, and the most queue invocations that ran at once (this isolate's counts:
+ * locally one isolate serves both handlers); `POST /warm` makes the key pair (once an
+ * isolate) before anything is measured.
  *
  * The consumer takes a batch of 6 (wrangler.toml) and processes its messages side by side: 6
  * outbound connections an invocation, as Outpost's (Fedify's example processes a batch one
@@ -22,6 +24,9 @@ const KV_MIN_TTL_S = 60;
 const QUEUE_MAX_DELAY_S = 43_200;
 const SEND_BATCH = 100;
 const BATCH_BYTES = 200_000;
+/** `max_retries` in wrangler.toml: a message failing its last attempt is dropped. */
+const MAX_RETRIES = 10;
+const encoder = new TextEncoder();
 
 /** Fedify's `KvStore` on Workers KV; a key's parts are kept as JSON, so a prefix lists. */
 class WorkersKv {
@@ -57,15 +62,22 @@ class WorkersKv {
   }
 }
 
-/** What was enqueued, and the inboxes with an outbox message still waiting (see `/stats`). */
-const counts = { enqueued: 0, waiting: new Map() };
+/**
+ * What was enqueued, the inboxes with an outbox message still waiting, and the most queue
+ * invocations that ran at once (see `/stats`: one, for the footing to be Outpost's).
+ */
+const counts = { enqueued: 0, waiting: new Map(), running: 0, mostRunning: 0 };
 function count(message, k) {
   if (message?.type !== "outbox") return;
   const inbox = String(message.inbox);
   counts.waiting.set(inbox, (counts.waiting.get(inbox) ?? 0) + k);
 }
 
-/** Fedify's `MessageQueue` on a Cloudflare Queue: a delay is the message's `delaySeconds`. */
+/**
+ * Fedify's `MessageQueue` on a Cloudflare Queue: a delay is the message's `delaySeconds`.
+ * Retries are Fedify's own (`nativeRetrial` false), with the retry policy the Node peers
+ * use; Fedify's own adapter leaves them to the queue's retries instead.
+ */
 class WorkersQueue {
   nativeRetrial = false;
   constructor(queue) {
@@ -91,8 +103,8 @@ class WorkersQueue {
     let part = [];
     let size = 0;
     for (const body of messages) {
-      const bytes = JSON.stringify(body).length + 100;
-      if (part.length === SEND_BATCH || size + bytes > BATCH_BYTES) {
+      const bytes = encoder.encode(JSON.stringify(body)).length + 100;
+      if (part.length > 0 && (part.length === SEND_BATCH || size + bytes > BATCH_BYTES)) {
         await this.queue.sendBatch(part);
         part = [];
         size = 0;
@@ -132,6 +144,20 @@ async function send(env, message) {
   await sendCreate(federation.createContext(new URL(ORIGIN), env), message);
 }
 
+/** One message: acknowledged once Fedify has handled it, else retried (and dropped at last). */
+async function process(federation, env, message) {
+  try {
+    await federation.processQueuedTask(env, message.body);
+  } catch {
+    // Fedify retries a delivery itself (a new message); this is anything else failing.
+    message.retry();
+    if (message.attempts > MAX_RETRIES) count(message.body, -1);
+    return;
+  }
+  message.ack();
+  count(message.body, -1);
+}
+
 export default {
   async fetch(request, env) {
     const { pathname } = new URL(request.url);
@@ -141,7 +167,7 @@ export default {
     }
     if (pathname === "/stats") {
       const waiting = [...counts.waiting].filter(([, n]) => n > 0).map(([inbox]) => inbox);
-      return Response.json({ enqueued: counts.enqueued, waiting });
+      return Response.json({ enqueued: counts.enqueued, waiting, mostRunning: counts.mostRunning });
     }
     if (request.method === "POST" && pathname === "/warm") {
       await keyPair();
@@ -151,19 +177,13 @@ export default {
   },
 
   async queue(batch, env) {
-    const federation = federationOf(env);
-    await Promise.all(
-      batch.messages.map(async (message) => {
-        try {
-          await federation.processQueuedTask(env, message.body);
-        } catch {
-          // Fedify retries a delivery itself (a new message); this is anything else failing.
-          message.retry();
-          return;
-        }
-        message.ack();
-        count(message.body, -1);
-      }),
-    );
+    counts.running++;
+    counts.mostRunning = Math.max(counts.mostRunning, counts.running);
+    try {
+      const federation = federationOf(env);
+      await Promise.all(batch.messages.map((message) => process(federation, env, message)));
+    } finally {
+      counts.running--;
+    }
   },
 };
