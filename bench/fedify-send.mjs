@@ -9,6 +9,59 @@
 import { createExponentialBackoffPolicy, createFederation } from "@fedify/fedify";
 import { Create, Endpoints, Note, Person } from "@fedify/vocab";
 
+/**
+ * What a peer's queue was given: how many messages (the peers' `queueMessages`), and which
+ * inboxes still have an outbox message waiting (queued, delayed for a retry, or held by the
+ * circuit breaker), so that an inbox not reached can be told apart from one given up on (lost).
+ */
+export class Tally {
+  enqueued = 0;
+  waiting = new Map();
+  add(messages) {
+    this.enqueued += messages.length;
+    for (const m of messages) this.#count(m, 1);
+  }
+  /** A message handled for good (done, or dropped). */
+  done(message) {
+    this.#count(message, -1);
+  }
+  waitingInboxes() {
+    return [...this.waiting].filter(([, n]) => n > 0).map(([inbox]) => inbox);
+  }
+  #count(message, k) {
+    if (message?.type !== "outbox") return;
+    const inbox = String(message.inbox);
+    this.waiting.set(inbox, (this.waiting.get(inbox) ?? 0) + k);
+  }
+}
+
+/** A Fedify queue whose messages `tally` counts (those `listen` hands out, done at the end). */
+export class CountingQueue {
+  constructor(inner, tally) {
+    this.inner = inner;
+    this.tally = tally;
+    this.nativeRetrial = inner.nativeRetrial;
+  }
+  enqueue(message, options) {
+    this.tally.add([message]);
+    return this.inner.enqueue(message, options);
+  }
+  async enqueueMany(messages, options) {
+    this.tally.add(messages);
+    if (this.inner.enqueueMany) return this.inner.enqueueMany(messages, options);
+    await Promise.all(messages.map((m) => this.inner.enqueue(m, options)));
+  }
+  listen(handler, options) {
+    return this.inner.listen(async (message) => {
+      try {
+        return await handler(message);
+      } finally {
+        this.tally.done(message);
+      }
+    }, options);
+  }
+}
+
 /** The peers' own origin: nothing fetches from it (the farm does not check signatures). */
 export const ORIGIN = "http://127.0.0.1:1";
 

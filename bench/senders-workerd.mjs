@@ -12,7 +12,7 @@ import { startInstance, stopInstance, wranglerEnv } from "./instance.mjs";
 import { cpuOf, isolateCpu, startProfile } from "./profile.mjs";
 
 const CONFIG = new URL("./fedify-workerd/wrangler.toml", import.meta.url).pathname;
-export const WORKERD_PORT = 8897;
+const WORKERD_PORT = 8897;
 /** What a full invocation holds (`max_batch_size` in bench/fedify-workerd/wrangler.toml). */
 const BATCH = 6;
 

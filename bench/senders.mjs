@@ -6,48 +6,8 @@
  */
 import { createHash, webcrypto } from "node:crypto";
 import { InProcessMessageQueue, MemoryKvStore, ParallelMessageQueue } from "@fedify/fedify";
-import { benchFederation, ORIGIN, sendCreate } from "./fedify-send.mjs";
+import { benchFederation, CountingQueue, ORIGIN, sendCreate, Tally } from "./fedify-send.mjs";
 import { rsa2048 } from "./rsa.mjs";
-
-/**
- * Fedify's queue behind a counter: how many messages were enqueued (the peers'
- * `queueMessages`), and which inboxes still have an outbox message waiting (queued, delayed
- * for a retry, or held by the circuit breaker), so that an inbox not reached can be told
- * apart from one given up on (lost).
- */
-class CountingQueue {
-  constructor(inner) {
-    this.inner = inner;
-    this.nativeRetrial = inner.nativeRetrial;
-    this.enqueued = 0;
-    this.waiting = new Map();
-  }
-  count(message, k) {
-    if (message?.type !== "outbox") return;
-    const inbox = String(message.inbox);
-    this.waiting.set(inbox, (this.waiting.get(inbox) ?? 0) + k);
-  }
-  enqueue(message, options) {
-    this.enqueued++;
-    this.count(message, 1);
-    return this.inner.enqueue(message, options);
-  }
-  async enqueueMany(messages, options) {
-    this.enqueued += messages.length;
-    for (const m of messages) this.count(m, 1);
-    if (this.inner.enqueueMany) return this.inner.enqueueMany(messages, options);
-    await Promise.all(messages.map((m) => this.inner.enqueue(m, options)));
-  }
-  listen(handler, options) {
-    return this.inner.listen(async (message) => {
-      try {
-        return await handler(message);
-      } finally {
-        this.count(message, -1);
-      }
-    }, options);
-  }
-}
 
 /**
  * The Fedify peers: `workers` null is Fedify's default `InProcessMessageQueue` (one message
@@ -71,8 +31,10 @@ export const FEDIFY_PEERS = {
  */
 export async function startFedify(followers, { workers, activityId }) {
   const inner = new InProcessMessageQueue();
+  const tally = new Tally();
   const queue = new CountingQueue(
     workers === null ? inner : new ParallelMessageQueue(inner, workers),
+    tally,
   );
   const keys = await rsa2048();
   const federation = benchFederation({ kv: new MemoryKvStore(), queue, keyPair: () => keys });
@@ -84,9 +46,9 @@ export async function startFedify(followers, { workers, activityId }) {
   return {
     activityId,
     started,
-    queueMessages: () => queue.enqueued,
+    queueMessages: () => tally.enqueued,
     /** Whether Fedify still holds a message for the inbox (it has not given up on it). */
-    waiting: (inbox) => (queue.waiting.get(inbox) ?? 0) > 0,
+    waiting: (inbox) => (tally.waiting.get(inbox) ?? 0) > 0,
     stop: () => stopper.abort(),
     extra: () => ({}),
   };

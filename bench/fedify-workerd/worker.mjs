@@ -17,7 +17,7 @@
  * outbound connections an invocation, as Outpost's (Fedify's example processes a batch one
  * message after another, which would be its default queue's footing).
  */
-import { benchFederation, ORIGIN, sendCreate } from "../fedify-send.mjs";
+import { benchFederation, CountingQueue, ORIGIN, sendCreate, Tally } from "../fedify-send.mjs";
 import { rsa2048 } from "../rsa.mjs";
 
 const KV_MIN_TTL_S = 60;
@@ -62,16 +62,9 @@ class WorkersKv {
   }
 }
 
-/**
- * What was enqueued, the inboxes with an outbox message still waiting, and the most queue
- * invocations that ran at once (see `/stats`: one, for the footing to be Outpost's).
- */
-const counts = { enqueued: 0, waiting: new Map(), running: 0, mostRunning: 0 };
-function count(message, k) {
-  if (message?.type !== "outbox") return;
-  const inbox = String(message.inbox);
-  counts.waiting.set(inbox, (counts.waiting.get(inbox) ?? 0) + k);
-}
+/** What the queue was given and what still waits (see `/stats`), and the invocations at once. */
+const tally = new Tally();
+const invocations = { running: 0, most: 0 };
 
 /**
  * Fedify's `MessageQueue` on a Cloudflare Queue: a delay is the message's `delaySeconds`.
@@ -88,8 +81,6 @@ class WorkersQueue {
     return Math.min(QUEUE_MAX_DELAY_S, Math.max(0, Math.ceil(s)));
   }
   async enqueue(message, options) {
-    counts.enqueued++;
-    count(message, 1);
     await this.queue.send(message, {
       contentType: "json",
       delaySeconds: WorkersQueue.delayOf(options),
@@ -97,8 +88,6 @@ class WorkersQueue {
   }
   async enqueueMany(messages, options) {
     const delaySeconds = WorkersQueue.delayOf(options);
-    counts.enqueued += messages.length;
-    for (const m of messages) count(m, 1);
     // A batch holds at most 100 messages and 256 KB.
     let part = [];
     let size = 0;
@@ -119,11 +108,7 @@ class WorkersQueue {
   }
 }
 
-/**
- * The key pair, made once an isolate: RSA-2048, as Outpost's (Fedify's `generateCryptoKeyPair`
- * makes 4096-bit keys, whose signatures cost several times as much), so that the CPU
- * compared is the rest of the work.
- */
+/** The key pair (bench/rsa.mjs), made once an isolate. */
 let keys;
 async function keyPair() {
   keys ??= await rsa2048();
@@ -134,7 +119,7 @@ async function keyPair() {
 const federationOf = (env) =>
   benchFederation({
     kv: new WorkersKv(env.KV),
-    queue: new WorkersQueue(env.QUEUE),
+    queue: new CountingQueue(new WorkersQueue(env.QUEUE), tally),
     keyPair,
     manuallyStartQueue: true,
   });
@@ -151,11 +136,11 @@ async function process(federation, env, message) {
   } catch {
     // Fedify retries a delivery itself (a new message); this is anything else failing.
     message.retry();
-    if (message.attempts > MAX_RETRIES) count(message.body, -1);
+    if (message.attempts > MAX_RETRIES) tally.done(message.body);
     return;
   }
   message.ack();
-  count(message.body, -1);
+  tally.done(message.body);
 }
 
 export default {
@@ -166,8 +151,12 @@ export default {
       return Response.json({ ok: true });
     }
     if (pathname === "/stats") {
-      const waiting = [...counts.waiting].filter(([, n]) => n > 0).map(([inbox]) => inbox);
-      return Response.json({ enqueued: counts.enqueued, waiting, mostRunning: counts.mostRunning });
+      const { enqueued } = tally;
+      return Response.json({
+        enqueued,
+        waiting: tally.waitingInboxes(),
+        mostRunning: invocations.most,
+      });
     }
     if (request.method === "POST" && pathname === "/warm") {
       await keyPair();
@@ -177,13 +166,13 @@ export default {
   },
 
   async queue(batch, env) {
-    counts.running++;
-    counts.mostRunning = Math.max(counts.mostRunning, counts.running);
+    invocations.running++;
+    invocations.most = Math.max(invocations.most, invocations.running);
     try {
       const federation = federationOf(env);
       await Promise.all(batch.messages.map((message) => process(federation, env, message)));
     } finally {
-      counts.running--;
+      invocations.running--;
     }
   },
 };
