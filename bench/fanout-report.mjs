@@ -27,3 +27,23 @@ export function printScenario(title, scenario) {
   for (const [name, peer] of Object.entries(scenario.peers)) table[name] = row(peer);
   console.table(table);
 }
+
+/** The Worker's CPU per delivery, in its parts, for the senders profiled (those with one). */
+export function printCpu(senders) {
+  const table = {};
+  for (const [name, r] of Object.entries(senders)) {
+    if (r?.cpuPerDelivery === undefined) continue;
+    const { signature, runtime, ownCode } = r.cpuPerDelivery;
+    table[name] = {
+      "ms/delivery": r.workerCpuMsPerDelivery,
+      signature,
+      runtime,
+      "own code": ownCode,
+      "× signature": Number((r.workerCpuMsPerDelivery / signature).toFixed(2)),
+      "× without own code": r.runtimeFloorRatio,
+    };
+  }
+  if (Object.keys(table).length === 0) return;
+  console.log("The Worker's CPU per delivery (a V8 profile of its isolate, the clean run), ms:");
+  console.table(table);
+}

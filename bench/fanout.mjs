@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run bench:fanout [-- --followers 1000 --hosts 500 --latency 50 --fault-wait 600
- *   --fault-window --peers-apart --no-naive --only clean|outpost|fedify --json FILE]`
+ *   --fault-window --peers-apart --no-naive --only clean|outpost|fedify|fedify-clean --json FILE]`
  *
  * One post × N followers on H remote hosts (most advertise a shared inbox, a fifth do not),
  * delivered by a fresh local Outpost (wrangler dev, development federation switch on) to fake
@@ -32,7 +32,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { common, faultsOf, peersClean, peersFaults, REFUSE_MS } from "./fanout-peers.mjs";
-import { printScenario, seconds } from "./fanout-report.mjs";
+import { printCpu, printScenario, seconds } from "./fanout-report.mjs";
 import { Farm, followersOf, scoreRun, sleep, uniqueInboxesOf } from "./farm.mjs";
 import {
   cliArg,
@@ -65,7 +65,7 @@ const PORT = Number(cliArg("port", 8798));
 const JSON_FILE = cliArg("json");
 /**
  * `clean` runs the first scenario only, `outpost` both of Outpost's, `fedify` the peers'
- * only, without an instance (for quick measurements).
+ * only, without an instance, `fedify-clean` their first scenario (for quick measurements).
  */
 const ONLY = cliArg("only");
 const ORIGIN = `http://localhost:${PORT}`;
@@ -265,8 +265,14 @@ async function main() {
   const farm = new Farm(LATENCY);
   await farm.start(HOSTS);
   const followers = followersOf(farm, FOLLOWERS, SHARED_FRACTION);
-  if (ONLY === "fedify") {
+  if (ONLY === "fedify" || ONLY === "fedify-clean") {
     const clean = await peersClean(farm, followers);
+    printCpu(clean);
+    if (ONLY === "fedify-clean") {
+      if (JSON_FILE) writeFileSync(JSON_FILE, `${JSON.stringify({ clean }, null, 2)}\n`);
+      await farm.close();
+      return;
+    }
     const faults = await peersFaults(farm, followers, {
       waitMs: FAULT_WAIT,
       apart: PEERS_APART,
@@ -285,6 +291,7 @@ async function main() {
     const clean = await outpostClean(farm, followers, dev.pid);
     if (ONLY === "clean") {
       console.log(JSON.stringify(clean, null, 1));
+      printCpu({ Outpost: clean });
       if (JSON_FILE) writeFileSync(JSON_FILE, `${JSON.stringify({ clean }, null, 2)}\n`);
       return;
     }
@@ -335,6 +342,7 @@ async function main() {
       `\nfan-out benchmark: 1 post × ${FOLLOWERS} followers on ${HOSTS} hosts (${Math.round(SHARED_FRACTION * 100)}% with a shared inbox), ${LATENCY} ms latency per POST`,
     );
     printScenario("clean", result.scenarios[0]);
+    printCpu({ Outpost: clean, fedifyWorkerd: cleanPeers.fedifyWorkerd });
     if (naive) console.log(`naive loop: ${naive.posts} POSTs, ${seconds(naive.wallMs)} s`);
     printScenario(
       `faults (10% 500 twice, 5% refusing ${REFUSE_MS / 1000} s, 2% hanging, 1% 410; bound ${FAULT_WAIT / 1000} s${PEERS_APART ? "" : "; the Fedify peers side by side"}):`,

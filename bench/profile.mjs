@@ -149,6 +149,25 @@ const SIMULATORS = {
 const IDLE = new Set(["(idle)"]);
 
 /**
+ * The runtime's own frames that a sender cannot do without: the POST (`fetch`, reading or
+ * dropping its answer, its timeout's timer), V8's own work (`(program)`, the garbage
+ * collector), and the JavaScript the runtime ships (the bindings' shims, its timers).
+ */
+const RUNTIME_NATIVES = new Set([
+  "fetch",
+  "cancel",
+  "setTimeout",
+  "clearTimeout",
+  "timeout",
+  "(program)",
+  "(garbage collector)",
+]);
+const isRuntime = ({ functionName, url }) =>
+  url.startsWith("cloudflare-internal:") ||
+  url.startsWith("node-internal:") ||
+  (url === "" && RUNTIME_NATIVES.has(functionName));
+
+/**
  * How much time one sample stands for, in µs. V8 takes samples only while the isolate's
  * thread is in V8; while workerd waits on I/O outside it, none are taken, and the next one's
  * delta spans the wait. A delta longer than twice the interval is that: counted as one
@@ -160,24 +179,28 @@ const sampleUs = (profile, i, intervalUs) => {
 };
 
 /**
- * CPU time in a profile, in ms: the whole (every sample not idle), and the self time of the
+ * CPU time in a profile, in ms: the whole (every sample not idle), the self time of the
  * frames whose function is named `frame` (e.g. `sign`: Web Crypto's signature, run on the
- * isolate's thread).
+ * isolate's thread), and the runtime's share (`isRuntime`, those frames aside): what is
+ * left is the script's own code, the builtins it calls with it.
  */
 export function cpuOf(profile, frames = [], intervalUs = 1000) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const byFrame = Object.fromEntries(frames.map((f) => [f, 0]));
   let busy = 0;
+  let runtime = 0;
   profile.samples.forEach((nodeId, i) => {
-    const node = nodes.get(nodeId);
-    const name = node?.callFrame.functionName ?? "";
+    const frame = nodes.get(nodeId)?.callFrame ?? { functionName: "", url: "" };
+    const name = frame.functionName;
     const us = sampleUs(profile, i, intervalUs);
     if (IDLE.has(name)) return;
     busy += us;
     if (name in byFrame) byFrame[name] += us;
+    else if (isRuntime(frame)) runtime += us;
   });
   return {
     busyMs: busy / 1000,
+    runtimeMs: runtime / 1000,
     frames: Object.fromEntries(Object.entries(byFrame).map(([f, us]) => [f, us / 1000])),
     top: topFrames(profile, nodes, intervalUs),
   };
@@ -259,11 +282,22 @@ export function workerdCpuMs(group) {
  * A sender's CPU per delivery, from its isolate's profile (`cpuOf(profile, ["sign"])`) over
  * a run of `posts` POSTs (the publishing and the fan-out included, spread over them): per
  * delivery, one signature's (Web Crypto's `sign`, one a POST in a clean run), and the largest
- * invocation's, estimated as a full one's deliveries (`perInvocation`) at that cost.
+ * invocation's, estimated as a full one's deliveries (`perInvocation`) at that cost; and
+ * a delivery's CPU in three parts: the signature, the runtime's (`isRuntime`), and the
+ * sender's own code. `runtimeFloorRatio` is what a delivery would cost, in signatures, were
+ * the sender's own code free: the least any sender doing the same I/O can reach here.
  */
 export function isolateCpu(isolate, { posts, perInvocation }) {
   const perDelivery = isolate.busyMs / Math.max(1, posts);
+  const per = (ms) => Number((ms / Math.max(1, posts)).toFixed(3));
+  const { sign } = isolate.frames;
   return {
+    cpuPerDelivery: {
+      signature: per(sign),
+      runtime: per(isolate.runtimeMs),
+      ownCode: per(isolate.busyMs - sign - isolate.runtimeMs),
+    },
+    runtimeFloorRatio: Number(((sign + isolate.runtimeMs) / Math.max(1e-9, sign)).toFixed(2)),
     workerCpuMsPerDelivery: Number(perDelivery.toFixed(3)),
     maxInvocationCpuMs: Number((perDelivery * perInvocation).toFixed(1)),
     signFloorMs: Number((isolate.frames.sign / Math.max(1, posts)).toFixed(3)),
