@@ -31,7 +31,7 @@ import {
   posts,
   storedActivity,
 } from "./support/delivery";
-import { deliveriesAt, OWNER, serve } from "./support/remote";
+import { deliveriesAt, OWNER, received, serve } from "./support/remote";
 
 describe("delivery", () => {
   it("a redelivered message does not deliver again to inboxes that already have it", async () => {
@@ -85,6 +85,33 @@ describe("delivery", () => {
     const wait = (failure?.nextAttemptAt?.getTime() ?? 0) - Date.now();
     expect(wait).toBeGreaterThan(2_000);
     expect(wait).toBeLessThanOrEqual(8_000);
+  });
+
+  it("sends a host's inboxes side by side, and hands its object only those that failed, judged once", async () => {
+    const host = "side-by-side.delivery.test";
+    const inbox = (user: string) => `https://${host}/users/${user}/inbox`;
+    const [a, b, c, d] = [inbox("a"), inbox("b"), inbox("c"), inbox("d")];
+    // Each answers after half a second: one after another, no two would be under way at once.
+    await serve(
+      { url: a, status: 202, body: {}, delayMs: 500 },
+      { url: b, status: 202, body: {}, delayMs: 500 },
+      { url: c, status: 500, body: {}, delayMs: 500 },
+      { url: d, status: 500, body: {}, delayMs: 500 },
+    );
+    const activityId = await storedActivity();
+    const result = await consume("outpost-delivery", deliver(activityId, [a, b, c, d]));
+    expect(result.explicitAcks).toHaveLength(1);
+    const sent = await received(host, "POST");
+    expect(sent.map((r) => r.url).sort()).toEqual([a, b, c, d]);
+    expect(Math.max(...sent.map((r) => r.concurrent))).toBe(4);
+    // The two that failed are the object's, the host judged by one failure, not by two.
+    expect(await hostState(host).status()).toMatchObject({ failures: 1, parked: 2 });
+    const [failure] = await db()
+      .select()
+      .from(deliveryFailures)
+      .where(eq(deliveryFailures.activityId, activityId));
+    expect(failure).toMatchObject({ host, state: "retrying", lastError: "HTTP 500" });
+    expect([...(failure?.inboxes ?? [])].sort()).toEqual([c, d]);
   });
 
   it("honours Retry-After, and records 404/410 and other 4xx as failed for good", async () => {
@@ -189,7 +216,7 @@ describe("fan-out", () => {
     }
   });
 
-  it("packs hosts with as many inboxes together, so that no message waits on one host's second inbox alone", () => {
+  it("packs hosts most inboxes first, each into the first message with room, so that messages fill up", () => {
     // In inbox order, hosts with two inboxes (no shared inbox) fall between hosts with one.
     const hosts = Array.from({ length: 18 }, (_, i) => `h${String(i).padStart(2, "0")}.test`);
     const inboxes = hosts

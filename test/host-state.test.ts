@@ -107,8 +107,8 @@ describe("a failing host", () => {
     const stub = hostState(host);
     const ids = [await storedActivity()];
     await consume("outpost-delivery", deliver(ids[0] as string, [inbox, shared]));
-    // The first 500 stops the host's share: the second inbox is not tried by the consumer.
-    expect(await posts(shared)).toHaveLength(0);
+    // The consumer sent both at once; the host is judged by one of the two 500s, not by each.
+    expect(await posts(shared)).toHaveLength(1);
     expect(await stub.status()).toMatchObject({ failures: 1, parked: 2, circuit: "closed" });
     await pause(stub);
     // Each run of the object sends one POST while the host fails, until the breaker opens:
@@ -120,7 +120,8 @@ describe("a failing host", () => {
       expect((await stub.status()).failures).toBe(n);
     }
     expect(await posts(inbox)).toHaveLength(opensAt);
-    expect(await posts(shared)).toHaveLength(0);
+    // The object tries one inbox a run while the host fails: the other waits.
+    expect(await posts(shared)).toHaveLength(1);
     const status = await stub.status();
     expect(status).toMatchObject({ circuit: "open", parked: 2 });
     // Open: the next try is minutes away, not seconds.
@@ -140,7 +141,8 @@ describe("a failing host", () => {
     await runNow(stub);
     const accepted = (await deliveriesAt(inbox)).slice(opensAt);
     expect(accepted.map((a) => a.id)).toEqual(ids);
-    expect((await deliveriesAt(shared)).map((a) => a.id)).toEqual([ids[0]]);
+    // (The consumer's POST, answered 500, reached the host too.)
+    expect((await deliveriesAt(shared)).slice(1).map((a) => a.id)).toEqual([ids[0]]);
     expect(await stub.status()).toMatchObject({ failures: 0, circuit: "closed", parked: 0 });
     expect(await recordsAt(host)).toEqual([]);
   });

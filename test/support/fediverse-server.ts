@@ -33,6 +33,8 @@ export interface RecordedRequest {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly body: string;
+  /** Requests to the same host under way when it came, itself among them. */
+  readonly concurrent: number;
 }
 
 const CORPUS = join(import.meta.dirname, "..", "..", "..", "shared", "corpus", "fixtures");
@@ -75,6 +77,7 @@ function corpus(): { file: string; document: unknown }[] | undefined {
 export async function startFediverse(): Promise<{ port: number; close(): Promise<void> }> {
   const documents = new Map<string, FakeDocument>();
   const requests: RecordedRequest[] = [];
+  const inFlight = new Map<string, number>();
 
   const admin = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     if (url.pathname === "/documents" && req.method === "POST") {
@@ -123,7 +126,16 @@ export async function startFediverse(): Promise<{ port: number; close(): Promise
       headers.host = url.host;
       delete headers["x-forwarded-host"];
       delete headers["x-forwarded-proto"];
-      requests.push({ method: req.method ?? "GET", url: url.href, headers, body });
+      const underWay = (inFlight.get(url.host) ?? 0) + 1;
+      inFlight.set(url.host, underWay);
+      res.on("close", () => inFlight.set(url.host, (inFlight.get(url.host) ?? 1) - 1));
+      requests.push({
+        method: req.method ?? "GET",
+        url: url.href,
+        headers,
+        body,
+        concurrent: underWay,
+      });
       const doc = documents.get(url.href);
       if (doc?.delayMs !== undefined) {
         await new Promise((resolve) => setTimeout(resolve, doc.delayMs));

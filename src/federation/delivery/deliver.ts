@@ -1,11 +1,12 @@
 /**
  * One delivery message: a stored activity POSTed to its inboxes, host by host, and what
  * became of each host recorded. This is the fast path, for hosts that answer: a host the
- * `host_states` mirror does not list (or lists as healthy) is sent to at once, its inboxes one
- * after the other. The first that fails, asks to wait, does not answer in time or answers
- * slower than `FAST_PATH_TIMEOUT_MS` stops the host's share, and what is left of it is handed
- * to the host's `HostState` object, which sends it from then on; so is the share of every
- * host the mirror lists as failing or slow, without a POST. Healthy hosts cost no object call.
+ * `host_states` mirror does not list (or lists as healthy) is sent to at once, all its inboxes
+ * side by side (a message holds at most six, one invocation's connections). Those that fail,
+ * ask to wait or do not answer in time are handed to the host's `HostState` object, which
+ * sends them from then on; so is the share of every host the mirror lists as failing or slow,
+ * without a POST. A host that answered slower than `FAST_PATH_TIMEOUT_MS` is remembered as
+ * slow: its object serves it next time. Healthy hosts cost no object call.
  *
  * The message does not wait for its slowest host either (`LET_GO`): once the others are done
  * and a straggler has had a few times as long as they took, the message is recorded and
@@ -14,9 +15,9 @@
  */
 import { hostOf } from "../../activitypub/parse";
 import type { AppContext } from "../../context";
+import { limited } from "../../lib/pool";
 import { gather } from "../../lib/stragglers";
 import { recorder } from "../../metrics/recorder";
-import type { SigningKey } from "../../signatures/sign";
 import type { SignatureFlavour } from "../../signatures/verify";
 import { runBatch } from "../../storage/db";
 import {
@@ -45,7 +46,7 @@ import {
   LET_GO,
   OBJECT_UNREACHABLE,
 } from "./policy";
-import { deliverKnocking, type PreparedActivity, prepareActivity } from "./send";
+import { deliverKnocking, type Knocked, prepareActivity } from "./send";
 
 /** What happened at one host. */
 interface HostResult {
@@ -65,8 +66,8 @@ interface HostDelivery {
   /** The host's row in the mirror, if it is listed. */
   readonly listed: HostStateRow | undefined;
   readonly activitySeq: number;
-  readonly activity: PreparedActivity;
-  readonly key: SigningKey;
+  /** One POST (`deliverKnocking`), at most `CONNECTIONS` of the message's at once. */
+  readonly post: (send: { inbox: string; flavour: SignatureFlavour }) => Promise<Knocked>;
   /** Passed before handing over: after the message let go, once what it recorded is written. */
   readonly handOver: Gate;
 }
@@ -133,6 +134,11 @@ export async function deliver(
   ]);
   const mirror = new Map(listed.map((s) => [s.host, s]));
   const handOver = new Gate();
+  const post = limited(
+    CONNECTIONS,
+    ({ inbox, flavour }: { inbox: string; flavour: SignatureFlavour }) =>
+      deliverKnocking(ctx, inbox, { activity, key, flavour, timeoutMs: DELIVERY_TIMEOUT_MS }),
+  );
   const { done, late } = await gather(
     hosts,
     ([host, inboxes]) =>
@@ -141,8 +147,7 @@ export async function deliver(
         inboxes,
         listed: mirror.get(host),
         activitySeq: row.seq,
-        activity,
-        key,
+        post,
         handOver,
       }),
     { ...LET_GO, limit: CONNECTIONS, onLetGo: () => handOver.close() },
@@ -192,37 +197,36 @@ async function settleLate(
   }
 }
 
-/** Sends to one host's inboxes until one does not go through; hands the rest to its object. */
+/**
+ * Sends to one host's inboxes side by side, as Mastodon and Fedify do (a job or a message an
+ * inbox), within the message's `CONNECTIONS`; what did not go through is handed to the host's
+ * object.
+ */
 async function deliverToHost(
   ctx: AppContext,
   message: DeliverMessage,
   delivery: HostDelivery,
 ): Promise<HostResult> {
   const { host, inboxes, listed } = delivery;
-  const outcomes: DeliveryOutcome[] = [];
-  let worked: SignatureFlavour | undefined;
-  let slow = false;
   // A listed host that is not healthy is its object's to send to.
-  if (listed === undefined || listed.state === "healthy") {
-    for (const inbox of inboxes) {
-      // Let go of: one POST at a time after the message, the rest is the host's object's.
-      if (outcomes.length > 0 && delivery.handOver.letGo) break;
-      const sent = await deliverKnocking(ctx, inbox, {
-        activity: delivery.activity,
-        key: delivery.key,
-        flavour: worked ?? listed?.flavour ?? "cavage",
-        timeoutMs: DELIVERY_TIMEOUT_MS,
-      });
-      worked ??= sent.worked;
-      outcomes.push(sent.outcome);
-      if (!isFinal(sent.outcome)) break;
-      // Answered, but slowly: the rest goes to the host's object, which serves slow hosts.
-      slow = sent.slow;
-      if (slow) break;
-    }
-  }
-  const answered = outcomes.filter(isFinal);
-  const left = inboxes.slice(answered.length);
+  const sent =
+    listed === undefined || listed.state === "healthy"
+      ? await Promise.all(
+          inboxes.map((inbox) => delivery.post({ inbox, flavour: listed?.flavour ?? "cavage" })),
+        )
+      : [];
+  const worked = sent.find((s) => s.worked !== undefined)?.worked;
+  // Answered, but slowly: the host's object serves it from then on.
+  const slow = sent.some((s) => s.slow);
+  const answered = sent.map((s) => s.outcome).filter(isFinal);
+  const failure = worstFailure(sent.map((s) => s.outcome));
+  // The host's object judges the host by one failure of the POSTs sent at once, not by each.
+  const outcomes = failure === undefined ? answered : [...answered, failure];
+  const tried = new Set(answered.map((o) => o.inbox));
+  const left = [
+    ...(failure === undefined ? [] : [failure.inbox]),
+    ...inboxes.filter((inbox) => !tried.has(inbox) && inbox !== failure?.inbox),
+  ];
   const r = recorder();
   const stub = () => ctx.hosts.get(ctx.hosts.idFromName(host));
   if (left.length === 0) {
@@ -266,6 +270,24 @@ async function deliverToHost(
     };
     return { host, answered, handedOver: record };
   }
+}
+
+/**
+ * Of the answers a host gave at once, the failure its object judges it by: a timeout (the
+ * object serves the host from then on), else a failure of the host's, else the "try later"
+ * that asked the longest wait. The other failed inboxes are held with it, not counted as tried.
+ */
+function worstFailure(outcomes: readonly DeliveryOutcome[]): DeliveryOutcome | undefined {
+  const rank = (o: DeliveryOutcome): number =>
+    o.kind === "hostFailure" ? (o.error === "timeout" ? 2 : 1) : 0;
+  const waitAsked = (o: DeliveryOutcome): number => (o.kind === "retry" ? (o.retryAfter ?? 0) : 0);
+  let worst: DeliveryOutcome | undefined;
+  for (const o of outcomes) {
+    if (isFinal(o)) continue;
+    const [a, b] = [rank(o), worst === undefined ? -1 : rank(worst)];
+    if (a > b || (a === b && worst !== undefined && waitAsked(o) > waitAsked(worst))) worst = o;
+  }
+  return worst;
 }
 
 /** What a message records: its hosts' ends, the stragglers it let go of, and whether it is done. */

@@ -28,13 +28,12 @@ export function audienceOf(activity: JsonObject): string[] {
 
 /**
  * Packs inboxes into messages of whole hosts (a host with more inboxes than a message holds
- * fills messages of its own, and what is left of it packs like any other host). A message
- * sends one host's inboxes one after another and its hosts side by side, so it lasts as long
- * as its host with the most inboxes: hosts are packed most inboxes first, each into the first
- * message with room (first-fit decreasing), so that hosts with as many inboxes share messages
- * and hosts with fewer fill the room left, rather than a host with two inboxes holding up
- * whichever hosts with one its place in inbox order put beside it. The same inboxes in the
- * same order always pack the same way (a repeated fan-out's batch ids).
+ * fills messages of its own, and what is left of it packs like any other host): most inboxes
+ * first, each host into the first message with room (first-fit decreasing), which fills
+ * messages fuller than taking hosts in inbox order, where a host with two inboxes finds a
+ * message with one place left and opens another. Fewer messages are fewer queue operations
+ * (billed) and fewer invocations. The same inboxes in the same order always pack the same way
+ * (a repeated fan-out's batch ids).
  */
 export function packInboxes(inboxes: readonly string[]): string[][] {
   const chunks: string[][] = [];
