@@ -3,11 +3,12 @@
  * backoff, the circuit breaker, dead-host tracking, which signature flavour the host takes,
  * and the deliveries it holds.
  *
- * The queue consumer sends to healthy hosts itself. A host that fails, answers "try later",
- * or is too slow for it (`FAST_PATH_TIMEOUT_MS`), and every host the D1 mirror lists as not
- * healthy, is handed here with what is left of its inboxes (`hold`): from then on this object
- * sends them, from its alarm, one host connection at a time, earliest published first, on
- * the backoff the policy gives (`judgeAnswer`). A sick host so costs the queue one call, and
+ * The queue consumer sends to healthy hosts itself. A host's inboxes that failed or answered
+ * "try later", and those of every host the D1 mirror lists as not healthy, are handed here
+ * (`hold`): from then on this object sends them, from its alarm, one host connection at a
+ * time, earliest published first, on the backoff the policy gives (`judgeAtOnce` for the
+ * consumer's answers, `judgeAnswer` for its own). A host too slow for the consumer
+ * (`FAST_PATH_TIMEOUT_MS`) is this object's to serve from then on. A sick host so costs the queue one call, and
  * never holds a consumer, or the healthy hosts behind it, for its timeout again. When the host
  * answers, what is held goes at once; when it is fast and holds nothing, the mirror lists it
  * healthy again and the consumer takes it back.
@@ -23,8 +24,9 @@ import {
   type HostRecord,
   isFinal,
   isOpen,
-  judgeAnswer,
+  judgeAtOnce,
   PARK_RETENTION_MS,
+  worstFailure,
 } from "../federation/delivery/policy";
 import { migrate } from "../lib/do-migrations";
 import { counted } from "../metrics/recorder";
@@ -49,19 +51,23 @@ export interface HostStatus {
   readonly flavour: SignatureFlavour;
 }
 
-/** Deliveries for this object to send: what is left of one activity's inboxes at the host. */
+/** Deliveries for this object to send: one activity's inboxes at the host that did not take it. */
 export interface HoldRequest {
   readonly host: string;
   readonly activityId: string;
   /** The activity's place in the outbox: what is held goes in publication order. */
   readonly activitySeq?: number;
-  /** The inboxes not delivered yet, the one that was just tried (if any) first. */
+  /** The inboxes not delivered yet: those the consumer tried and that failed, and any untried. */
   readonly inboxes: readonly string[];
-  /** What the consumer's tries at this host came to, in order; the last one failed (or was slow). */
+  /**
+   * What the consumer's POSTs to this host came to, sent side by side: the host is judged by
+   * them at once (`judgeAtOnce`). (A consumer of an earlier release sent them one after
+   * another and stopped at the first failure: its last outcome, which this reads the same.)
+   */
   readonly outcomes?: readonly DeliveryOutcome[];
   /** The flavour the host accepted, when the consumer learned it by knocking. */
   readonly flavour?: SignatureFlavour;
-  /** The host answered the consumer slower than `FAST_PATH_TIMEOUT_MS`: the rest is handed over. */
+  /** The host answered the consumer slower than `FAST_PATH_TIMEOUT_MS`: this object serves it next. */
   readonly slow?: boolean;
 }
 
@@ -276,15 +282,13 @@ export class HostState extends DurableObject<Env> {
     if (request.flavour !== undefined) {
       this.sql.exec("UPDATE state SET flavour = ? WHERE k = 1", request.flavour);
     }
-    let record = recordOf(this.row());
     const outcomes = request.outcomes ?? [];
-    for (const outcome of outcomes) record = judgeAnswer(record, outcome, this.judging());
+    const record = judgeAtOnce(recordOf(this.row()), outcomes, this.judging());
     // A timeout, or an answer slower than the consumer's patience: the object serves the host.
     const timedOut = outcomes.some((o) => o.kind === "hostFailure" && o.error === "timeout");
     this.save(record, timedOut || request.slow === true ? true : undefined);
-    const last = outcomes.at(-1);
-    const tried = last !== undefined && !isFinal(last) ? last.inbox : undefined;
-    this.held.add(request, request.inboxes, { now, tried });
+    const failed = outcomes.filter((o) => !isFinal(o));
+    this.held.add(request, request.inboxes, { now, tried: new Set(failed.map((o) => o.inbox)) });
     for (const o of outcomes) {
       if (isFinal(o) && o.kind !== "delivered")
         this.held.refused(request, { inbox: o.inbox, error: describeOutcome(o), now });
@@ -295,8 +299,8 @@ export class HostState extends DurableObject<Env> {
     // Recorded here, not by the consumer: this object may be done with it first.
     const { pending } = this.held.standing(request.activityId);
     if (pending.length > 0) {
-      const error =
-        last !== undefined && !isFinal(last) ? describeOutcome(last) : "sent by the host's object";
+      const worst = worstFailure(outcomes);
+      const error = worst !== undefined ? describeOutcome(worst) : "sent by the host's object";
       await recordFailures(this.platform.db, {
         now,
         records: [

@@ -38,8 +38,12 @@ export class Held {
       .one().n;
   }
 
-  /** Holds these inboxes (a repeat changes nothing); `tried`: one was just tried, and failed. */
-  add(activity: HeldActivity, inboxes: readonly string[], at: { now: Date; tried?: string }) {
+  /** Holds these inboxes (a repeat changes nothing); `tried`: those just tried, which failed. */
+  add(
+    activity: HeldActivity,
+    inboxes: readonly string[],
+    at: { now: Date; tried?: ReadonlySet<string> },
+  ) {
     for (const inbox of inboxes) {
       this.sql.exec(
         "INSERT OR IGNORE INTO parked (activity_id, inbox, parked_at, activity_seq, attempts) VALUES (?, ?, ?, ?, ?)",
@@ -47,7 +51,7 @@ export class Held {
         inbox,
         at.now.getTime(),
         activity.activitySeq ?? null,
-        inbox === at.tried ? 1 : 0,
+        at.tried?.has(inbox) ? 1 : 0,
       );
     }
   }

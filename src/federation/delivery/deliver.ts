@@ -54,7 +54,7 @@ interface HostResult {
   /** The answers the consumer got and is done with (delivered, or refused for good). */
   readonly answered: readonly DeliveryOutcome[];
   /**
-   * The rest was handed to the host's object, which records it (it may be done with it
+   * What failed was handed to the host's object, which records it (it may be done with it
    * before this message is); or, when the object could not be reached, the record to write.
    */
   readonly handedOver?: FailureRecord | "recorded";
@@ -216,17 +216,13 @@ async function deliverToHost(
         )
       : [];
   const worked = sent.find((s) => s.worked !== undefined)?.worked;
+  const outcomes = sent.map((s) => s.outcome);
+  const answered = outcomes.filter(isFinal);
   // Answered, but slowly: the host's object serves it from then on.
-  const slow = sent.some((s) => s.slow);
-  const answered = sent.map((s) => s.outcome).filter(isFinal);
-  const failure = worstFailure(sent.map((s) => s.outcome));
-  // The host's object judges the host by one failure of the POSTs sent at once, not by each.
-  const outcomes = failure === undefined ? answered : [...answered, failure];
-  const tried = new Set(answered.map((o) => o.inbox));
-  const left = [
-    ...(failure === undefined ? [] : [failure.inbox]),
-    ...inboxes.filter((inbox) => !tried.has(inbox) && inbox !== failure?.inbox),
-  ];
+  const slow = sent.some((s) => s.slow && isFinal(s.outcome));
+  // What failed (the host is judged by all of it at once: `judgeAtOnce`), or all of it untried.
+  const delivered = new Set(answered.map((o) => o.inbox));
+  const left = inboxes.filter((inbox) => !delivered.has(inbox));
   const r = recorder();
   const stub = () => ctx.hosts.get(ctx.hosts.idFromName(host));
   if (left.length === 0) {
@@ -270,24 +266,6 @@ async function deliverToHost(
     };
     return { host, answered, handedOver: record };
   }
-}
-
-/**
- * Of the answers a host gave at once, the failure its object judges it by: a timeout (the
- * object serves the host from then on), else a failure of the host's, else the "try later"
- * that asked the longest wait. The other failed inboxes are held with it, not counted as tried.
- */
-function worstFailure(outcomes: readonly DeliveryOutcome[]): DeliveryOutcome | undefined {
-  const rank = (o: DeliveryOutcome): number =>
-    o.kind === "hostFailure" ? (o.error === "timeout" ? 2 : 1) : 0;
-  const waitAsked = (o: DeliveryOutcome): number => (o.kind === "retry" ? (o.retryAfter ?? 0) : 0);
-  let worst: DeliveryOutcome | undefined;
-  for (const o of outcomes) {
-    if (isFinal(o)) continue;
-    const [a, b] = [rank(o), worst === undefined ? -1 : rank(worst)];
-    if (a > b || (a === b && worst !== undefined && waitAsked(o) > waitAsked(worst))) worst = o;
-  }
-  return worst;
 }
 
 /** What a message records: its hosts' ends, the stragglers it let go of, and whether it is done. */

@@ -11,6 +11,7 @@ import {
   HEALTHY,
   isOpen,
   judgeAnswer,
+  judgeAtOnce,
   MAX_BACKOFF_MS,
   OPEN_CIRCUIT_SKIP,
   parseRetryAfter,
@@ -18,6 +19,7 @@ import {
   steadyMs,
   TIMEOUT_SKIP,
   UNAVAILABLE_AFTER_DAYS,
+  worstFailure,
 } from "./policy";
 
 const INBOX = "https://policy.test/inbox";
@@ -192,5 +194,61 @@ describe("a host's record", () => {
     expect(describeOutcome(failed)).toBe("HTTP 500");
     expect(describeOutcome({ kind: "gone", inbox: INBOX, status: 410 })).toBe("HTTP 410 (gone)");
     expect(describeOutcome({ kind: "blocked", inbox: INBOX })).toBe("address not allowed");
+  });
+});
+
+describe("a host's answers that came at once", () => {
+  const at = (n: number) => `https://policy.test/users/${n}/inbox`;
+  const delivered = (n: number): DeliveryOutcome => ({
+    kind: "delivered",
+    inbox: at(n),
+    status: 202,
+  });
+  const failing = (n: number): DeliveryOutcome => ({ ...failed, inbox: at(n) });
+  const later = (n: number, retryAfter: number): DeliveryOutcome => ({
+    kind: "retry",
+    inbox: at(n),
+    status: 429,
+    retryAfter,
+  });
+  const slow504: DeliveryOutcome = {
+    kind: "hostFailure",
+    inbox: at(9),
+    status: 504,
+    error: "HTTP 504",
+    slow: true,
+  };
+
+  it("count as one failure of the host's however many inboxes failed", () => {
+    const record = judgeAtOnce(HEALTHY, [delivered(1), failing(2), failing(3), failing(4)], pinned);
+    expect(record).toEqual(judgeAnswer(HEALTHY, failed, pinned));
+    expect(record.failures).toBe(1);
+  });
+
+  it("are judged by the worst failure: a timeout, or as slow, over a quick one, whatever the order", () => {
+    expect(worstFailure([failing(1), { ...timedOut, inbox: at(2) }])?.inbox).toBe(at(2));
+    expect(worstFailure([failing(1), slow504, failing(3)])).toBe(slow504);
+    expect(worstFailure([later(1, 60), failing(2)])?.inbox).toBe(at(2));
+    expect(worstFailure([delivered(1), later(2, 60)])?.inbox).toBe(at(2));
+    expect(worstFailure([delivered(1)])).toBeUndefined();
+    // A slow failure skips the steady beat, as it would alone.
+    const record = judgeAtOnce(HEALTHY, [failing(1), slow504], pinned);
+    expect(record).toEqual(judgeAnswer(HEALTHY, slow504, pinned));
+    expect(record.steady).toBe(0);
+  });
+
+  it("wait at least as long as a try-later among them asked, beside a failure", () => {
+    const record = judgeAtOnce(HEALTHY, [failing(1), later(2, 3600), later(3, 60)], pinned);
+    expect(record.failures).toBe(1);
+    expect(record.retryAt?.getTime()).toBe(now.getTime() + 3600_000);
+    // Asked less than the failure's own wait: the failure's holds.
+    const short = judgeAtOnce(HEALTHY, [{ ...timedOut, inbox: at(1) }, later(2, 1)], pinned);
+    expect(short).toEqual(judgeAnswer(HEALTHY, timedOut, pinned));
+  });
+
+  it("read as before when only the last failed (a consumer of the previous release)", () => {
+    const outcomes = [delivered(1), delivered(2), failing(3)];
+    const oneByOne = outcomes.reduce((r, o) => judgeAnswer(r, o, pinned), HEALTHY);
+    expect(judgeAtOnce(HEALTHY, outcomes, pinned)).toEqual(oneByOne);
   });
 });

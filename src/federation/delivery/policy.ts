@@ -47,18 +47,18 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 /**
  * The answer a healthy inbox gives well within (Mastodon queues what it receives): the most a
  * delivery message waits for a host before it lets go of it (`LET_GO`), and the time past
- * which a host is slow. A host that answers the consumer slower than this has the rest of its
- * inboxes handed to its `HostState` object, which serves it until it is fast again.
+ * which a host is slow. A host that answers the consumer slower than this is remembered as slow
+ * by its `HostState` object, which serves it until it is fast again.
  */
 export const FAST_PATH_TIMEOUT_MS = 2_000;
 /**
  * How long a delivery message waits for a host still sending once others are done: three
  * times as long as the slowest of those took, at least a quarter of a second, at most
- * `FAST_PATH_TIMEOUT_MS`. A straggler is not stopped: its POST under way goes on after the
- * message is acknowledged, to its answer or `DELIVERY_TIMEOUT_MS` (the queue does not wait for
- * `waitUntil`: wrangler.toml's `queue_consumer_no_wait_for_wait_until`), the rest of its
- * inboxes go to its object, and its end is recorded then. Letting go costs one more D1 write and one more metrics flush, and the record
- * that covers it (`AWAITING_ANSWER`); waiting would hold up the next message, and the healthy
+ * `FAST_PATH_TIMEOUT_MS`. A straggler is not stopped: its POSTs under way go on after the
+ * message is acknowledged, to their answers or `DELIVERY_TIMEOUT_MS` (the queue does not wait
+ * for `waitUntil`: wrangler.toml's `queue_consumer_no_wait_for_wait_until`), what failed goes
+ * to its object, and its end is recorded then. Letting go costs one more D1 write and one
+ * more metrics flush, and the record that covers it (`AWAITING_ANSWER`); waiting would hold up the next message, and the healthy
  * hosts in it, for the straggler.
  */
 export const LET_GO = { floorMs: 250, factor: 3, capMs: FAST_PATH_TIMEOUT_MS } as const;
@@ -326,6 +326,49 @@ export function judgeAnswer(
 /** Nothing more will be done for it: delivered, or refused for good. */
 export const isFinal = (outcome: DeliveryOutcome): boolean =>
   outcome.kind !== "retry" && outcome.kind !== "hostFailure";
+
+/** How much a failure says against its host: a timeout (or as slow), another failure, "later". */
+const severity = (o: DeliveryOutcome): number => {
+  if (o.kind === "hostFailure") return isQuick(o) ? 2 : 3;
+  return o.kind === "retry" ? 1 : 0;
+};
+
+/**
+ * Of answers that came at once (a host's inboxes POSTed side by side), the failure that says
+ * the most against the host (`severity`; the first of equals), if any failed.
+ */
+export function worstFailure(outcomes: readonly DeliveryOutcome[]): DeliveryOutcome | undefined {
+  let worst: DeliveryOutcome | undefined;
+  for (const o of outcomes) {
+    if (!isFinal(o) && (worst === undefined || severity(o) > severity(worst))) worst = o;
+  }
+  return worst;
+}
+
+/**
+ * A host's record after answers that came at once: its answers first, then its worst failure,
+ * counted once (six inboxes failing together are one failure of the host's, not six), and no
+ * retry before the longest wait a "try later" among them asked.
+ */
+export function judgeAtOnce(
+  record: HostRecord,
+  outcomes: readonly DeliveryOutcome[],
+  options: JudgeOptions,
+): HostRecord {
+  let next = record;
+  for (const o of outcomes) if (isFinal(o)) next = judgeAnswer(next, o, options);
+  const worst = worstFailure(outcomes);
+  if (worst === undefined) return next;
+  next = judgeAnswer(next, worst, options);
+  for (const o of outcomes) {
+    if (o === worst || o.kind !== "retry") continue;
+    const asked = judgeAnswer(next, o, options).retryAt;
+    if (asked !== null && (next.retryAt === null || asked > next.retryAt)) {
+      next = { ...next, retryAt: asked };
+    }
+  }
+  return next;
+}
 
 /**
  * What a host's answers say of it for the hosts page: reached when one delivery went through,
