@@ -87,7 +87,7 @@ describe("delivery", () => {
     expect(wait).toBeLessThanOrEqual(8_000);
   });
 
-  it("sends a host's inboxes side by side, and hands its object only those that failed, judged once", async () => {
+  it("sends a host's inboxes side by side, and hands its object only those that failed, judged at once", async () => {
     const host = "side-by-side.delivery.test";
     const inbox = (user: string) => `https://${host}/users/${user}/inbox`;
     const [a, b, c, d] = [inbox("a"), inbox("b"), inbox("c"), inbox("d")];
@@ -96,7 +96,7 @@ describe("delivery", () => {
       { url: a, status: 202, body: {}, delayMs: 500 },
       { url: b, status: 202, body: {}, delayMs: 500 },
       { url: c, status: 500, body: {}, delayMs: 500 },
-      { url: d, status: 500, body: {}, delayMs: 500 },
+      { url: d, status: 429, body: {}, delayMs: 500, headers: { "Retry-After": "600" } },
     );
     const activityId = await storedActivity();
     const result = await consume("outpost-delivery", deliver(activityId, [a, b, c, d]));
@@ -104,8 +104,11 @@ describe("delivery", () => {
     const sent = await received(host, "POST");
     expect(sent.map((r) => r.url).sort()).toEqual([a, b, c, d]);
     expect(Math.max(...sent.map((r) => r.concurrent))).toBe(4);
-    // The two that failed are the object's, the host judged by one failure, not by two.
-    expect(await hostState(host).status()).toMatchObject({ failures: 1, parked: 2 });
+    // The two that failed are the object's, the host judged once: by its 500, counted once,
+    // and not tried again before the 429's Retry-After.
+    const status = await hostState(host).status();
+    expect(status).toMatchObject({ failures: 1, parked: 2 });
+    expect((status.nextAttemptAt?.getTime() ?? 0) - Date.now()).toBeGreaterThan(590_000);
     const [failure] = await db()
       .select()
       .from(deliveryFailures)
