@@ -60,11 +60,17 @@ export interface HoldRequest {
   /** The inboxes not delivered yet: those the consumer tried and that failed, and any untried. */
   readonly inboxes: readonly string[];
   /**
-   * What the consumer's POSTs to this host came to, sent side by side: the host is judged by
-   * them at once (`judgeAtOnce`). (A consumer of an earlier release sent them one after
-   * another and stopped at the first failure: its last outcome, which this reads the same.)
+   * What the consumer's POSTs to this host came to: its final answers, then its worst failure
+   * (`worstFailure`), if any. (The shape an object of any release reads: a consumer of an
+   * earlier release sent one after another and stopped at the first failure.)
    */
   readonly outcomes?: readonly DeliveryOutcome[];
+  /**
+   * The other failures of the POSTs sent side by side with those: the host is judged by all of
+   * them at once (`judgeAtOnce`), and their inboxes were tried. An object of an earlier release
+   * leaves them out, and holds their inboxes as untried.
+   */
+  readonly alsoFailed?: readonly DeliveryOutcome[];
   /** The flavour the host accepted, when the consumer learned it by knocking. */
   readonly flavour?: SignatureFlavour;
   /** The host answered the consumer slower than `FAST_PATH_TIMEOUT_MS`: this object serves it next. */
@@ -282,7 +288,7 @@ export class HostState extends DurableObject<Env> {
     if (request.flavour !== undefined) {
       this.sql.exec("UPDATE state SET flavour = ? WHERE k = 1", request.flavour);
     }
-    const outcomes = request.outcomes ?? [];
+    const outcomes = [...(request.outcomes ?? []), ...(request.alsoFailed ?? [])];
     const record = judgeAtOnce(recordOf(this.row()), outcomes, this.judging());
     // A timeout, or an answer slower than the consumer's patience: the object serves the host.
     const timedOut = outcomes.some((o) => o.kind === "hostFailure" && o.error === "timeout");

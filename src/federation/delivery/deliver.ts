@@ -45,6 +45,7 @@ import {
   isFinal,
   LET_GO,
   OBJECT_UNREACHABLE,
+  worstFailure,
 } from "./policy";
 import { deliverKnocking, type Knocked, prepareActivity } from "./send";
 
@@ -218,6 +219,7 @@ async function deliverToHost(
   const worked = sent.find((s) => s.worked !== undefined)?.worked;
   const outcomes = sent.map((s) => s.outcome);
   const answered = outcomes.filter(isFinal);
+  const worst = worstFailure(outcomes);
   // Answered, but slowly: the host's object serves it from then on.
   const slow = sent.some((s) => s.slow && isFinal(s.outcome));
   // What failed (the host is judged by all of it at once: `judgeAtOnce`), or all of it untried.
@@ -244,7 +246,8 @@ async function deliverToHost(
       activityId: message.activityId,
       activitySeq: delivery.activitySeq,
       inboxes: left,
-      outcomes,
+      outcomes: worst === undefined ? answered : [...answered, worst],
+      alsoFailed: outcomes.filter((o) => !isFinal(o) && o !== worst),
       flavour: worked,
       slow,
     });

@@ -246,9 +246,32 @@ describe("a host's answers that came at once", () => {
     expect(short).toEqual(judgeAnswer(HEALTHY, timedOut, pinned));
   });
 
+  it("wait for a bare try-later as it would alone (the first backoff), beside a quick failure", () => {
+    const bare: DeliveryOutcome = { kind: "retry", inbox: at(2), status: 503 };
+    const record = judgeAtOnce(HEALTHY, [failing(1), bare], pinned);
+    expect(record.failures).toBe(1);
+    expect(record.retryAt).toEqual(judgeAnswer(HEALTHY, bare, pinned).retryAt);
+  });
+
+  it("of try-laters alone wait the longest asked, counting no failure; none leaves the record be", () => {
+    const record = judgeAtOnce(HEALTHY, [later(1, 60), later(2, 600), later(3, 5)], pinned);
+    expect(record).toMatchObject({ failures: 0, steady: 0 });
+    expect(record.retryAt?.getTime()).toBe(now.getTime() + 600_000);
+    const streak = judgeAnswer(HEALTHY, failed, pinned);
+    expect(judgeAtOnce(streak, [], pinned)).toBe(streak);
+  });
+
   it("read as before when only the last failed (a consumer of the previous release)", () => {
-    const outcomes = [delivered(1), delivered(2), failing(3)];
-    const oneByOne = outcomes.reduce((r, o) => judgeAnswer(r, o, pinned), HEALTHY);
-    expect(judgeAtOnce(HEALTHY, outcomes, pinned)).toEqual(oneByOne);
+    const refused: DeliveryOutcome = { kind: "rejected", inbox: at(5), status: 403 };
+    const gone: DeliveryOutcome = { kind: "gone", inbox: at(6), status: 410 };
+    const blocked: DeliveryOutcome = { kind: "blocked", inbox: at(7) };
+    for (const outcomes of [
+      [delivered(1), delivered(2), failing(3)],
+      [gone, refused, blocked, later(4, 60)],
+      [blocked, { ...timedOut, inbox: at(8) }],
+    ]) {
+      const oneByOne = outcomes.reduce((r, o) => judgeAnswer(r, o, pinned), HEALTHY);
+      expect(judgeAtOnce(HEALTHY, outcomes, pinned)).toEqual(oneByOne);
+    }
   });
 });

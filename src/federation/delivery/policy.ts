@@ -348,7 +348,8 @@ export function worstFailure(outcomes: readonly DeliveryOutcome[]): DeliveryOutc
 /**
  * A host's record after answers that came at once: its answers first, then its worst failure,
  * counted once (six inboxes failing together are one failure of the host's, not six), and no
- * retry before the longest wait a "try later" among them asked.
+ * retry before any "try later" among them would wait alone (as long as it asked, the first
+ * backoff at least).
  */
 export function judgeAtOnce(
   record: HostRecord,
