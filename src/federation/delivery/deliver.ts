@@ -86,10 +86,6 @@ class Gate {
   close(): void {
     this.#closed = true;
   }
-  /** Whether the message has let go of its stragglers. */
-  get letGo(): boolean {
-    return this.#closed;
-  }
   open(): void {
     this.#open();
   }
