@@ -288,20 +288,21 @@ export function workerdCpuMs(group) {
  * the sender's own code free: the least any sender doing the same I/O can reach here.
  */
 export function isolateCpu(isolate, { posts, perInvocation }) {
-  const perDelivery = isolate.busyMs / Math.max(1, posts);
-  const per = (ms) => Number((ms / Math.max(1, posts)).toFixed(3));
+  const { busyMs, runtimeMs } = isolate;
   const { sign } = isolate.frames;
+  const per = (ms, digits = 3) => Number((ms / Math.max(1, posts)).toFixed(digits));
+  const ratio = (ms, of) => Number((ms / Math.max(1e-9, of)).toFixed(2));
   return {
     cpuPerDelivery: {
       signature: per(sign),
-      runtime: per(isolate.runtimeMs),
-      ownCode: per(isolate.busyMs - sign - isolate.runtimeMs),
+      runtime: per(runtimeMs),
+      ownCode: per(busyMs - sign - runtimeMs),
     },
-    runtimeFloorRatio: Number(((sign + isolate.runtimeMs) / Math.max(1e-9, sign)).toFixed(2)),
-    workerCpuMsPerDelivery: Number(perDelivery.toFixed(3)),
-    maxInvocationCpuMs: Number((perDelivery * perInvocation).toFixed(1)),
-    signFloorMs: Number((isolate.frames.sign / Math.max(1, posts)).toFixed(3)),
-    signShare: Number((isolate.frames.sign / Math.max(1e-9, isolate.busyMs)).toFixed(2)),
+    runtimeFloorRatio: ratio(sign + runtimeMs, sign),
+    workerCpuMsPerDelivery: per(busyMs),
+    maxInvocationCpuMs: per(busyMs * perInvocation, 1),
+    signFloorMs: per(sign),
+    signShare: ratio(sign, busyMs),
     isolateTop: isolate.top,
   };
 }

@@ -8,10 +8,10 @@
  * (`hold`): from then on this object sends them, from its alarm, one host connection at a
  * time, earliest published first, on the backoff the policy gives (`judgeAtOnce` for the
  * consumer's answers, `judgeAnswer` for its own). A host too slow for the consumer
- * (`FAST_PATH_TIMEOUT_MS`) is this object's to serve from then on. A sick host so costs the queue one call, and
- * never holds a consumer, or the healthy hosts behind it, for its timeout again. When the host
- * answers, what is held goes at once; when it is fast and holds nothing, the mirror lists it
- * healthy again and the consumer takes it back.
+ * (`FAST_PATH_TIMEOUT_MS`) is this object's to serve from then on. A sick host so costs the
+ * queue one call, and never holds a consumer, or the healthy hosts behind it, for its timeout
+ * again. When the host answers, what is held goes at once; when it is fast and holds nothing,
+ * the mirror lists it healthy again and the consumer takes it back.
  */
 import { DurableObject } from "cloudflare:workers";
 import { createPlatform, type Platform } from "../context";

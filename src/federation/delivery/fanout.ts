@@ -45,23 +45,18 @@ export function packInboxes(inboxes: readonly string[]): string[][] {
   // Stable: hosts with as many inboxes keep their order.
   chunks.sort((a, b) => b.length - a.length);
   const messages: string[][] = [];
-  // The messages with room left, in the order they were made, with how many hosts each holds.
-  let open: { inboxes: string[]; hosts: number }[] = [];
+  // The messages with room left, in the order they were made. A host brings at least one
+  // inbox, so a message within its inboxes is within its hosts (`MAX_HOSTS_PER_MESSAGE`).
+  let open: string[][] = [];
   for (const chunk of chunks) {
-    let message = open.find((m) => m.inboxes.length + chunk.length <= MAX_INBOXES_PER_MESSAGE);
+    let message = open.find((m) => m.length + chunk.length <= MAX_INBOXES_PER_MESSAGE);
     if (message === undefined) {
-      message = { inboxes: [], hosts: 0 };
-      messages.push(message.inboxes);
+      message = [];
+      messages.push(message);
       open.push(message);
     }
-    message.inboxes.push(...chunk);
-    message.hosts++;
-    if (
-      message.inboxes.length === MAX_INBOXES_PER_MESSAGE ||
-      message.hosts === MAX_HOSTS_PER_MESSAGE
-    ) {
-      open = open.filter((m) => m !== message);
-    }
+    message.push(...chunk);
+    if (message.length === MAX_INBOXES_PER_MESSAGE) open = open.filter((m) => m !== message);
   }
   return messages;
 }

@@ -58,8 +58,8 @@ export const FAST_PATH_TIMEOUT_MS = 2_000;
  * message is acknowledged, to their answers or `DELIVERY_TIMEOUT_MS` (the queue does not wait
  * for `waitUntil`: wrangler.toml's `queue_consumer_no_wait_for_wait_until`), what failed goes
  * to its object, and its end is recorded then. Letting go costs one more D1 write and one
- * more metrics flush, and the record that covers it (`AWAITING_ANSWER`); waiting would hold up the next message, and the healthy
- * hosts in it, for the straggler.
+ * more metrics flush, and the record that covers it (`AWAITING_ANSWER`); waiting would hold
+ * up the next message, and the healthy hosts in it, for the straggler.
  */
 export const LET_GO = { floorMs: 250, factor: 3, capMs: FAST_PATH_TIMEOUT_MS } as const;
 /** POSTs in flight at once: what one Workers invocation may hold open. */
